@@ -1,0 +1,103 @@
+package dev.kiln.server.studio;
+
+import dev.kiln.ui.studio.FileContent;
+import dev.kiln.ui.studio.FileRevision;
+import dev.kiln.ui.studio.StudioException;
+import dev.kiln.ui.studio.StudioSummary;
+import dev.kiln.ui.studio.WorkspaceEntry;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.List;
+
+/**
+ * The studio's REST API, over the same service (and the same access rules) as the views.
+ * Refusals come back as RFC 9457 problem details whose {@code detail} is the message a person should read.
+ */
+@RestController
+@RequestMapping("/api/studios")
+class StudioApiController {
+
+    record NewStudio(String name) {
+    }
+
+    record SaveRequest(String text, String baseVersion) {
+    }
+
+    private final StudioService studios;
+
+    StudioApiController(StudioService studios) {
+        this.studios = studios;
+    }
+
+    @GetMapping
+    List<StudioSummary> list() {
+        return studios.myStudios();
+    }
+
+    @PostMapping
+    @ResponseStatus(HttpStatus.CREATED)
+    StudioSummary create(@RequestBody NewStudio request) {
+        return studios.create(request.name());
+    }
+
+    @GetMapping("/{id}")
+    StudioSummary open(@PathVariable String id) {
+        return studios.open(id);
+    }
+
+    @DeleteMapping("/{id}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void delete(@PathVariable String id) {
+        studios.delete(id);
+    }
+
+    @GetMapping("/{id}/files")
+    List<WorkspaceEntry> tree(@PathVariable String id) {
+        return studios.tree(id);
+    }
+
+    @GetMapping("/{id}/file")
+    FileContent read(@PathVariable String id, @RequestParam String path) {
+        return studios.read(id, path);
+    }
+
+    @PutMapping("/{id}/file")
+    FileContent save(@PathVariable String id, @RequestParam String path, @RequestBody SaveRequest request) {
+        return studios.save(id, path, request.text(), request.baseVersion());
+    }
+
+    @GetMapping("/{id}/history")
+    List<FileRevision> history(@PathVariable String id, @RequestParam String path) {
+        return studios.history(id, path);
+    }
+
+    @GetMapping("/{id}/history/{commit}")
+    FileContent readAt(@PathVariable String id, @PathVariable String commit, @RequestParam String path) {
+        return studios.readAt(id, path, commit);
+    }
+
+    @ExceptionHandler(StudioException.class)
+    ProblemDetail refused(StudioException e) {
+        var status = switch (e.kind()) {
+            case NOT_FOUND -> HttpStatus.NOT_FOUND;
+            case INVALID -> HttpStatus.BAD_REQUEST;
+            case CONFLICT -> HttpStatus.CONFLICT;
+            case TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
+        };
+        var problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
+        problem.setProperty("kind", e.kind().name());
+        return problem;
+    }
+}

@@ -1,0 +1,335 @@
+package dev.kiln.server.workspace;
+
+import dev.kiln.ui.studio.FileContent;
+import dev.kiln.ui.studio.FileRevision;
+import dev.kiln.ui.studio.StudioException;
+import dev.kiln.ui.studio.StudioException.Kind;
+import dev.kiln.ui.studio.WorkspaceEntry;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.NoHeadException;
+import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.treewalk.TreeWalk;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * One studio's files: a directory that is a git repository. Every change is a commit whose author is the user
+ * who made it. Writes are serialized per workspace so that "has the file changed since it was loaded?" and the
+ * write that follows are one step.
+ */
+public final class Workspace implements AutoCloseable {
+
+    private static final PersonIdent KILN = new PersonIdent("Kiln", "kiln@localhost");
+
+    private final Path root;
+    private final Git git;
+    private final long maxFileBytes;
+
+    private Workspace(Path root, Git git, long maxFileBytes) {
+        this.root = root;
+        this.git = git;
+        this.maxFileBytes = maxFileBytes;
+    }
+
+    /** Creates a new repository at {@code root} (which must not exist yet). */
+    public static Workspace create(Path root, long maxFileBytes) {
+        try {
+            Files.createDirectories(root.getParent());
+            Files.createDirectory(root);
+            var git = Git.init().setDirectory(root.toFile()).setInitialBranch("main").call();
+            return new Workspace(root.toRealPath(), git, maxFileBytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GitAPIException e) {
+            throw new IllegalStateException("Could not create a git repository in " + root, e);
+        }
+    }
+
+    public static Workspace open(Path root, long maxFileBytes) {
+        try {
+            return new Workspace(root.toRealPath(), Git.open(root.toFile()), maxFileBytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not open the workspace repository at " + root, e);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** All files and folders except .git: folders first, then files, by name, each folder followed by its contents. */
+    public List<WorkspaceEntry> tree() {
+        var entries = new ArrayList<WorkspaceEntry>();
+        collect(root, entries);
+        return entries;
+    }
+
+    private void collect(Path dir, List<WorkspaceEntry> into) {
+        List<Path> children;
+        try (Stream<Path> list = Files.list(dir)) {
+            children = list.filter(p -> !(dir.equals(root) && p.getFileName().toString().equals(Constants.DOT_GIT)))
+                    .sorted(Comparator.comparing((Path p) -> !Files.isDirectory(p))
+                            .thenComparing(p -> p.getFileName().toString().toLowerCase(Locale.ROOT)))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (var child : children) {
+            boolean directory = Files.isDirectory(child);
+            long size = directory ? 0 : child.toFile().length();
+            into.add(new WorkspaceEntry(relative(child), directory, size));
+            if (directory) {
+                collect(child, into);
+            }
+        }
+    }
+
+    public FileContent read(String path) {
+        var checked = WorkspacePaths.check(path);
+        var file = WorkspacePaths.resolve(root, checked);
+        if (Files.isDirectory(file)) {
+            throw new StudioException(Kind.INVALID, checked + " is a folder, not a file.");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new StudioException(Kind.NOT_FOUND, "File not found: " + checked);
+        }
+        long size = file.toFile().length();
+        if (size > maxFileBytes) {
+            throw new StudioException(Kind.TOO_LARGE, checked + " is " + Sizes.human(size)
+                    + ", over the editor's limit of " + Sizes.human(maxFileBytes) + " (kiln.max-file-size).");
+        }
+        return content(checked, readBytes(file));
+    }
+
+    /**
+     * Writes the file and commits it, unless its current version differs from {@code baseVersion}: then nothing is
+     * written and CONFLICT is thrown. Saving unchanged text makes no commit.
+     */
+    public synchronized FileContent save(String path, String text, String baseVersion, PersonIdent author) {
+        var checked = WorkspacePaths.check(path);
+        var bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > maxFileBytes) {
+            throw new StudioException(Kind.TOO_LARGE, "Not saved: the text is " + Sizes.human(bytes.length)
+                    + ", over the limit of " + Sizes.human(maxFileBytes) + " (kiln.max-file-size).");
+        }
+        var file = WorkspacePaths.resolve(root, checked);
+        if (Files.isDirectory(file)) {
+            throw new StudioException(Kind.INVALID, checked + " is a folder, not a file.");
+        }
+        boolean existed = Files.isRegularFile(file);
+        var current = existed ? readBytes(file) : null;
+        var currentVersion = current == null ? "" : blobId(current);
+        if (!currentVersion.equals(baseVersion == null ? "" : baseVersion)) {
+            throw new StudioException(Kind.CONFLICT, checked + " changed since you opened it. Reload it to see the "
+                    + "newer version, or save yours over it (the other version stays in the history).");
+        }
+        if (current != null && java.util.Arrays.equals(current, bytes)) {
+            return content(checked, current);
+        }
+        try {
+            Files.createDirectories(file.getParent());
+            Files.write(file, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        commit((existed ? "Update " : "Create ") + checked, author, add -> add.accept(checked));
+        return content(checked, bytes);
+    }
+
+    public synchronized void createFile(String path, PersonIdent author) {
+        var checked = WorkspacePaths.check(path);
+        var file = WorkspacePaths.resolve(root, checked);
+        if (Files.exists(file)) {
+            throw new StudioException(Kind.INVALID, checked + " already exists.");
+        }
+        try {
+            Files.createDirectories(file.getParent());
+            Files.createFile(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        commit("Create " + checked, author, add -> add.accept(checked));
+    }
+
+    /** Folders are not tracked by git until they hold a file; an empty one exists only on disk. */
+    public synchronized void createFolder(String path) {
+        var checked = WorkspacePaths.check(path);
+        var dir = WorkspacePaths.resolve(root, checked);
+        if (Files.exists(dir)) {
+            throw new StudioException(Kind.INVALID, checked + " already exists.");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public synchronized void rename(String fromPath, String toPath, PersonIdent author) {
+        var from = WorkspacePaths.check(fromPath);
+        var to = WorkspacePaths.check(toPath);
+        var source = WorkspacePaths.resolve(root, from);
+        var target = WorkspacePaths.resolve(root, to);
+        if (!Files.exists(source)) {
+            throw new StudioException(Kind.NOT_FOUND, "Not found: " + from);
+        }
+        if (Files.exists(target)) {
+            throw new StudioException(Kind.INVALID, to + " already exists.");
+        }
+        if (target.startsWith(source)) {
+            throw new StudioException(Kind.INVALID, "A folder can't be moved into itself.");
+        }
+        try {
+            Files.createDirectories(target.getParent());
+            Files.move(source, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        commit("Rename " + from + " to " + to, author, stage -> {
+            stage.accept(from);
+            stage.accept(to);
+        });
+    }
+
+    public synchronized void delete(String path, PersonIdent author) {
+        var checked = WorkspacePaths.check(path);
+        var target = WorkspacePaths.resolve(root, checked);
+        if (!Files.exists(target)) {
+            throw new StudioException(Kind.NOT_FOUND, "Not found: " + checked);
+        }
+        try (Stream<Path> walk = Files.walk(target)) {
+            for (var p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        commit("Delete " + checked, author, stage -> stage.accept(checked));
+    }
+
+    /** Commits that touched {@code path}, newest first (renames are not followed). */
+    public List<FileRevision> history(String path) {
+        var checked = WorkspacePaths.check(path);
+        try {
+            var revisions = new ArrayList<FileRevision>();
+            for (RevCommit commit : git.log().addPath(checked).setMaxCount(500).call()) {
+                var author = commit.getAuthorIdent();
+                revisions.add(new FileRevision(commit.name(), commit.getShortMessage(), author.getName(), author.getWhenAsInstant()));
+            }
+            return revisions;
+        } catch (NoHeadException e) {
+            return List.of();
+        } catch (GitAPIException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public FileContent readAt(String path, String commitId) {
+        var checked = WorkspacePaths.check(path);
+        if (commitId == null || !commitId.matches("[0-9a-f]{40}")) {
+            throw new StudioException(Kind.INVALID, "Not a commit id: " + commitId);
+        }
+        var repo = git.getRepository();
+        try (var walk = new RevWalk(repo)) {
+            var commit = walk.parseCommit(ObjectId.fromString(commitId));
+            try (var tree = TreeWalk.forPath(repo, checked, commit.getTree())) {
+                if (tree == null) {
+                    throw new StudioException(Kind.NOT_FOUND, checked + " does not exist in commit " + commitId.substring(0, 8) + ".");
+                }
+                var loader = repo.open(tree.getObjectId(0), Constants.OBJ_BLOB);
+                if (loader.getSize() > maxFileBytes) {
+                    throw new StudioException(Kind.TOO_LARGE, checked + " at " + commitId.substring(0, 8) + " is "
+                            + Sizes.human(loader.getSize()) + ", over the editor's limit.");
+                }
+                return content(checked, loader.getBytes());
+            }
+        } catch (MissingObjectException e) {
+            throw new StudioException(Kind.NOT_FOUND, "No commit " + commitId.substring(0, 8) + " in this studio.");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stages the given paths (additions, changes and removals) and commits them. */
+    private void commit(String message, PersonIdent author, Consumer<Consumer<String>> paths) {
+        try {
+            var toStage = new ArrayList<String>();
+            paths.accept(toStage::add);
+            for (var p : toStage) {
+                git.add().addFilepattern(p).call();
+                git.add().setUpdate(true).addFilepattern(p).call();
+            }
+            git.commit().setMessage(message).setAuthor(author).setCommitter(KILN).setAllowEmpty(false).call();
+        } catch (org.eclipse.jgit.api.errors.EmptyCommitException e) {
+            // Nothing tracked changed (for example an empty folder was renamed): the disk already reflects it.
+        } catch (GitAPIException e) {
+            throw new IllegalStateException("Could not commit: " + message, e);
+        }
+    }
+
+    private String relative(Path file) {
+        return root.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+    }
+
+    private static byte[] readBytes(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static FileContent content(String path, byte[] bytes) {
+        var text = decodeText(bytes);
+        return new FileContent(path, text == null ? "" : text, blobId(bytes), text == null, bytes.length);
+    }
+
+    /** The file's text, or null when it is binary: a NUL byte early on (git's own test) or invalid UTF-8. */
+    static String decodeText(byte[] bytes) {
+        for (int i = 0; i < Math.min(bytes.length, 8000); i++) {
+            if (bytes[i] == 0) {
+                return null;
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    /** The id git gives this content: a version that changes whenever the bytes change. */
+    static String blobId(byte[] bytes) {
+        try (var formatter = new ObjectInserter.Formatter()) {
+            return formatter.idFor(Constants.OBJ_BLOB, bytes).name();
+        }
+    }
+
+    @Override
+    public void close() {
+        git.close();
+    }
+}

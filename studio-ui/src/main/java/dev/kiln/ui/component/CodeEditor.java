@@ -1,0 +1,93 @@
+package dev.kiln.ui.component;
+
+import com.vaadin.flow.component.Component;
+import com.vaadin.flow.component.ComponentEvent;
+import com.vaadin.flow.component.ComponentEventListener;
+import com.vaadin.flow.component.DomEvent;
+import com.vaadin.flow.component.EventData;
+import com.vaadin.flow.component.HasSize;
+import com.vaadin.flow.component.Tag;
+import com.vaadin.flow.component.dependency.JsModule;
+import com.vaadin.flow.component.dependency.NpmPackage;
+import com.vaadin.flow.shared.Registration;
+
+import java.util.function.Consumer;
+
+/**
+ * Server side of {@code <kiln-code-editor>} (frontend/src/kiln-code-editor.ts), a CodeMirror 6 editor.
+ * The text stays in the browser while the user types; {@link #readText} fetches it when saving.
+ */
+@Tag("kiln-code-editor")
+@JsModule("./kiln/kiln-code-editor.ts")
+@NpmPackage(value = "codemirror", version = "6.0.2")
+@NpmPackage(value = "@codemirror/state", version = "6.7.6")
+@NpmPackage(value = "@codemirror/view", version = "6.43.15")
+@NpmPackage(value = "@codemirror/language", version = "6.13.1")
+@NpmPackage(value = "@codemirror/commands", version = "6.11.1")
+@NpmPackage(value = "@codemirror/lang-java", version = "6.0.2")
+@NpmPackage(value = "@codemirror/lang-python", version = "6.2.1")
+@NpmPackage(value = "@codemirror/lang-markdown", version = "6.5.2")
+@NpmPackage(value = "@codemirror/lang-yaml", version = "6.1.3")
+@NpmPackage(value = "@codemirror/lang-json", version = "6.0.2")
+@NpmPackage(value = "@codemirror/legacy-modes", version = "6.5.5")
+public class CodeEditor extends Component implements HasSize {
+
+    private boolean dirty;
+
+    public CodeEditor() {
+        addListener(DirtyChangedEvent.class, e -> dirty = e.isDirty());
+    }
+
+    /** Replaces the document, its undo history and the saved baseline. */
+    public void load(String text, String fileName, boolean readOnly) {
+        dirty = false;
+        getElement().callJsFunction("load", text, fileName, readOnly);
+    }
+
+    /** Fetches the text the user is editing. */
+    public void readText(Consumer<String> whenRead) {
+        getElement().callJsFunction("getText").then(String.class, whenRead::accept);
+    }
+
+    /** Marks {@code savedText} as the saved baseline without touching the document (keeps cursor and undo). */
+    public void markSaved(String savedText) {
+        getElement().callJsFunction("markSaved", savedText);
+    }
+
+    public void focusEditor() {
+        getElement().callJsFunction("focusEditor");
+    }
+
+    public boolean isDirty() {
+        return dirty;
+    }
+
+    public Registration addDirtyChangedListener(ComponentEventListener<DirtyChangedEvent> listener) {
+        return addListener(DirtyChangedEvent.class, listener);
+    }
+
+    public Registration addSaveRequestedListener(ComponentEventListener<SaveRequestedEvent> listener) {
+        return addListener(SaveRequestedEvent.class, listener);
+    }
+
+    @DomEvent("dirty-changed")
+    public static class DirtyChangedEvent extends ComponentEvent<CodeEditor> {
+        private final boolean dirty;
+
+        public DirtyChangedEvent(CodeEditor source, boolean fromClient, @EventData("event.detail.dirty") boolean dirty) {
+            super(source, fromClient);
+            this.dirty = dirty;
+        }
+
+        public boolean isDirty() {
+            return dirty;
+        }
+    }
+
+    @DomEvent("save-requested")
+    public static class SaveRequestedEvent extends ComponentEvent<CodeEditor> {
+        public SaveRequestedEvent(CodeEditor source, boolean fromClient) {
+            super(source, fromClient);
+        }
+    }
+}

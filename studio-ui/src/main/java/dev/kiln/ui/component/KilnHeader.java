@@ -1,0 +1,33 @@
+package dev.kiln.ui.component;
+
+import com.vaadin.flow.component.Component;
+import com.vaadin.flow.component.button.Button;
+import com.vaadin.flow.component.button.ButtonVariant;
+import com.vaadin.flow.component.html.Anchor;
+import com.vaadin.flow.component.html.Header;
+import com.vaadin.flow.component.html.Span;
+import dev.kiln.ui.security.CurrentUser;
+
+/** The top bar of every signed-in page: brand, page content, the user and Sign out. */
+public class KilnHeader extends Header {
+
+    private final Span middle = new Span();
+
+    public KilnHeader(CurrentUser user) {
+        addClassName("kiln-header");
+        var brand = new Anchor("", "Kiln");
+        brand.addClassName("kiln-brand");
+        middle.addClassName("kiln-header-middle");
+        var who = new Span(user.displayName());
+        who.addClassName("kiln-user");
+        var signOut = new Button("Sign out", e -> user.logout());
+        signOut.addThemeVariants(ButtonVariant.LUMO_TERTIARY);
+        signOut.setId("sign-out");
+        add(brand, middle, who, signOut);
+    }
+
+    public void setMiddle(Component... content) {
+        middle.removeAll();
+        middle.add(content);
+    }
+}

@@ -1,0 +1,9 @@
+package dev.kiln.ui.security;
+
+/** Who is signed in, as the views need it. */
+public interface CurrentUser {
+
+    String displayName();
+
+    void logout();
+}

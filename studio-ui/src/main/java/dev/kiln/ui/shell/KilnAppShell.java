@@ -1,0 +1,17 @@
+package dev.kiln.ui.shell;
+
+import com.vaadin.flow.component.dependency.StyleSheet;
+import com.vaadin.flow.component.page.AppShellConfigurator;
+import com.vaadin.flow.server.AppShellSettings;
+import com.vaadin.flow.theme.lumo.Lumo;
+
+/** Global page settings: the Lumo theme plus Kiln's own stylesheet. */
+@StyleSheet(Lumo.STYLESHEET)
+@StyleSheet("kiln.css")
+public class KilnAppShell implements AppShellConfigurator {
+
+    @Override
+    public void configurePage(AppShellSettings settings) {
+        settings.setPageTitle("Kiln");
+    }
+}

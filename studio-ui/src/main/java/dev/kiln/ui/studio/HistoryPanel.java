@@ -1,0 +1,112 @@
+package dev.kiln.ui.studio;
+
+import com.vaadin.flow.component.button.Button;
+import com.vaadin.flow.component.button.ButtonVariant;
+import com.vaadin.flow.component.dialog.Dialog;
+import com.vaadin.flow.component.html.Div;
+import com.vaadin.flow.component.html.Span;
+import dev.kiln.ui.component.CodeEditor;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.format.FormatStyle;
+import java.util.function.BiConsumer;
+
+/** The open file's commits, newest first; clicking one shows that version read-only, with a way to restore it. */
+class HistoryPanel extends Div {
+
+    private static final DateTimeFormatter WHEN =
+            DateTimeFormatter.ofLocalizedDateTime(FormatStyle.MEDIUM).withZone(ZoneId.systemDefault());
+
+    private final String studioId;
+    private final StudioWorkspace workspace;
+    private final Clock clock;
+    private final BiConsumer<FileRevision, FileContent> onRestore;
+    private final Div list = new Div();
+
+    HistoryPanel(String studioId, StudioWorkspace workspace, Clock clock, BiConsumer<FileRevision, FileContent> onRestore) {
+        this.studioId = studioId;
+        this.workspace = workspace;
+        this.clock = clock;
+        this.onRestore = onRestore;
+        addClassName("kiln-pane");
+        var title = new Div("History");
+        title.addClassName("kiln-pane-title");
+        list.setId("history");
+        list.getStyle().set("overflow", "auto").set("flex", "1");
+        add(title, list);
+        show(null);
+    }
+
+    /** Shows the history of {@code path}, or a hint when no file is open. */
+    void show(String path) {
+        list.removeAll();
+        if (path == null) {
+            var hint = new Div("Open a file to see its commits.");
+            hint.addClassName("kiln-empty");
+            list.add(hint);
+            return;
+        }
+        var revisions = workspace.history(studioId, path);
+        if (revisions.isEmpty()) {
+            var hint = new Div("Not committed yet: save to create the first version.");
+            hint.addClassName("kiln-empty");
+            list.add(hint);
+        }
+        for (var revision : revisions) {
+            var message = new Div(revision.message());
+            message.addClassName("msg");
+            var meta = new Div(revision.authorName() + " · " + ago(revision.time()) + " · " + revision.shortId());
+            meta.addClassName("meta");
+            meta.getElement().setAttribute("title", WHEN.format(revision.time()));
+            var item = new Div(message, meta);
+            item.addClassName("kiln-history-item");
+            item.getElement().setAttribute("data-commit", revision.commitId());
+            item.addClickListener(e -> showVersion(path, revision));
+            list.add(item);
+        }
+    }
+
+    private void showVersion(String path, FileRevision revision) {
+        var content = workspace.readAt(studioId, path, revision.commitId());
+        var dialog = new Dialog(path + " at " + revision.shortId());
+        dialog.setWidth("80vw");
+        dialog.setHeight("80vh");
+        var info = new Span(revision.message() + " — " + revision.authorName() + ", " + WHEN.format(revision.time()));
+        info.addClassName("kiln-muted");
+        var viewer = new CodeEditor();
+        viewer.setId("revision-viewer");
+        viewer.setSizeFull();
+        viewer.load(content.binary() ? "" : content.text(), path, true);
+        var body = new Div(info, viewer);
+        body.addClassName("kiln-pane");
+        dialog.add(body);
+        var restore = new Button("Restore this version", e -> {
+            dialog.close();
+            onRestore.accept(revision, content);
+        });
+        restore.setEnabled(!content.binary());
+        restore.setId("restore-version");
+        var close = new Button("Close", e -> dialog.close());
+        close.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
+        dialog.getFooter().add(restore, close);
+        dialog.open();
+    }
+
+    private String ago(Instant time) {
+        var age = Duration.between(time, clock.instant());
+        if (age.toMinutes() < 1) {
+            return "just now";
+        }
+        if (age.toHours() < 1) {
+            return age.toMinutes() + " min ago";
+        }
+        if (age.toDays() < 1) {
+            return age.toHours() + " h ago";
+        }
+        return WHEN.format(time);
+    }
+}
