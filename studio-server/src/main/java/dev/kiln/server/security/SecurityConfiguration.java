@@ -53,6 +53,8 @@ class SecurityConfiguration {
     @Bean
     @Order(3)
     SecurityFilterChain app(HttpSecurity http) throws Exception {
+        // Kiln's stylesheet is needed by the login page too.
+        http.authorizeHttpRequests(auth -> auth.requestMatchers("/styles/**").permitAll());
         return http.with(VaadinSecurityConfigurer.vaadin(), vaadin -> vaadin.loginView(LoginView.class)).build();
     }
 }

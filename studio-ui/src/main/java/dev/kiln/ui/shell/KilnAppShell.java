@@ -7,7 +7,7 @@ import com.vaadin.flow.theme.lumo.Lumo;
 
 /** Global page settings: the Lumo theme plus Kiln's own stylesheet. */
 @StyleSheet(Lumo.STYLESHEET)
-@StyleSheet("kiln.css")
+@StyleSheet("styles/kiln.css")
 public class KilnAppShell implements AppShellConfigurator {
 
     @Override

@@ -52,7 +52,7 @@ class FilesPanel extends Div {
             var row = new Div(icon, new com.vaadin.flow.component.html.Span(" " + entry.name()));
             row.getElement().setAttribute("data-path", entry.path());
             return row;
-        }).setHeader("Files");
+        }).setAutoWidth(true).setFlexGrow(1);
         tree.setSelectionMode(TreeGrid.SelectionMode.SINGLE);
         tree.addItemClickListener(e -> {
             if (!e.getItem().directory()) {

@@ -1,0 +1,209 @@
+package dev.kiln.server.browser;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.AriaRole;
+import dev.kiln.server.ServerTestSupport;
+import dev.kiln.server.security.UserAccounts;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A person's first session in a real browser: sign in, create a studio, create a file, type, save, reload, and
+ * find the text and its commit. Screenshots land in target/screenshots/ for people to look at.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class StudioBrowserIT {
+
+    static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    static final String ADMIN_PASSWORD = "admin-password-for-tests";
+
+    @DynamicPropertySource
+    static void dataDirectory(DynamicPropertyRegistry registry) {
+        ServerTestSupport.freshDataDirectory(registry);
+    }
+
+    static Chromium chromium;
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    UserAccounts accounts;
+
+    @BeforeAll
+    static void startBrowser() {
+        chromium = Chromium.launch();
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (chromium != null) {
+            chromium.close();
+        }
+    }
+
+    private String url(String path) {
+        return "http://localhost:" + port + path;
+    }
+
+    private Page signedIn(BrowserContext context, String user, String password) {
+        var page = context.newPage();
+        page.setDefaultTimeout(30_000);
+        page.navigate(url("/"));
+        page.waitForURL(Pattern.compile(".*/login"));
+        page.getByLabel("Username").fill(user);
+        page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill(password);
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+        assertThat(page.getByText("My studios")).isVisible();
+        return page;
+    }
+
+    private static Locator editorContent(Page page) {
+        return page.locator("#editor .cm-content");
+    }
+
+    private static void openFile(Page page, String path) {
+        page.locator("[data-path='" + path + "']").click();
+        assertThat(page.locator("#file-title")).hasText(path);
+    }
+
+    @Test
+    void createEditSaveReloadAndSeeHistory() {
+        try (var context = chromium.browser().newContext(new com.microsoft.playwright.Browser.NewContextOptions().setViewportSize(1400, 850))) {
+            var page = signedIn(context, "admin", ADMIN_PASSWORD);
+
+            page.locator("#new-studio").click();
+            page.locator("#prompt-field input").fill("Browser studio");
+            page.locator("#prompt-ok").click();
+            page.waitForURL(Pattern.compile(".*/studio/.*"));
+            assertThat(page.locator("#studio-name")).hasText("Browser studio");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("studio-new.png")));
+            assertThat(page.locator("[data-path='README.md']")).isVisible();
+            var studioUrl = page.url();
+
+            page.locator("#new-file").click();
+            page.locator("#prompt-field input").fill("notes/hello.py");
+            page.locator("#prompt-ok").click();
+            assertThat(page.locator("#file-title")).hasText("notes/hello.py");
+
+            editorContent(page).click();
+            page.keyboard().type("print('hello from kiln')");
+            assertThat(page.locator("#dirty-mark")).isVisible();
+            page.keyboard().press("Control+s");
+            assertThat(page.locator("#dirty-mark")).isHidden();
+            assertThat(page.locator("#history .kiln-history-item")).hasCount(2);
+            assertThat(page.locator("#history .kiln-history-item").first()).containsText("Update notes/hello.py");
+            assertThat(page.locator("#history .kiln-history-item").first()).containsText("Administrator");
+
+            page.reload();
+            openFile(page, "notes/hello.py");
+            assertThat(editorContent(page)).hasText("print('hello from kiln')");
+            // Python syntax highlighting: the string literal gets its own styled span.
+            assertThat(editorContent(page).locator("span").first()).isVisible();
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("studio-after-reload.png")));
+
+            // The older version (the empty file from "Create") opens read-only in the history viewer.
+            page.locator("#history .kiln-history-item").last().click();
+            assertThat(page.locator("#revision-viewer .cm-content")).hasAttribute("contenteditable", "false");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("studio-history.png")));
+            page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Close")).click();
+
+            // Leaving with unsaved changes asks first; cancelling keeps the text.
+            editorContent(page).click();
+            page.keyboard().press("End");
+            page.keyboard().type("  # unsaved");
+            assertThat(page.locator("#dirty-mark")).isVisible();
+            page.getByRole(AriaRole.LINK, new Page.GetByRoleOptions().setName("My studios")).click();
+            assertThat(page.getByText("Leave with unsaved changes?")).isVisible();
+            page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Cancel")).click();
+            assertThat(page).hasURL(studioUrl);
+            assertThat(editorContent(page)).containsText("# unsaved");
+
+            page.locator("#save").click();
+            assertThat(page.locator("#dirty-mark")).isHidden();
+            assertThat(page.locator("#history .kiln-history-item")).hasCount(3);
+        }
+    }
+
+    @Test
+    void aSecondTabIsToldTheFileChangedInsteadOfOverwritingIt() {
+        try (var context = chromium.browser().newContext()) {
+            var first = signedIn(context, "admin", ADMIN_PASSWORD);
+            first.locator("#new-studio").click();
+            first.locator("#prompt-field input").fill("Two tabs");
+            first.locator("#prompt-ok").click();
+            first.waitForURL(Pattern.compile(".*/studio/.*"));
+            openFile(first, "README.md");
+
+            var second = context.newPage();
+            second.navigate(first.url());
+            openFile(second, "README.md");
+
+            editorContent(first).click();
+            first.keyboard().type("From the first tab. ");
+            first.keyboard().press("Control+s");
+            assertThat(first.locator("#dirty-mark")).isHidden();
+
+            editorContent(second).click();
+            second.keyboard().type("From the second tab. ");
+            second.keyboard().press("Control+s");
+            assertThat(second.locator("#editor-notice")).containsText("changed since you opened it");
+            assertThat(second.locator("#dirty-mark")).isVisible();
+            second.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("studio-conflict.png")));
+
+            // Taking theirs shows the first tab's text.
+            second.locator("#conflict-reload").click();
+            assertThat(editorContent(second)).containsText("From the first tab.");
+            assertThat(editorContent(second)).not().containsText("From the second tab.");
+        }
+    }
+
+    @Test
+    void anotherUserOpeningTheLinkIsToldNotFoundOrNoAccess() {
+        String studioUrl;
+        try (var context = chromium.browser().newContext()) {
+            var owner = signedIn(context, "admin", ADMIN_PASSWORD);
+            owner.locator("#new-studio").click();
+            owner.locator("#prompt-field input").fill("Admin's secret studio");
+            owner.locator("#prompt-ok").click();
+            owner.waitForURL(Pattern.compile(".*/studio/.*"));
+            studioUrl = owner.url();
+        }
+        var other = ServerTestSupport.newUser(accounts, "Other");
+        try (var context = chromium.browser().newContext()) {
+            var page = signedIn(context, other.getUsername(), "password-" + other.getUsername());
+            assertThat(page.getByText("Admin's secret studio")).hasCount(0);
+            page.navigate(studioUrl);
+            assertThat(page.locator("#studio-not-found")).containsText("Studio not found, or you have no access to it.");
+            assertThat(page.getByText("Admin's secret studio")).hasCount(0);
+            assertThat(page.locator("#file-tree")).hasCount(0);
+        }
+    }
+
+    @Test
+    void wrongPasswordsAreRefused() {
+        try (var context = chromium.browser().newContext()) {
+            var page = context.newPage();
+            page.navigate(url("/login"));
+            page.getByLabel("Username").fill("admin");
+            page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill("not-the-password");
+            page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+            page.waitForURL(Pattern.compile(".*/login\\?error.*"));
+            assertThat(page.getByText("Incorrect username or password")).isVisible();
+            assertThat(page.getByText("My studios")).hasCount(0);
+        }
+    }
+}
