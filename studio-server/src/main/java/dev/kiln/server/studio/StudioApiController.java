@@ -41,6 +41,12 @@ class StudioApiController {
         this.studios = studios;
     }
 
+    /** The CSRF header and token that writes must carry (API clients read it once per session). */
+    @GetMapping("/csrf")
+    java.util.Map<String, String> csrf(org.springframework.security.web.csrf.CsrfToken token) {
+        return java.util.Map.of("headerName", token.getHeaderName(), "token", token.getToken());
+    }
+
     @GetMapping
     List<StudioSummary> list() {
         return studios.myStudios();

@@ -132,6 +132,21 @@ class StudioAccessTest {
     }
 
     @Test
+    void apiClientsWriteWithTheTokenTheCsrfRouteHandsOut() throws Exception {
+        var session = new org.springframework.mock.web.MockHttpSession();
+        var body = mvc.perform(get("/api/studios/csrf").session(session).with(user(owner))).andReturn().getResponse().getContentAsString();
+        var header = body.replaceAll(".*\"headerName\":\"([^\"]+)\".*", "$1");
+        var token = body.replaceAll(".*\"token\":\"([^\"]+)\".*", "$1");
+
+        var response = mvc.perform(put("/api/studios/{id}/file", studioId).param("path", "api.txt").session(session)
+                .with(user(owner)).header(header, token)
+                .contentType(MediaType.APPLICATION_JSON).content("{\"text\":\"via api\",\"baseVersion\":\"\"}")).andReturn().getResponse();
+        assertThat(response.getStatus()).as(response.getContentAsString()).isEqualTo(200);
+        ServerTestSupport.signIn(owner);
+        assertThat(studios.read(studioId, "api.txt").text()).isEqualTo("via api");
+    }
+
+    @Test
     void badPathsAndStaleSavesGetClearErrors() throws Exception {
         var evil = mvc.perform(put("/api/studios/{id}/file", studioId).param("path", "../../etc/passwd").with(user(owner)).with(csrf())
                 .contentType(MediaType.APPLICATION_JSON).content("{\"text\":\"x\",\"baseVersion\":\"\"}")).andReturn().getResponse();
