@@ -42,6 +42,8 @@ class StudioBrowserIT {
     int port;
     @Autowired
     UserAccounts accounts;
+    @Autowired
+    dev.kiln.server.config.KilnProperties properties;
 
     @BeforeAll
     static void startBrowser() {
@@ -135,6 +137,37 @@ class StudioBrowserIT {
             page.locator("#save").click();
             assertThat(page.locator("#dirty-mark")).isHidden();
             assertThat(page.locator("#history .kiln-history-item")).hasCount(3);
+
+            // A binary file (say, weights copied in) opens read-only with a notice instead of garbled text.
+            var studioId = studioUrl.substring(studioUrl.lastIndexOf('/') + 1);
+            writeBytes(properties.workspacesDir().resolve(studioId).resolve("weights.bin"), new byte[]{0, 1, 2, (byte) 0xff});
+            page.locator("#refresh-files").click();
+            openFile(page, "weights.bin");
+            assertThat(page.locator("#editor-notice")).containsText("binary file (4 bytes)");
+            assertThat(editorContent(page)).hasAttribute("contenteditable", "false");
+
+            // Closing the tab with unsaved changes makes the browser ask first.
+            openFile(page, "notes/hello.py");
+            editorContent(page).click();
+            page.keyboard().type("# more");
+            assertThat(page.locator("#dirty-mark")).isVisible();
+            var asked = new java.util.concurrent.atomic.AtomicReference<String>();
+            page.onDialog(dialog -> {
+                asked.set(dialog.type());
+                dialog.dismiss();
+            });
+            page.close(new Page.CloseOptions().setRunBeforeUnload(true));
+            // Playwright for Java delivers events only inside its own calls, so wait through one.
+            context.waitForCondition(() -> asked.get() != null, new BrowserContext.WaitForConditionOptions().setTimeout(10_000));
+            assertThat(asked.get()).isEqualTo("beforeunload");
+        }
+    }
+
+    private static void writeBytes(Path file, byte[] bytes) {
+        try {
+            java.nio.file.Files.write(file, bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
