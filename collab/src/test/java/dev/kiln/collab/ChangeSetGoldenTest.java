@@ -18,8 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ChangeSetGoldenTest {
 
     @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> cases() throws IOException {
-        try (var in = ChangeSetGoldenTest.class.getResourceAsStream("/golden/changeset-cases.json")) {
+    static List<Map<String, Object>> cases(String file) throws IOException {
+        try (var in = ChangeSetGoldenTest.class.getResourceAsStream("/golden/" + file)) {
             var root = new ObjectMapper().readValue(in, Map.class);
             return (List<Map<String, Object>>) root.get("cases");
         }
@@ -27,8 +27,16 @@ class ChangeSetGoldenTest {
 
     @TestFactory
     Stream<DynamicTest> matchesCodeMirror() throws IOException {
-        var cases = cases();
+        var cases = cases("changeset-cases.json");
         assertThat(cases).hasSizeGreaterThan(1000);
+        return cases.stream().map(c -> DynamicTest.dynamicTest(c.get("kind") + " " + c, () -> check(c)));
+    }
+
+    /** Compositions of several edits, the shape of a client's pending changes and of a batch of updates. */
+    @TestFactory
+    Stream<DynamicTest> matchesCodeMirrorOnChainsOfEdits() throws IOException {
+        var cases = cases("changeset-chains.json");
+        assertThat(cases).hasSizeGreaterThan(900);
         return cases.stream().map(c -> DynamicTest.dynamicTest(c.get("kind") + " " + c, () -> check(c)));
     }
 

@@ -1,0 +1,140 @@
+package dev.kiln.collab;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The client side of the protocol, as {@code @codemirror/collab} does it in the browser: local changes wait in
+ * {@code unconfirmed} until the client's own updates come back from the authority; other clients' updates are
+ * applied after rebasing the unconfirmed ones over them. Used by Java clients and by the convergence tests.
+ */
+public final class CollabClient {
+
+    private final String clientId;
+    private String doc;
+    /** The document at {@code version} without our unconfirmed changes: the base they apply to. */
+    private String confirmedDoc;
+    private int version;
+    /** How many of our updates the authority has accepted in total (a resync compares it with the server's count). */
+    private int confirmedTotal;
+    private List<ChangeSet> unconfirmed = new ArrayList<>();
+
+    public CollabClient(String clientId, String doc, int version) {
+        this.clientId = clientId;
+        this.doc = doc;
+        this.confirmedDoc = doc;
+        this.version = version;
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    public String doc() {
+        return doc;
+    }
+
+    public int version() {
+        return version;
+    }
+
+    public int unconfirmedCount() {
+        return unconfirmed.size();
+    }
+
+    /** Applies a local edit made on the current document. */
+    public void edit(ChangeSet changes) {
+        doc = changes.apply(doc);
+        unconfirmed.add(changes);
+    }
+
+    /** The document this client's pending changes apply to (for tests and diagnostics). */
+    String confirmedDoc() {
+        return confirmedDoc;
+    }
+
+    /** Throws if the pending changes do not lead from the confirmed document to the shown one (for tests). */
+    void checkConsistent() {
+        var replay = confirmedDoc;
+        for (var change : unconfirmed) {
+            replay = change.apply(replay);
+        }
+        if (!replay.equals(doc)) {
+            throw new IllegalStateException(clientId + ": pending changes do not lead to the document");
+        }
+    }
+
+    /** The updates to push, based on {@link #version()}. */
+    public List<Update> sendable() {
+        return unconfirmed.stream().map(c -> new Update(c, clientId)).toList();
+    }
+
+    /**
+     * Takes the updates that follow {@link #version()}. Leading own updates confirm pending ones; the rest are
+     * applied, with pending local changes rebased over them (ours ordered after theirs).
+     */
+    public void receive(List<Update> updates) {
+        version += updates.size();
+        int own = 0;
+        while (own < updates.size() && updates.get(own).clientId().equals(clientId)) {
+            own++;
+        }
+        if (own > 0) {
+            confirmedTotal += own;
+            for (var confirmed : updates.subList(0, own)) {
+                confirmedDoc = confirmed.changes().apply(confirmedDoc);
+            }
+            unconfirmed = new ArrayList<>(unconfirmed.subList(Math.min(own, unconfirmed.size()), unconfirmed.size()));
+            updates = updates.subList(own, updates.size());
+        }
+        if (updates.isEmpty()) {
+            return;
+        }
+        var changes = updates.get(0).changes();
+        for (int i = 1; i < updates.size(); i++) {
+            changes = changes.compose(updates.get(i).changes());
+        }
+        confirmedDoc = changes.apply(confirmedDoc);
+        if (!unconfirmed.isEmpty()) {
+            var rebased = new ArrayList<ChangeSet>(unconfirmed.size());
+            for (var local : unconfirmed) {
+                rebased.add(local.map(changes));
+                changes = changes.map(local, true);
+            }
+            unconfirmed = rebased;
+        }
+        doc = changes.apply(doc);
+    }
+
+    /**
+     * Starts over from the server's text when the updates since our version are no longer kept. Pending local
+     * changes cannot be rebased update by update, so they are rebased over one change that stands for everything
+     * the others did (the smallest replacement from our base to the server's text), and stay unsent.
+     */
+    public void resync(String text, int newVersion, int acceptedByServer) {
+        if (newVersion <= version) {
+            return; // an answer that arrived late: we already have this version or a newer one
+        }
+        // Pending changes the server already accepted are in its text: take them out of the pending list.
+        int landed = Math.max(0, Math.min(acceptedByServer - confirmedTotal, unconfirmed.size()));
+        for (var change : unconfirmed.subList(0, landed)) {
+            confirmedDoc = change.apply(confirmedDoc);
+        }
+        confirmedTotal += landed;
+        // Rebase each remaining change, in order, over everything the others did (seen as one replacement), so
+        // that each still matches the update the server will echo back once it is accepted.
+        var theirs = TextDiff.between(confirmedDoc, text);
+        var rebased = new ArrayList<ChangeSet>();
+        var shown = text;
+        for (var local : unconfirmed.subList(landed, unconfirmed.size())) {
+            var mapped = local.map(theirs);
+            theirs = theirs.map(local, true);
+            rebased.add(mapped);
+            shown = mapped.apply(shown);
+        }
+        unconfirmed = rebased;
+        confirmedDoc = text;
+        doc = shown;
+        version = newVersion;
+    }
+}

@@ -1,0 +1,202 @@
+package dev.kiln.collab;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The central authority for one document, as in {@code @codemirror/collab}: it holds the text, its version and
+ * the recent accepted updates. A push based on the current version is made durable, applied and announced; a
+ * push based on an older version is refused as stale, and the client pulls, rebases and pushes again.
+ * Deliberately simple: all the cleverness lives in {@link ChangeSet} and in the clients' rebasing.
+ */
+public final class DocumentAuthority implements AutoCloseable {
+
+    /** Bounds that keep one client from harming a document or the server. */
+    public record Limits(int maxChangeChars, int maxDocumentChars, int retainedUpdates, int snapshotEvery) {
+        public static final Limits DEFAULT = new Limits(1 << 20, 16 << 20, 20_000, 2_000);
+    }
+
+    /** What a push did. */
+    public sealed interface PushResult {
+        /** Accepted and durable; the document is now at {@code version}. */
+        record Accepted(int version) implements PushResult {
+        }
+
+        /** Based on an old version: pull the updates since {@code clientVersion}, rebase, push again. */
+        record Stale(int clientVersion, int serverVersion) implements PushResult {
+        }
+
+        /** Malformed or too large; nothing was applied. */
+        record Refused(String reason) implements PushResult {
+        }
+    }
+
+    /** What a pull returns: the updates since a version, or the whole text when they are no longer kept. */
+    public sealed interface PullResult {
+        record Updates(int fromVersion, List<Update> updates) implements PullResult {
+        }
+
+        /**
+         * The whole text. {@code yourAccepted} is how many updates the asking client has had accepted in total,
+         * so it can tell which of its pending changes are already in {@code text}.
+         */
+        record Resync(String text, int version, int yourAccepted) implements PullResult {
+        }
+    }
+
+    /** Told, under the authority's lock and in order, about every accepted batch. Must not block. */
+    public interface Listener {
+        void accepted(int fromVersion, List<Update> updates);
+    }
+
+    private final DocumentStore store;
+    private final Limits limits;
+    private final StringBuilder doc;
+    private final List<Update> recent = new ArrayList<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Presence presence;
+    /** Updates accepted per client, ever: lets a resyncing client drop pending changes that already landed. */
+    private final java.util.Map<String, Integer> acceptedByClient = new java.util.LinkedHashMap<>();
+    private int version;
+    private int sinceSnapshot;
+    private String writtenBackBlob;
+
+    private DocumentAuthority(DocumentStore store, Limits limits, Clock clock, String text, int version, String writtenBackBlob) {
+        this.store = store;
+        this.limits = limits;
+        this.doc = new StringBuilder(text);
+        this.version = version;
+        this.writtenBackBlob = writtenBackBlob;
+        this.presence = new Presence(clock);
+    }
+
+    /**
+     * Opens a document from its store, or, when the store is empty, starts it from {@code initialText} (for
+     * example the file in the studio's workspace, whose git blob id is {@code initialBlob}).
+     */
+    public static DocumentAuthority open(DocumentStore store, Limits limits, Clock clock, String initialText, String initialBlob) {
+        var stored = store.load();
+        if (stored == null) {
+            var text = ChangeSet.normalizeLineBreaks(initialText);
+            store.snapshot(0, text, java.util.Map.of(), initialBlob);
+            return new DocumentAuthority(store, limits, clock, text, 0, initialBlob);
+        }
+        var authority = new DocumentAuthority(store, limits, clock, stored.text(), stored.version(), stored.writtenBackBlob());
+        authority.acceptedByClient.putAll(stored.acceptedByClient());
+        for (var update : stored.updatesAfterSnapshot()) {
+            update.changes().applyInPlace(authority.doc);
+            authority.recent.add(update);
+            authority.acceptedByClient.merge(update.clientId(), 1, Integer::sum);
+            authority.version++;
+        }
+        authority.sinceSnapshot = stored.updatesAfterSnapshot().size();
+        return authority;
+    }
+
+    public synchronized int version() {
+        return version;
+    }
+
+    public synchronized String text() {
+        return doc.toString();
+    }
+
+    /** The text and its version, read together. */
+    public synchronized PullResult.Resync snapshot(String clientId) {
+        return new PullResult.Resync(doc.toString(), version, acceptedByClient.getOrDefault(clientId, 0));
+    }
+
+    public Presence presence() {
+        return presence;
+    }
+
+    public void addListener(Listener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(Listener listener) {
+        listeners.remove(listener);
+    }
+
+    public synchronized PushResult push(int baseVersion, List<Update> updates) {
+        if (baseVersion != version) {
+            return new PushResult.Stale(baseVersion, version);
+        }
+        if (updates.isEmpty()) {
+            return new PushResult.Accepted(version);
+        }
+        int length = doc.length();
+        for (var update : updates) {
+            var changes = update.changes();
+            if (changes.length() != length) {
+                return new PushResult.Refused("A change does not fit the document: it expects " + changes.length()
+                        + " characters, the document has " + length + " at version " + version + ".");
+            }
+            if (changes.insertedLength() > limits.maxChangeChars()) {
+                return new PushResult.Refused("A change inserts " + changes.insertedLength() + " characters; the limit is "
+                        + limits.maxChangeChars() + ".");
+            }
+            length = changes.newLength();
+            if (length > limits.maxDocumentChars()) {
+                return new PushResult.Refused("The document would grow to " + length + " characters; the limit is "
+                        + limits.maxDocumentChars() + ".");
+            }
+        }
+        // Durable before it is applied, announced or acknowledged.
+        store.append(version, updates);
+        int from = version;
+        for (var update : updates) {
+            update.changes().applyInPlace(doc);
+            presence.map(update.changes());
+            acceptedByClient.merge(update.clientId(), 1, Integer::sum);
+        }
+        recent.addAll(updates);
+        version += updates.size();
+        sinceSnapshot += updates.size();
+        if (recent.size() > limits.retainedUpdates()) {
+            recent.subList(0, recent.size() - limits.retainedUpdates()).clear();
+        }
+        if (sinceSnapshot >= limits.snapshotEvery()) {
+            snapshotNow();
+        }
+        for (var listener : listeners) {
+            listener.accepted(from, updates);
+        }
+        return new PushResult.Accepted(version);
+    }
+
+    /** The updates after {@code sinceVersion}, or the whole text for {@code clientId} when they are not kept. */
+    public synchronized PullResult pull(int sinceVersion, String clientId) {
+        int floor = version - recent.size();
+        if (sinceVersion < floor || sinceVersion > version) {
+            return snapshot(clientId);
+        }
+        return new PullResult.Updates(sinceVersion, List.copyOf(recent.subList(sinceVersion - floor, recent.size())));
+    }
+
+    /** The git blob id of the text last written back to the workspace (so a reopen can tell outside edits). */
+    public synchronized String writtenBackBlob() {
+        return writtenBackBlob;
+    }
+
+    /** Records that the text at {@code atVersion} was written back to the workspace as {@code blob}. */
+    public synchronized void wroteBack(int atVersion, String blob) {
+        writtenBackBlob = blob;
+        if (atVersion == version) {
+            snapshotNow();
+        }
+    }
+
+    private void snapshotNow() {
+        store.snapshot(version, doc.toString(), acceptedByClient, writtenBackBlob);
+        sinceSnapshot = 0;
+    }
+
+    @Override
+    public synchronized void close() {
+        snapshotNow();
+        store.close();
+    }
+}
