@@ -1,0 +1,227 @@
+package dev.kiln.collab;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A document on disk: {@code snapshot.json} (text, version, per-client counts, written back blob) plus an
+ * append-only {@code log-<version>.jsonl} of the batches accepted since. Each append is forced to disk before it
+ * returns. A snapshot is written to a temporary file, forced, and renamed over the old one; it then starts a new
+ * log and deletes the old ones (compaction). A batch torn by a crash was never acknowledged and is dropped on load.
+ */
+public final class FileDocumentStore implements DocumentStore {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SNAPSHOT = "snapshot.json";
+
+    private final Path dir;
+    private final boolean fsync;
+    private FileChannel log;
+
+    /** @param fsync false only for benchmarks that want to see the cost of forcing; never in production */
+    public FileDocumentStore(Path dir, boolean fsync) {
+        this.dir = dir;
+        this.fsync = fsync;
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public FileDocumentStore(Path dir) {
+        this(dir, true);
+    }
+
+    @Override
+    public synchronized Stored load() {
+        var snapshotFile = dir.resolve(SNAPSHOT);
+        if (!Files.exists(snapshotFile)) {
+            return null;
+        }
+        try {
+            var snapshot = JSON.readTree(snapshotFile.toFile());
+            int version = snapshot.get("version").asInt();
+            var accepted = new LinkedHashMap<String, Integer>();
+            snapshot.get("accepted").properties().forEach(e -> accepted.put(e.getKey(), e.getValue().asInt()));
+            var updates = new ArrayList<Update>();
+            for (var file : logFiles()) {
+                readLog(file, version, updates);
+            }
+            var blob = snapshot.get("blob");
+            return new Stored(snapshot.get("text").asString(), version, accepted, updates, blob == null || blob.isNull() ? null : blob.asString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not read the collaborative document in " + dir, e);
+        }
+    }
+
+    private void readLog(Path file, int snapshotVersion, List<Update> into) throws IOException {
+        var bytes = Files.readAllBytes(file);
+        int lineStart = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] != '\n') {
+                continue;
+            }
+            var line = new String(bytes, lineStart, i - lineStart, StandardCharsets.UTF_8);
+            lineStart = i + 1;
+            JsonNode batch;
+            try {
+                batch = JSON.readTree(line);
+            } catch (RuntimeException corrupt) {
+                throw new IllegalStateException("Corrupt line in " + file + "; the document needs repair", corrupt);
+            }
+            int from = batch.get("from").asInt();
+            var list = batch.get("updates");
+            for (int j = 0; j < list.size(); j++) {
+                int next = snapshotVersion + into.size();
+                if (from + j < next) {
+                    continue; // already in the snapshot
+                }
+                if (from + j > next) {
+                    throw new IllegalStateException("Gap in " + file + ": expected version " + next + ", found " + (from + j));
+                }
+                var update = list.get(j);
+                into.add(new Update(ChangeSet.fromJson(JSON.treeToValue(update.get("changes"), List.class)), update.get("client").asString()));
+            }
+        }
+        if (lineStart < bytes.length) {
+            truncate(file, lineStart); // the last batch never finished: it was never acknowledged
+        }
+    }
+
+    private static void truncate(Path file, long size) throws IOException {
+        try (var channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(size);
+            channel.force(true);
+        }
+    }
+
+    @Override
+    public synchronized void append(int fromVersion, List<Update> updates) {
+        var batch = JSON.createObjectNode();
+        batch.put("from", fromVersion);
+        var list = batch.putArray("updates");
+        for (var update : updates) {
+            var node = list.addObject();
+            node.put("client", update.clientId());
+            node.set("changes", JSON.valueToTree(update.changes().toJson()));
+        }
+        var line = (JSON.writeValueAsString(batch) + "\n").getBytes(StandardCharsets.UTF_8);
+        try {
+            var channel = log();
+            var buffer = ByteBuffer.wrap(line);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            if (fsync) {
+                channel.force(false);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not save a change to " + dir + "; it was not applied", e);
+        }
+    }
+
+    @Override
+    public synchronized void snapshot(int version, String text, Map<String, Integer> acceptedByClient, String writtenBackBlob) {
+        ObjectNode snapshot = JSON.createObjectNode();
+        snapshot.put("version", version);
+        snapshot.put("text", text);
+        var accepted = snapshot.putObject("accepted");
+        acceptedByClient.forEach(accepted::put);
+        snapshot.put("blob", writtenBackBlob);
+        try {
+            var tmp = dir.resolve(SNAPSHOT + ".tmp");
+            try (var channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                var buffer = ByteBuffer.wrap(JSON.writeValueAsBytes(snapshot));
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                if (fsync) {
+                    channel.force(true);
+                }
+            }
+            try {
+                Files.move(tmp, dir.resolve(SNAPSHOT), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, dir.resolve(SNAPSHOT), StandardCopyOption.REPLACE_EXISTING);
+            }
+            forceDirectory();
+            // Compaction: everything before this version is in the snapshot; start a new log.
+            if (log != null) {
+                log.close();
+                log = null;
+            }
+            var newLog = dir.resolve("log-" + version + ".jsonl");
+            for (var old : logFiles()) {
+                if (!old.equals(newLog)) {
+                    Files.delete(old);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not write a snapshot of " + dir, e);
+        }
+    }
+
+    private FileChannel log() throws IOException {
+        if (log == null) {
+            var files = logFiles();
+            var file = files.isEmpty() ? dir.resolve("log-" + snapshotVersion() + ".jsonl") : files.get(files.size() - 1);
+            log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        }
+        return log;
+    }
+
+    private int snapshotVersion() throws IOException {
+        var file = dir.resolve(SNAPSHOT);
+        return Files.exists(file) ? JSON.readTree(file.toFile()).get("version").asInt() : 0;
+    }
+
+    private List<Path> logFiles() throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().matches("log-\\d+\\.jsonl"))
+                    .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().replaceAll("\\D", ""))))
+                    .toList();
+        }
+    }
+
+    private void forceDirectory() {
+        if (!fsync) {
+            return;
+        }
+        try (var channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // Not every platform can force a directory; the rename is still atomic.
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (log != null) {
+            try {
+                log.close();
+            } catch (IOException ignored) {
+                // nothing left to save
+            }
+            log = null;
+        }
+    }
+}
