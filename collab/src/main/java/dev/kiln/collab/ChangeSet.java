@@ -244,7 +244,8 @@ public final class ChangeSet {
         return (int) value;
     }
 
-    static String normalizeLineBreaks(String text) {
+    /** CodeMirror counts "\n" as the only line break; "\r\n" and "\r" become "\n". */
+    public static String normalizeLineBreaks(String text) {
         return text.indexOf('\r') < 0 ? text : text.replace("\r\n", "\n").replace('\r', '\n');
     }
 

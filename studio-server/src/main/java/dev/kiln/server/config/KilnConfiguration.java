@@ -13,6 +13,7 @@ import java.time.Clock;
 /** Wires the plain-Java modules and the Vaadin views (which live in studio-ui) into the application. */
 @Configuration(proxyBeanMethods = false)
 @EnableVaadin("dev.kiln.ui")
+@org.springframework.scheduling.annotation.EnableScheduling
 class KilnConfiguration {
 
     @Bean

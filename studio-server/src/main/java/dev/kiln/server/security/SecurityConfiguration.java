@@ -17,7 +17,8 @@ import org.springframework.security.web.authentication.HttpStatusEntryPoint;
  * Who may ask for what. Three chains:
  * <ul>
  *   <li>{@code /actuator/**}: admins only; HTTP Basic (for Prometheus scrapers) or an admin's session.</li>
- *   <li>{@code /api/**}: signed-in users (session cookie, CSRF on); anonymous callers get 401, not a login page.
+ *   <li>{@code /api/**} and the {@code /collab/*} WebSockets: signed-in users (session cookie, CSRF on for writes);
+ *       anonymous callers get 401, not a login page.
  *       Which studio a user may touch is decided in the studio service, for the API and the views alike.</li>
  *   <li>everything else: the Vaadin app; anonymous users are sent to the login view.</li>
  * </ul>
@@ -44,7 +45,7 @@ class SecurityConfiguration {
     @Bean
     @Order(2)
     SecurityFilterChain api(HttpSecurity http) throws Exception {
-        return http.securityMatcher("/api/**")
+        return http.securityMatcher("/api/**", "/collab/**")
                 .authorizeHttpRequests(auth -> auth.anyRequest().authenticated())
                 .exceptionHandling(e -> e.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
                 .build();

@@ -2,6 +2,7 @@ package dev.kiln.server.studio;
 
 import dev.kiln.ui.studio.FileContent;
 import dev.kiln.ui.studio.FileRevision;
+import dev.kiln.ui.studio.ShareLink;
 import dev.kiln.ui.studio.StudioException;
 import dev.kiln.ui.studio.StudioSummary;
 import dev.kiln.ui.studio.WorkspaceEntry;
@@ -35,10 +36,38 @@ class StudioApiController {
     record SaveRequest(String text, String baseVersion) {
     }
 
-    private final StudioService studios;
+    record NewLink(String role, Long validForHours) {
+    }
 
-    StudioApiController(StudioService studios) {
+    private final StudioService studios;
+    private final SharingService sharing;
+
+    StudioApiController(StudioService studios, SharingService sharing) {
         this.studios = studios;
+        this.sharing = sharing;
+    }
+
+    @PostMapping("/{id}/links")
+    @ResponseStatus(HttpStatus.CREATED)
+    ShareLink createLink(@PathVariable String id, @RequestBody NewLink request) {
+        return sharing.createLink(id, request.role(), request.validForHours() == null ? null : java.time.Duration.ofHours(request.validForHours()));
+    }
+
+    @GetMapping("/{id}/links")
+    List<ShareLink> links(@PathVariable String id) {
+        return sharing.links(id);
+    }
+
+    @DeleteMapping("/{id}/links/{token}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void revoke(@PathVariable String id, @PathVariable String token) {
+        sharing.revoke(id, token);
+    }
+
+    /** Joins the studio behind a share link as the signed-in user. */
+    @PostMapping("/joined/{token}")
+    StudioSummary join(@PathVariable String token) {
+        return sharing.join(token);
     }
 
     /** The CSRF header and token that writes must carry (API clients read it once per session). */
@@ -101,6 +130,7 @@ class StudioApiController {
             case INVALID -> HttpStatus.BAD_REQUEST;
             case CONFLICT -> HttpStatus.CONFLICT;
             case TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
+            case FORBIDDEN -> HttpStatus.FORBIDDEN;
         };
         var problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
         problem.setProperty("kind", e.kind().name());

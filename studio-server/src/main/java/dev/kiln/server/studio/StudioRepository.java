@@ -36,14 +36,36 @@ class StudioRepository {
                 .update();
     }
 
-    List<StudioSummary> findByOwner(long ownerId) {
-        return jdbc.sql(SELECT + " where s.owner_id = :owner order by s.updated_at desc, s.name")
-                .param("owner", ownerId)
-                .query(StudioRepository::row).list().stream().map(StudioRow::summary).toList();
+    /** Studios the user owns, then those shared with them through a link that is still valid. */
+    List<StudioSummary> findVisibleTo(long userId, Instant now) {
+        var owned = jdbc.sql(SELECT + " where s.owner_id = :user order by s.updated_at desc, s.name")
+                .param("user", userId)
+                .query((rs, n) -> row(rs, "owner")).list();
+        var shared = jdbc.sql(SELECT + """
+                 join studio_member m on m.studio_id = s.id and m.user_id = :user
+                 join share_link l on l.token = m.link_token
+                 where l.revoked_at is null and (l.expires_at is null or l.expires_at > :now)
+                 order by s.updated_at desc, s.name""".replace("select s.id", "select l.role, s.id"))
+                .param("user", userId).param("now", utc(now))
+                .query((rs, n) -> row(rs, rs.getString("role"))).list();
+        var all = new java.util.ArrayList<StudioSummary>();
+        owned.forEach(r -> all.add(r.summary()));
+        shared.forEach(r -> all.add(r.summary()));
+        return all;
+    }
+
+    /** The role a non-owner has through a valid share link, if any. */
+    Optional<String> memberRole(String studioId, long userId, Instant now) {
+        return jdbc.sql("""
+                select l.role from studio_member m join share_link l on l.token = m.link_token
+                where m.studio_id = :studio and m.user_id = :user
+                  and l.revoked_at is null and (l.expires_at is null or l.expires_at > :now)""")
+                .param("studio", studioId).param("user", userId).param("now", utc(now))
+                .query(String.class).optional();
     }
 
     Optional<StudioRow> find(String id) {
-        return jdbc.sql(SELECT + " where s.id = :id").param("id", id).query(StudioRepository::row).optional();
+        return jdbc.sql(SELECT + " where s.id = :id").param("id", id).query((rs, n) -> row(rs, null)).optional();
     }
 
     void rename(String id, String name, Instant now) {
@@ -59,14 +81,14 @@ class StudioRepository {
         jdbc.sql("delete from studio where id = :id").param("id", id).update();
     }
 
-    private static OffsetDateTime utc(Instant instant) {
+    static OffsetDateTime utc(Instant instant) {
         return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
     }
 
-    private static StudioRow row(ResultSet rs, int rowNum) throws SQLException {
+    private static StudioRow row(ResultSet rs, String role) throws SQLException {
         var summary = new StudioSummary(rs.getString("id"), rs.getString("name"), rs.getString("owner_name"),
                 rs.getObject("created_at", OffsetDateTime.class).toInstant(),
-                rs.getObject("updated_at", OffsetDateTime.class).toInstant());
+                rs.getObject("updated_at", OffsetDateTime.class).toInstant(), role);
         return new StudioRow(summary, rs.getLong("owner_id"));
     }
 }

@@ -1,8 +1,9 @@
 package dev.kiln.server.studio;
 
-import dev.kiln.server.security.KilnPrincipal;
+import dev.kiln.server.studio.StudioAccess.Need;
 import dev.kiln.server.security.Users;
 import dev.kiln.server.workspace.Workspace;
+import dev.kiln.server.workspace.WorkspacePaths;
 import dev.kiln.ui.studio.FileContent;
 import dev.kiln.ui.studio.FileRevision;
 import dev.kiln.ui.studio.StudioCatalog;
@@ -17,8 +18,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Studios and their files, always as the signed-in user. Every entry point first checks that the user owns the
- * studio; otherwise the answer is NOT_FOUND, the same as for a studio that does not exist, so ids leak nothing.
+ * Studios and their files, always as the signed-in user. Every entry point first asks {@link StudioAccess}
+ * whether the user may view, edit or own the studio.
  */
 @Service
 public class StudioService implements StudioCatalog, StudioWorkspace {
@@ -27,17 +28,21 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
 
     private final StudioRepository studios;
     private final Workspaces workspaces;
+    private final StudioAccess access;
+    private final LiveDocuments live;
     private final Clock clock;
 
-    StudioService(StudioRepository studios, Workspaces workspaces, Clock clock) {
+    StudioService(StudioRepository studios, Workspaces workspaces, StudioAccess access, LiveDocuments live, Clock clock) {
         this.studios = studios;
         this.workspaces = workspaces;
+        this.access = access;
+        this.live = live;
         this.clock = clock;
     }
 
     @Override
     public List<StudioSummary> myStudios() {
-        return studios.findByOwner(Users.current().id());
+        return studios.findVisibleTo(Users.current().id(), clock.instant());
     }
 
     @Override
@@ -57,71 +62,83 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
 
     @Override
     public StudioSummary rename(String studioId, String newName) {
-        requireOwned(studioId);
+        access.require(studioId, Need.OWN);
         studios.rename(studioId, checkName(newName), clock.instant());
         return open(studioId);
     }
 
     @Override
     public void delete(String studioId) {
-        requireOwned(studioId);
+        access.require(studioId, Need.OWN);
+        live.closeStudio(studioId);
         studios.delete(studioId);
         workspaces.trash(studioId);
     }
 
     @Override
     public StudioSummary open(String studioId) {
-        return requireOwned(studioId);
+        return access.require(studioId, Need.VIEW);
     }
 
     @Override
     public List<WorkspaceEntry> tree(String studioId) {
-        return workspace(studioId).tree();
+        return workspace(studioId, Need.VIEW).tree();
     }
 
     @Override
     public FileContent read(String studioId, String path) {
-        return workspace(studioId).read(path);
+        return workspace(studioId, Need.VIEW).read(path);
     }
 
     @Override
     public FileContent save(String studioId, String path, String text, String baseVersion) {
-        var saved = workspace(studioId).save(path, text == null ? "" : text, baseVersion, Users.current().asAuthor());
+        var workspace = workspace(studioId, Need.EDIT);
+        var body = text == null ? "" : text;
+        var checked = WorkspacePaths.check(path);
+        if (live.replaceIfLive(studioId, checked, body, baseVersion, Users.current().asAuthor()).isPresent()) {
+            studios.touch(studioId, clock.instant());
+            return workspace.read(checked);
+        }
+        var saved = workspace.save(checked, body, baseVersion, Users.current().asAuthor());
         studios.touch(studioId, clock.instant());
         return saved;
     }
 
     @Override
     public void createFile(String studioId, String path) {
-        workspace(studioId).createFile(path, Users.current().asAuthor());
+        workspace(studioId, Need.EDIT).createFile(path, Users.current().asAuthor());
         studios.touch(studioId, clock.instant());
     }
 
     @Override
     public void createFolder(String studioId, String path) {
-        workspace(studioId).createFolder(path);
+        workspace(studioId, Need.EDIT).createFolder(path);
     }
 
     @Override
     public void rename(String studioId, String fromPath, String toPath) {
-        workspace(studioId).rename(fromPath, toPath, Users.current().asAuthor());
+        var workspace = workspace(studioId, Need.EDIT);
+        live.closeUnder(studioId, WorkspacePaths.check(fromPath), "moved to " + toPath);
+        workspace.rename(fromPath, toPath, Users.current().asAuthor());
         studios.touch(studioId, clock.instant());
     }
 
     @Override
     public void delete(String studioId, String path) {
-        workspace(studioId).delete(path, Users.current().asAuthor());
+        var workspace = workspace(studioId, Need.EDIT);
+        live.closeUnder(studioId, WorkspacePaths.check(path), "deleted");
+        workspace.delete(path, Users.current().asAuthor());
         studios.touch(studioId, clock.instant());
     }
 
     @Override
     public List<FileRevision> history(String studioId, String path) {
-        return workspace(studioId).history(path);
+        return workspace(studioId, Need.VIEW).history(path);
     }
 
     @Override
     public FileContent readAt(String studioId, String path, String commitId) {
-        return workspace(studioId).readAt(path, commitId);
+        return workspace(studioId, Need.VIEW).readAt(path, commitId);
     }
 
     @Override
@@ -129,20 +146,9 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
         return workspaces.maxFileBytes();
     }
 
-    private Workspace workspace(String studioId) {
-        requireOwned(studioId);
+    private Workspace workspace(String studioId, Need need) {
+        access.require(studioId, need);
         return workspaces.get(studioId);
-    }
-
-    private StudioSummary requireOwned(String studioId) {
-        KilnPrincipal user = Users.current();
-        if (studioId == null || studioId.length() > 64) {
-            throw StudioException.studioNotFound();
-        }
-        return studios.find(studioId)
-                .filter(row -> row.ownerId() == user.id())
-                .map(StudioRepository.StudioRow::summary)
-                .orElseThrow(StudioException::studioNotFound);
     }
 
     private static String checkName(String name) {

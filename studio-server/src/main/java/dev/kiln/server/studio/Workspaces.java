@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** Finds, creates and retires the studios' workspaces under the data directory; one open repository each. */
 @Component
-class Workspaces {
+public class Workspaces {
 
     /** The template a new studio starts from; index.txt lists its files. */
     private static final String TEMPLATE = "studio-template/";
@@ -32,7 +32,7 @@ class Workspaces {
         this.clock = clock;
     }
 
-    Workspace get(String studioId) {
+    public Workspace get(String studioId) {
         return open.computeIfAbsent(studioId, id -> Workspace.open(dir(id), maxFileBytes()));
     }
 
@@ -64,7 +64,7 @@ class Workspaces {
         }
     }
 
-    long maxFileBytes() {
+    public long maxFileBytes() {
         return properties.maxFileSize().toBytes();
     }
 

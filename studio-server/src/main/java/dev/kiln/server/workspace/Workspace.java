@@ -156,6 +156,55 @@ public final class Workspace implements AutoCloseable {
         return content(checked, bytes);
     }
 
+    /**
+     * Writes text that was edited together and commits it: the first editor is the author, the others are credited
+     * with {@code Co-authored-by:} trailers. Returns the new content's blob id (unchanged text makes no commit).
+     */
+    public synchronized String writeBack(String path, String text, List<PersonIdent> editors) {
+        var checked = WorkspacePaths.check(path);
+        var file = WorkspacePaths.resolve(root, checked);
+        var bytes = text.getBytes(StandardCharsets.UTF_8);
+        boolean existed = Files.isRegularFile(file);
+        if (existed && java.util.Arrays.equals(readBytes(file), bytes)) {
+            return blobId(bytes);
+        }
+        try {
+            Files.createDirectories(file.getParent());
+            Files.write(file, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        var author = editors.isEmpty() ? KILN : editors.get(0);
+        var message = new StringBuilder("Edit ").append(checked);
+        var coAuthors = editors.stream().skip(1).filter(p -> !p.getEmailAddress().equals(author.getEmailAddress())).distinct().toList();
+        if (!coAuthors.isEmpty()) {
+            message.append("\n");
+            for (var co : coAuthors) {
+                message.append("\nCo-authored-by: ").append(co.getName()).append(" <").append(co.getEmailAddress()).append(">");
+            }
+        }
+        commit(message.toString(), author, add -> add.accept(checked));
+        return blobId(bytes);
+    }
+
+    /** The text of a blob in this repository (a version written back earlier), if it is there and is text. */
+    public java.util.Optional<String> blobText(String blobId) {
+        if (blobId == null || !blobId.matches("[0-9a-f]{40}")) {
+            return java.util.Optional.empty();
+        }
+        try {
+            var loader = git.getRepository().open(ObjectId.fromString(blobId), Constants.OBJ_BLOB);
+            return java.util.Optional.ofNullable(decodeText(loader.getBytes()));
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** The id git gives this text (the version the editor and the API compare). */
+    public static String versionOf(String text) {
+        return blobId(text.getBytes(StandardCharsets.UTF_8));
+    }
+
     public synchronized void createFile(String path, PersonIdent author) {
         var checked = WorkspacePaths.check(path);
         var file = WorkspacePaths.resolve(root, checked);

@@ -14,7 +14,9 @@ public class StudioException extends RuntimeException {
         /** The file changed since the caller loaded it. */
         CONFLICT,
         /** Over the configured size limit. */
-        TOO_LARGE
+        TOO_LARGE,
+        /** The user may look but not change (a viewer), or may not manage the studio (not the owner). */
+        FORBIDDEN
     }
 
     private final Kind kind;

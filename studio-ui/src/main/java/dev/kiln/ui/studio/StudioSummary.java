@@ -2,6 +2,18 @@ package dev.kiln.ui.studio;
 
 import java.time.Instant;
 
-/** A studio as the "My studios" list shows it. */
-public record StudioSummary(String id, String name, String ownerName, Instant createdAt, Instant updatedAt) {
+/**
+ * A studio as the signed-in user sees it.
+ *
+ * @param role the user's role in it: {@code owner}, or {@code editor} / {@code viewer} through a share link
+ */
+public record StudioSummary(String id, String name, String ownerName, Instant createdAt, Instant updatedAt, String role) {
+
+    public boolean canEdit() {
+        return !"viewer".equals(role);
+    }
+
+    public boolean isOwner() {
+        return "owner".equals(role);
+    }
 }

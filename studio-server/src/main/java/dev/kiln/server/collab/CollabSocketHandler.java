@@ -1,0 +1,91 @@
+package dev.kiln.server.collab;
+
+import dev.kiln.collab.CollabRoom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.web.socket.CloseStatus;
+import org.springframework.web.socket.TextMessage;
+import org.springframework.web.socket.WebSocketSession;
+import org.springframework.web.socket.handler.ConcurrentWebSocketSessionDecorator;
+import org.springframework.web.socket.handler.TextWebSocketHandler;
+
+import java.io.IOException;
+
+/**
+ * The WebSocket side of collaborative editing: the handshake ({@link CollabHandshake}) has already checked who is
+ * asking and for which file; this joins the connection to the document's room and passes frames through.
+ */
+@Component
+class CollabSocketHandler extends TextWebSocketHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(CollabSocketHandler.class);
+    static final String JOINED = "kiln.collab.joined";
+    /** A slow client gets this much queued before it is disconnected (it reconnects and catches up). */
+    private static final int SEND_BUFFER_BYTES = 16 << 20;
+
+    private final CollabDocuments documents;
+
+    CollabSocketHandler(CollabDocuments documents) {
+        this.documents = documents;
+    }
+
+    @Override
+    public void afterConnectionEstablished(WebSocketSession session) {
+        var safe = new ConcurrentWebSocketSessionDecorator(session, 10_000, SEND_BUFFER_BYTES);
+        var outbox = new CollabRoom.Outbox() {
+            @Override
+            public void send(String json) {
+                try {
+                    safe.sendMessage(new TextMessage(json));
+                } catch (IOException | IllegalStateException e) {
+                    log.debug("Dropping a message to a closed or overflowing connection", e);
+                }
+            }
+
+            @Override
+            public void close(int code, String reason) {
+                try {
+                    safe.close(new CloseStatus(code, reason.length() > 100 ? reason.substring(0, 100) : reason));
+                } catch (IOException ignored) {
+                    // already gone
+                }
+            }
+        };
+        var attributes = session.getAttributes();
+        try {
+            var joined = documents.join((String) attributes.get(CollabHandshake.STUDIO), (String) attributes.get(CollabHandshake.PATH),
+                    (CollabRoom.Participant) attributes.get(CollabHandshake.PARTICIPANT), outbox);
+            attributes.put(JOINED, joined);
+        } catch (RuntimeException e) {
+            var message = e.getMessage() == null ? "Could not open the document." : e.getMessage();
+            var node = tools.jackson.databind.json.JsonMapper.shared().createObjectNode();
+            node.put("type", "closed");
+            node.put("message", message);
+            outbox.send(node.toString());
+            outbox.close(4404, message);
+        }
+    }
+
+    @Override
+    protected void handleTextMessage(WebSocketSession session, TextMessage message) {
+        var joined = (CollabDocuments.Joined) session.getAttributes().get(JOINED);
+        if (joined != null) {
+            joined.connection().onMessage(message.getPayload());
+            documents.identify(joined);
+        }
+    }
+
+    @Override
+    public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {
+        var joined = (CollabDocuments.Joined) session.getAttributes().remove(JOINED);
+        if (joined != null) {
+            documents.left(joined);
+        }
+    }
+
+    @Override
+    public void handleTransportError(WebSocketSession session, Throwable exception) {
+        log.debug("Collaboration connection failed", exception);
+    }
+}

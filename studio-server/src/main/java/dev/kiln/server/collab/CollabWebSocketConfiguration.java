@@ -1,0 +1,38 @@
+package dev.kiln.server.collab;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.socket.config.annotation.EnableWebSocket;
+import org.springframework.web.socket.config.annotation.WebSocketConfigurer;
+import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry;
+import org.springframework.web.socket.server.standard.ServletServerContainerFactoryBean;
+
+/** {@code /collab/{studioId}?path=...}: same-origin only (Spring's default), so other sites can't ride a session. */
+@Configuration(proxyBeanMethods = false)
+@EnableWebSocket
+class CollabWebSocketConfiguration implements WebSocketConfigurer {
+
+    /** Frames up to 4 MiB: a big paste fits; a larger frame closes the connection (1009). */
+    static final int MAX_FRAME = 4 << 20;
+
+    private final CollabSocketHandler handler;
+    private final CollabHandshake handshake;
+
+    CollabWebSocketConfiguration(CollabSocketHandler handler, CollabHandshake handshake) {
+        this.handler = handler;
+        this.handshake = handshake;
+    }
+
+    @Override
+    public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
+        registry.addHandler(handler, "/collab/*").addInterceptors(handshake);
+    }
+
+    @Bean
+    ServletServerContainerFactoryBean webSocketContainer() {
+        var container = new ServletServerContainerFactoryBean();
+        container.setMaxTextMessageBufferSize(MAX_FRAME);
+        container.setMaxSessionIdleTimeout(120_000L);
+        return container;
+    }
+}

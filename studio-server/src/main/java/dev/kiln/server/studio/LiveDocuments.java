@@ -1,0 +1,24 @@
+package dev.kiln.server.studio;
+
+import org.eclipse.jgit.lib.PersonIdent;
+
+import java.util.Optional;
+
+/**
+ * Files being edited together right now. While a file is live, its text lives in the collaboration authority, so
+ * saves, restores, renames and deletes of it go through here instead of straight to the workspace.
+ */
+public interface LiveDocuments {
+
+    /**
+     * If {@code path} is live: checks {@code baseVersion} against the live text, applies {@code text} as one edit by
+     * {@code editor}, commits it, and returns the new version. Empty if the file is not live.
+     */
+    Optional<String> replaceIfLive(String studioId, String path, String text, String baseVersion, PersonIdent editor);
+
+    /** Writes back and closes every live document at or under {@code path} (it is about to move or go away). */
+    void closeUnder(String studioId, String path, String why);
+
+    /** Closes every live document of a studio (it is being deleted). */
+    void closeStudio(String studioId);
+}

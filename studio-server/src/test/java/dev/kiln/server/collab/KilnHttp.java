@@ -1,0 +1,86 @@
+package dev.kiln.server.collab;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.CookieManager;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+
+/** A signed-in HTTP session against a running Kiln, the way a browser gets one: the login form, then cookies. */
+final class KilnHttp {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern CSRF = Pattern.compile("name=\"_csrf\" content=\"([^\"]+)\"");
+
+    final String base;
+    final HttpClient http;
+    private final CookieManager cookies = new CookieManager();
+    private String csrfHeader;
+    private String csrfToken;
+
+    private KilnHttp(String base) {
+        this.base = base;
+        this.http = HttpClient.newBuilder().cookieHandler(cookies).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    static KilnHttp signIn(String base, String user, String password) {
+        var session = new KilnHttp(base);
+        var page = session.get("/login").body();
+        var matcher = CSRF.matcher(page);
+        if (!matcher.find()) {
+            throw new IllegalStateException("No CSRF token on the login page");
+        }
+        var form = "username=" + URLEncoder.encode(user, StandardCharsets.UTF_8) + "&password="
+                + URLEncoder.encode(password, StandardCharsets.UTF_8) + "&_csrf=" + matcher.group(1);
+        var response = session.send(HttpRequest.newBuilder(URI.create(base + "/login"))
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)));
+        if (response.statusCode() != 302 || response.headers().firstValue("Location").orElse("").contains("error")) {
+            throw new IllegalStateException("Sign-in failed for " + user + ": " + response.statusCode() + " " + response.headers().map());
+        }
+        var csrf = JSON.readTree(session.get("/api/studios/csrf").body());
+        session.csrfHeader = csrf.get("headerName").asString();
+        session.csrfToken = csrf.get("token").asString();
+        return session;
+    }
+
+    HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+    }
+
+    JsonNode postJson(String path, String json) {
+        var response = send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .header(csrfHeader, csrfToken).POST(HttpRequest.BodyPublishers.ofString(json)));
+        if (response.statusCode() >= 300) {
+            throw new IllegalStateException("POST " + path + " gave " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    int delete(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header(csrfHeader, csrfToken).DELETE()).statusCode();
+    }
+
+    /** The session cookie header, for the WebSocket handshake. */
+    String cookieHeader() {
+        return cookies.getCookieStore().getCookies().stream().map(c -> c.getName() + "=" + c.getValue())
+                .reduce((a, b) -> a + "; " + b).orElse("");
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.kiln.ui.studio;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Share links: only a studio's owner manages them; anyone signed in may join through one. */
+public interface StudioSharing {
+
+    /** @param role "viewer" or "editor"; @param validFor null for a link that does not expire */
+    ShareLink createLink(String studioId, String role, Duration validFor);
+
+    List<ShareLink> links(String studioId);
+
+    /** Revokes at once: people who joined through it lose access, open editors included. */
+    void revoke(String studioId, String token);
+
+    /** Makes the signed-in user a member through the link and returns the studio. */
+    StudioSummary join(String token);
+}
