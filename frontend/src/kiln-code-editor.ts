@@ -10,6 +10,7 @@ import { markdown } from '@codemirror/lang-markdown';
 import { yaml } from '@codemirror/lang-yaml';
 import { json } from '@codemirror/lang-json';
 import { shell } from '@codemirror/legacy-modes/mode/shell';
+import { CollabSession, CollabStatus, Participant } from './collab-session';
 
 /** Picks the syntax for a file name; unknown kinds get plain text. */
 export function languageFor(fileName: string): Extension {
@@ -29,15 +30,26 @@ export function languageFor(fileName: string): Extension {
 /**
  * <kiln-code-editor>: one CodeMirror 6 EditorView.
  *
- * The server sets `value` (the saved text) and `fileName` (for syntax). Typing does not send text to the server:
- * the element only fires `dirty-changed` when the edited text starts or stops differing from `value`, and
- * `save-requested` on Ctrl/Cmd+S. The server reads the text with `getText()` when it saves, so a large file costs
- * nothing per keystroke.
+ * Two modes. Live (`connect(url)`): the text comes from Kiln's collaboration WebSocket and every keystroke is sent
+ * there (see collab-session.ts); `dirty` means "changes not yet confirmed by the server", and a status bar shows the
+ * connection and who else is here. Plain (`load(text)`, for binary or old versions): read-only or locally edited
+ * text that the server fetches with `getText()`.
+ * Events: `dirty-changed`, `save-requested` (Ctrl/Cmd+S, once everything typed is confirmed), `collab-status`.
  */
 @customElement('kiln-code-editor')
 export class KilnCodeEditor extends LitElement {
   static styles = css`
-    :host { display: block; position: relative; overflow: hidden; }
+    :host { display: flex; flex-direction: column; position: relative; overflow: hidden; }
+    .host { flex: 1; min-height: 0; }
+    .bar { display: flex; align-items: center; gap: 8px; padding: 2px 8px; font: 12px/20px sans-serif;
+      color: #555; border-bottom: 1px solid #e3e3e3; background: #fafafa; }
+    .bar[hidden] { display: none; }
+    .dot { width: 8px; height: 8px; border-radius: 50%; background: #aaa; flex: none; }
+    .dot.connected { background: #2e7d32; }
+    .dot.reconnecting, .dot.connecting { background: #f9a825; }
+    .dot.offline, .dot.revoked, .dot.closed { background: #c62828; }
+    .people { margin-left: auto; display: flex; gap: 4px; align-items: center; }
+    .person { color: white; border-radius: 9px; padding: 0 7px; font-size: 11px; line-height: 18px; }
     .cm-editor { height: 100%; font-size: 14px; }
     .cm-editor.cm-focused { outline: none; }
     .cm-scroller { font-family: ui-monospace, 'JetBrains Mono', Menlo, Consolas, monospace; }
@@ -48,7 +60,14 @@ export class KilnCodeEditor extends LitElement {
   @property({ type: Boolean, reflect: true }) readonly = false;
   @property({ type: Boolean, reflect: true }) dirty = false;
 
+  @property({ type: String, attribute: false }) status: CollabStatus | '' = '';
+  @property({ type: Number, attribute: false }) unsent = 0;
+  @property({ type: Array, attribute: false }) people: Participant[] = [];
+  @property({ type: String, attribute: false }) statusMessage = '';
+
   private view?: EditorView;
+  private session?: CollabSession;
+  private pendingLoad?: { text: string; extensions: Extension };
   private readonly language = new Compartment();
   private readonly readOnly = new Compartment();
   private readonly onBeforeUnload = (e: BeforeUnloadEvent) => {
@@ -62,7 +81,44 @@ export class KilnCodeEditor extends LitElement {
 
   disconnectedCallback() {
     window.removeEventListener('beforeunload', this.onBeforeUnload);
+    this.session?.close();
+    this.session = undefined;
     super.disconnectedCallback();
+  }
+
+  /** Edits {@code fileName} live through the collaboration WebSocket at {@code url} (a path on this server). */
+  connect(url: string, fileName: string) {
+    this.session?.close();
+    this.fileName = fileName;
+    this.value = '';
+    this.status = 'connecting';
+    this.people = [];
+    this.unsent = 0;
+    this.readonly = true;
+    this.view?.setState(this.createState('', []));
+    const editor = this;
+    this.session = new CollabSession(url, {
+      start(text, extensions, readOnly) {
+        editor.readonly = readOnly;
+        if (editor.view) editor.view.setState(editor.createState(text, extensions));
+        else editor.pendingLoad = { text, extensions };
+      },
+      view: () => editor.view,
+      statusChanged(status, unsent, people, message) {
+        editor.status = status;
+        editor.unsent = unsent;
+        editor.people = people;
+        editor.statusMessage = message;
+        if (status == 'revoked' || status == 'closed') {
+          editor.readonly = true;
+          editor.view?.dispatch({ effects: editor.readOnly.reconfigure(editor.readOnlyExtension()) });
+        }
+        editor.setDirty(unsent > 0);
+        editor.dispatchEvent(new CustomEvent('collab-status', {
+          detail: { status, unsent, people: people.map(p => p.name), message }, bubbles: true, composed: true,
+        }));
+      },
+    });
   }
 
   /** The editor's current text (what Save commits). */
@@ -81,18 +137,22 @@ export class KilnCodeEditor extends LitElement {
   }
 
   protected firstUpdated() {
+    const pending = this.pendingLoad;
+    this.pendingLoad = undefined;
     this.view = new EditorView({
-      parent: this.renderRoot as ShadowRoot,
+      parent: (this.renderRoot as ShadowRoot).querySelector('.host')!,
       root: this.renderRoot as ShadowRoot,
-      state: this.createState(this.value),
+      state: pending ? this.createState(pending.text, pending.extensions) : this.createState(this.value, []),
     });
   }
 
   protected updated(changed: PropertyValues<this>) {
     if (!this.view) return;
-    if (changed.has('value') && this.view.state.doc.toString() !== this.value && !this.dirty) {
+    if (this.session) {
+      // Live mode: the text belongs to the collaboration session, not to `value`.
+    } else if (changed.has('value') && this.view.state.doc.toString() !== this.value && !this.dirty) {
       // A new file (or a reload) replaces the document and its history.
-      this.view.setState(this.createState(this.value));
+      this.view.setState(this.createState(this.value, []));
     } else if (changed.has('value')) {
       this.updateDirty();
     }
@@ -106,14 +166,17 @@ export class KilnCodeEditor extends LitElement {
 
   /** Replaces the document unconditionally (used when opening another file or discarding changes). */
   load(text: string, fileName: string, readonly: boolean) {
+    this.session?.close();
+    this.session = undefined;
+    this.status = '';
     this.value = text;
     this.fileName = fileName;
     this.readonly = readonly;
-    this.view?.setState(this.createState(text));
+    this.view?.setState(this.createState(text, []));
     this.updateDirty();
   }
 
-  private createState(text: string): EditorState {
+  private createState(text: string, extra: Extension): EditorState {
     return EditorState.create({
       doc: text,
       extensions: [
@@ -121,7 +184,11 @@ export class KilnCodeEditor extends LitElement {
         keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => { this.requestSave(); return true; } }]),
         this.language.of(languageFor(this.fileName)),
         this.readOnly.of(this.readOnlyExtension()),
-        EditorView.updateListener.of(update => { if (update.docChanged) this.updateDirty(); }),
+        extra,
+        EditorView.updateListener.of(update => {
+          if (this.session) this.session.localUpdate(update.docChanged, update.selectionSet);
+          else if (update.docChanged) this.updateDirty();
+        }),
       ],
     });
   }
@@ -130,20 +197,47 @@ export class KilnCodeEditor extends LitElement {
     return [EditorState.readOnly.of(this.readonly), EditorView.editable.of(!this.readonly)];
   }
 
-  private requestSave() {
-    if (!this.readonly) this.dispatchEvent(new CustomEvent('save-requested', { bubbles: true, composed: true }));
+  private async requestSave() {
+    if (this.readonly) return;
+    // Live: commit only once the server has everything typed so far.
+    if (this.session) await this.session.settled(5000);
+    this.dispatchEvent(new CustomEvent('save-requested', { bubbles: true, composed: true }));
   }
 
   private updateDirty() {
-    const nowDirty = !!this.view && this.view.state.doc.toString() !== this.value;
+    this.setDirty(!!this.view && this.view.state.doc.toString() !== this.value);
+  }
+
+  private setDirty(nowDirty: boolean) {
     if (nowDirty !== this.dirty) {
       this.dirty = nowDirty;
       this.dispatchEvent(new CustomEvent('dirty-changed', { detail: { dirty: nowDirty }, bubbles: true, composed: true }));
     }
   }
 
+  private statusText(): string {
+    const unsent = this.unsent == 1 ? '1 unsent change' : `${this.unsent} unsent changes`;
+    switch (this.status) {
+      case 'connecting': return 'Connecting…';
+      case 'connected': return this.unsent ? `Connected · sending ${unsent}` : `Connected${this.statusMessage ? ' · ' + this.statusMessage : ''}`;
+      case 'reconnecting': return `Reconnecting…${this.unsent ? ' · ' + unsent + ' kept here' : ''}`;
+      case 'offline': return `Offline · ${unsent} kept here until the connection is back`;
+      default: return this.statusMessage;
+    }
+  }
+
   render() {
-    return html``;
+    const here = this.people.length == 1 ? '1 person here' : `${this.people.length} people here`;
+    return html`
+      <div class="bar" ?hidden=${!this.status} part="status">
+        <span class="dot ${this.status}"></span>
+        <span class="status-text">${this.statusText()}</span>
+        <span class="people" title=${this.people.map(p => p.name).join(', ')}>
+          <span class="count">${here}</span>
+          ${this.people.map(p => html`<span class="person" style="background:${p.colour}">${p.name}</span>`)}
+        </span>
+      </div>
+      <div class="host"></div>`;
   }
 }
 

@@ -85,6 +85,8 @@ public final class DocumentAuthority implements AutoCloseable {
         }
         var authority = new DocumentAuthority(store, limits, clock, stored.text(), stored.version(), stored.writtenBackBlob());
         authority.acceptedByClient.putAll(stored.acceptedByClient());
+        var history = stored.history();
+        authority.recent.addAll(history.subList(Math.max(0, history.size() - limits.retainedUpdates()), history.size()));
         for (var update : stored.updatesAfterSnapshot()) {
             update.changes().applyInPlace(authority.doc);
             authority.recent.add(update);
@@ -92,6 +94,9 @@ public final class DocumentAuthority implements AutoCloseable {
             authority.version++;
         }
         authority.sinceSnapshot = stored.updatesAfterSnapshot().size();
+        if (authority.recent.size() > limits.retainedUpdates()) {
+            authority.recent.subList(0, authority.recent.size() - limits.retainedUpdates()).clear();
+        }
         return authority;
     }
 

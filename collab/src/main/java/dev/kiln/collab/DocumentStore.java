@@ -9,9 +9,13 @@ import java.util.Map;
  */
 public interface DocumentStore extends AutoCloseable {
 
-    /** A document as found in the store: a snapshot plus the updates accepted after it. */
+    /**
+     * A document as found in the store: a snapshot, the updates accepted after it, and the updates just before it
+     * that are still kept ({@code history}, ending at the snapshot's version), so that clients a little behind can
+     * catch up update by update after a restart instead of starting over.
+     */
     record Stored(String text, int version, Map<String, Integer> acceptedByClient, List<Update> updatesAfterSnapshot,
-                  String writtenBackBlob) {
+                  String writtenBackBlob, List<Update> history) {
     }
 
     /** The stored document, or null if the store is new. */

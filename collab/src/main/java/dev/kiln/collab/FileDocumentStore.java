@@ -32,14 +32,22 @@ public final class FileDocumentStore implements DocumentStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SNAPSHOT = "snapshot.json";
 
+    /** While loading: the version the kept history reaches. */
+    private int historyEnd;
+
     private final Path dir;
     private final boolean fsync;
+    private final int keepHistory;
     private FileChannel log;
 
-    /** @param fsync false only for benchmarks that want to see the cost of forcing; never in production */
-    public FileDocumentStore(Path dir, boolean fsync) {
+    /**
+     * @param fsync       false only for benchmarks that want to see the cost of forcing; never in production
+     * @param keepHistory how many updates before the latest snapshot to keep on disk for clients catching up
+     */
+    public FileDocumentStore(Path dir, boolean fsync, int keepHistory) {
         this.dir = dir;
         this.fsync = fsync;
+        this.keepHistory = keepHistory;
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -48,7 +56,7 @@ public final class FileDocumentStore implements DocumentStore {
     }
 
     public FileDocumentStore(Path dir) {
-        this(dir, true);
+        this(dir, true, DocumentAuthority.Limits.DEFAULT.retainedUpdates());
     }
 
     @Override
@@ -57,23 +65,33 @@ public final class FileDocumentStore implements DocumentStore {
         if (!Files.exists(snapshotFile)) {
             return null;
         }
+        historyEnd = -1;
         try {
             var snapshot = JSON.readTree(snapshotFile.toFile());
             int version = snapshot.get("version").asInt();
             var accepted = new LinkedHashMap<String, Integer>();
             snapshot.get("accepted").properties().forEach(e -> accepted.put(e.getKey(), e.getValue().asInt()));
+            var history = new ArrayList<Update>();
             var updates = new ArrayList<Update>();
             for (var file : logFiles()) {
-                readLog(file, version, updates);
+                readLog(file, version, history, updates);
             }
             var blob = snapshot.get("blob");
-            return new Stored(snapshot.get("text").asString(), version, accepted, updates, blob == null || blob.isNull() ? null : blob.asString());
+            if (historyEnd != version) {
+                history.clear(); // history must end where the snapshot starts
+            }
+            return new Stored(snapshot.get("text").asString(), version, accepted, updates,
+                    blob == null || blob.isNull() ? null : blob.asString(), history);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not read the collaborative document in " + dir, e);
         }
     }
 
-    private void readLog(Path file, int snapshotVersion, List<Update> into) throws IOException {
+    /**
+     * Reads one log: updates up to the snapshot's version go to {@code history} (only a run that ends exactly at
+     * the snapshot is kept), later ones to {@code into}.
+     */
+    private void readLog(Path file, int snapshotVersion, List<Update> history, List<Update> into) throws IOException {
         var bytes = Files.readAllBytes(file);
         int lineStart = 0;
         for (int i = 0; i < bytes.length; i++) {
@@ -93,7 +111,14 @@ public final class FileDocumentStore implements DocumentStore {
             for (int j = 0; j < list.size(); j++) {
                 int next = snapshotVersion + into.size();
                 if (from + j < next) {
-                    continue; // already in the snapshot
+                    var update = list.get(j);
+                    // Kept for catching up; a gap (a missing older log) restarts the run.
+                    if (!history.isEmpty() && historyEnd != from + j) {
+                        history.clear();
+                    }
+                    history.add(new Update(ChangeSet.fromJson(JSON.treeToValue(update.get("changes"), List.class)), update.get("client").asString()));
+                    historyEnd = from + j + 1;
+                    continue;
                 }
                 if (from + j > next) {
                     throw new IllegalStateException("Gap in " + file + ": expected version " + next + ", found " + (from + j));
@@ -164,15 +189,17 @@ public final class FileDocumentStore implements DocumentStore {
                 Files.move(tmp, dir.resolve(SNAPSHOT), StandardCopyOption.REPLACE_EXISTING);
             }
             forceDirectory();
-            // Compaction: everything before this version is in the snapshot; start a new log.
+            // Compaction: start a new log at this version, and delete logs that hold only updates older than the
+            // history kept for clients catching up.
             if (log != null) {
                 log.close();
                 log = null;
             }
-            var newLog = dir.resolve("log-" + version + ".jsonl");
-            for (var old : logFiles()) {
-                if (!old.equals(newLog)) {
-                    Files.delete(old);
+            var files = logFiles();
+            for (int i = 0; i < files.size(); i++) {
+                long nextStart = i + 1 < files.size() ? startOf(files.get(i + 1)) : version;
+                if (nextStart <= (long) version - keepHistory && startOf(files.get(i)) != version) {
+                    Files.delete(files.get(i));
                 }
             }
         } catch (IOException e) {
@@ -180,10 +207,14 @@ public final class FileDocumentStore implements DocumentStore {
         }
     }
 
+    private static long startOf(Path logFile) {
+        return Long.parseLong(logFile.getFileName().toString().replaceAll("\\D", ""));
+    }
+
     private FileChannel log() throws IOException {
         if (log == null) {
-            var files = logFiles();
-            var file = files.isEmpty() ? dir.resolve("log-" + snapshotVersion() + ".jsonl") : files.get(files.size() - 1);
+            // Each snapshot starts a new log file named after its version.
+            var file = dir.resolve("log-" + snapshotVersion() + ".jsonl");
             log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         }
         return log;

@@ -15,7 +15,7 @@ public final class InMemoryDocumentStore implements DocumentStore {
 
     @Override
     public synchronized Stored load() {
-        return text == null && log.isEmpty() ? null : new Stored(text == null ? "" : text, version, accepted, List.copyOf(log), blob);
+        return text == null && log.isEmpty() ? null : new Stored(text == null ? "" : text, version, accepted, List.copyOf(log), blob, List.of());
     }
 
     @Override

@@ -41,17 +41,22 @@ class FileDocumentStoreTest {
     }
 
     @Test
-    void snapshotsCompactTheLog() throws Exception {
+    void snapshotsCompactTheLogButKeepRecentHistoryForClientsCatchingUp() throws Exception {
         var limits = new DocumentAuthority.Limits(100, 1000, 100, 5);
-        var authority = open(limits);
-        for (int i = 0; i < 12; i++) {
+        var authority = DocumentAuthority.open(new FileDocumentStore(dir, true, 5), limits, Clock.systemUTC(), "base", "b");
+        for (int i = 0; i < 17; i++) {
             authority.push(i, List.of(insert(4 + i, 0, "x", "a")));
         }
         try (Stream<Path> files = Files.list(dir)) {
-            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log-")))
-                    .containsExactly("log-10.jsonl");
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log-")).sorted())
+                    .containsExactly("log-10.jsonl", "log-15.jsonl");
         }
-        assertThat(open(limits).text()).isEqualTo("x".repeat(12) + "base");
+        var reopened = DocumentAuthority.open(new FileDocumentStore(dir, true, 5), limits, Clock.systemUTC(), "", null);
+        assertThat(reopened.text()).isEqualTo("x".repeat(17) + "base");
+        // A client at version 12 (before the last snapshot at 15) catches up update by update after the restart.
+        assertThat(reopened.pull(12, "c")).isInstanceOfSatisfying(DocumentAuthority.PullResult.Updates.class,
+                u -> assertThat(u.updates()).hasSize(5));
+        assertThat(reopened.pull(3, "c")).isInstanceOf(DocumentAuthority.PullResult.Resync.class);
     }
 
     @Test

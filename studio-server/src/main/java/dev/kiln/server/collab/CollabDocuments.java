@@ -154,7 +154,7 @@ public class CollabDocuments implements LiveDocuments {
         }
     }
 
-    /** "Commit now": writes the live text back at once. */
+    @Override
     public void commitNow(String studioId, String path) {
         var document = open.get(key(studioId, path));
         if (document != null) {
@@ -171,7 +171,7 @@ public class CollabDocuments implements LiveDocuments {
         var authority = document.room.authority();
         synchronized (authority) {
             var current = authority.text();
-            if (!Workspace.versionOf(current).equals(baseVersion == null ? "" : baseVersion)) {
+            if (baseVersion != null && !Workspace.versionOf(current).equals(baseVersion)) {
                 throw new StudioException(StudioException.Kind.CONFLICT, path + " changed since you opened it (it is being "
                         + "edited live). Reload it to see the newer version, or save yours over it.");
             }

@@ -32,6 +32,7 @@ class CollabSocketHandler extends TextWebSocketHandler {
 
     @Override
     public void afterConnectionEstablished(WebSocketSession session) {
+        session.setTextMessageSizeLimit(CollabWebSocketConfiguration.MAX_FRAME);
         var safe = new ConcurrentWebSocketSessionDecorator(session, 10_000, SEND_BUFFER_BYTES);
         var outbox = new CollabRoom.Outbox() {
             @Override

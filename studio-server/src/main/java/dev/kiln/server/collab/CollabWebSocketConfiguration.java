@@ -1,11 +1,9 @@
 package dev.kiln.server.collab;
 
-import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.socket.config.annotation.EnableWebSocket;
 import org.springframework.web.socket.config.annotation.WebSocketConfigurer;
 import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry;
-import org.springframework.web.socket.server.standard.ServletServerContainerFactoryBean;
 
 /** {@code /collab/{studioId}?path=...}: same-origin only (Spring's default), so other sites can't ride a session. */
 @Configuration(proxyBeanMethods = false)
@@ -26,13 +24,5 @@ class CollabWebSocketConfiguration implements WebSocketConfigurer {
     @Override
     public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
         registry.addHandler(handler, "/collab/*").addInterceptors(handshake);
-    }
-
-    @Bean
-    ServletServerContainerFactoryBean webSocketContainer() {
-        var container = new ServletServerContainerFactoryBean();
-        container.setMaxTextMessageBufferSize(MAX_FRAME);
-        container.setMaxSessionIdleTimeout(120_000L);
-        return container;
     }
 }

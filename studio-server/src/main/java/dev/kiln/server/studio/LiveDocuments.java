@@ -11,10 +11,14 @@ import java.util.Optional;
 public interface LiveDocuments {
 
     /**
-     * If {@code path} is live: checks {@code baseVersion} against the live text, applies {@code text} as one edit by
-     * {@code editor}, commits it, and returns the new version. Empty if the file is not live.
+     * If {@code path} is live: checks {@code baseVersion} against the live text (null: no check, for a restore),
+     * applies {@code text} as one edit by {@code editor}, commits it, and returns the new version. Empty if the file
+     * is not live.
      */
     Optional<String> replaceIfLive(String studioId, String path, String text, String baseVersion, PersonIdent editor);
+
+    /** Commits the live text of {@code path} now, if it is live. */
+    void commitNow(String studioId, String path);
 
     /** Writes back and closes every live document at or under {@code path} (it is about to move or go away). */
     void closeUnder(String studioId, String path, String why);

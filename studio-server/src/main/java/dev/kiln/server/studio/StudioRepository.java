@@ -41,11 +41,11 @@ class StudioRepository {
         var owned = jdbc.sql(SELECT + " where s.owner_id = :user order by s.updated_at desc, s.name")
                 .param("user", userId)
                 .query((rs, n) -> row(rs, "owner")).list();
-        var shared = jdbc.sql(SELECT + """
+        var shared = jdbc.sql(SELECT.replace("select s.id", "select l.role, s.id") + "\n" + """
                  join studio_member m on m.studio_id = s.id and m.user_id = :user
                  join share_link l on l.token = m.link_token
                  where l.revoked_at is null and (l.expires_at is null or l.expires_at > :now)
-                 order by s.updated_at desc, s.name""".replace("select s.id", "select l.role, s.id"))
+                 order by s.updated_at desc, s.name""")
                 .param("user", userId).param("now", utc(now))
                 .query((rs, n) -> row(rs, rs.getString("role"))).list();
         var all = new java.util.ArrayList<StudioSummary>();

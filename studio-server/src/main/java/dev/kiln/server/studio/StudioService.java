@@ -142,6 +142,28 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
     }
 
     @Override
+    public void restore(String studioId, String path, String commitId) {
+        var workspace = workspace(studioId, Need.EDIT);
+        var checked = WorkspacePaths.check(path);
+        var old = workspace.readAt(checked, commitId);
+        if (old.binary()) {
+            throw new StudioException(StudioException.Kind.INVALID, "Binary files can't be restored here yet.");
+        }
+        var editor = Users.current().asAuthor();
+        if (live.replaceIfLive(studioId, checked, old.text(), null, editor).isEmpty()) {
+            var current = workspace.tree().stream().anyMatch(e -> e.path().equals(checked)) ? workspace.read(checked).version() : "";
+            workspace.save(checked, old.text(), current, editor);
+        }
+        studios.touch(studioId, clock.instant());
+    }
+
+    @Override
+    public void commitNow(String studioId, String path) {
+        access.require(studioId, Need.EDIT);
+        live.commitNow(studioId, WorkspacePaths.check(path));
+    }
+
+    @Override
     public long maxFileBytes() {
         return workspaces.maxFileBytes();
     }

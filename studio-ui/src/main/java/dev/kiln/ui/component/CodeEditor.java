@@ -15,7 +15,8 @@ import java.util.function.Consumer;
 
 /**
  * Server side of {@code <kiln-code-editor>} (frontend/src/kiln-code-editor.ts), a CodeMirror 6 editor.
- * The text stays in the browser while the user types; {@link #readText} fetches it when saving.
+ * Live mode ({@link #connect}): the browser edits through the collaboration WebSocket; "dirty" means changes not yet
+ * confirmed by the server. Plain mode ({@link #load}): text kept in the browser, fetched with {@link #readText}.
  */
 @Tag("kiln-code-editor")
 @JsModule("./kiln/kiln-code-editor.ts")
@@ -30,12 +31,19 @@ import java.util.function.Consumer;
 @NpmPackage(value = "@codemirror/lang-yaml", version = "6.1.3")
 @NpmPackage(value = "@codemirror/lang-json", version = "6.0.2")
 @NpmPackage(value = "@codemirror/legacy-modes", version = "6.5.5")
+@NpmPackage(value = "@codemirror/collab", version = "6.1.1")
 public class CodeEditor extends Component implements HasSize {
 
     private boolean dirty;
 
     public CodeEditor() {
         addListener(DirtyChangedEvent.class, e -> dirty = e.isDirty());
+    }
+
+    /** Edits the file live through the collaboration WebSocket at {@code url} (a path on this server). */
+    public void connect(String url, String fileName) {
+        dirty = false;
+        getElement().callJsFunction("connect", url, fileName);
     }
 
     /** Replaces the document, its undo history and the saved baseline. */
@@ -68,6 +76,38 @@ public class CodeEditor extends Component implements HasSize {
 
     public Registration addSaveRequestedListener(ComponentEventListener<SaveRequestedEvent> listener) {
         return addListener(SaveRequestedEvent.class, listener);
+    }
+
+    public Registration addCollabStatusListener(ComponentEventListener<CollabStatusEvent> listener) {
+        return addListener(CollabStatusEvent.class, listener);
+    }
+
+    /** The live connection's state: connected, reconnecting, offline, revoked or closed, and unsent changes. */
+    @DomEvent("collab-status")
+    public static class CollabStatusEvent extends ComponentEvent<CodeEditor> {
+        private final String status;
+        private final int unsent;
+        private final String message;
+
+        public CollabStatusEvent(CodeEditor source, boolean fromClient, @EventData("event.detail.status") String status,
+                                 @EventData("event.detail.unsent") int unsent, @EventData("event.detail.message") String message) {
+            super(source, fromClient);
+            this.status = status;
+            this.unsent = unsent;
+            this.message = message;
+        }
+
+        public String status() {
+            return status;
+        }
+
+        public int unsent() {
+            return unsent;
+        }
+
+        public String message() {
+            return message;
+        }
     }
 
     @DomEvent("dirty-changed")

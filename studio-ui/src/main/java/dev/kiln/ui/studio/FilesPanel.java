@@ -31,7 +31,7 @@ class FilesPanel extends Div {
         void deleted(String path);
     }
 
-    FilesPanel(String studioId, StudioWorkspace workspace, Consumer<WorkspaceEntry> onOpen, FileEvents events) {
+    FilesPanel(String studioId, StudioWorkspace workspace, boolean canEdit, Consumer<WorkspaceEntry> onOpen, FileEvents events) {
         this.studioId = studioId;
         this.workspace = workspace;
         this.onOpen = onOpen;
@@ -43,6 +43,9 @@ class FilesPanel extends Div {
         var rename = toolButton(VaadinIcon.EDIT, "Rename or move", "rename-file", this::renameSelected);
         var delete = toolButton(VaadinIcon.TRASH, "Delete", "delete-file", this::deleteSelected);
         var refresh = toolButton(VaadinIcon.REFRESH, "Refresh", "refresh-files", this::refresh);
+        for (var action : new Button[]{newFile, newFolder, rename, delete}) {
+            action.setVisible(canEdit);
+        }
         var toolbar = new Div(newFile, newFolder, rename, delete, refresh);
         toolbar.addClassName("kiln-toolbar");
 

@@ -5,6 +5,7 @@ import com.vaadin.flow.component.button.ButtonVariant;
 import com.vaadin.flow.component.dialog.Dialog;
 import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Span;
+import com.vaadin.flow.component.icon.VaadinIcon;
 import dev.kiln.ui.component.CodeEditor;
 
 import java.time.Clock;
@@ -26,14 +27,22 @@ class HistoryPanel extends Div {
     private final Clock clock;
     private final BiConsumer<FileRevision, FileContent> onRestore;
     private final Div list = new Div();
+    private final boolean canEdit;
+    private String shown;
 
-    HistoryPanel(String studioId, StudioWorkspace workspace, Clock clock, BiConsumer<FileRevision, FileContent> onRestore) {
+    HistoryPanel(String studioId, StudioWorkspace workspace, Clock clock, boolean canEdit, BiConsumer<FileRevision, FileContent> onRestore) {
         this.studioId = studioId;
         this.workspace = workspace;
         this.clock = clock;
         this.onRestore = onRestore;
+        this.canEdit = canEdit;
         addClassName("kiln-pane");
-        var title = new Div("History");
+        var refresh = new Button(VaadinIcon.REFRESH.create(), e -> show(shown));
+        refresh.addThemeVariants(ButtonVariant.LUMO_TERTIARY_INLINE, ButtonVariant.LUMO_ICON, ButtonVariant.LUMO_SMALL);
+        refresh.setTooltipText("Refresh");
+        refresh.setAriaLabel("Refresh history");
+        refresh.setId("refresh-history");
+        var title = new Div(new Span("History "), refresh);
         title.addClassName("kiln-pane-title");
         list.setId("history");
         list.getStyle().set("overflow", "auto").set("flex", "1");
@@ -43,6 +52,7 @@ class HistoryPanel extends Div {
 
     /** Shows the history of {@code path}, or a hint when no file is open. */
     void show(String path) {
+        shown = path;
         list.removeAll();
         if (path == null) {
             var hint = new Div("Open a file to see its commits.");
@@ -89,6 +99,7 @@ class HistoryPanel extends Div {
             onRestore.accept(revision, content);
         });
         restore.setEnabled(!content.binary());
+        restore.setVisible(canEdit);
         restore.setId("restore-version");
         var close = new Button("Close", e -> dialog.close());
         close.addThemeVariants(ButtonVariant.LUMO_PRIMARY);

@@ -21,11 +21,14 @@ import dev.kiln.ui.component.KilnHeader;
 import dev.kiln.ui.security.CurrentUser;
 import jakarta.annotation.security.PermitAll;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 
 /**
- * One studio: its file tree, the editor and the open file's history. Leaving (another file, another page, closing
- * the tab) with unsaved changes asks first.
+ * One studio: its file tree, the editor and the open file's history. Text files are edited live with everyone
+ * else who has them open (the editor talks to the collaboration WebSocket); binary files open read-only. Leaving
+ * with changes the server has not confirmed yet asks first.
  */
 @Route(value = "studio", autoLayout = false)
 @PermitAll
@@ -33,29 +36,30 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
 
     private final StudioCatalog catalog;
     private final StudioWorkspace workspace;
+    private final StudioSharing sharing;
     private final Clock clock;
     private final KilnHeader header;
 
-    private String studioId;
+    private StudioSummary studio;
     private String title = "Studio · Kiln";
 
     private final CodeEditor editor = new CodeEditor();
     private final Span fileTitle = new Span("No file open");
     private final Span dirtyMark = new Span("●");
-    private final Button save = new Button("Save", VaadinIcon.CHECK.create());
+    private final Button commit = new Button("Commit", VaadinIcon.CHECK.create());
     private final Div notice = new Div();
     private final Div emptyEditor = new Div("Pick a file on the left, or create one.");
     private FilesPanel files;
     private HistoryPanel history;
 
-    /** The file in the editor: its path and the version it was loaded at (for conflict checks). */
+    /** The file in the editor, and whether it is edited live (text) or shown read-only (binary). */
     private String openPath;
-    private String openVersion;
-    private boolean readOnly = true;
+    private boolean live;
 
-    public StudioView(StudioCatalog catalog, StudioWorkspace workspace, CurrentUser user, Clock clock) {
+    public StudioView(StudioCatalog catalog, StudioWorkspace workspace, StudioSharing sharing, CurrentUser user, Clock clock) {
         this.catalog = catalog;
         this.workspace = workspace;
+        this.sharing = sharing;
         this.clock = clock;
         this.header = new KilnHeader(user);
         addClassName("kiln-page");
@@ -65,8 +69,6 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     @Override
     public void setParameter(BeforeEvent event, String id) {
         removeAll();
-        this.studioId = id;
-        StudioSummary studio;
         try {
             studio = catalog.open(id);
         } catch (StudioException e) {
@@ -78,7 +80,17 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         var name = new Span(studio.name());
         name.setId("studio-name");
         name.getStyle().set("font-weight", "600");
-        header.setMiddle(back, new Span("/"), name);
+        var role = new Span(studio.isOwner() ? "" : studio.canEdit() ? "shared with you · can edit" : "shared with you · view only");
+        role.addClassName("kiln-muted");
+        role.setId("studio-role");
+        if (studio.isOwner()) {
+            var share = new Button("Share", VaadinIcon.CONNECT.create(), e -> new ShareDialog(studio.id(), studio.name(), sharing, clock).open());
+            share.addThemeVariants(ButtonVariant.LUMO_SMALL);
+            share.setId("share");
+            header.setMiddle(back, new Span("/"), name, share);
+        } else {
+            header.setMiddle(back, new Span("/"), name, role);
+        }
         add(header, body());
     }
 
@@ -92,39 +104,38 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     }
 
     private SplitLayout body() {
-        files = new FilesPanel(studioId, workspace, entry -> confirmIfDirty(() -> open(entry.path())), new FilesPanel.FileEvents() {
-            @Override
-            public void renamed(String from, String to) {
-                if (openPath != null && (openPath.equals(from) || openPath.startsWith(from + "/"))) {
-                    var newPath = to + openPath.substring(from.length());
-                    openPath = newPath;
-                    fileTitle.setText(newPath);
-                    history.show(newPath);
-                }
-            }
+        files = new FilesPanel(studio.id(), workspace, studio.canEdit(), entry -> confirmIfUnsent(() -> open(entry.path())),
+                new FilesPanel.FileEvents() {
+                    @Override
+                    public void renamed(String from, String to) {
+                        if (openPath != null && (openPath.equals(from) || openPath.startsWith(from + "/"))) {
+                            open(to + openPath.substring(from.length()));
+                        }
+                    }
 
-            @Override
-            public void deleted(String path) {
-                if (openPath != null && (openPath.equals(path) || openPath.startsWith(path + "/"))) {
-                    close();
-                    showNotice("The open file was deleted. Its earlier versions stay in the history of the repository.", false);
-                }
-            }
-        });
-        history = new HistoryPanel(studioId, workspace, clock, this::restore);
+                    @Override
+                    public void deleted(String path) {
+                        if (openPath != null && (openPath.equals(path) || openPath.startsWith(path + "/"))) {
+                            close();
+                            showNotice("The open file was deleted. Its earlier versions stay in the repository's history.", false);
+                        }
+                    }
+                });
+        history = new HistoryPanel(studio.id(), workspace, clock, studio.canEdit(), this::restore);
 
-        save.addThemeVariants(ButtonVariant.LUMO_PRIMARY, ButtonVariant.LUMO_SMALL);
-        save.setId("save");
-        save.setTooltipText("Save and commit (Ctrl+S)");
-        save.addClickListener(e -> saveNow());
-        save.setEnabled(false);
+        commit.addThemeVariants(ButtonVariant.LUMO_PRIMARY, ButtonVariant.LUMO_SMALL);
+        commit.setId("save");
+        commit.setTooltipText("Commit the file now (Ctrl+S). Edits are also committed by themselves a moment after you stop typing.");
+        commit.addClickListener(e -> commitNow());
+        commit.setEnabled(false);
+        commit.setVisible(studio.canEdit());
         dirtyMark.addClassName("kiln-dirty-mark");
-        dirtyMark.setTitle("Unsaved changes");
+        dirtyMark.setTitle("Changes the server has not confirmed yet");
         dirtyMark.setId("dirty-mark");
         dirtyMark.setVisible(false);
         fileTitle.addClassName("kiln-file-title");
         fileTitle.setId("file-title");
-        var toolbar = new Div(fileTitle, dirtyMark, save);
+        var toolbar = new Div(fileTitle, dirtyMark, commit);
         toolbar.addClassName("kiln-toolbar");
         notice.addClassName("kiln-notice");
         notice.setId("editor-notice");
@@ -132,8 +143,14 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         emptyEditor.addClassName("kiln-empty");
         editor.setId("editor");
         editor.setVisible(false);
-        editor.addDirtyChangedListener(e -> showDirty(e.isDirty()));
-        editor.addSaveRequestedListener(e -> saveNow());
+        editor.addDirtyChangedListener(e -> dirtyMark.setVisible(e.isDirty()));
+        editor.addSaveRequestedListener(e -> commitNow());
+        editor.addCollabStatusListener(e -> {
+            if ("revoked".equals(e.status()) || "closed".equals(e.status())) {
+                showNotice(e.message(), true);
+                commit.setEnabled(false);
+            }
+        });
         var editorPane = new Div(toolbar, notice, emptyEditor, editor);
         editorPane.addClassName("kiln-pane");
 
@@ -150,100 +167,59 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private void open(String path) {
         FileContent content;
         try {
-            content = workspace.read(studioId, path);
+            content = workspace.read(studio.id(), path);
         } catch (StudioException e) {
             showNotice(e.getMessage(), true);
             return;
         }
         openPath = path;
-        openVersion = content.version();
-        readOnly = content.binary();
         fileTitle.setText(path);
         editor.setVisible(true);
         emptyEditor.setVisible(false);
-        editor.load(content.binary() ? "" : content.text(), path, readOnly);
-        showDirty(false);
-        if (content.binary()) {
-            showNotice("This is a binary file (" + content.size() + " bytes). It is shown read-only so it cannot be garbled.", false);
-        } else {
-            notice.setVisible(false);
+        dirtyMark.setVisible(false);
+        notice.setVisible(false);
+        live = !content.binary();
+        if (live) {
+            editor.connect("/collab/" + studio.id() + "?path=" + URLEncoder.encode(path, StandardCharsets.UTF_8), path);
             editor.focusEditor();
+        } else {
+            editor.load("", path, true);
+            showNotice("This is a binary file (" + content.size() + " bytes). It is shown read-only so it cannot be garbled.", false);
         }
+        commit.setEnabled(live && studio.canEdit());
         files.select(path);
         history.show(path);
     }
 
     private void close() {
         openPath = null;
-        openVersion = null;
-        readOnly = true;
+        live = false;
         fileTitle.setText("No file open");
         editor.setVisible(false);
         editor.load("", "", true);
         emptyEditor.setVisible(true);
-        showDirty(false);
+        dirtyMark.setVisible(false);
+        commit.setEnabled(false);
         history.show(null);
     }
 
-    private void saveNow() {
-        if (openPath == null || readOnly) {
+    /** Everything typed is already saved on the server; this commits it to git now rather than in a moment. */
+    private void commitNow() {
+        if (openPath == null || !live || !studio.canEdit()) {
             return;
         }
-        var path = openPath;
-        editor.readText(text -> save(path, text, openVersion));
-    }
-
-    private void save(String path, String text, String baseVersion) {
-        try {
-            var saved = workspace.save(studioId, path, text, baseVersion);
-            if (!path.equals(openPath)) {
-                return;
-            }
-            openVersion = saved.version();
-            editor.markSaved(text);
-            showDirty(false);
-            notice.setVisible(false);
-            history.show(path);
-            Dialogs.info("Saved " + path);
-        } catch (StudioException e) {
-            if (e.kind() == StudioException.Kind.CONFLICT) {
-                showConflict(path, text);
-            } else {
-                showNotice(e.getMessage(), true);
-            }
-        }
-    }
-
-    /** Someone else saved first: offer to take theirs, or to save ours over it (theirs stays in the history). */
-    private void showConflict(String path, String mine) {
-        notice.removeAll();
-        notice.getElement().setAttribute("theme", "error");
-        var reload = new Button("Load their version (discard mine)", e -> open(path));
-        reload.addThemeVariants(ButtonVariant.LUMO_SMALL);
-        reload.setId("conflict-reload");
-        var overwrite = new Button("Save mine over it", e -> {
-            var latest = workspace.read(studioId, path);
-            save(path, mine, latest.version());
-        });
-        overwrite.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_ERROR);
-        overwrite.setId("conflict-overwrite");
-        notice.add(new Span(path + " changed since you opened it (saved from another tab or by another person). "
-                + "Your text is still in the editor. "), reload, overwrite);
-        notice.setVisible(true);
+        workspace.commitNow(studio.id(), openPath);
+        history.show(openPath);
+        Dialogs.info("Committed " + openPath);
     }
 
     private void restore(FileRevision revision, FileContent content) {
-        confirmIfDirty(() -> {
-            var current = workspace.read(studioId, content.path());
-            workspace.save(studioId, content.path(), content.text(), current.version());
+        workspace.restore(studio.id(), content.path(), revision.commitId());
+        if (!content.path().equals(openPath)) {
             open(content.path());
-            Dialogs.info("Restored " + content.path() + " to " + revision.shortId());
-        });
-    }
-
-    private void showDirty(boolean dirty) {
-        dirtyMark.setVisible(dirty);
-        save.setEnabled(dirty && !readOnly);
+        }
+        history.show(content.path());
+        Dialogs.info("Restored " + content.path() + " to " + revision.shortId());
     }
 
     private void showNotice(String text, boolean error) {
@@ -257,19 +233,20 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         notice.setVisible(true);
     }
 
-    private void confirmIfDirty(Runnable action) {
+    private void confirmIfUnsent(Runnable action) {
         if (!editor.isDirty()) {
             action.run();
             return;
         }
-        Dialogs.confirm("Discard unsaved changes?", openPath + " has changes that are not saved.", "Discard changes", true, action);
+        Dialogs.confirm("Leave with unsent changes?", openPath + " has changes the server has not confirmed yet (the connection may be down). "
+                + "They are lost if you leave now.", "Leave anyway", true, action);
     }
 
     @Override
     public void beforeLeave(BeforeLeaveEvent event) {
         if (editor.isDirty()) {
             var postponed = event.postpone();
-            Dialogs.confirm("Leave with unsaved changes?", openPath + " has changes that are not saved. They will be lost.",
+            Dialogs.confirm("Leave with unsent changes?", openPath + " has changes the server has not confirmed yet. They are lost if you leave now.",
                     "Leave without saving", true, postponed::proceed);
         }
     }

@@ -33,6 +33,12 @@ public interface StudioWorkspace {
     /** The file as it was in a commit. */
     FileContent readAt(String studioId, String path, String commitId);
 
+    /** Makes the file's text what it was in {@code commitId}, as a new change (live editors see it at once). */
+    void restore(String studioId, String path, String commitId);
+
+    /** Commits the live text of a file now instead of in a moment ("Commit now", Ctrl+S). */
+    void commitNow(String studioId, String path);
+
     /** The largest file the editor opens or saves, in bytes. */
     long maxFileBytes();
 }

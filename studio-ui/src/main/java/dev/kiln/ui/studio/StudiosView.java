@@ -47,6 +47,8 @@ public class StudiosView extends Div {
         title.setWidthFull();
 
         grid.addColumn(StudioSummary::name).setHeader("Name").setFlexGrow(3);
+        grid.addColumn(s -> s.isOwner() ? "you" : s.ownerName() + (s.canEdit() ? " · you can edit" : " · view only"))
+                .setHeader("Owner").setFlexGrow(2);
         grid.addColumn(s -> WHEN.format(s.updatedAt())).setHeader("Last change").setFlexGrow(2);
         grid.addComponentColumn(this::actions).setHeader("").setFlexGrow(0).setAutoWidth(true);
         grid.addItemClickListener(e -> open(e.getItem()));
@@ -77,6 +79,8 @@ public class StudiosView extends Div {
                     Dialogs.info("Deleted " + studio.name());
                 }));
         delete.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_TERTIARY, ButtonVariant.LUMO_ERROR);
+        rename.setVisible(studio.isOwner());
+        delete.setVisible(studio.isOwner());
         var row = new HorizontalLayout(open, rename, delete);
         row.setSpacing(false);
         return row;
