@@ -48,8 +48,8 @@ public final class CollabClient {
         unconfirmed.add(changes);
     }
 
-    /** The document this client's pending changes apply to (for tests and diagnostics). */
-    String confirmedDoc() {
+    /** The text the server has confirmed (the document without our pending changes). */
+    public String confirmedDoc() {
         return confirmedDoc;
     }
 

@@ -76,6 +76,11 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
         return state.doc();
     }
 
+    /** What the server has confirmed: the document without this client's pending changes. */
+    synchronized String confirmedText() {
+        return state.confirmedDoc();
+    }
+
     synchronized int version() {
         return state.version();
     }
