@@ -7,10 +7,7 @@ import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.options.AriaRole;
 import com.microsoft.playwright.options.WaitForSelectorState;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,8 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -47,7 +42,6 @@ public final class ColdStart {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException("No " + jar + ": build it first (./kiln -q -DskipTests package)");
         }
-        var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         var sharedDataDir = Files.createTempDirectory("kiln-bench-restart-");
         try (var playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
              var browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
@@ -56,53 +50,26 @@ public final class ColdStart {
                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
                              "--disable-dev-shm-usage")))) {
             // Prime the shared data directory so that "restart" really restarts.
-            startMeasureStop(java, jar, sharedDataDir, null, null);
+            startMeasureStop(jar, sharedDataDir, null, null);
             for (int run = 1; run <= runs; run++) {
                 System.out.printf("run %d/%d%n", run, runs);
-                startMeasureStop(java, jar, Files.createTempDirectory("kiln-bench-first-"), "first start (empty data dir)", null);
-                startMeasureStop(java, jar, sharedDataDir, "restart (existing data dir)", browser);
+                startMeasureStop(jar, Files.createTempDirectory("kiln-bench-first-"), "first start (empty data dir)", null);
+                startMeasureStop(jar, sharedDataDir, "restart (existing data dir)", browser);
             }
         }
         report(runs);
     }
 
-    private static void startMeasureStop(String java, Path jar, Path dataDir, String label, Browser browser) throws Exception {
-        int port = freePort();
-        var builder = new ProcessBuilder(java, "-jar", jar.toString(), "--server.port=" + port).redirectErrorStream(true);
-        builder.environment().put("KILN_DATA_DIR", dataDir.toString());
-        builder.environment().put("KILN_ADMIN_PASSWORD", PASSWORD);
+    private static void startMeasureStop(Path jar, Path dataDir, String label, Browser browser) throws Exception {
         long t0 = System.nanoTime();
-        var process = builder.start();
-        try {
-            var ready = new CompletableFuture<Long>();
-            var reader = new Thread(() -> {
-                try (var lines = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
-                    String line;
-                    while ((line = lines.readLine()) != null) {
-                        if (line.contains("Kiln is ready at")) {
-                            ready.complete(System.nanoTime());
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // process ended
-                }
-                ready.completeExceptionally(new IllegalStateException("Kiln exited before it was ready"));
-            });
-            reader.setDaemon(true);
-            reader.start();
-            long readyAt = ready.get(120, TimeUnit.SECONDS);
-            long answeredAt = firstHttpAnswer(port);
+        try (var kiln = KilnProcess.start(jar, dataDir, PASSWORD)) {
+            long answeredAt = firstHttpAnswer(kiln.port);
             if (label != null) {
-                record(label + ": start to \"ready\" (s)", (readyAt - t0) / 1e9);
+                record(label + ": start to \"ready\" (s)", (kiln.readyAtNanos - t0) / 1e9);
                 record(label + ": start to first HTTP answer (s)", (answeredAt - t0) / 1e9);
             }
             if (browser != null) {
-                measurePages(browser, port);
-            }
-        } finally {
-            process.destroy();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
+                measurePages(browser, kiln.port);
             }
         }
     }
@@ -178,11 +145,5 @@ public final class ColdStart {
             System.out.printf(Locale.ROOT, "| %s | " + format + " | " + format + " | " + format + " |%n",
                     what, median, sorted.get(0), sorted.get(sorted.size() - 1));
         });
-    }
-
-    private static int freePort() throws IOException {
-        try (var socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -21,6 +21,11 @@ class SpringCurrentUser implements CurrentUser {
     }
 
     @Override
+    public boolean isAdmin() {
+        return authentication.hasRole("ADMIN");
+    }
+
+    @Override
     public void logout() {
         authentication.logout();
     }

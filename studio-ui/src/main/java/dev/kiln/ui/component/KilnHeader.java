@@ -20,10 +20,17 @@ public class KilnHeader extends Header {
         middle.addClassName("kiln-header-middle");
         var who = new Span(user.displayName());
         who.addClassName("kiln-user");
+        if (user.isAdmin()) {
+            var users = new Anchor("users", "Users");
+            users.setId("users-link");
+            add(users);
+        }
         var signOut = new Button("Sign out", e -> user.logout());
         signOut.addThemeVariants(ButtonVariant.LUMO_TERTIARY);
         signOut.setId("sign-out");
-        add(brand, middle, who, signOut);
+        addComponentAsFirst(brand);
+        addComponentAtIndex(1, middle);
+        add(who, signOut);
     }
 
     public void setMiddle(Component... content) {

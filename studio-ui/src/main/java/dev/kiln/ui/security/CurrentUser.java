@@ -5,5 +5,8 @@ public interface CurrentUser {
 
     String displayName();
 
+    /** Administrators manage accounts (the Users page). */
+    boolean isAdmin();
+
     void logout();
 }
