@@ -194,6 +194,37 @@ public final class ChangeSet {
         return parts;
     }
 
+    /** Appends CodeMirror's JSON form as text (the log's hot path: no intermediate objects). */
+    public void appendJson(StringBuilder out) {
+        out.append('[');
+        for (int i = 0; i < sections.length; i += 2) {
+            if (i > 0) {
+                out.append(',');
+            }
+            int len = sections[i], ins = sections[i + 1];
+            if (ins < 0) {
+                out.append(len);
+            } else {
+                out.append('[').append(len);
+                if (ins > 0) {
+                    var text = text(i >> 1);
+                    int start = 0;
+                    while (true) {
+                        int end = text.indexOf('\n', start);
+                        out.append(',');
+                        FileDocumentStore.quote(out, end < 0 ? text.substring(start) : text.substring(start, end));
+                        if (end < 0) {
+                            break;
+                        }
+                        start = end + 1;
+                    }
+                }
+                out.append(']');
+            }
+        }
+        out.append(']');
+    }
+
     /**
      * Reads CodeMirror's JSON form (as parsed into lists, numbers and strings). Anything else, negative lengths
      * included, is refused with {@link IllegalArgumentException}.

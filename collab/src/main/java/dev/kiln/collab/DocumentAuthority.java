@@ -51,6 +51,8 @@ public final class DocumentAuthority implements AutoCloseable {
         void accepted(int fromVersion, List<Update> updates);
     }
 
+    private static final int TRIM_CHUNK = 4096;
+
     private final DocumentStore store;
     private final Limits limits;
     private final StringBuilder doc;
@@ -160,7 +162,8 @@ public final class DocumentAuthority implements AutoCloseable {
         recent.addAll(updates);
         version += updates.size();
         sinceSnapshot += updates.size();
-        if (recent.size() > limits.retainedUpdates()) {
+        // Trim in chunks: dropping the oldest update one push at a time would shift the whole list every push.
+        if (recent.size() > limits.retainedUpdates() + Math.min(TRIM_CHUNK, limits.retainedUpdates() / 4)) {
             recent.subList(0, recent.size() - limits.retainedUpdates()).clear();
         }
         if (sinceSnapshot >= limits.snapshotEvery()) {

@@ -132,6 +132,37 @@ public final class FileDocumentStore implements DocumentStore {
         }
     }
 
+    /** Appends {@code text} as a JSON string. */
+    static void quote(StringBuilder out, String text) {
+        out.append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20 || Character.isSurrogate(c) && !validSurrogate(text, i)) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        out.append('"');
+    }
+
+    private static boolean validSurrogate(String text, int i) {
+        char c = text.charAt(i);
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1));
+        }
+        return i > 0 && Character.isHighSurrogate(text.charAt(i - 1));
+    }
+
     private static void truncate(Path file, long size) throws IOException {
         try (var channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(size);
@@ -141,18 +172,21 @@ public final class FileDocumentStore implements DocumentStore {
 
     @Override
     public synchronized void append(int fromVersion, List<Update> updates) {
-        var batch = JSON.createObjectNode();
-        batch.put("from", fromVersion);
-        var list = batch.putArray("updates");
-        for (var update : updates) {
-            var node = list.addObject();
-            node.put("client", update.clientId());
-            node.set("changes", JSON.valueToTree(update.changes().toJson()));
+        var line = new StringBuilder(64 + updates.size() * 48);
+        line.append("{\"from\":").append(fromVersion).append(",\"updates\":[");
+        for (int i = 0; i < updates.size(); i++) {
+            var update = updates.get(i);
+            line.append(i == 0 ? "{\"client\":" : ",{\"client\":");
+            quote(line, update.clientId());
+            line.append(",\"changes\":");
+            update.changes().appendJson(line);
+            line.append('}');
         }
-        var line = (JSON.writeValueAsString(batch) + "\n").getBytes(StandardCharsets.UTF_8);
+        line.append("]}\n");
+        var bytes = line.toString().getBytes(StandardCharsets.UTF_8);
         try {
             var channel = log();
-            var buffer = ByteBuffer.wrap(line);
+            var buffer = ByteBuffer.wrap(bytes);
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }

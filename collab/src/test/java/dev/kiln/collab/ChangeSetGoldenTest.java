@@ -46,6 +46,9 @@ class ChangeSetGoldenTest {
                 var changes = ChangeSet.fromJson(c.get("changes"));
                 assertThat(changes.apply((String) c.get("doc"))).isEqualTo(c.get("result"));
                 assertThat(changes.toJson()).isEqualTo(c.get("changes"));
+                var appended = new StringBuilder();
+                changes.appendJson(appended);
+                assertThat(new ObjectMapper().readValue(appended.toString(), Object.class)).isEqualTo(c.get("changes"));
                 var inPlace = new StringBuilder((String) c.get("doc"));
                 changes.applyInPlace(inPlace);
                 assertThat(inPlace.toString()).isEqualTo(c.get("result"));

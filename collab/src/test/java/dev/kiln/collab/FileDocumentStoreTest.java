@@ -75,6 +75,17 @@ class FileDocumentStoreTest {
     }
 
     @Test
+    void anyTextSurvivesTheLog() {
+        var limits = DocumentAuthority.Limits.DEFAULT;
+        var authority = open(limits);
+        var nasty = "quote \" back\\slash\ttab\u0001ctl 😀 emoji\nnew line \u2028 é";
+        authority.push(0, List.of(insert(4, 2, nasty, "we\"ird\\id"), insert(4 + nasty.length(), 0, "x", "b")));
+        var reopened = open(limits);
+        assertThat(reopened.text()).isEqualTo("x" + "ba" + nasty + "se");
+        assertThat(reopened.snapshot("we\"ird\\id").yourAccepted()).isEqualTo(1);
+    }
+
+    @Test
     void anAuthorityClosedCleanlyReopensFromItsSnapshot() {
         var limits = DocumentAuthority.Limits.DEFAULT;
         var authority = open(limits);
