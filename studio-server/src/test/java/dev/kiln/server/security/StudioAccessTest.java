@@ -168,6 +168,24 @@ class StudioAccessTest {
         }
     }
 
+    @Autowired
+    dev.kiln.ui.admin.UserDirectory directory;
+
+    @Test
+    void onlyAdministratorsManageUsers() throws Exception {
+        ServerTestSupport.signIn(owner);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> directory.users()).isInstanceOf(SecurityException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> directory.create("sneaky", "Sneaky", "password-123", true))
+                .isInstanceOf(SecurityException.class);
+        ServerTestSupport.signIn(accounts.find("admin").orElseThrow());
+        directory.create("newbie", "New Bie", "password-123", false);
+        assertThat(directory.users()).extracting(u -> u.username()).contains("newbie").doesNotContain("sneaky");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> directory.create("newbie", "Again", "password-123", false))
+                .hasMessageContaining("already a user called newbie");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> directory.create("x", "Short", "short", false))
+                .hasMessageContaining("at least 8");
+    }
+
     @Test
     void metricsAreForAdminsOnly() throws Exception {
         assertThat(mvc.perform(get("/actuator/prometheus")).andReturn().getResponse().getStatus()).isEqualTo(401);
