@@ -26,64 +26,7 @@ import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertTha
  * The owner shares a studio; a teammate opens the link and both type into the same file in real browsers, seeing
  * each other's text and cursors; a viewer can watch but not type; revoking the link cuts the teammate off.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class CollabBrowserIT {
-
-    static final Path SCREENSHOTS = Path.of("target", "screenshots");
-
-    @DynamicPropertySource
-    static void dataDirectory(DynamicPropertyRegistry registry) {
-        ServerTestSupport.freshDataDirectory(registry);
-    }
-
-    static Chromium chromium;
-
-    @LocalServerPort
-    int port;
-    @Autowired
-    UserAccounts accounts;
-
-    @BeforeAll
-    static void startBrowser() {
-        chromium = Chromium.launch();
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (chromium != null) {
-            chromium.close();
-        }
-    }
-
-    private Page signedIn(BrowserContext context, String user, String password) {
-        var page = context.newPage();
-        page.setDefaultTimeout(30_000);
-        page.navigate("http://localhost:" + port + "/login");
-        page.getByLabel("Username").fill(user);
-        page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill(password);
-        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
-        assertThat(page.getByText("My studios")).isVisible();
-        return page;
-    }
-
-    private Page signedIn(BrowserContext context, KilnPrincipal user) {
-        return signedIn(context, user.getUsername(), "password-" + user.getUsername());
-    }
-
-    private static Locator editor(Page page) {
-        return page.locator("#editor .cm-content");
-    }
-
-    /** The document's text as CodeMirror holds it (the DOM also holds other people's name labels). */
-    static String text(Page page) {
-        return (String) page.evaluate("() => document.querySelector('#editor').getText()");
-    }
-
-    private static void openFile(Page page, String path) {
-        page.locator("[data-path='" + path + "']").click();
-        assertThat(page.locator("#file-title")).hasText(path);
-        assertThat(page.locator("#editor .status-text")).containsText("Connected");
-    }
+class CollabBrowserIT extends BrowserTestBase {
 
     private static String shareLink(Page owner, String role) {
         owner.locator("#share").click();
@@ -118,24 +61,24 @@ class CollabBrowserIT {
             owner.waitForURL(Pattern.compile(".*/studio/.*"));
             var editLink = shareLink(owner, "Edit files");
             var viewLink = shareLink(owner, "View only");
-            openFile(owner, "README.md");
+            openLiveFile(owner, "README.md");
 
             var team = signedIn(teamContext, "tess", "tess-password-1");
             assertThat(team.locator("#users-link")).hasCount(0);
             team.navigate(editLink);
             team.waitForURL(Pattern.compile(".*/studio/.*"));
             assertThat(team.locator("#studio-role")).containsText("can edit");
-            openFile(team, "README.md");
+            openLiveFile(team, "README.md");
 
-            editor(owner).click();
+            editorContent(owner).click();
             owner.keyboard().press("Control+Home");
             owner.keyboard().type("OWNER WAS HERE. ");
-            editor(team).click();
+            editorContent(team).click();
             team.keyboard().press("Control+End");
             team.keyboard().type(" TEAMMATE WAS HERE.");
 
-            assertThat(editor(owner)).containsText("TEAMMATE WAS HERE.");
-            assertThat(editor(team)).containsText("OWNER WAS HERE.");
+            assertThat(editorContent(owner)).containsText("TEAMMATE WAS HERE.");
+            assertThat(editorContent(team)).containsText("OWNER WAS HERE.");
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
                     .until(() -> text(owner).equals(text(team)));
             // Each sees the other's cursor, labelled with the name the server knows.
@@ -148,13 +91,13 @@ class CollabBrowserIT {
             var viewer = signedIn(viewerContext, watcher);
             viewer.navigate(viewLink);
             viewer.waitForURL(Pattern.compile(".*/studio/.*"));
-            openFile(viewer, "README.md");
-            assertThat(editor(viewer)).hasAttribute("contenteditable", "false");
+            openLiveFile(viewer, "README.md");
+            assertThat(editorContent(viewer)).hasAttribute("contenteditable", "false");
             assertThat(viewer.locator("#new-file")).isHidden();
             var before = text(owner);
-            editor(viewer).click();
+            editorContent(viewer).click();
             viewer.keyboard().type("VIEWER TRIED");
-            assertThat(editor(viewer)).not().containsText("VIEWER TRIED");
+            assertThat(editorContent(viewer)).not().containsText("VIEWER TRIED");
             org.assertj.core.api.Assertions.assertThat(text(owner)).isEqualTo(before);
             viewer.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("collab-viewer.png")));
             viewer.waitForCondition(() -> text(viewer).equals(before), new Page.WaitForConditionOptions().setTimeout(10_000));
@@ -167,7 +110,7 @@ class CollabBrowserIT {
             owner.locator("#confirm-button").click();
             owner.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Done")).click();
             assertThat(team.locator("#editor-notice")).containsText("revoked");
-            assertThat(editor(team)).hasAttribute("contenteditable", "false");
+            assertThat(editorContent(team)).hasAttribute("contenteditable", "false");
             team.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("collab-revoked.png")));
         }
     }

@@ -25,62 +25,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A person's first session in a real browser: sign in, create a studio, create a file, type, save, reload, and
  * find the text and its commit. Screenshots land in target/screenshots/ for people to look at.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class StudioBrowserIT {
+class StudioBrowserIT extends BrowserTestBase {
 
-    static final Path SCREENSHOTS = Path.of("target", "screenshots");
-    static final String ADMIN_PASSWORD = "admin-password-for-tests";
-
-    @DynamicPropertySource
-    static void dataDirectory(DynamicPropertyRegistry registry) {
-        ServerTestSupport.freshDataDirectory(registry);
-    }
-
-    static Chromium chromium;
-
-    @LocalServerPort
-    int port;
-    @Autowired
-    UserAccounts accounts;
     @Autowired
     dev.kiln.server.config.KilnProperties properties;
-
-    @BeforeAll
-    static void startBrowser() {
-        chromium = Chromium.launch();
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (chromium != null) {
-            chromium.close();
-        }
-    }
-
-    private String url(String path) {
-        return "http://localhost:" + port + path;
-    }
-
-    private Page signedIn(BrowserContext context, String user, String password) {
-        var page = context.newPage();
-        page.setDefaultTimeout(30_000);
-        page.navigate(url("/"));
-        page.waitForURL(Pattern.compile(".*/login"));
-        page.getByLabel("Username").fill(user);
-        page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill(password);
-        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
-        assertThat(page.getByText("My studios")).isVisible();
-        return page;
-    }
-
-    private static Locator editorContent(Page page) {
-        return page.locator("#editor .cm-content");
-    }
-
-    private static void openFile(Page page, String path) {
-        page.locator("[data-path='" + path + "']").click();
-        assertThat(page.locator("#file-title")).hasText(path);
-    }
 
     @Test
     void createEditCommitReloadAndSeeHistory() {
@@ -192,7 +140,7 @@ class StudioBrowserIT {
             second.keyboard().type(" From the second tab.");
             assertThat(editorContent(first)).containsText("From the second tab.");
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
-                    .until(() -> CollabBrowserIT.text(first).equals(CollabBrowserIT.text(second)));
+                    .until(() -> text(first).equals(text(second)));
             second.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("studio-two-tabs.png")));
         }
     }

@@ -28,7 +28,7 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
     final String clientId;
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
     private final StringBuilder partial = new StringBuilder();
-    private WebSocket socket;
+    private volatile WebSocket socket;
     private CollabClient state;
     private boolean pushing;
     volatile int closeCode = -1;
@@ -47,6 +47,7 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
     private void open(KilnHttp session, String studioId, String path, int knownVersion) {
         var wsBase = session.base.replaceFirst("^http", "ws");
         var uri = URI.create(wsBase + "/collab/" + studioId + "?path=" + URLEncoder.encode(path, StandardCharsets.UTF_8));
+        received.clear();
         socket = HttpClient.newHttpClient().newWebSocketBuilder().header("Cookie", session.cookieHeader())
                 .connectTimeout(Duration.ofSeconds(10)).buildAsync(uri, this).join();
         closeCode = -1;
@@ -194,6 +195,9 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
 
     @Override
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        if (socket != null && webSocket != socket) {
+            return null; // a frame from a connection we already dropped
+        }
         partial.append(data);
         if (last) {
             var message = KilnHttp.JSON.readTree(partial.toString());
@@ -207,13 +211,17 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-        closeCode = statusCode;
+        if (webSocket == socket) {
+            closeCode = statusCode;
+        }
         return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public void onError(WebSocket webSocket, Throwable error) {
-        closeCode = 1006;
+        if (webSocket == socket) {
+            closeCode = 1006;
+        }
     }
 
     /** Drops the connection without a goodbye (a network cut, or the server dying). */

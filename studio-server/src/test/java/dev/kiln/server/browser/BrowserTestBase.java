@@ -1,0 +1,93 @@
+package dev.kiln.server.browser;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.AriaRole;
+import dev.kiln.server.ServerTestSupport;
+import dev.kiln.server.security.KilnPrincipal;
+import dev.kiln.server.security.UserAccounts;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+
+/** A running Kiln and a headless Chromium, with the steps every browser test takes: sign in, open a file. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+abstract class BrowserTestBase {
+
+    static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    static final String ADMIN_PASSWORD = "admin-password-for-tests";
+
+    @DynamicPropertySource
+    static void dataDirectory(DynamicPropertyRegistry registry) {
+        ServerTestSupport.freshDataDirectory(registry);
+    }
+
+    static Chromium chromium;
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    UserAccounts accounts;
+
+    @BeforeAll
+    static void startBrowser() {
+        chromium = Chromium.launch();
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (chromium != null) {
+            chromium.close();
+        }
+    }
+
+    String url(String path) {
+        return "http://localhost:" + port + path;
+    }
+
+    Page signedIn(BrowserContext context, String user, String password) {
+        var page = context.newPage();
+        page.setDefaultTimeout(30_000);
+        page.navigate(url("/"));
+        page.waitForURL(Pattern.compile(".*/login"));
+        page.getByLabel("Username").fill(user);
+        page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill(password);
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+        assertThat(page.getByText("My studios")).isVisible();
+        return page;
+    }
+
+    Page signedIn(BrowserContext context, KilnPrincipal user) {
+        return signedIn(context, user.getUsername(), "password-" + user.getUsername());
+    }
+
+    static Locator editorContent(Page page) {
+        return page.locator("#editor .cm-content");
+    }
+
+    /** The document's text as CodeMirror holds it (the DOM also holds other people's name labels). */
+    static String text(Page page) {
+        return (String) page.evaluate("() => document.querySelector('#editor').getText()");
+    }
+
+    static void openFile(Page page, String path) {
+        page.locator("[data-path='" + path + "']").click();
+        assertThat(page.locator("#file-title")).hasText(path);
+    }
+
+    /** Opens a text file and waits until it is connected for live editing. */
+    static void openLiveFile(Page page, String path) {
+        openFile(page, path);
+        assertThat(page.locator("#editor .status-text")).containsText("Connected");
+    }
+}
