@@ -70,6 +70,8 @@ const remoteCursors = StateField.define<DecorationSet>({
 });
 
 const cursorTheme = EditorView.baseTheme({
+  // Room above the first line for the name labels of cursors there.
+  '.cm-content': { paddingTop: '14px' },
   '.kiln-remote-caret': { position: 'relative', borderLeft: '2px solid', marginLeft: '-1px', marginRight: '-1px' },
   '.kiln-remote-name': {
     position: 'absolute', top: '-1.3em', left: '-2px', fontSize: '10px', lineHeight: '1.3em', color: 'white',

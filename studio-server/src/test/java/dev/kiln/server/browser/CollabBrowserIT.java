@@ -110,6 +110,7 @@ class CollabBrowserIT extends BrowserTestBase {
             owner.locator("#confirm-button").click();
             owner.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Done")).click();
             assertThat(team.locator("#editor-notice")).containsText("revoked");
+            assertThat(team.locator("#studio-role")).hasText("access revoked");
             assertThat(editorContent(team)).hasAttribute("contenteditable", "false");
             team.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("collab-revoked.png")));
         }

@@ -169,6 +169,54 @@ class StudioAccessTest {
     }
 
     @Autowired
+    dev.kiln.server.studio.SharingService sharing;
+
+    @Test
+    void shareLinkRolesAreEnforcedOnEveryRoute() throws Exception {
+        ServerTestSupport.signIn(owner);
+        var viewerLink = sharing.createLink(studioId, "viewer", null).token();
+        var editorLink = sharing.createLink(studioId, "editor", null).token();
+        var viewer = ServerTestSupport.newUser(accounts, "Viewer");
+        var editor = ServerTestSupport.newUser(accounts, "Editor");
+        ServerTestSupport.signIn(viewer);
+        sharing.join(viewerLink);
+        ServerTestSupport.signIn(editor);
+        sharing.join(editorLink);
+        ServerTestSupport.signOut();
+
+        for (var route : routes()) {
+            int expectedForViewer = switch (route.name()) {
+                case "file write", "delete" -> 403;
+                default -> route.ownerStatus();
+            };
+            if (route.name().equals("delete")) {
+                continue; // checked below, so the studio stays for the other routes
+            }
+            var response = mvc.perform(route.request().apply(studioId).with(user(viewer)).with(csrf())).andReturn().getResponse();
+            assertThat(response.getStatus()).as("viewer: " + route.name()).isEqualTo(expectedForViewer);
+        }
+        var write = put("/api/studios/{id}/file", studioId).param("path", "team.txt").contentType(MediaType.APPLICATION_JSON)
+                .content("{\"text\":\"from the editor\",\"baseVersion\":\"\"}");
+        var refused = mvc.perform(put("/api/studios/{id}/file", studioId).param("path", "team.txt").with(user(viewer)).with(csrf())
+                .contentType(MediaType.APPLICATION_JSON).content("{\"text\":\"x\",\"baseVersion\":\"\"}")).andReturn().getResponse();
+        assertThat(refused.getContentAsString()).contains("view this studio but not change it");
+        assertThat(mvc.perform(write.with(user(editor)).with(csrf())).andReturn().getResponse().getStatus()).isEqualTo(200);
+        // Editors change files, not the studio: deleting it or managing links is the owner's.
+        assertThat(mvc.perform(delete("/api/studios/{id}", studioId).with(user(editor)).with(csrf())).andReturn().getResponse().getStatus()).isEqualTo(403);
+        assertThat(mvc.perform(delete("/api/studios/{id}", studioId).with(user(viewer)).with(csrf())).andReturn().getResponse().getStatus()).isEqualTo(403);
+        assertThat(mvc.perform(get("/api/studios/{id}/links", studioId).with(user(editor))).andReturn().getResponse().getStatus()).isEqualTo(403);
+        // Both see the studio in their list, with their role.
+        assertThat(mvc.perform(get("/api/studios").with(user(viewer))).andReturn().getResponse().getContentAsString())
+                .contains(studioId, "\"role\":\"viewer\"");
+
+        // Revoked: back to "not found", like a stranger.
+        ServerTestSupport.signIn(owner);
+        sharing.revoke(studioId, viewerLink);
+        assertThat(mvc.perform(get("/api/studios/{id}", studioId).with(user(viewer))).andReturn().getResponse().getStatus()).isEqualTo(404);
+        assertThat(mvc.perform(get("/api/studios/{id}", studioId).with(user(editor))).andReturn().getResponse().getStatus()).isEqualTo(200);
+    }
+
+    @Autowired
     dev.kiln.ui.admin.UserDirectory directory;
 
     @Test

@@ -20,6 +20,8 @@ import java.util.function.Consumer;
  */
 @Tag("kiln-code-editor")
 @JsModule("./kiln/kiln-code-editor.ts")
+// Listed too so that Vaadin's bundle check sees changes to it (it hashes @JsModule files, not their imports).
+@JsModule("./kiln/collab-session.ts")
 @NpmPackage(value = "codemirror", version = "6.0.2")
 @NpmPackage(value = "@codemirror/state", version = "6.7.6")
 @NpmPackage(value = "@codemirror/view", version = "6.43.15")

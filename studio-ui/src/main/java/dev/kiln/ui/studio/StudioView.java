@@ -49,6 +49,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private final Button commit = new Button("Commit", VaadinIcon.CHECK.create());
     private final Div notice = new Div();
     private final Div emptyEditor = new Div("Pick a file on the left, or create one.");
+    private final Span role = new Span();
     private FilesPanel files;
     private HistoryPanel history;
 
@@ -80,7 +81,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         var name = new Span(studio.name());
         name.setId("studio-name");
         name.getStyle().set("font-weight", "600");
-        var role = new Span(studio.isOwner() ? "" : studio.canEdit() ? "shared with you · can edit" : "shared with you · view only");
+        role.setText(studio.isOwner() ? "" : studio.canEdit() ? "shared with you · can edit" : "shared with you · view only");
         role.addClassName("kiln-muted");
         role.setId("studio-role");
         if (studio.isOwner()) {
@@ -149,6 +150,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
             if ("revoked".equals(e.status()) || "closed".equals(e.status())) {
                 showNotice(e.message(), true);
                 commit.setEnabled(false);
+            }
+            if ("revoked".equals(e.status())) {
+                role.setText("access revoked");
             }
         });
         var editorPane = new Div(toolbar, notice, emptyEditor, editor);
