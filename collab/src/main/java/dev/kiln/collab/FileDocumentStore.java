@@ -39,6 +39,8 @@ public final class FileDocumentStore implements DocumentStore {
     private final boolean fsync;
     private final int keepHistory;
     private FileChannel log;
+    /** The version of the newest snapshot: the next log file is named after it. */
+    private int snapshotVersion;
 
     /**
      * @param fsync       false only for benchmarks that want to see the cost of forcing; never in production
@@ -69,6 +71,7 @@ public final class FileDocumentStore implements DocumentStore {
         try {
             var snapshot = JSON.readTree(snapshotFile.toFile());
             int version = snapshot.get("version").asInt();
+            snapshotVersion = version;
             var accepted = new LinkedHashMap<String, Integer>();
             snapshot.get("accepted").properties().forEach(e -> accepted.put(e.getKey(), e.getValue().asInt()));
             var history = new ArrayList<Update>();
@@ -91,7 +94,7 @@ public final class FileDocumentStore implements DocumentStore {
      * Reads one log: updates up to the snapshot's version go to {@code history} (only a run that ends exactly at
      * the snapshot is kept), later ones to {@code into}.
      */
-    private void readLog(Path file, int snapshotVersion, List<Update> history, List<Update> into) throws IOException {
+    private void readLog(Path file, int snapshotAt, List<Update> history, List<Update> into) throws IOException {
         var bytes = Files.readAllBytes(file);
         int lineStart = 0;
         for (int i = 0; i < bytes.length; i++) {
@@ -109,7 +112,7 @@ public final class FileDocumentStore implements DocumentStore {
             int from = batch.get("from").asInt();
             var list = batch.get("updates");
             for (int j = 0; j < list.size(); j++) {
-                int next = snapshotVersion + into.size();
+                int next = snapshotAt + into.size();
                 if (from + j < next) {
                     var update = list.get(j);
                     // Kept for catching up; a gap (a missing older log) restarts the run.
@@ -223,6 +226,7 @@ public final class FileDocumentStore implements DocumentStore {
                 Files.move(tmp, dir.resolve(SNAPSHOT), StandardCopyOption.REPLACE_EXISTING);
             }
             forceDirectory();
+            snapshotVersion = version;
             // Compaction: start a new log at this version, and delete logs that hold only updates older than the
             // history kept for clients catching up.
             if (log != null) {
@@ -248,15 +252,10 @@ public final class FileDocumentStore implements DocumentStore {
     private FileChannel log() throws IOException {
         if (log == null) {
             // Each snapshot starts a new log file named after its version.
-            var file = dir.resolve("log-" + snapshotVersion() + ".jsonl");
+            var file = dir.resolve("log-" + snapshotVersion + ".jsonl");
             log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         }
         return log;
-    }
-
-    private int snapshotVersion() throws IOException {
-        var file = dir.resolve(SNAPSHOT);
-        return Files.exists(file) ? JSON.readTree(file.toFile()).get("version").asInt() : 0;
     }
 
     private List<Path> logFiles() throws IOException {

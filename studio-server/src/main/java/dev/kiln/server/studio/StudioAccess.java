@@ -1,6 +1,5 @@
 package dev.kiln.server.studio;
 
-import dev.kiln.server.security.KilnPrincipal;
 import dev.kiln.server.security.Users;
 import dev.kiln.ui.studio.StudioException;
 import dev.kiln.ui.studio.StudioSummary;
@@ -55,10 +54,6 @@ public class StudioAccess {
             }
             return studios.memberRole(studioId, userId, clock.instant()).map(role -> withRole(s, role));
         });
-    }
-
-    static KilnPrincipal user() {
-        return Users.current();
     }
 
     private static StudioSummary withRole(StudioSummary s, String role) {

@@ -120,7 +120,7 @@ class CollabWebSocketIT {
         assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            var serverText = liveText("README.md", ada);
+            var serverText = liveText("README.md");
             for (var client : List.of(ada, bob, eve, vic)) {
                 client.flush();
                 assertThat(client.pending()).as(client.clientId + " pending (seed " + seed + ")").isZero();
@@ -139,7 +139,7 @@ class CollabWebSocketIT {
     }
 
     /** The server's text, as a fresh client sees it. */
-    private String liveText(String path, CollabSocketClient any) {
+    private String liveText(String path) {
         try (var probe = CollabSocketClient.connect(session(owner), studioId, path, "probe-" + System.nanoTime())) {
             return probe.doc();
         }
@@ -153,7 +153,7 @@ class CollabWebSocketIT {
 
         var error = vic.awaitMessage(m -> m.path("type").asString().equals("error"), Duration.ofSeconds(5));
         assertThat(error.path("code").asString()).isEqualTo("read-only");
-        assertThat(liveText("README.md", vic)).isEqualTo(before);
+        assertThat(liveText("README.md")).isEqualTo(before);
     }
 
     @Test
@@ -259,6 +259,6 @@ class CollabWebSocketIT {
             typist.awaitSettled(sent, Duration.ofSeconds(60));
         }
         assertThat(typist.doc()).isEqualTo(trace.endContent());
-        assertThat(liveText("paper.md", typist)).isEqualTo(trace.endContent());
+        assertThat(liveText("paper.md")).isEqualTo(trace.endContent());
     }
 }
