@@ -1,0 +1,135 @@
+package dev.kiln.training.data;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import dev.kiln.training.checkpoint.Safetensors;
+
+/**
+ * Writes a data-prep step's output as shards: {@code shard-00000.safetensors}, ... each holding up to
+ * {@code rowsPerShard} rows of every named tensor, and {@code index.json} naming them. The index is written last
+ * (temporary file, then rename), so a prep step killed half-way leaves no dataset that looks complete.
+ * Shards are plain safetensors, so Python can read them too.
+ */
+public final class ShardWriter implements AutoCloseable {
+    static final String INDEX = "index.json";
+    static final String FORMAT = "kiln-shards-1";
+
+    private final Path dir;
+    private final List<String> names;
+    private final long rowsPerShard;
+    private final List<List<Tensor>> pending = new ArrayList<>();
+    private long pendingRows;
+    private final List<Map<String, Object>> shards = new ArrayList<>();
+    private long totalRows;
+    private boolean closed;
+
+    private ShardWriter(Path dir, List<String> names, long rowsPerShard) {
+        this.dir = dir;
+        this.names = List.copyOf(names);
+        this.rowsPerShard = rowsPerShard;
+    }
+
+    /** Tensor names in the order {@link #add} receives them, e.g. {@code "x", "y"}. */
+    public static ShardWriter create(Path dir, long rowsPerShard, String... names) throws IOException {
+        if (rowsPerShard <= 0) {
+            throw new IllegalArgumentException("rowsPerShard must be positive");
+        }
+        Files.createDirectories(dir);
+        Files.deleteIfExists(dir.resolve(INDEX));
+        return new ShardWriter(dir, Arrays.asList(names), rowsPerShard);
+    }
+
+    /** Rows to append: one tensor per name, sharing the first dimension. */
+    public void add(Tensor... rows) throws IOException {
+        if (rows.length != names.size()) {
+            throw new IllegalArgumentException("expected " + names.size() + " tensors " + names + ", got " + rows.length);
+        }
+        long count = rows[0].size(0);
+        var copies = new ArrayList<Tensor>();
+        for (Tensor row : rows) {
+            if (row.size(0) != count) {
+                throw new IllegalArgumentException("all tensors must share the first dimension");
+            }
+            copies.add(row.detach().cpu().contiguous().clone());
+        }
+        pending.add(copies);
+        pendingRows += count;
+        while (pendingRows >= rowsPerShard) {
+            flush(rowsPerShard);
+        }
+    }
+
+    private void flush(long rows) throws IOException {
+        try (var scope = new PointerScope()) {
+            var joined = new ArrayList<Tensor>();
+            for (int t = 0; t < names.size(); t++) {
+                var parts = new TensorVector();
+                for (List<Tensor> chunk : pending) {
+                    parts.push_back(chunk.get(t));
+                }
+                joined.add(torch.cat(parts, 0));
+            }
+            var tensors = new LinkedHashMap<String, Tensor>();
+            for (int t = 0; t < names.size(); t++) {
+                tensors.put(names.get(t), joined.get(t).narrow(0, 0, rows));
+            }
+            String file = String.format("shard-%05d.safetensors", shards.size());
+            Path tmp = dir.resolve(file + ".tmp");
+            Safetensors.write(tmp, tensors, Map.of("format", FORMAT));
+            Files.move(tmp, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            shards.add(Map.of("file", file, "rows", rows));
+            totalRows += rows;
+            long rest = pendingRows - rows;
+            pending.clear();
+            if (rest > 0) {
+                var remainder = new ArrayList<Tensor>();
+                for (Tensor all : joined) {
+                    Tensor tail = all.narrow(0, rows, rest).clone();
+                    scope.detach(tail);
+                    remainder.add(tail);
+                }
+                pending.add(remainder);
+            }
+            pendingRows = rest;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (pendingRows > 0) {
+            flush(pendingRows);
+        }
+        var index = new LinkedHashMap<String, Object>();
+        index.put("format", FORMAT);
+        index.put("names", names);
+        index.put("rows", totalRows);
+        index.put("shards", shards);
+        Path tmp = dir.resolve(INDEX + ".tmp");
+        try {
+            Files.write(tmp, tools.jackson.databind.json.JsonMapper.shared().writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(index));
+        } catch (RuntimeException e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+        Files.move(tmp, dir.resolve(INDEX), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+}
