@@ -46,7 +46,7 @@ public record Batch(List<Tensor> tensors) {
     public Batch to(Device device) {
         var moved = new ArrayList<Tensor>(tensors.size());
         for (Tensor tensor : tensors) {
-            moved.add(tensor.device().type() == device.type() && tensor.device().index() == device.index()
+            moved.add(tensor.device().type().intern() == device.type().intern() && tensor.device().index() == device.index()
                     ? tensor : tensor.to(device, tensor.scalar_type()));
         }
         return new Batch(moved);

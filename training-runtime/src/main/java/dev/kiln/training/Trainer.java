@@ -56,7 +56,7 @@ import dev.kiln.training.runtime.Tensors;
  */
 public final class Trainer implements AutoCloseable {
     private final TrainerConfig config;
-    private final List<Callback> callbacks;
+    private final List<Callback> callbacks = new ArrayList<>();
     private final PrintStream out;
 
     private Strategy strategy;
@@ -83,7 +83,7 @@ public final class Trainer implements AutoCloseable {
     Trainer(TrainerConfig config) {
         this.config = config;
         this.out = config.out();
-        var all = new ArrayList<Callback>();
+        var all = callbacks;
         if (!config.fastDevRun()) {
             if (config.callbacks().stream().noneMatch(c -> c instanceof ModelCheckpoint) && config.checkpointing()) {
                 all.add(ModelCheckpoint.builder().build());
@@ -95,7 +95,11 @@ public final class Trainer implements AutoCloseable {
         }
         all.addAll(config.callbacks());
         all.add(new MetricsEmitter(MetricsSink.open(config.metricsChannel(), out)));
-        this.callbacks = Collections.unmodifiableList(all);
+    }
+
+    /** Adds callbacks before fit (the CLI adds a module or data module that is also a Callback). */
+    public void addCallbacks(List<Callback> more) {
+        callbacks.addAll(callbacks.size() - 1, more);
     }
 
     public static TrainerConfig.Builder builder() {
@@ -187,7 +191,7 @@ public final class Trainer implements AutoCloseable {
     public Path rootDir() { return config.rootDir(); }
     public TrainerConfig config() { return config; }
     public Threads.Choice threads() { return threads; }
-    public List<Callback> callbacks() { return callbacks; }
+    public List<Callback> callbacks() { return Collections.unmodifiableList(callbacks); }
     /** Non-finite losses skipped under {@link NanPolicy#SKIP_BATCH}. */
     public long skippedNonFinite() { return skippedNonFinite; }
     public String stopReason() { return stopReason; }

@@ -215,6 +215,10 @@ public record TrainerConfig(Accelerator accelerator, int devices, boolean device
             Duration timeout = distributedTimeout != null ? distributedTimeout
                     : Duration.ofSeconds(Long.parseLong(env.getOrDefault("KILN_DIST_TIMEOUT_SECONDS", "120")));
             boolean bar = progressBar != null ? progressBar : ProgressBar.onTerminal();
+            if (effectiveSeed != null) {
+                // Seed now, as Lightning's seed_everything: models built after the Trainer start from the same weights.
+                org.bytedeco.pytorch.global.torch.manual_seed(effectiveSeed);
+            }
             return new Trainer(new TrainerConfig(accelerator, devices, devicesExplicit, numNodes, strategy, precision,
                     maxEpochs, maxSteps, accumulateGradBatches, gradientClipVal, gradientClipAlgorithm,
                     valCheckInterval, checkValEveryNEpoch, effectiveSeed, deterministic, fastDevRun, nanPolicy,

@@ -182,7 +182,7 @@ public final class CheckpointIO {
         }
         if (Files.exists(dir.resolve(RNG))) {
             var rng = Safetensors.read(dir.resolve(RNG)).get("cpu");
-            if (rng != null && rng.scalar_type() == ScalarType.Byte) {
+            if (rng != null && rng.scalar_type().intern() == ScalarType.Byte) {
                 torch.getDefaultCPUGenerator().set_state(rng);
             }
         }

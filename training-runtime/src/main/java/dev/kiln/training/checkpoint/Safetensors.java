@@ -70,7 +70,7 @@ public final class Safetensors {
             Tensor tensor = entry.getValue().detach().cpu().contiguous();
             contiguous.put(entry.getKey(), tensor);
             ObjectNode node = header.putObject(entry.getKey());
-            node.put("dtype", dtypeName(tensor.scalar_type(), entry.getKey()));
+            node.put("dtype", dtypeName(tensor.scalar_type().intern(), entry.getKey()));
             var shape = node.putArray("shape");
             for (long dim : tensor.sizes().vec().get()) {
                 shape.add(dim);
@@ -200,8 +200,9 @@ public final class Safetensors {
         return tensor;
     }
 
+    /** JavaCPP hands back enum instances that only {@code intern()} makes comparable (switch and == need it). */
     public static String dtypeName(ScalarType type, String tensorName) {
-        return switch (type) {
+        return switch (type.intern()) {
             case Double -> "F64";
             case Float -> "F32";
             case Half -> "F16";

@@ -98,19 +98,22 @@ public final class KilnTrain implements Callable<Integer> {
                     throw new IllegalArgumentException("Option " + option + " needs a value");
                 }
             }
-            TrainingModule module = instantiate(moduleClass, TrainingModule.class, args);
-            DataModule data = dataClass != null ? instantiate(dataClass, DataModule.class, args)
-                    : module instanceof DataModule d ? d : null;
-            if (data == null) {
-                throw new IllegalArgumentException("No data: pass --data with a DataModule class, or make "
-                        + moduleClass + " implement DataModule");
-            }
-            for (Object part : new java.util.LinkedHashSet<Object>(List.of(module, data))) {
-                if (part instanceof Callback callback) {
-                    builder.callbacks(callback);
-                }
-            }
+            // The Trainer first: building it applies the seed, so the module's initial weights are reproducible.
             try (Trainer trainer = builder.build()) {
+                TrainingModule module = instantiate(moduleClass, TrainingModule.class, args);
+                DataModule data = dataClass != null ? instantiate(dataClass, DataModule.class, args)
+                        : module instanceof DataModule d ? d : null;
+                if (data == null) {
+                    throw new IllegalArgumentException("No data: pass --data with a DataModule class, or make "
+                            + moduleClass + " implement DataModule");
+                }
+                var extra = new ArrayList<Callback>();
+                for (Object part : new java.util.LinkedHashSet<Object>(List.of(module, data))) {
+                    if (part instanceof Callback callback) {
+                        extra.add(callback);
+                    }
+                }
+                trainer.addCallbacks(extra);
                 trainer.fit(module, data, ckptPath);
             }
             return 0;

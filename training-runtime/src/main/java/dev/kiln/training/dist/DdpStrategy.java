@@ -137,7 +137,7 @@ public final class DdpStrategy implements Strategy {
                 grad = parameter.grad();
             }
             if (!current.isEmpty() && (currentBytes + grad.nbytes() > BUCKET_BYTES
-                    || grad.scalar_type() != current.getFirst().scalar_type())) {
+                    || grad.scalar_type().intern() != current.getFirst().scalar_type().intern())) {
                 buckets.add(current);
                 current = new ArrayList<>();
                 currentBytes = 0;
