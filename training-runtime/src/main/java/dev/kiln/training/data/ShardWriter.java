@@ -99,6 +99,8 @@ public final class ShardWriter implements AutoCloseable {
                 var remainder = new ArrayList<Tensor>();
                 for (Tensor all : joined) {
                     Tensor tail = all.narrow(0, rows, rest).clone();
+                    // detach() drops the scope's reference; retain first so the tail outlives the scope.
+                    tail.retainReference();
                     scope.detach(tail);
                     remainder.add(tail);
                 }

@@ -178,12 +178,21 @@ public final class ShardedDataset implements Dataset {
         var all = Safetensors.read(files.get(shard));
         var tensors = new ArrayList<Tensor>();
         for (String name : names) {
-            tensors.add(all.get(name));
+            // Loaded inside a training step's PointerScope, the shard would be freed at the step's end while still
+            // cached: the cache holds its own reference and drops it on eviction.
+            Tensor tensor = all.get(name);
+            tensor.retainReference();
+            tensors.add(tensor);
         }
         synchronized (cache) {
-            cache.put(shard, tensors);
+            List<Tensor> raced = cache.putIfAbsent(shard, tensors);
+            if (raced != null) {
+                tensors.forEach(Tensor::releaseReference);
+                return raced;
+            }
             while (cache.size() > CACHED_SHARDS) {
-                cache.remove(cache.keySet().iterator().next());
+                var eldest = cache.keySet().iterator().next();
+                cache.remove(eldest).forEach(Tensor::releaseReference);
             }
         }
         return tensors;

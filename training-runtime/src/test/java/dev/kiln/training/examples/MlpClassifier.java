@@ -17,9 +17,11 @@ import dev.kiln.training.optim.StepLr;
 
 /** A two-layer perceptron over the flattened image, with dropout, Adam and a step LR schedule. */
 public class MlpClassifier extends TrainingModule {
-    final LinearImpl hidden = register_module("hidden", new LinearImpl(SyntheticImages.SIZE * SyntheticImages.SIZE, 64));
+    public final LinearImpl hidden = register_module("hidden", new LinearImpl(SyntheticImages.SIZE * SyntheticImages.SIZE, 64));
     final DropoutImpl dropout = register_module("dropout", new DropoutImpl(0.1));
     final LinearImpl out = register_module("out", new LinearImpl(64, SyntheticImages.CLASSES));
+    /** Training steps taken, for tests that misbehave at a given step. */
+    public int calls;
 
     public Tensor forward(Tensor images) {
         return out.forward(dropout.forward(relu(hidden.forward(images.flatten(1, -1)))));
