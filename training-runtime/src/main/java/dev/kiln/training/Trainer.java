@@ -283,8 +283,7 @@ public final class Trainer implements AutoCloseable {
         threads = Threads.apply(Threads.choose(config.threads(), env, Runtime.getRuntime().availableProcessors(),
                 dist.localWorldSize()));
         if (config.verbose()) {
-            out.println((dist.worldSize() > 1 ? "[rank " + dist.rank() + "] " : "")
-                    + threads.describe(Runtime.getRuntime().availableProcessors(), dist.localWorldSize()));
+            out.println(threads.describe(Runtime.getRuntime().availableProcessors(), dist.localWorldSize()));
         }
         Device device = resolved.accelerator() == Accelerator.CUDA
                 ? new Device(DeviceType.CUDA, (byte) dist.localRank()) : new Device("cpu");
@@ -569,7 +568,7 @@ public final class Trainer implements AutoCloseable {
         var list = new ArrayList<Tensor>();
         var params = module.parameters();
         for (long i = 0; i < params.size(); i++) {
-            Tensor p = params.get(i);
+            Tensor p = Tensors.own(params.get(i));
             if (p.requires_grad()) {
                 list.add(p);
             }

@@ -57,7 +57,7 @@ public final class CheckpointIO {
     private static void putAll(Map<String, Tensor> state, StringTensorDict dict) {
         var items = dict.items();
         for (long i = 0; i < items.size(); i++) {
-            state.put(items.get(i).key().getString(), items.get(i).value());
+            state.put(items.get(i).key().getString(), Tensors.own(items.get(i).value()));
         }
     }
 

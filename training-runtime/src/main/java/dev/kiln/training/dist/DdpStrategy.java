@@ -115,7 +115,7 @@ public final class DdpStrategy implements Strategy {
         var values = new ArrayList<Tensor>();
         var items = dict.items();
         for (long i = 0; i < items.size(); i++) {
-            values.add(items.get(i).value());
+            values.add(Tensors.own(items.get(i).value()));
         }
         return values;
     }

@@ -14,6 +14,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class Tensors {
     private Tensors() {}
 
+    /**
+     * An owned handle to the same tensor. Tensors read out of a TensorVector or a dictionary point into that
+     * container's storage and dangle once the container is collected; keep this copy instead.
+     */
+    public static Tensor own(Tensor tensor) {
+        return new Tensor(tensor);
+    }
+
     public static Tensor fromFloats(float[] data, long... shape) {
         checkSize(data.length, shape);
         try (var pointer = new FloatPointer(data)) {
