@@ -24,6 +24,14 @@ final class MetricLog {
         sum[1] += samples;
     }
 
+    /** Moves the latest values into {@code target}; nothing to allocate on the usual step that logged nothing. */
+    synchronized void drainLatestInto(Map<String, Double> target) {
+        if (!latest.isEmpty()) {
+            target.putAll(latest);
+            latest.clear();
+        }
+    }
+
     synchronized Map<String, Double> takeLatest() {
         var copy = new LinkedHashMap<>(latest);
         latest.clear();
@@ -31,6 +39,9 @@ final class MetricLog {
     }
 
     synchronized Map<String, Double> takePerRank() {
+        if (perRank.isEmpty()) {
+            return Map.of();
+        }
         var copy = new LinkedHashMap<>(perRank);
         perRank.clear();
         return copy;

@@ -60,6 +60,7 @@ public final class Trainer implements AutoCloseable {
     private final PrintStream out;
 
     private Strategy strategy;
+    private boolean onCpu = true;
     private Threads.Choice threads;
     private TrainingModule module;
     private Optimizer optimizer;
@@ -79,6 +80,7 @@ public final class Trainer implements AutoCloseable {
     private boolean hasValidation;
     private boolean loggingStep;
     private long skippedNonFinite;
+    private double lastLoss;
 
     Trainer(TrainerConfig config) {
         this.config = config;
@@ -300,6 +302,7 @@ public final class Trainer implements AutoCloseable {
             torch.globalContext().setDeterministicAlgorithms(true, false);
             torch.globalContext().setDeterministicCuDNN(true);
         }
+        onCpu = resolved.accelerator() != Accelerator.CUDA;
         strategy = resolved.strategy() == StrategyKind.DDP
                 ? DdpStrategy.connect(dist, device, config.distributedTimeout())
                 : new SingleDeviceStrategy(device);
@@ -367,116 +370,150 @@ public final class Trainer implements AutoCloseable {
 
     // ---------------------------------------------------------------- the loop
 
+    /** Running sums for the loss and throughput lines of one epoch. */
+    private static final class EpochStats {
+        double epochLossSum;
+        long epochLossCount;
+        double windowLoss;
+        int windowCount;
+        long windowSamples;
+        long windowStart = System.nanoTime();
+        boolean validated;
+
+        void add(double loss, long samples) {
+            if (Double.isFinite(loss)) {
+                epochLossSum += loss;
+                epochLossCount++;
+                windowLoss += loss;
+                windowCount++;
+            }
+            windowSamples += samples;
+        }
+    }
+
     private void loop(DataLoader train, DataLoader val) {
         int maxEpochs = config.effectiveMaxEpochs();
         long maxSteps = config.fastDevRun() ? 1 : config.maxSteps();
         List<Tensor> parameters = trainableParameters();
-        int accumulate = config.accumulateGradBatches();
         boolean stepLimited = false;
         while (currentEpoch < maxEpochs && !stopRequested && !stepLimited) {
             forEach(c -> c.onTrainEpochStart(this, module));
-            double epochLossSum = 0;
-            long epochLossCount = 0;
-            double windowLoss = 0;
-            int windowCount = 0;
-            long windowSamples = 0;
-            long windowStart = System.nanoTime();
-            boolean validatedThisEpoch = false;
+            var stats = new EpochStats();
             try (DataLoader.Batches batches = train.epoch(currentEpoch, batchInEpoch)) {
                 while (batches.hasNext() && !stopRequested) {
                     long batchIdx = batches.position();
-                    double loss;
-                    long samples;
-                    try (var scope = new PointerScope()) {
-                        Batch batch = batches.next();
-                        batch.tensors().forEach(scope::attach);
-                        batch = batch.to(strategy.device());
-                        samples = batch.size();
-                        final Batch current = batch;
-                        forEach(c -> c.onTrainBatchStart(this, module, current, batchIdx));
-                        loss = forwardBackward(batch, batchIdx, accumulate);
-                        batchInEpoch = batchIdx + 1;
-                        boolean endOfGroup = (batchIdx + 1) % accumulate == 0 || !batches.hasNext();
-                        if (!endOfGroup) {
-                            continue;
-                        }
-                        optimizerStep(parameters);
+                    if (!trainBatch(batches, parameters, stats)) {
+                        continue; // accumulating gradients: no optimizer step yet
                     }
-                    globalStep++;
-                    if (Double.isFinite(loss)) {
-                        epochLossSum += loss;
-                        epochLossCount++;
-                        windowLoss += loss;
-                        windowCount++;
-                    }
-                    windowSamples += samples * accumulate;
-                    loggingStep = globalStep % config.logEveryNSteps() == 0 || globalStep == 1;
-                    pendingStepMetrics.clear();
-                    final double stepLoss = loss;
-                    forEach(c -> c.onTrainBatchEnd(this, module, stepLoss, batchIdx));
-                    callbackMetrics.put("loss", loss);
-                    callbackMetrics.putAll(metricLog.takeLatest());
-                    if (loggingStep) {
-                        double seconds = (System.nanoTime() - windowStart) / 1e9;
-                        var values = new LinkedHashMap<String, Double>();
-                        values.put("loss", windowCount == 0 ? Double.NaN : windowLoss / windowCount);
-                        values.put("samples_per_sec", windowSamples * strategy.worldSize() / Math.max(seconds, 1e-9));
-                        values.put("epoch", (double) currentEpoch);
-                        values.put("step", (double) globalStep);
-                        if (strategy.worldSize() > 1) {
-                            values.put("allreduce_ms", strategy.lastReduceNanos() / 1e6);
-                        }
-                        if (scaler != null) {
-                            values.put("loss_scale", scaler.currentScale());
-                        }
-                        callbackMetrics.forEach((k, v) -> {
-                            if (!values.containsKey(k) && !k.startsWith("val") && !k.startsWith("test")
-                                    && !k.endsWith("_epoch")) {
-                                values.put(k, v);
-                            }
-                        });
-                        values.putAll(pendingStepMetrics);
-                        report("train", values);
-                        windowLoss = 0;
-                        windowCount = 0;
-                        windowSamples = 0;
-                        windowStart = System.nanoTime();
-                    }
-                    reportPerRank("train");
-                    if (scheduler != null && scheduler.interval() == LrScheduler.Interval.STEP) {
-                        scheduler.step();
-                    }
-                    if (val != null && config.valCheckInterval() > 0 && globalStep % config.valCheckInterval() == 0) {
-                        runEvaluation(val, Stage.VALIDATE);
-                        validatedThisEpoch = true;
-                    }
+                    afterOptimizerStep(batchIdx, stats, val);
                     if (maxSteps > 0 && globalStep >= maxSteps) {
                         stepLimited = true;
                         break;
                     }
                 }
             }
-            if (epochLossCount > 0) {
-                callbackMetrics.put("loss_epoch", epochLossSum / epochLossCount);
-            }
-            boolean epochComplete = batchInEpoch >= batchesPerEpoch;
-            if (val != null && epochComplete && !validatedThisEpoch
-                    && ((currentEpoch + 1) % config.checkValEveryNEpoch() == 0 || config.fastDevRun())) {
-                runEvaluation(val, Stage.VALIDATE);
-            }
-            if (epochComplete && scheduler != null && scheduler.interval() == LrScheduler.Interval.EPOCH) {
-                scheduler.step();
-            }
-            agreeOnStop();
-            forEach(c -> c.onTrainEpochEnd(this, module));
-            event("epoch_end", Map.of("epoch", currentEpoch, "step", globalStep,
-                    "loss_epoch", callbackMetrics.getOrDefault("loss_epoch", Double.NaN)));
-            if (epochComplete) {
-                currentEpoch++;
-                batchInEpoch = 0;
-            }
+            endEpoch(stats, val);
         }
         if (stepLimited && batchInEpoch >= batchesPerEpoch) {
+            currentEpoch++;
+            batchInEpoch = 0;
+        }
+    }
+
+    /**
+     * One batch: forward, backward and, at the end of an accumulation group, the optimizer step, all inside one
+     * native scope that frees the step's tensors. Returns whether an optimizer step was taken. Kept small and out of
+     * the epoch loop so the JIT compiles it as a whole method, not by on-stack replacement.
+     */
+    private boolean trainBatch(DataLoader.Batches batches, List<Tensor> parameters, EpochStats stats) {
+        long batchIdx = batches.position();
+        int accumulate = config.accumulateGradBatches();
+        try (var scope = new PointerScope()) {
+            Batch batch = toDevice(batches.next());
+            long samples = batch.size();
+            for (Callback callback : callbacks) {
+                callback.onTrainBatchStart(this, module, batch, batchIdx);
+            }
+            double loss = forwardBackward(batch, batchIdx, accumulate);
+            batchInEpoch = batchIdx + 1;
+            stats.windowSamples += samples;
+            if ((batchIdx + 1) % accumulate != 0 && batches.hasNext()) {
+                return false;
+            }
+            optimizerStep(parameters);
+            lastLoss = loss;
+            stats.add(loss, 0);
+            return true;
+        }
+    }
+
+    private void afterOptimizerStep(long batchIdx, EpochStats stats, DataLoader val) {
+        globalStep++;
+        loggingStep = globalStep % config.logEveryNSteps() == 0 || globalStep == 1;
+        if (!pendingStepMetrics.isEmpty()) {
+            pendingStepMetrics.clear();
+        }
+        for (Callback callback : callbacks) {
+            callback.onTrainBatchEnd(this, module, lastLoss, batchIdx);
+        }
+        callbackMetrics.put("loss", lastLoss);
+        metricLog.drainLatestInto(callbackMetrics);
+        if (loggingStep) {
+            logTrainMetrics(stats);
+        }
+        reportPerRank("train");
+        if (scheduler != null && scheduler.interval() == LrScheduler.Interval.STEP) {
+            scheduler.step();
+        }
+        if (val != null && config.valCheckInterval() > 0 && globalStep % config.valCheckInterval() == 0) {
+            runEvaluation(val, Stage.VALIDATE);
+            stats.validated = true;
+        }
+    }
+
+    private void logTrainMetrics(EpochStats stats) {
+        double seconds = (System.nanoTime() - stats.windowStart) / 1e9;
+        var values = new LinkedHashMap<String, Double>();
+        values.put("loss", stats.windowCount == 0 ? Double.NaN : stats.windowLoss / stats.windowCount);
+        values.put("samples_per_sec", stats.windowSamples * strategy.worldSize() / Math.max(seconds, 1e-9));
+        values.put("epoch", (double) currentEpoch);
+        values.put("step", (double) globalStep);
+        if (strategy.worldSize() > 1) {
+            values.put("allreduce_ms", strategy.lastReduceNanos() / 1e6);
+        }
+        if (scaler != null) {
+            values.put("loss_scale", scaler.currentScale());
+        }
+        callbackMetrics.forEach((k, v) -> {
+            if (!values.containsKey(k) && !k.startsWith("val") && !k.startsWith("test") && !k.endsWith("_epoch")) {
+                values.put(k, v);
+            }
+        });
+        values.putAll(pendingStepMetrics);
+        report("train", values);
+        stats.windowLoss = 0;
+        stats.windowCount = 0;
+        stats.windowSamples = 0;
+        stats.windowStart = System.nanoTime();
+    }
+
+    private void endEpoch(EpochStats stats, DataLoader val) {
+        if (stats.epochLossCount > 0) {
+            callbackMetrics.put("loss_epoch", stats.epochLossSum / stats.epochLossCount);
+        }
+        boolean epochComplete = batchInEpoch >= batchesPerEpoch;
+        if (val != null && epochComplete && !stats.validated
+                && ((currentEpoch + 1) % config.checkValEveryNEpoch() == 0 || config.fastDevRun())) {
+            runEvaluation(val, Stage.VALIDATE);
+        }
+        if (epochComplete && scheduler != null && scheduler.interval() == LrScheduler.Interval.EPOCH) {
+            scheduler.step();
+        }
+        agreeOnStop();
+        forEach(c -> c.onTrainEpochEnd(this, module));
+        event("epoch_end", Map.of("epoch", currentEpoch, "step", globalStep,
+                "loss_epoch", callbackMetrics.getOrDefault("loss_epoch", Double.NaN)));
+        if (epochComplete) {
             currentEpoch++;
             batchInEpoch = 0;
         }
@@ -592,9 +629,7 @@ public final class Trainer implements AutoCloseable {
             while (batches.hasNext() && batches.position() < limit) {
                 long batchIdx = batches.position();
                 try (var scope = new PointerScope()) {
-                    Batch batch = batches.next();
-                    batch.tensors().forEach(scope::attach);
-                    batch = batch.to(strategy.device());
+                    Batch batch = toDevice(batches.next());
                     setAutocast(true);
                     try {
                         if (validate) {
@@ -685,6 +720,11 @@ public final class Trainer implements AutoCloseable {
             var record = new MetricsRecord(rank(), currentEpoch, globalStep, stage, perRank);
             forEach(c -> c.onMetrics(this, record));
         }
+    }
+
+    /** Loaders produce CPU tensors; only a GPU run needs to move them (and the check costs JNI calls per step). */
+    private Batch toDevice(Batch batch) {
+        return onCpu ? batch : batch.to(strategy.device());
     }
 
     private void setAutocast(boolean on) {

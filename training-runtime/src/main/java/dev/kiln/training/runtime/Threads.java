@@ -8,7 +8,8 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Picks CPU thread counts. This libtorch build runs an OpenBLAS thread pool beside its own OpenMP pool; with both at
  * their defaults they fight over the cores and a small model trains 40x slower (measured: about 40 vs 1,600 steps/s
- * on 2 cores). So OpenBLAS gets one thread and libtorch's intra-op pool gets this process's share of the cores.
+ * on 2 cores). So OpenBLAS gets one thread and libtorch's intra-op pool gets this process's share of the cores,
+ * less one core for the JVM when the process has the machine to itself.
  */
 public final class Threads {
     private Threads() {}
@@ -39,7 +40,9 @@ public final class Threads {
                 }
             }
         }
-        int share = Math.max(1, cores / Math.max(1, localProcesses));
+        // One core stays free for the JVM's own threads (JIT, GC, data workers): libtorch's OpenMP threads spin
+        // while they wait, and sharing every core with them cost a third of the steps/s on 2 cores (measured).
+        int share = Math.max(1, cores / Math.max(1, localProcesses) - (localProcesses == 1 ? 1 : 0));
         return new Choice(share, 1, "default; set KILN_NUM_THREADS to change");
     }
 
