@@ -502,8 +502,8 @@ public final class Trainer implements AutoCloseable {
             callbackMetrics.put("loss_epoch", stats.epochLossSum / stats.epochLossCount);
         }
         boolean epochComplete = batchInEpoch >= batchesPerEpoch;
-        if (val != null && epochComplete && !stats.validated
-                && ((currentEpoch + 1) % config.checkValEveryNEpoch() == 0 || config.fastDevRun())) {
+        if (val != null && !stats.validated && (config.fastDevRun()
+                || epochComplete && (currentEpoch + 1) % config.checkValEveryNEpoch() == 0)) {
             runEvaluation(val, Stage.VALIDATE);
         }
         if (epochComplete && scheduler != null && scheduler.interval() == LrScheduler.Interval.EPOCH) {

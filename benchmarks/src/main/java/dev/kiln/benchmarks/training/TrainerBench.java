@@ -52,8 +52,12 @@ public final class TrainerBench {
             case "trainer" -> System.out.println("RESULT " + trainer(Integer.parseInt(args[1]), Integer.parseInt(args[2]),
                     null));
             case "memory" -> memory(Integer.parseInt(args[1]));
+            case "ddp" -> {
+                ddp(1);
+                ddp(2);
+            }
             case "all" -> all(args.length > 1 ? Integer.parseInt(args[1]) : 5);
-            default -> throw new IllegalArgumentException("modes: all [runs], overhead, hand, trainer, memory");
+            default -> throw new IllegalArgumentException("modes: all [runs], overhead, hand, trainer, memory, ddp");
         }
         System.exit(0);
     }

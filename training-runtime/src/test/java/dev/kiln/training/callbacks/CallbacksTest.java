@@ -142,4 +142,52 @@ class CallbacksTest {
             assertThat(trainer.globalStep()).isEqualTo(3); // 10 batches: groups of 4, 4 and the last 2
         }
     }
+
+    @Test
+    void fastDevRunTakesOneBatchOfEachAndSavesNothing() throws Exception {
+        try (var trainer = Trainer.builder().fastDevRun(true).maxEpochs(10).rootDir(dir).progressBar(false)
+                .verbose(false).metricsChannel("file:" + dir.resolve("metrics.jsonl")).build()) {
+            trainer.fit(new MlpClassifier(), new ImageData());
+            assertThat(trainer.globalStep()).isEqualTo(1);
+            assertThat(trainer.callbackMetrics()).containsKey("val_acc");
+        }
+        assertThat(dir.resolve("checkpoints")).doesNotExist();
+        assertThat(metricLines().stream().filter(l -> l.path("stage").asString().equals("validate")).count()).isEqualTo(1);
+    }
+
+    @Test
+    void metricsCanGoToASocket() throws Exception {
+        try (var server = new java.net.ServerSocket(0)) {
+            var received = new java.util.concurrent.CompletableFuture<List<String>>();
+            Thread reader = new Thread(() -> {
+                try (var socket = server.accept(); var in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                        socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                    received.complete(in.lines().toList());
+                } catch (java.io.IOException e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            reader.start();
+            try (var trainer = Trainer.builder().maxSteps(3).rootDir(dir).progressBar(false).verbose(false)
+                    .checkpointing(false).metricsChannel("tcp://127.0.0.1:" + server.getLocalPort()).build()) {
+                trainer.fit(new MlpClassifier(), new ImageData(256, 64));
+            }
+            List<String> lines = received.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(lines).first().asString().startsWith("{\"type\":\"kiln.event\"").contains("fit_start");
+            assertThat(lines).anyMatch(l -> l.contains("\"stage\":\"train\"") && l.contains("\"step\":1"));
+            assertThat(lines).last().asString().contains("fit_end");
+        }
+    }
+
+    @Test
+    void theProgressBarDrawsOneLineOnTheTerminal() {
+        var captured = new java.io.ByteArrayOutputStream();
+        var bar = new ProgressBar(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try (var trainer = Trainer.builder().maxEpochs(1).rootDir(dir).progressBar(false).verbose(false)
+                .checkpointing(false).metricsChannel("file:" + dir.resolve("metrics.jsonl")).callbacks(bar).build()) {
+            trainer.fit(new MlpClassifier(), new ImageData(256, 64));
+        }
+        String text = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(text).startsWith("\rEpoch 1/1 [").contains("1/4  loss ").endsWith("\n");
+    }
 }
