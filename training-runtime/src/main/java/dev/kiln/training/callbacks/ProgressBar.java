@@ -36,12 +36,13 @@ public final class ProgressBar implements Callback {
     @Override
     public void onTrainBatchEnd(Trainer trainer, TrainingModule module, double loss, long batchIdx) {
         long now = System.nanoTime();
-        if (!trainer.isGlobalZero() || now - lastDraw < 200_000_000L) {
+        long total = trainer.batchesPerEpoch();
+        long done = Math.min(total, batchIdx + 1);
+        // At most five redraws a second, but always the epoch's last batch, so the line ends at N/N.
+        if (!trainer.isGlobalZero() || (now - lastDraw < 200_000_000L && done < total)) {
             return;
         }
         lastDraw = now;
-        long total = trainer.batchesPerEpoch();
-        long done = Math.min(total, batchIdx + 1);
         int width = 24;
         int filled = total == 0 ? 0 : (int) (width * done / total);
         String epochs = trainer.maxEpochs() > 0 ? "/" + trainer.maxEpochs() : "";
