@@ -1,6 +1,5 @@
 package dev.kiln.training.examples;
 
-import static org.bytedeco.pytorch.global.torch.cross_entropy;
 import static org.bytedeco.pytorch.global.torch.relu;
 
 import org.bytedeco.pytorch.Adam;
@@ -9,39 +8,21 @@ import org.bytedeco.pytorch.DropoutImpl;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 
-import dev.kiln.training.Batch;
 import dev.kiln.training.OptimizerConfig;
-import dev.kiln.training.TrainingModule;
 import dev.kiln.training.optim.LrScheduler;
 import dev.kiln.training.optim.StepLr;
 
 /** A two-layer perceptron over the flattened image, with dropout, Adam and a step LR schedule. */
-public class MlpClassifier extends TrainingModule {
-    public final LinearImpl hidden = register_module("hidden", new LinearImpl(SyntheticImages.SIZE * SyntheticImages.SIZE, 64));
+public class MlpClassifier extends ImageClassifier {
+    final LinearImpl hidden = register_module("hidden", new LinearImpl(SyntheticImages.SIZE * SyntheticImages.SIZE, 64));
     final DropoutImpl dropout = register_module("dropout", new DropoutImpl(0.1));
     final LinearImpl out = register_module("out", new LinearImpl(64, SyntheticImages.CLASSES));
     /** Training steps taken, for tests that misbehave at a given step. */
     public int calls;
 
+    @Override
     public Tensor forward(Tensor images) {
         return out.forward(dropout.forward(relu(hidden.forward(images.flatten(1, -1)))));
-    }
-
-    @Override
-    public Tensor trainingStep(Batch batch, long batchIdx) {
-        return cross_entropy(forward(batch.x()), batch.y());
-    }
-
-    @Override
-    public void validationStep(Batch batch, long batchIdx) {
-        Tensor logits = forward(batch.x());
-        log("val_loss", cross_entropy(logits, batch.y()).item_double(), batch.size());
-        log("val_acc", Accuracy.of(logits, batch.y()), batch.size());
-    }
-
-    @Override
-    public void testStep(Batch batch, long batchIdx) {
-        log("test_acc", Accuracy.of(forward(batch.x()), batch.y()), batch.size());
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.kiln.training.examples;
 
-import static org.bytedeco.pytorch.global.torch.cross_entropy;
 import static org.bytedeco.pytorch.global.torch.max_pool2d;
 import static org.bytedeco.pytorch.global.torch.relu;
 
@@ -12,12 +11,10 @@ import org.bytedeco.pytorch.Conv2dOptions;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 
-import dev.kiln.training.Batch;
 import dev.kiln.training.OptimizerConfig;
-import dev.kiln.training.TrainingModule;
 
 /** Two 3x3 convolutions with max pooling, then a linear classifier. */
-public class SmallCnn extends TrainingModule {
+public class SmallCnn extends ImageClassifier {
     final Conv2dImpl conv1 = register_module("conv1", new Conv2dImpl(options(1, 8)));
     final Conv2dImpl conv2 = register_module("conv2", new Conv2dImpl(options(8, 16)));
     final LinearImpl out = register_module("out", new LinearImpl(16 * 3 * 3, SyntheticImages.CLASSES));
@@ -28,22 +25,11 @@ public class SmallCnn extends TrainingModule {
         return options;
     }
 
+    @Override
     public Tensor forward(Tensor images) {
         Tensor x = max_pool2d(relu(conv1.forward(images)), new long[] {2, 2});
         x = max_pool2d(relu(conv2.forward(x)), new long[] {2, 2});
         return out.forward(x.flatten(1, -1));
-    }
-
-    @Override
-    public Tensor trainingStep(Batch batch, long batchIdx) {
-        return cross_entropy(forward(batch.x()), batch.y());
-    }
-
-    @Override
-    public void validationStep(Batch batch, long batchIdx) {
-        Tensor logits = forward(batch.x());
-        log("val_loss", cross_entropy(logits, batch.y()).item_double(), batch.size());
-        log("val_acc", Accuracy.of(logits, batch.y()), batch.size());
     }
 
     @Override
