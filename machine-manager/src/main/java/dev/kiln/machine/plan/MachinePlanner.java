@@ -1,0 +1,131 @@
+package dev.kiln.machine.plan;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+import dev.kiln.machine.plan.MachinePlan.Phase;
+import dev.kiln.machine.plan.MachineStep.CreateAnchor;
+import dev.kiln.machine.plan.MachineStep.CreatePod;
+import dev.kiln.machine.plan.MachineStep.CreateVolume;
+import dev.kiln.machine.plan.MachineStep.DeletePod;
+import dev.kiln.machine.plan.MachineStep.Revert;
+import dev.kiln.machine.plan.MachineStep.SaveWork;
+import dev.kiln.machine.plan.ObservedMachine.Pod;
+import dev.kiln.machine.plan.ObservedMachine.State;
+
+/**
+ * Desired machine + what is observed = the next steps, as a pure function (tested as data). The reconciler runs it
+ * on every change and performs the steps through a backend, so a server restarted mid-switch simply plans again
+ * from what it sees.
+ *
+ * <p>The order of a switch: check that the target can be scheduled before touching the running machine; save and
+ * stop the old machine (its home volume is ReadWriteOnce and can attach to one node at a time); create the new pod;
+ * wait until its agent is ready. A target that stays unschedulable, cannot pull its image or crash-loops for longer
+ * than {@code patience} sends the studio back to its previous type, with the reason and an action for the user.
+ */
+public final class MachinePlanner {
+    private final Duration patience;
+
+    public MachinePlanner(Duration patience) {
+        this.patience = patience;
+    }
+
+    public MachinePlan plan(DesiredMachine desired, ObservedMachine observed, Instant now) {
+        var steps = new ArrayList<MachineStep>();
+        if (!observed.anchorExists()) {
+            steps.add(new CreateAnchor());
+        }
+        if (!observed.volumeExists()) {
+            steps.add(new CreateVolume());
+        }
+        List<Pod> live = observed.pods().stream().filter(p -> p.state() != State.GONE).toList();
+
+        if (!desired.running()) {
+            live.stream().filter(p -> !p.deleting()).forEach(p -> {
+                steps.add(new SaveWork(p.name()));
+                steps.add(new DeletePod(p.name()));
+            });
+            return live.isEmpty() ? new MachinePlan(steps, Phase.STOPPED, "Stopped; files are kept")
+                    : new MachinePlan(steps, Phase.STOPPING, "Stopping the machine");
+        }
+
+        Pod current = live.stream().filter(p -> p.machineType().equals(desired.machineType()) && !p.deleting())
+                .max(Comparator.comparingLong(Pod::generation)).orElse(null);
+        List<Pod> others = live.stream().filter(p -> p != current).toList();
+
+        if (current != null) {
+            return planAroundTarget(desired, current, others, steps, now);
+        }
+
+        // No pod of the desired type yet.
+        if (!observed.capacity().fits()) {
+            return cannotPlace(desired, observed.capacity().reason(), steps);
+        }
+        if (!others.isEmpty()) {
+            boolean anyRunning = false;
+            for (Pod old : others) {
+                if (!old.deleting()) {
+                    steps.add(new SaveWork(old.name()));
+                    steps.add(new DeletePod(old.name()));
+                    anyRunning = true;
+                }
+            }
+            return new MachinePlan(steps, anyRunning ? Phase.SAVING : Phase.STOPPING_OLD_MACHINE,
+                    anyRunning ? "Saving work and stopping the old machine" : "Waiting for the old machine to stop");
+        }
+        steps.add(new CreatePod(desired.machineType(), observed.highestGeneration() + 1));
+        return new MachinePlan(steps, Phase.SCHEDULING, "Asking for a " + desired.machineType() + " machine");
+    }
+
+    private MachinePlan planAroundTarget(DesiredMachine desired, Pod current, List<Pod> others,
+                                         List<MachineStep> steps, Instant now) {
+        boolean stuck = switch (current.state()) {
+            case UNSCHEDULABLE, IMAGE_PULL_FAILED, CRASH_LOOP -> !current.since().plus(patience).isAfter(now);
+            case FAILED -> true;
+            default -> false;
+        };
+        if (stuck) {
+            steps.add(new DeletePod(current.name()));
+            return cannotPlace(desired, describe(current), steps);
+        }
+        // Anything else still around (an old machine, a leftover) goes once the target exists.
+        for (Pod other : others) {
+            if (!other.deleting()) {
+                steps.add(new DeletePod(other.name()));
+            }
+        }
+        return switch (current.state()) {
+            case READY -> new MachinePlan(steps, Phase.READY, "Running on " + desired.machineType());
+            case PULLING_IMAGE, IMAGE_PULL_FAILED -> new MachinePlan(steps, Phase.PULLING_IMAGE,
+                    current.state() == State.IMAGE_PULL_FAILED ? "Retrying the image pull: " + current.reason()
+                            : "Pulling the machine image");
+            case STARTING, CRASH_LOOP -> new MachinePlan(steps, Phase.STARTING_AGENT,
+                    current.state() == State.CRASH_LOOP ? "The machine keeps restarting: " + current.reason()
+                            : "Starting the agent");
+            default -> new MachinePlan(steps, Phase.SCHEDULING, current.state() == State.UNSCHEDULABLE
+                    ? "Waiting for room: " + current.reason() : "Waiting for a node");
+        };
+    }
+
+    private MachinePlan cannotPlace(DesiredMachine desired, String reason, List<MachineStep> steps) {
+        if (desired.switching()) {
+            steps.add(new Revert(desired.fallbackType(), reason,
+                    "Wait and try again, or pick another machine type"));
+            return new MachinePlan(steps, Phase.REVERTING, reason + "; going back to " + desired.fallbackType());
+        }
+        return new MachinePlan(steps, Phase.FAILED, reason);
+    }
+
+    private static String describe(Pod pod) {
+        String why = pod.reason() == null ? "" : ": " + pod.reason();
+        return switch (pod.state()) {
+            case UNSCHEDULABLE -> "No " + pod.machineType() + " machine could be scheduled" + why;
+            case IMAGE_PULL_FAILED -> "The machine image could not be pulled" + why;
+            case CRASH_LOOP -> "The machine kept crashing while starting" + why;
+            default -> "The " + pod.machineType() + " machine failed" + why;
+        };
+    }
+}
