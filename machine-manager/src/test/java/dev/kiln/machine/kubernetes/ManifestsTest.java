@@ -1,0 +1,53 @@
+package dev.kiln.machine.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+
+import dev.kiln.machine.catalog.MachineCatalog;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.client.utils.Serialization;
+
+/** Every manifest under k8s/ parses with the fabric8 model, and the catalog ConfigMap is a valid catalog. */
+class ManifestsTest {
+    static final Path K8S = Path.of("..", "k8s");
+
+    @Test
+    void everyManifestParses() throws IOException {
+        try (Stream<Path> files = Files.list(K8S)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).toList()) {
+                List<HasMetadata> objects = objects(file);
+                assertThat(objects).as("%s", file).isNotEmpty().allSatisfy(o -> {
+                    assertThat(o.getKind()).isNotBlank();
+                    assertThat(o.getMetadata().getName()).isNotBlank();
+                });
+            }
+        }
+    }
+
+    @Test
+    void theCatalogConfigMapIsAValidCatalogWithCpuT4A100AndH100() throws IOException {
+        var configMap = (ConfigMap) objects(K8S.resolve("machine-catalog.yaml")).getFirst();
+        var catalog = MachineCatalog.parse(configMap.getData().get("catalog.yaml"), "k8s/machine-catalog.yaml");
+        assertThat(catalog.types()).extracting(t -> t.id()).contains("cpu-2", "t4", "a100-80gb", "h100");
+    }
+
+    private static List<HasMetadata> objects(Path file) throws IOException {
+        Object parsed = Serialization.unmarshal(Files.readString(file));
+        if (parsed instanceof KubernetesList list) {
+            return list.getItems();
+        }
+        if (parsed instanceof List<?> list) {
+            return list.stream().map(HasMetadata.class::cast).toList();
+        }
+        return List.of((HasMetadata) parsed);
+    }
+}
