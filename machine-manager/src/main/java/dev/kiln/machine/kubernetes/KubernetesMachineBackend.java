@@ -1,0 +1,108 @@
+package dev.kiln.machine.kubernetes;
+
+import java.util.List;
+
+import dev.kiln.machine.catalog.MachineCatalog;
+import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.plan.Actuator;
+import dev.kiln.machine.plan.MachineStep;
+import dev.kiln.machine.plan.ObservedMachine;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/**
+ * Runs studios' machines as pods through the fabric8 client: reads what exists for a studio and performs the
+ * planner's steps. Objects are written with server-side apply under one field manager, so repeating a step is
+ * harmless and Kiln never fights other controllers over fields it does not own.
+ */
+public final class KubernetesMachineBackend implements Actuator<StudioMachineSpec> {
+    public static final String FIELD_MANAGER = "kiln";
+    static final String LAST_GENERATION = "kiln.dev/last-generation";
+
+    private final KubernetesClient client;
+    private final MachineCatalog catalog;
+
+    public KubernetesMachineBackend(KubernetesClient client, MachineCatalog catalog) {
+        this.client = client;
+        this.catalog = catalog;
+    }
+
+    @Override
+    public ObservedMachine observe(StudioMachineSpec spec, String desiredType) {
+        String ns = spec.namespace();
+        ConfigMap anchor = client.configMaps().inNamespace(ns).withName(spec.anchorName()).get();
+        PersistentVolumeClaim volume = client.persistentVolumeClaims().inNamespace(ns).withName(spec.volumeName()).get();
+        List<Pod> pods = studioPods(spec);
+        var observed = pods.stream().map(PodStates::observe).toList();
+        long lastGeneration = anchor == null || anchor.getMetadata().getAnnotations() == null ? 0
+                : Long.parseLong(anchor.getMetadata().getAnnotations().getOrDefault(LAST_GENERATION, "0"));
+        boolean targetExists = observed.stream().anyMatch(p -> p.machineType().equals(desiredType) && !p.deleting());
+        ObservedMachine.Capacity capacity = targetExists ? ObservedMachine.Capacity.available()
+                : capacity(catalog.require(desiredType), pods, volume);
+        return new ObservedMachine(anchor != null, volume != null, lastGeneration, observed, capacity);
+    }
+
+    private ObservedMachine.Capacity capacity(MachineType type, List<Pod> studioPods, PersistentVolumeClaim volume) {
+        var nodes = client.nodes().list().getItems();
+        var allPods = client.pods().inAnyNamespace().list().getItems();
+        var leaving = studioPods.stream().map(p -> p.getMetadata().getName()).toList();
+        return CapacityCheck.check(type, nodes, allPods, leaving, zoneOf(volume));
+    }
+
+    /** A bound zonal volume pins the studio to its zone: the new pod must be scheduled there. */
+    private String zoneOf(PersistentVolumeClaim volume) {
+        if (volume == null || volume.getSpec().getVolumeName() == null) {
+            return null;
+        }
+        PersistentVolume pv = client.persistentVolumes().withName(volume.getSpec().getVolumeName()).get();
+        return pv == null || pv.getMetadata().getLabels() == null ? null
+                : pv.getMetadata().getLabels().get(CapacityCheck.ZONE_LABEL);
+    }
+
+    public List<Pod> studioPods(StudioMachineSpec spec) {
+        return client.pods().inNamespace(spec.namespace()).withLabel(StudioPodFactory.LABEL_STUDIO, spec.studioId())
+                .withLabel("app.kubernetes.io/name", "kiln-machine").list().getItems();
+    }
+
+    /** Performs one step; every step is safe to repeat. A {@code Revert} is the caller's (it changes desired state). */
+    @Override
+    public void perform(StudioMachineSpec spec, MachineStep step) {
+        switch (step) {
+            case MachineStep.CreateAnchor ignored -> apply(StudioPodFactory.anchor(spec));
+            case MachineStep.CreateVolume ignored -> apply(StudioPodFactory.homeVolume(spec,
+                    StudioPodFactory.ownedBy(anchor(spec))));
+            case MachineStep.SaveWork ignored -> {
+                // The agent flushes work when it is told to stop; the reconciler asks it through its connection.
+            }
+            case MachineStep.DeletePod delete -> client.pods().inNamespace(spec.namespace()).withName(delete.podName())
+                    .delete();
+            case MachineStep.CreatePod create -> {
+                ConfigMap anchor = anchor(spec);
+                // Record the generation first: if the server dies right after, the name is still never reused.
+                apply(new ConfigMapBuilder(StudioPodFactory.anchor(spec)).editMetadata()
+                        .addToAnnotations(LAST_GENERATION, String.valueOf(create.generation())).endMetadata().build());
+                apply(StudioPodFactory.pod(spec, catalog.require(create.machineType()), create.generation(),
+                        StudioPodFactory.ownedBy(anchor)));
+            }
+            case MachineStep.Revert ignored -> throw new IllegalArgumentException("Revert changes desired state; "
+                    + "the reconciler handles it");
+        }
+    }
+
+    private ConfigMap anchor(StudioMachineSpec spec) {
+        ConfigMap anchor = client.configMaps().inNamespace(spec.namespace()).withName(spec.anchorName()).get();
+        if (anchor == null) {
+            throw new IllegalStateException("The anchor " + spec.anchorName() + " does not exist yet");
+        }
+        return anchor;
+    }
+
+    private void apply(HasMetadata object) {
+        client.resource(object).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+    }
+}
