@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -747,10 +746,5 @@ public final class Trainer implements AutoCloseable {
         for (Callback callback : callbacks) {
             action.accept(callback);
         }
-    }
-
-    /** Exposed for the benchmark: how long the last gradient all-reduce took. */
-    public Duration lastAllReduce() {
-        return Duration.ofNanos(strategy == null ? 0 : strategy.lastReduceNanos());
     }
 }
