@@ -73,11 +73,19 @@ public final class MachineCatalog {
         }
     }
 
-    /** The catalog shipped with Kiln (CPU sizes and the common NVIDIA GPUs). */
+    /** The catalog shipped with Kiln for clusters (CPU sizes and the common NVIDIA GPUs). */
     public static MachineCatalog defaults() {
-        try (InputStream in = MachineCatalog.class.getResourceAsStream("default-machine-catalog.yaml")) {
-            return parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8),
-                    "default-machine-catalog.yaml");
+        return resource("default-machine-catalog.yaml");
+    }
+
+    /** The catalog of the local backend (Kiln on one computer). */
+    public static MachineCatalog localDefaults() {
+        return resource("local-machine-catalog.yaml");
+    }
+
+    private static MachineCatalog resource(String name) {
+        try (InputStream in = MachineCatalog.class.getResourceAsStream(name)) {
+            return parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), name);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -87,6 +87,11 @@ public final class MachinePlanner {
             case FAILED -> true;
             default -> false;
         };
+        if (current.state() == State.FAILED && !desired.switching()) {
+            // The machine it was running on died (a lost agent, a killed process): replace it.
+            steps.add(new DeletePod(current.name()));
+            return new MachinePlan(steps, Phase.STARTING_AGENT, describe(current) + "; restarting it");
+        }
         if (stuck) {
             steps.add(new DeletePod(current.name()));
             return cannotPlace(desired, describe(current), steps);

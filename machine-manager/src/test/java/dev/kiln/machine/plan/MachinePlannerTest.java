@@ -151,4 +151,15 @@ class MachinePlannerTest {
         var observed = seen(pod("cpu-2", 1, State.READY));
         assertThat(PLANNER.plan(TO_A100, observed, NOW)).isEqualTo(PLANNER.plan(TO_A100, observed, NOW));
     }
+
+    @Test
+    void aMachineThatDiedIsReplacedUnderANewGeneration() {
+        var dead = new Pod("kiln-studio-s1-g1", "cpu-2", 1, State.FAILED, "the agent process exited with code 137",
+                NOW, false);
+        var plan = PLANNER.plan(ON_CPU, seen(dead), NOW);
+        assertThat(plan.steps()).containsExactly(new DeletePod("kiln-studio-s1-g1"));
+        assertThat(plan.detail()).contains("exited with code 137").endsWith("restarting it");
+        plan = PLANNER.plan(ON_CPU, new ObservedMachine(true, true, 1, List.of(), Capacity.available()), NOW);
+        assertThat(plan.steps()).containsExactly(new CreatePod("cpu-2", 2));
+    }
 }

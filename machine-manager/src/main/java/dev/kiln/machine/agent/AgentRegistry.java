@@ -1,0 +1,61 @@
+package dev.kiln.machine.agent;
+
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Per-machine agent tokens and which agents are connected. A backend issues a token when it creates a machine and
+ * revokes it when the machine goes; the server's agent endpoint accepts only a live token, so a token from a deleted
+ * machine (or a stolen one after a switch) is refused. Tokens are random 256-bit values compared in constant time.
+ */
+public final class AgentRegistry {
+    /** Who an agent is: the studio and the machine generation it was started for. */
+    public record Identity(String studioId, long generation) {}
+
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, Identity> tokens = new ConcurrentHashMap<>();
+    private final Map<Identity, Integer> connections = new ConcurrentHashMap<>();
+
+    public String issue(String studioId, long generation) {
+        byte[] bytes = new byte[32];
+        random.nextBytes(bytes);
+        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        tokens.put(token, new Identity(studioId, generation));
+        return token;
+    }
+
+    public Optional<Identity> authenticate(String token) {
+        if (token == null) {
+            return Optional.empty();
+        }
+        // Walk every entry and compare in constant time, so timing tells nothing about near-misses.
+        Identity found = null;
+        for (var entry : tokens.entrySet()) {
+            if (MessageDigest.isEqual(entry.getKey().getBytes(), token.getBytes())) {
+                found = entry.getValue();
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    public void revoke(String studioId, long generation) {
+        var identity = new Identity(studioId, generation);
+        tokens.values().removeIf(identity::equals);
+    }
+
+    public void connected(Identity identity) {
+        connections.merge(identity, 1, Integer::sum);
+    }
+
+    public void disconnected(Identity identity) {
+        connections.computeIfPresent(identity, (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    public boolean isConnected(String studioId, long generation) {
+        return connections.containsKey(new Identity(studioId, generation));
+    }
+}

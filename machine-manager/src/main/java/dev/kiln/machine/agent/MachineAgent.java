@@ -1,0 +1,153 @@
+package dev.kiln.machine.agent;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The small process on every studio machine (a local process or a pod). It dials home to the server over a
+ * WebSocket authenticated with its per-machine token, says which studio, machine type and generation it is, and
+ * reports health every two seconds, so the server knows the machine is ready without ever reaching into it. It
+ * reconnects with backoff when the server restarts, and exits when the server refuses its token or tells it to stop.
+ * (Commands, the terminal and workspace sync come next; see the machine-manager README.)
+ */
+public final class MachineAgent {
+    static final JsonMapper JSON = JsonMapper.shared();
+    /** Close code the server uses for a refused token: no point in retrying. */
+    public static final int REFUSED = 4401;
+
+    private final Map<String, String> env;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile int exitCode;
+
+    MachineAgent(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        var agent = new MachineAgent(System.getenv());
+        System.exit(agent.run());
+    }
+
+    int run() throws InterruptedException {
+        String server = require("KILN_SERVER_URL");
+        URI uri = URI.create(server.replaceFirst("^http", "ws").replaceAll("/$", "") + "/agent");
+        String token = require("KILN_AGENT_TOKEN");
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        Duration backoff = Duration.ofMillis(250);
+        while (stopped.getCount() > 0) {
+            try {
+                var listener = new Listener();
+                WebSocket socket = http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
+                        .buildAsync(uri, listener).get(15, TimeUnit.SECONDS);
+                backoff = Duration.ofMillis(250);
+                socket.sendText(JSON.writeValueAsString(hello()), true).get(10, TimeUnit.SECONDS);
+                while (!listener.closed.isDone() && stopped.getCount() > 0) {
+                    socket.sendText(JSON.writeValueAsString(health()), true);
+                    stopped.await(2, TimeUnit.SECONDS);
+                }
+                if (stopped.getCount() > 0) {
+                    log("connection closed (" + listener.closed.getNow(-1) + "); reconnecting");
+                }
+                if (listener.closed.getNow(0) == REFUSED) {
+                    log("the server refused this machine's token; exiting");
+                    return 3;
+                }
+                if (stopped.getCount() == 0) {
+                    socket.sendClose(WebSocket.NORMAL_CLOSURE, "stopping").get(5, TimeUnit.SECONDS);
+                }
+            } catch (Exception e) {
+                if (e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("401")) {
+                    log("the server refused this machine's token; exiting");
+                    return 3;
+                }
+                log("cannot reach " + uri + " (" + e.getClass().getSimpleName() + "); retrying in " + backoff.toMillis()
+                        + " ms");
+                stopped.await(backoff.toMillis(), TimeUnit.MILLISECONDS);
+                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10)
+                        : backoff.multipliedBy(2);
+            }
+        }
+        return exitCode;
+    }
+
+    private Map<String, Object> hello() {
+        var hello = new LinkedHashMap<String, Object>();
+        hello.put("type", "hello");
+        hello.put("studio", env.get("KILN_STUDIO_ID"));
+        hello.put("machineType", env.get("KILN_MACHINE_TYPE"));
+        hello.put("generation", Long.parseLong(env.getOrDefault("KILN_MACHINE_GENERATION", "0")));
+        hello.put("cpus", Runtime.getRuntime().availableProcessors());
+        hello.put("pid", ProcessHandle.current().pid());
+        return hello;
+    }
+
+    private Map<String, Object> health() {
+        var health = new LinkedHashMap<String, Object>();
+        health.put("type", "health");
+        health.put("time", Instant.now().toString());
+        health.put("load", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        return health;
+    }
+
+    private final class Listener implements WebSocket.Listener {
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        private final StringBuilder text = new StringBuilder();
+
+        @Override
+        public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                try {
+                    JsonNode message = JSON.readTree(text.toString());
+                    if ("stop".equals(message.path("type").asString())) {
+                        log("the server asked this machine to stop");
+                        exitCode = 0;
+                        stopped.countDown();
+                    }
+                } catch (RuntimeException e) {
+                    log("ignored a malformed message from the server");
+                }
+                text.setLength(0);
+            }
+            socket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket socket, Throwable error) {
+            closed.complete(-1);
+        }
+    }
+
+    private String require(String name) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            log(name + " is not set; the machine backend starts agents with it");
+            System.exit(2);
+        }
+        return value;
+    }
+
+    private static void log(String message) {
+        System.out.println("kiln-agent: " + message);
+    }
+}

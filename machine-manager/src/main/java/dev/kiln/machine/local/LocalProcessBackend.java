@@ -1,0 +1,234 @@
+package dev.kiln.machine.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import dev.kiln.machine.agent.AgentRegistry;
+import dev.kiln.machine.agent.MachineAgent;
+import dev.kiln.machine.catalog.CatalogException;
+import dev.kiln.machine.catalog.MachineCatalog;
+import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.plan.Actuator;
+import dev.kiln.machine.plan.MachineStep;
+import dev.kiln.machine.plan.ObservedMachine;
+import dev.kiln.machine.plan.ObservedMachine.State;
+import io.fabric8.kubernetes.api.model.Quantity;
+
+/**
+ * The embedded default: a studio's machine is a local agent process on this host. Its "volume" is a home directory
+ * under Kiln's data directory, which survives every switch; its "anchor" is {@code machine.json} beside it, which
+ * remembers the last generation. The process gets the machine type's CPU count ({@code -XX:ActiveProcessorCount}) as
+ * its limit; GPU types are offered only where the host has GPUs (none are detected yet).
+ */
+public final class LocalProcessBackend implements Actuator<String> {
+    private final Path machinesDir;
+    private final MachineCatalog catalog;
+    private final AgentRegistry agents;
+    private final String serverUrl;
+    private final Clock clock;
+    private final Map<String, LocalMachine> machines = new ConcurrentHashMap<>();
+
+    private record LocalMachine(String studioId, String name, String type, long generation, Process process,
+                                Instant started, boolean deleting) {}
+
+    public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents, String serverUrl,
+                               Clock clock) {
+        this.machinesDir = machinesDir;
+        this.catalog = catalog;
+        this.agents = agents;
+        this.serverUrl = serverUrl;
+        this.clock = clock;
+    }
+
+    /** The catalog this host can offer: types whose CPU, memory and GPUs fit it. */
+    public List<MachineType> offerable() {
+        return catalog.types().stream().filter(t -> fits(t) == null).toList();
+    }
+
+    public Path home(String studioId) {
+        return machinesDir.resolve(studioId).resolve("home");
+    }
+
+    @Override
+    public ObservedMachine observe(String studioId, String desiredType) {
+        Path dir = machinesDir.resolve(studioId);
+        var pods = new ArrayList<ObservedMachine.Pod>();
+        for (LocalMachine machine : List.copyOf(machines.values())) {
+            if (!machine.studioId().equals(studioId)) {
+                continue;
+            }
+            State state;
+            String reason = null;
+            if (machine.process().isAlive()) {
+                state = agents.isConnected(studioId, machine.generation()) ? State.READY : State.STARTING;
+            } else if (machine.deleting()) {
+                machines.remove(machine.name());
+                continue;
+            } else {
+                state = State.FAILED;
+                reason = "the agent process exited with code " + machine.process().exitValue();
+            }
+            pods.add(new ObservedMachine.Pod(machine.name(), machine.type(), machine.generation(), state, reason,
+                    machine.started(), machine.deleting()));
+        }
+        MachineType type;
+        try {
+            type = catalog.require(desiredType);
+        } catch (CatalogException e) {
+            return new ObservedMachine(Files.exists(dir.resolve("machine.json")), Files.isDirectory(dir.resolve("home")),
+                    lastGeneration(dir), pods, ObservedMachine.Capacity.noRoom(e.getMessage()));
+        }
+        String misfit = fits(type);
+        return new ObservedMachine(Files.exists(dir.resolve("machine.json")), Files.isDirectory(dir.resolve("home")),
+                lastGeneration(dir), pods, misfit == null ? ObservedMachine.Capacity.available()
+                : ObservedMachine.Capacity.noRoom(misfit));
+    }
+
+    @Override
+    public void perform(String studioId, MachineStep step) {
+        Path dir = machinesDir.resolve(studioId);
+        try {
+            switch (step) {
+                case MachineStep.CreateAnchor ignored -> {
+                    Files.createDirectories(dir);
+                    if (!Files.exists(dir.resolve("machine.json"))) {
+                        writeGeneration(dir, 0);
+                    }
+                }
+                case MachineStep.CreateVolume ignored -> Files.createDirectories(dir.resolve("home"));
+                case MachineStep.SaveWork ignored -> {
+                    // The agent saves on SIGTERM (DeletePod); a running job checkpoints through it (issue 6).
+                }
+                case MachineStep.DeletePod delete -> {
+                    LocalMachine machine = machines.get(delete.podName());
+                    if (machine != null && !machine.deleting()) {
+                        machines.put(machine.name(), new LocalMachine(machine.studioId(), machine.name(), machine.type(),
+                                machine.generation(), machine.process(), machine.started(), true));
+                        agents.revoke(studioId, machine.generation());
+                        machine.process().destroy();
+                        // SIGTERM first, so the agent can save; a process that ignores it is killed after 10 s.
+                        machine.process().onExit().orTimeout(10, TimeUnit.SECONDS).whenComplete((exited, timeout) -> {
+                            if (timeout != null) {
+                                machine.process().destroyForcibly();
+                            }
+                        });
+                    }
+                }
+                case MachineStep.CreatePod create -> start(studioId, dir, catalog.require(create.machineType()),
+                        create.generation());
+                case MachineStep.Revert ignored -> throw new IllegalArgumentException("Revert is the reconciler's");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Local machine of studio " + studioId + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void start(String studioId, Path dir, MachineType type, long generation) throws IOException {
+        String name = "kiln-studio-" + studioId + "-g" + generation;
+        if (machines.containsKey(name)) {
+            return; // already started: the step is safe to repeat
+        }
+        writeGeneration(dir, generation);
+        String token = agents.issue(studioId, generation);
+        int cpus = Math.max(1, new Quantity(type.cpu()).getNumericalAmount().intValue());
+        var command = new ArrayList<String>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add("-XX:ActiveProcessorCount=" + cpus);
+        command.add("-Xmx128m");
+        command.add("-XX:+UseSerialGC");
+        command.addAll(agentClasspath());
+        var builder = new ProcessBuilder(command).directory(dir.resolve("home").toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent-g" + generation + ".log").toFile()));
+        var env = builder.environment();
+        env.put("KILN_SERVER_URL", serverUrl);
+        env.put("KILN_STUDIO_ID", studioId);
+        env.put("KILN_MACHINE_TYPE", type.id());
+        env.put("KILN_MACHINE_GENERATION", String.valueOf(generation));
+        env.put("KILN_AGENT_TOKEN", token);
+        env.put("HOME", dir.resolve("home").toString());
+        Process process = builder.start();
+        machines.put(name, new LocalMachine(studioId, name, type.id(), generation, process, clock.instant(), false));
+    }
+
+    /** The agent's main class on this JVM's classpath; inside Kiln's Spring Boot jar, through its launcher. */
+    static List<String> agentClasspath() {
+        String classpath = System.getProperty("java.class.path");
+        if (!classpath.contains(java.io.File.pathSeparator) && classpath.endsWith(".jar")) {
+            return List.of("-cp", classpath, "-Dloader.main=" + MachineAgent.class.getName(),
+                    "org.springframework.boot.loader.launch.PropertiesLauncher");
+        }
+        return List.of("-cp", classpath, MachineAgent.class.getName());
+    }
+
+    /** Null when the type fits this host, else why not. */
+    private static String fits(MachineType type) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        long memory = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getTotalMemorySize() : Long.MAX_VALUE;
+        if (type.hasGpu()) {
+            return "This computer has no GPU that Kiln can use; " + type.displayName() + " needs "
+                    + type.gpuCount() + ". Run Kiln on a cluster with GPU nodes, or pick a CPU machine.";
+        }
+        if (new Quantity(type.cpu()).getNumericalAmount().doubleValue() > cores) {
+            return "This computer has " + cores + " cores; " + type.displayName() + " needs " + type.cpu() + ".";
+        }
+        if (Quantity.getAmountInBytes(new Quantity(type.memory())).longValue() > memory) {
+            return "This computer has " + (memory >> 30) + " GiB of memory; " + type.displayName() + " needs "
+                    + type.memory() + ".";
+        }
+        return null;
+    }
+
+    private static long lastGeneration(Path dir) {
+        try {
+            Path file = dir.resolve("machine.json");
+            if (!Files.exists(file)) {
+                return 0;
+            }
+            return MachineAgentJson.readGeneration(Files.readString(file));
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static void writeGeneration(Path dir, long generation) throws IOException {
+        Path tmp = dir.resolve("machine.json.tmp");
+        Files.writeString(tmp, "{\"lastGeneration\":" + generation + "}");
+        Files.move(tmp, dir.resolve("machine.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Stops every local machine (server shutdown); their homes stay. */
+    public void stopAll() {
+        for (LocalMachine machine : machines.values()) {
+            machine.process().destroy();
+        }
+        for (LocalMachine machine : machines.values()) {
+            try {
+                if (!machine.process().waitFor(5, TimeUnit.SECONDS)) {
+                    machine.process().destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static final class MachineAgentJson {
+        static long readGeneration(String json) {
+            return tools.jackson.databind.json.JsonMapper.shared().readTree(json).path("lastGeneration").asLong();
+        }
+    }
+}
