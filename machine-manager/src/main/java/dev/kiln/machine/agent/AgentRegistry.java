@@ -47,6 +47,11 @@ public final class AgentRegistry {
         tokens.values().removeIf(identity::equals);
     }
 
+    /** True once the machine's token was revoked (the machine was deleted or replaced). */
+    public boolean isRevoked(Identity identity) {
+        return !tokens.containsValue(identity);
+    }
+
     public void connected(Identity identity) {
         connections.merge(identity, 1, Integer::sum);
     }

@@ -34,14 +34,15 @@ public final class LocalProcessBackend implements Actuator<String> {
     private final Path machinesDir;
     private final MachineCatalog catalog;
     private final AgentRegistry agents;
-    private final String serverUrl;
+    private final java.util.function.Supplier<String> serverUrl;
     private final Clock clock;
     private final Map<String, LocalMachine> machines = new ConcurrentHashMap<>();
 
     private record LocalMachine(String studioId, String name, String type, long generation, Process process,
                                 Instant started, boolean deleting) {}
 
-    public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents, String serverUrl,
+    public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents,
+                               java.util.function.Supplier<String> serverUrl,
                                Clock clock) {
         this.machinesDir = machinesDir;
         this.catalog = catalog;
@@ -151,7 +152,7 @@ public final class LocalProcessBackend implements Actuator<String> {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent-g" + generation + ".log").toFile()));
         var env = builder.environment();
-        env.put("KILN_SERVER_URL", serverUrl);
+        env.put("KILN_SERVER_URL", serverUrl.get());
         env.put("KILN_STUDIO_ID", studioId);
         env.put("KILN_MACHINE_TYPE", type.id());
         env.put("KILN_MACHINE_GENERATION", String.valueOf(generation));
@@ -207,6 +208,12 @@ public final class LocalProcessBackend implements Actuator<String> {
         Files.writeString(tmp, "{\"lastGeneration\":" + generation + "}");
         Files.move(tmp, dir.resolve("machine.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The live agent processes of a studio (normally one; two for a moment during a switch). */
+    public List<ProcessHandle> processes(String studioId) {
+        return machines.values().stream().filter(m -> m.studioId().equals(studioId) && m.process().isAlive())
+                .map(m -> m.process().toHandle()).toList();
     }
 
     /** Stops every local machine (server shutdown); their homes stay. */

@@ -14,8 +14,9 @@ import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.HttpStatusEntryPoint;
 
 /**
- * Who may ask for what. Three chains:
+ * Who may ask for what. Four chains:
  * <ul>
+ *   <li>{@code /agent}: machine agents, each with its per-machine token checked in the WebSocket handshake.</li>
  *   <li>{@code /actuator/**}: admins only; HTTP Basic (for Prometheus scrapers) or an admin's session.</li>
  *   <li>{@code /api/**} and the {@code /collab/*} WebSockets: signed-in users (session cookie, CSRF on for writes);
  *       anonymous callers get 401, not a login page.
@@ -31,6 +32,16 @@ class SecurityConfiguration {
     PasswordEncoder passwordEncoder() {
         // bcrypt today, with the algorithm stored beside each hash so it can be upgraded later.
         return PasswordEncoderFactories.createDelegatingPasswordEncoder();
+    }
+
+    /** Machine agents authenticate with their per-machine token in the WebSocket handshake (see AgentSocket). */
+    @Bean
+    @Order(0)
+    SecurityFilterChain agents(HttpSecurity http) throws Exception {
+        return http.securityMatcher("/agent")
+                .authorizeHttpRequests(auth -> auth.anyRequest().permitAll())
+                .csrf(csrf -> csrf.disable())
+                .build();
     }
 
     @Bean

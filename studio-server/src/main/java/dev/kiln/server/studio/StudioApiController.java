@@ -7,9 +7,7 @@ import dev.kiln.ui.studio.StudioException;
 import dev.kiln.ui.studio.StudioSummary;
 import dev.kiln.ui.studio.WorkspaceEntry;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.web.bind.annotation.DeleteMapping;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -121,19 +119,5 @@ class StudioApiController {
     @GetMapping("/{id}/history/{commit}")
     FileContent readAt(@PathVariable String id, @PathVariable String commit, @RequestParam String path) {
         return studios.readAt(id, path, commit);
-    }
-
-    @ExceptionHandler(StudioException.class)
-    ProblemDetail refused(StudioException e) {
-        var status = switch (e.kind()) {
-            case NOT_FOUND -> HttpStatus.NOT_FOUND;
-            case INVALID -> HttpStatus.BAD_REQUEST;
-            case CONFLICT -> HttpStatus.CONFLICT;
-            case TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
-            case FORBIDDEN -> HttpStatus.FORBIDDEN;
-        };
-        var problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
-        problem.setProperty("kind", e.kind().name());
-        return problem;
     }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.server.collab;
 
+import dev.kiln.server.KilnHttp;
+
 import dev.kiln.collab.ChangeSet;
 import dev.kiln.collab.EditingTrace;
 import dev.kiln.server.ServerTestSupport;

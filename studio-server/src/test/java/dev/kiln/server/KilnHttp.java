@@ -1,4 +1,4 @@
-package dev.kiln.server.collab;
+package dev.kiln.server;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -14,13 +14,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /** A signed-in HTTP session against a running Kiln, the way a browser gets one: the login form, then cookies. */
-final class KilnHttp {
+public final class KilnHttp {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CSRF = Pattern.compile("name=\"_csrf\" content=\"([^\"]+)\"");
 
-    final String base;
-    final HttpClient http;
+    public final String base;
+    public final HttpClient http;
     private final CookieManager cookies = new CookieManager();
     private String csrfHeader;
     private String csrfToken;
@@ -30,7 +30,7 @@ final class KilnHttp {
         this.http = HttpClient.newBuilder().cookieHandler(cookies).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
-    static KilnHttp signIn(String base, String user, String password) {
+    public static KilnHttp signIn(String base, String user, String password) {
         var session = new KilnHttp(base);
         var page = session.get("/login").body();
         var matcher = CSRF.matcher(page);
@@ -50,11 +50,17 @@ final class KilnHttp {
         return session;
     }
 
-    HttpResponse<String> get(String path) {
+    public HttpResponse<String> get(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }
 
-    JsonNode postJson(String path, String json) {
+    /** A POST whose answer the caller inspects, refusals included. */
+    public HttpResponse<String> post(String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .header(csrfHeader, csrfToken).POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public JsonNode postJson(String path, String json) {
         var response = send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
                 .header(csrfHeader, csrfToken).POST(HttpRequest.BodyPublishers.ofString(json)));
         if (response.statusCode() >= 300) {
@@ -63,12 +69,12 @@ final class KilnHttp {
         return JSON.readTree(response.body());
     }
 
-    int delete(String path) {
+    public int delete(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header(csrfHeader, csrfToken).DELETE()).statusCode();
     }
 
     /** The session cookie header, for the WebSocket handshake. */
-    String cookieHeader() {
+    public String cookieHeader() {
         return cookies.getCookieStore().getCookies().stream().map(c -> c.getName() + "=" + c.getValue())
                 .reduce((a, b) -> a + "; " + b).orElse("");
     }

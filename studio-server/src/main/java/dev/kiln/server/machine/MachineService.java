@@ -1,0 +1,137 @@
+package dev.kiln.server.machine;
+
+import dev.kiln.machine.catalog.MachineCatalog;
+import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.local.LocalProcessBackend;
+import dev.kiln.machine.plan.DesiredMachine;
+import dev.kiln.machine.plan.MachinePlan;
+import dev.kiln.machine.plan.MachinePlan.Phase;
+import dev.kiln.machine.plan.MachineReconciler;
+import dev.kiln.machine.plan.MachineStep;
+import dev.kiln.server.studio.StudioAccess;
+import dev.kiln.server.studio.StudioAccess.Need;
+import dev.kiln.ui.studio.StudioException;
+import jakarta.annotation.PreDestroy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.scheduling.annotation.Scheduled;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Studios' machines: what the user asked for (persisted) and what the reconciler makes of it. A pass runs for every
+ * studio with a machine four times a second, and at once after a request; passes never overlap.
+ */
+public class MachineService {
+    private static final Logger log = LoggerFactory.getLogger(MachineService.class);
+
+    private final MachineRepository repository;
+    private final StudioAccess access;
+    private final MachineCatalog catalog;
+    private final LocalProcessBackend backend;
+    private final MachineReconciler<String> reconciler;
+    private final Clock clock;
+    private final Map<String, Observed> latest = new ConcurrentHashMap<>();
+
+    private record Observed(MachinePlan plan, Instant since) {}
+
+    MachineService(MachineRepository repository, StudioAccess access, MachineCatalog catalog,
+                   LocalProcessBackend backend, MachineReconciler<String> reconciler, Clock clock) {
+        this.repository = repository;
+        this.access = access;
+        this.catalog = catalog;
+        this.backend = backend;
+        this.reconciler = reconciler;
+        this.clock = clock;
+    }
+
+    public MachineStatus status(String studioId) {
+        access.require(studioId, Need.VIEW);
+        var desired = repository.find(studioId).orElse(null);
+        var options = backend.offerable().stream()
+                .map(t -> new MachineStatus.Option(t.id(), t.displayName(), t.pricePerHour())).toList();
+        if (desired == null) {
+            return new MachineStatus(null, null, false, Phase.STOPPED.name(), "No machine yet", "Start a machine to run "
+                    + "code, a terminal or jobs", null, null, options);
+        }
+        var observed = latest.get(studioId);
+        Phase phase = observed == null ? (desired.running() ? Phase.SCHEDULING : Phase.STOPPED) : observed.plan().phase();
+        String detail = observed == null ? "" : observed.plan().detail();
+        return new MachineStatus(desired.machineType(), catalog.find(desired.machineType()).map(MachineType::displayName)
+                .orElse(desired.machineType()), desired.running(), phase.name(), phase.label(), detail,
+                observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options);
+    }
+
+    /** Starts the studio's machine, or switches it to {@code machineType}. One switch at a time. */
+    public synchronized MachineStatus switchTo(String studioId, String machineType) {
+        access.require(studioId, Need.OWN);
+        MachineType type = offerable(machineType);
+        var current = repository.find(studioId).orElse(null);
+        if (current != null && current.switching() && current.running()) {
+            throw new StudioException(StudioException.Kind.CONFLICT, "A switch to " + current.machineType()
+                    + " is already under way; wait for it to finish.");
+        }
+        DesiredMachine next;
+        if (current == null || !current.running()) {
+            next = DesiredMachine.running(studioId, type.id());
+        } else if (current.machineType().equals(type.id())) {
+            return status(studioId);
+        } else {
+            next = current.switchTo(type.id());
+        }
+        repository.save(next);
+        reconcile(next);
+        return status(studioId);
+    }
+
+    public synchronized MachineStatus stop(String studioId) {
+        access.require(studioId, Need.OWN);
+        var current = repository.find(studioId)
+                .orElseThrow(() -> new StudioException(StudioException.Kind.INVALID, "This studio has no machine."));
+        repository.save(current.stopped());
+        reconcile(current.stopped());
+        return status(studioId);
+    }
+
+    private MachineType offerable(String id) {
+        return backend.offerable().stream().filter(t -> t.id().equals(id)).findFirst()
+                .orElseThrow(() -> new StudioException(StudioException.Kind.INVALID, catalog.find(id).isEmpty()
+                        ? "Unknown machine type '" + id + "'. Known types: " + String.join(", ",
+                        backend.offerable().stream().map(MachineType::id).toList())
+                        : catalog.require(id).displayName() + " cannot run here: " + backend.observe("-", id)
+                        .capacity().reason()));
+    }
+
+    @Scheduled(fixedDelay = 250)
+    public synchronized void reconcileAll() {
+        for (DesiredMachine desired : repository.all()) {
+            try {
+                reconcile(desired);
+            } catch (RuntimeException e) {
+                // One studio's trouble (a full disk, a bad process) must not stop the others.
+                log.warn("Reconciling the machine of studio {} failed: {}", desired.studioId(), e.getMessage());
+            }
+        }
+    }
+
+    private void reconcile(DesiredMachine desired) {
+        MachinePlan plan = reconciler.reconcile(desired.studioId(), desired, repository::save);
+        if (plan.phase() == Phase.READY && desired.switching()) {
+            // The switch is done: forget the fallback, so a later failure restarts instead of reverting.
+            repository.save(DesiredMachine.running(desired.studioId(), desired.machineType()));
+        }
+        latest.compute(desired.studioId(), (id, before) -> before != null && before.plan().phase() == plan.phase()
+                ? new Observed(plan, before.since()) : new Observed(plan, clock.instant()));
+        if (plan.steps().stream().anyMatch(s -> s instanceof MachineStep.Revert)) {
+            log.info("Machine of studio {}: {}", desired.studioId(), plan.detail());
+        }
+    }
+
+    @PreDestroy
+    void stopMachines() {
+        backend.stopAll();
+    }
+}
