@@ -1,5 +1,6 @@
 package dev.kiln.server.machine;
 
+import dev.kiln.ui.machine.MachineState;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -23,17 +24,17 @@ class MachineApiController {
     }
 
     @GetMapping
-    MachineStatus status(@PathVariable String id) {
-        return machines.status(id);
+    MachineState status(@PathVariable String id) {
+        return machines.state(id);
     }
 
     @PostMapping
-    MachineStatus switchTo(@PathVariable String id, @RequestBody SwitchRequest request) {
+    MachineState switchTo(@PathVariable String id, @RequestBody SwitchRequest request) {
         return machines.switchTo(id, request.machineType());
     }
 
     @PostMapping("/stop")
-    MachineStatus stop(@PathVariable String id) {
+    MachineState stop(@PathVariable String id) {
         return machines.stop(id);
     }
 }

@@ -10,6 +10,8 @@ import dev.kiln.machine.plan.MachineReconciler;
 import dev.kiln.machine.plan.MachineStep;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioAccess.Need;
+import dev.kiln.ui.machine.MachineControl;
+import dev.kiln.ui.machine.MachineState;
 import dev.kiln.ui.studio.StudioException;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
@@ -25,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Studios' machines: what the user asked for (persisted) and what the reconciler makes of it. A pass runs for every
  * studio with a machine four times a second, and at once after a request; passes never overlap.
  */
-public class MachineService {
+public class MachineService implements MachineControl {
     private static final Logger log = LoggerFactory.getLogger(MachineService.class);
 
     private final MachineRepository repository;
@@ -48,26 +50,31 @@ public class MachineService {
         this.clock = clock;
     }
 
-    public MachineStatus status(String studioId) {
+    @Override
+    public MachineState state(String studioId) {
         access.require(studioId, Need.VIEW);
         var desired = repository.find(studioId).orElse(null);
         var options = backend.offerable().stream()
-                .map(t -> new MachineStatus.Option(t.id(), t.displayName(), t.pricePerHour())).toList();
+                .map(t -> new MachineState.Option(t.id(), t.displayName(), t.pricePerHour())).toList();
         if (desired == null) {
-            return new MachineStatus(null, null, false, Phase.STOPPED.name(), "No machine yet", "Start a machine to run "
+            return new MachineState(null, null, false, Phase.STOPPED.name(), "No machine yet", "Start a machine to run "
                     + "code, a terminal or jobs", null, null, options);
         }
         var observed = latest.get(studioId);
         Phase phase = observed == null ? (desired.running() ? Phase.SCHEDULING : Phase.STOPPED) : observed.plan().phase();
         String detail = observed == null ? "" : observed.plan().detail();
-        return new MachineStatus(desired.machineType(), catalog.find(desired.machineType()).map(MachineType::displayName)
+        return new MachineState(desired.machineType(), catalog.find(desired.machineType()).map(MachineType::displayName)
                 .orElse(desired.machineType()), desired.running(), phase.name(), phase.label(), detail,
                 observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options);
     }
 
     /** Starts the studio's machine, or switches it to {@code machineType}. One switch at a time. */
-    public synchronized MachineStatus switchTo(String studioId, String machineType) {
+    @Override
+    public synchronized MachineState switchTo(String studioId, String machineType) {
         access.require(studioId, Need.OWN);
+        if (machineType == null || machineType.isBlank()) {
+            throw new StudioException(StudioException.Kind.INVALID, "Choose a machine type.");
+        }
         MachineType type = offerable(machineType);
         var current = repository.find(studioId).orElse(null);
         if (current != null && current.switching() && current.running()) {
@@ -78,22 +85,23 @@ public class MachineService {
         if (current == null || !current.running()) {
             next = DesiredMachine.running(studioId, type.id());
         } else if (current.machineType().equals(type.id())) {
-            return status(studioId);
+            return state(studioId);
         } else {
             next = current.switchTo(type.id());
         }
         repository.save(next);
         reconcile(next);
-        return status(studioId);
+        return state(studioId);
     }
 
-    public synchronized MachineStatus stop(String studioId) {
+    @Override
+    public synchronized MachineState stop(String studioId) {
         access.require(studioId, Need.OWN);
         var current = repository.find(studioId)
                 .orElseThrow(() -> new StudioException(StudioException.Kind.INVALID, "This studio has no machine."));
         repository.save(current.stopped());
         reconcile(current.stopped());
-        return status(studioId);
+        return state(studioId);
     }
 
     private MachineType offerable(String id) {

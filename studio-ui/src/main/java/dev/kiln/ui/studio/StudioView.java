@@ -18,6 +18,8 @@ import com.vaadin.flow.router.Route;
 import dev.kiln.ui.component.CodeEditor;
 import dev.kiln.ui.component.Dialogs;
 import dev.kiln.ui.component.KilnHeader;
+import dev.kiln.ui.machine.MachineButton;
+import dev.kiln.ui.machine.MachineControl;
 import dev.kiln.ui.security.CurrentUser;
 import jakarta.annotation.security.PermitAll;
 
@@ -37,6 +39,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private final StudioCatalog catalog;
     private final StudioWorkspace workspace;
     private final StudioSharing sharing;
+    private final MachineControl machines;
     private final Clock clock;
     private final KilnHeader header;
 
@@ -57,7 +60,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private String openPath;
     private boolean live;
 
-    public StudioView(StudioCatalog catalog, StudioWorkspace workspace, StudioSharing sharing, CurrentUser user, Clock clock) {
+    public StudioView(StudioCatalog catalog, StudioWorkspace workspace, StudioSharing sharing, MachineControl machines,
+                      CurrentUser user, Clock clock) {
+        this.machines = machines;
         this.catalog = catalog;
         this.workspace = workspace;
         this.sharing = sharing;
@@ -88,9 +93,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
             var share = new Button("Share", VaadinIcon.CONNECT.create(), e -> new ShareDialog(studio.id(), studio.name(), sharing, clock).open());
             share.addThemeVariants(ButtonVariant.LUMO_SMALL);
             share.setId("share");
-            header.setMiddle(back, new Span("/"), name, share);
+            header.setMiddle(back, new Span("/"), name, share, new MachineButton(studio.id(), machines, true, clock));
         } else {
-            header.setMiddle(back, new Span("/"), name, role);
+            header.setMiddle(back, new Span("/"), name, role, new MachineButton(studio.id(), machines, false, clock));
         }
         add(header, body());
     }

@@ -1,0 +1,68 @@
+package dev.kiln.ui.machine;
+
+import com.vaadin.flow.component.AttachEvent;
+import com.vaadin.flow.component.DetachEvent;
+import com.vaadin.flow.component.UI;
+import com.vaadin.flow.component.button.Button;
+import com.vaadin.flow.component.button.ButtonVariant;
+import com.vaadin.flow.component.icon.VaadinIcon;
+import com.vaadin.flow.shared.Registration;
+
+import java.time.Clock;
+
+/**
+ * The studio's machine in the header ("This computer · 1 core · Ready"), like Lightning Studio's machine chip. It
+ * refreshes itself (quickly while something is changing, so a switch started by a teammate shows too) and opens the
+ * machine dialog.
+ */
+public class MachineButton extends Button {
+    private final String studioId;
+    private final MachineControl machines;
+    private final boolean owner;
+    private final Clock clock;
+    private Registration polling;
+    private MachineState state;
+
+    public MachineButton(String studioId, MachineControl machines, boolean owner, Clock clock) {
+        this.studioId = studioId;
+        this.machines = machines;
+        this.owner = owner;
+        this.clock = clock;
+        setId("machine");
+        setIcon(VaadinIcon.SERVER.create());
+        addThemeVariants(ButtonVariant.LUMO_SMALL);
+        addClickListener(e -> new MachineDialog(studioId, machines, owner, clock, this::show).open());
+        show(machines.state(studioId));
+    }
+
+    void show(MachineState next) {
+        state = next;
+        setText(next.machineType() == null ? "No machine" : next.displayName() + " · " + next.phaseLabel());
+        getElement().setAttribute("data-phase", next.phase());
+        getElement().setAttribute("title", next.detail() == null ? "" : next.detail());
+        getUI().ifPresent(ui -> ui.setPollInterval(next.busy() ? 500 : 3000));
+    }
+
+    @Override
+    protected void onAttach(AttachEvent event) {
+        UI ui = event.getUI();
+        ui.setPollInterval(state != null && state.busy() ? 500 : 3000);
+        polling = ui.addPollListener(e -> show(machines.state(studioId)));
+    }
+
+    @Override
+    protected void onDetach(DetachEvent event) {
+        if (polling != null) {
+            polling.remove();
+        }
+        event.getUI().setPollInterval(-1);
+    }
+
+    boolean owner() {
+        return owner;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+}

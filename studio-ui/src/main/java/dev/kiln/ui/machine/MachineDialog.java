@@ -1,0 +1,152 @@
+package dev.kiln.ui.machine;
+
+import com.vaadin.flow.component.UI;
+import com.vaadin.flow.component.button.Button;
+import com.vaadin.flow.component.button.ButtonVariant;
+import com.vaadin.flow.component.dialog.Dialog;
+import com.vaadin.flow.component.html.Div;
+import com.vaadin.flow.component.html.Span;
+import com.vaadin.flow.component.orderedlayout.VerticalLayout;
+import com.vaadin.flow.component.radiobutton.RadioButtonGroup;
+import com.vaadin.flow.shared.Registration;
+import dev.kiln.ui.studio.StudioException;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * Pick a machine type and switch, then watch the phases with the time spent so far. The editor behind it keeps
+ * working the whole time: documents live on the server, not on the machine. If the switch cannot happen, the reason
+ * and what to do are shown here, and the studio stays (or goes back) where it was.
+ */
+class MachineDialog extends Dialog {
+    private final String studioId;
+    private final MachineControl machines;
+    private final Clock clock;
+    private final Consumer<MachineState> onChange;
+    private final RadioButtonGroup<MachineState.Option> types = new RadioButtonGroup<>();
+    private final Div phases = new Div();
+    private final Span message = new Span();
+    private final Button apply = new Button();
+    private final Button stop = new Button("Stop machine");
+    private Registration polling;
+
+    MachineDialog(String studioId, MachineControl machines, boolean owner, Clock clock, Consumer<MachineState> onChange) {
+        this.studioId = studioId;
+        this.machines = machines;
+        this.clock = clock;
+        this.onChange = onChange;
+        setHeaderTitle("Machine");
+        setId("machine-dialog");
+        setWidth("520px");
+
+        MachineState state = machines.state(studioId);
+        types.setId("machine-types");
+        types.setItems(state.types());
+        types.setItemLabelGenerator(o -> o.displayName() + (o.pricePerHour() == null ? ""
+                : String.format(Locale.ROOT, " · $%.2f/h", o.pricePerHour()))
+                + (o.id().equals(state.machineType()) && state.running() ? " (current)" : ""));
+        types.addThemeName("vertical");
+        types.setEnabled(owner);
+        state.types().stream().filter(o -> o.id().equals(state.machineType())).findFirst().ifPresent(types::setValue);
+
+        phases.setId("machine-phases");
+        phases.addClassName("kiln-machine-phases");
+        message.setId("machine-message");
+
+        apply.setId("machine-apply");
+        apply.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
+        apply.addClickListener(e -> run(() -> machines.switchTo(studioId, types.getValue() == null ? null
+                : types.getValue().id())));
+        stop.setId("machine-stop");
+        stop.addThemeVariants(ButtonVariant.LUMO_ERROR, ButtonVariant.LUMO_TERTIARY);
+        stop.addClickListener(e -> run(() -> machines.stop(studioId)));
+        types.addValueChangeListener(e -> refresh(machines.state(studioId)));
+
+        var body = new VerticalLayout(types, phases, message);
+        body.setPadding(false);
+        add(body);
+        var close = new Button("Close", e -> close());
+        close.setId("machine-close");
+        if (owner) {
+            getFooter().add(stop, apply, close);
+        } else {
+            getFooter().add(new Span("Only the studio's owner can change its machine."), close);
+        }
+        refresh(state);
+    }
+
+    private void run(java.util.function.Supplier<MachineState> action) {
+        try {
+            refresh(action.get());
+        } catch (StudioException e) {
+            message.setText(e.getMessage());
+            message.getElement().setAttribute("data-kind", "error");
+        }
+    }
+
+    private void refresh(MachineState state) {
+        onChange.accept(state);
+        var chosen = types.getValue();
+        boolean sameType = chosen != null && chosen.id().equals(state.machineType());
+        apply.setText(!state.running() ? "Start" : sameType ? "Running" : "Switch");
+        apply.setEnabled(types.isEnabled() && chosen != null && !state.busy() && !(state.running() && sameType));
+        stop.setEnabled(state.running() && !state.busy());
+
+        phases.removeAll();
+        if (state.switchingFrom() != null || state.busy()) {
+            int current = MachineState.SWITCH_PHASES.indexOf(state.phase());
+            for (int i = 0; i < MachineState.SWITCH_PHASES.size(); i++) {
+                String phase = MachineState.SWITCH_PHASES.get(i);
+                var row = new Div(new Span(label(phase)));
+                row.getElement().setAttribute("data-phase", phase);
+                row.getElement().setAttribute("data-state", current < 0 ? "waiting" : i < current ? "done"
+                        : i == current ? "current" : "waiting");
+                if (i == current && state.phaseSince() != null) {
+                    long seconds = Duration.between(state.phaseSince(), clock.instant()).toSeconds();
+                    row.add(new Span(" · " + seconds + " s"));
+                }
+                phases.add(row);
+            }
+        }
+        boolean trouble = state.phase().equals("REVERTING") || state.phase().equals("FAILED");
+        message.setText(state.detail() == null ? "" : state.phaseLabel() + ": " + state.detail());
+        message.getElement().setAttribute("data-kind", trouble ? "error" : "info");
+        ensurePolling(state.busy());
+    }
+
+    private void ensurePolling(boolean busy) {
+        if (busy && polling == null) {
+            getUI().or(() -> java.util.Optional.ofNullable(UI.getCurrent())).ifPresent(ui -> {
+                ui.setPollInterval(500);
+                polling = ui.addPollListener(e -> refresh(machines.state(studioId)));
+            });
+        } else if (!busy && polling != null) {
+            polling.remove();
+            polling = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (polling != null) {
+            polling.remove();
+            polling = null;
+        }
+        super.close();
+    }
+
+    private static String label(String phase) {
+        return switch (phase) {
+            case "CHECKING_CAPACITY" -> "Checking capacity";
+            case "SAVING" -> "Saving";
+            case "STOPPING_OLD_MACHINE" -> "Stopping the old machine";
+            case "SCHEDULING" -> "Scheduling";
+            case "PULLING_IMAGE" -> "Pulling the image";
+            case "STARTING_AGENT" -> "Starting the agent";
+            default -> "Ready";
+        };
+    }
+}

@@ -1,0 +1,23 @@
+package dev.kiln.ui.machine;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A studio's machine as the user sees it: the type, the phase with a sentence and since when, where a switch came
+ * from (null when not switching), and the types this installation can offer.
+ */
+public record MachineState(String machineType, String displayName, boolean running, String phase, String phaseLabel,
+                           String detail, Instant phaseSince, String switchingFrom, List<Option> types) {
+
+    public record Option(String id, String displayName, Double pricePerHour) {}
+
+    /** The phases of a switch, in the order the dialog lists them. */
+    public static final List<String> SWITCH_PHASES = List.of("CHECKING_CAPACITY", "SAVING", "STOPPING_OLD_MACHINE",
+            "SCHEDULING", "PULLING_IMAGE", "STARTING_AGENT", "READY");
+
+    /** True while something is changing (start, switch, stop), so the view refreshes quickly. */
+    public boolean busy() {
+        return !phase.equals("READY") && !phase.equals("STOPPED") && !phase.equals("FAILED");
+    }
+}
