@@ -91,7 +91,8 @@ class MachineDialog extends Dialog {
         onChange.accept(state);
         var chosen = types.getValue();
         boolean sameType = chosen != null && chosen.id().equals(state.machineType());
-        apply.setText(!state.running() ? "Start" : sameType ? "Running" : "Switch");
+        apply.setText(state.busy() ? state.phaseLabel() + "…" : !state.running() ? "Start" : sameType ? "Running"
+                : "Switch");
         apply.setEnabled(types.isEnabled() && chosen != null && !state.busy() && !(state.running() && sameType));
         stop.setEnabled(state.running() && !state.busy());
 
