@@ -23,7 +23,8 @@ class ManifestsTest {
     @Test
     void everyManifestParses() throws IOException {
         try (Stream<Path> files = Files.list(K8S)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).toList()) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml"))
+                    .filter(f -> !f.getFileName().toString().equals("kustomization.yaml")).toList()) {
                 List<HasMetadata> objects = objects(file);
                 assertThat(objects).as("%s", file).isNotEmpty().allSatisfy(o -> {
                     assertThat(o.getKind()).isNotBlank();
@@ -31,6 +32,29 @@ class ManifestsTest {
                 });
             }
         }
+    }
+
+    @Test
+    void theKustomizationListsFilesThatExist() throws IOException {
+        var kustomization = tools.jackson.dataformat.yaml.YAMLMapper.builder().build()
+                .readTree(Files.readString(K8S.resolve("kustomization.yaml")));
+        assertThat(kustomization.path("resources").size()).isGreaterThan(3);
+        kustomization.path("resources").forEach(r -> assertThat(K8S.resolve(r.asString())).exists());
+    }
+
+    @Test
+    void theServerMayManageMachinesButOnlyReadNodes() throws IOException {
+        var objects = objects(K8S.resolve("rbac.yaml"));
+        var role = (io.fabric8.kubernetes.api.model.rbac.Role) objects.stream()
+                .filter(o -> o instanceof io.fabric8.kubernetes.api.model.rbac.Role).findFirst().orElseThrow();
+        assertThat(role.getRules()).anySatisfy(rule -> {
+            assertThat(rule.getResources()).contains("pods", "persistentvolumeclaims", "configmaps");
+            assertThat(rule.getVerbs()).contains("create", "patch", "delete", "watch");
+        });
+        var clusterRole = (io.fabric8.kubernetes.api.model.rbac.ClusterRole) objects.stream()
+                .filter(o -> o instanceof io.fabric8.kubernetes.api.model.rbac.ClusterRole).findFirst().orElseThrow();
+        assertThat(clusterRole.getRules()).allSatisfy(rule -> assertThat(rule.getVerbs())
+                .containsExactlyInAnyOrder("get", "list", "watch"));
     }
 
     @Test
