@@ -60,6 +60,11 @@ public final class KilnHttp {
                 .header(csrfHeader, csrfToken).POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    public HttpResponse<String> put(String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .header(csrfHeader, csrfToken).PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
     public JsonNode postJson(String path, String json) {
         var response = send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
                 .header(csrfHeader, csrfToken).POST(HttpRequest.BodyPublishers.ofString(json)));

@@ -1,5 +1,7 @@
 package dev.kiln.server.collab;
 
+import dev.kiln.server.studio.StudioActivity;
+
 import dev.kiln.collab.CollabRoom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,9 +27,11 @@ class CollabSocketHandler extends TextWebSocketHandler {
     private static final int SEND_BUFFER_BYTES = 16 << 20;
 
     private final CollabDocuments documents;
+    private final StudioActivity activity;
 
-    CollabSocketHandler(CollabDocuments documents) {
+    CollabSocketHandler(CollabDocuments documents, StudioActivity activity) {
         this.documents = documents;
+        this.activity = activity;
     }
 
     @Override
@@ -74,6 +78,10 @@ class CollabSocketHandler extends TextWebSocketHandler {
         if (joined != null) {
             joined.connection().onMessage(message.getPayload());
             documents.identify(joined);
+            if (message.getPayload().contains("\"type\":\"push\"")) {
+                // Typing is activity; an editor that is merely open (pulling, presence) is not.
+                activity.touch((String) session.getAttributes().get(CollabHandshake.STUDIO));
+            }
         }
     }
 

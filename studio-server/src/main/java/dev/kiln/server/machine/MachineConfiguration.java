@@ -7,6 +7,7 @@ import dev.kiln.machine.plan.MachinePlanner;
 import dev.kiln.machine.plan.MachineReconciler;
 import dev.kiln.server.config.KilnProperties;
 import dev.kiln.server.studio.StudioAccess;
+import dev.kiln.server.studio.StudioActivity;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -50,10 +51,11 @@ class MachineConfiguration implements WebSocketConfigurer {
 
     @Bean
     MachineService machineService(MachineRepository repository, StudioAccess access, MachineCatalog catalog,
-                                  LocalProcessBackend backend, Clock clock,
-                                  @Value("${kiln.machine.start-timeout:2m}") Duration startTimeout) {
+                                  LocalProcessBackend backend, Clock clock, StudioActivity activity,
+                                  @Value("${kiln.machine.start-timeout:2m}") Duration startTimeout,
+                                  @Value("${kiln.machine.idle-stop:30m}") Duration idleStop) {
         return new MachineService(repository, access, catalog, backend,
-                new MachineReconciler<>(backend, new MachinePlanner(startTimeout), clock), clock);
+                new MachineReconciler<>(backend, new MachinePlanner(startTimeout), clock), clock, activity, idleStop);
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.kiln.machine.plan.MachinePlan.Phase;
 import dev.kiln.machine.plan.MachineReconciler;
 import dev.kiln.machine.plan.MachineStep;
 import dev.kiln.server.studio.StudioAccess;
+import dev.kiln.server.studio.StudioActivity;
 import dev.kiln.server.studio.StudioAccess.Need;
 import dev.kiln.ui.machine.MachineControl;
 import dev.kiln.ui.machine.MachineState;
@@ -19,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.scheduling.annotation.Scheduled;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,11 +39,17 @@ public class MachineService implements MachineControl {
     private final MachineReconciler<String> reconciler;
     private final Clock clock;
     private final Map<String, Observed> latest = new ConcurrentHashMap<>();
+    private final Map<String, String> stoppedBecause = new ConcurrentHashMap<>();
+    private final StudioActivity activity;
+    private final Duration idleStop;
 
     private record Observed(MachinePlan plan, Instant since) {}
 
     MachineService(MachineRepository repository, StudioAccess access, MachineCatalog catalog,
-                   LocalProcessBackend backend, MachineReconciler<String> reconciler, Clock clock) {
+                   LocalProcessBackend backend, MachineReconciler<String> reconciler, Clock clock,
+                   StudioActivity activity, Duration idleStop) {
+        this.activity = activity;
+        this.idleStop = idleStop;
         this.repository = repository;
         this.access = access;
         this.catalog = catalog;
@@ -63,6 +71,9 @@ public class MachineService implements MachineControl {
         var observed = latest.get(studioId);
         Phase phase = observed == null ? (desired.running() ? Phase.SCHEDULING : Phase.STOPPED) : observed.plan().phase();
         String detail = observed == null ? "" : observed.plan().detail();
+        if (!desired.running() && stoppedBecause.containsKey(studioId)) {
+            detail = stoppedBecause.get(studioId);
+        }
         return new MachineState(desired.machineType(), catalog.find(desired.machineType()).map(MachineType::displayName)
                 .orElse(desired.machineType()), desired.running(), phase.name(), phase.label(), detail,
                 observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options);
@@ -81,6 +92,8 @@ public class MachineService implements MachineControl {
             throw new StudioException(StudioException.Kind.CONFLICT, "A switch to " + current.machineType()
                     + " is already under way; wait for it to finish.");
         }
+        activity.touch(studioId);
+        stoppedBecause.remove(studioId);
         DesiredMachine next;
         if (current == null || !current.running()) {
             next = DesiredMachine.running(studioId, type.id());
@@ -100,6 +113,8 @@ public class MachineService implements MachineControl {
         var current = repository.find(studioId)
                 .orElseThrow(() -> new StudioException(StudioException.Kind.INVALID, "This studio has no machine."));
         repository.save(current.stopped());
+        stoppedBecause.put(studioId, "Stopped by " + dev.kiln.server.security.Users.current().displayName()
+                + "; files are kept");
         reconcile(current.stopped());
         return state(studioId);
     }
@@ -117,12 +132,39 @@ public class MachineService implements MachineControl {
     public synchronized void reconcileAll() {
         for (DesiredMachine desired : repository.all()) {
             try {
+                desired = stopIfIdle(desired);
                 reconcile(desired);
             } catch (RuntimeException e) {
                 // One studio's trouble (a full disk, a bad process) must not stop the others.
                 log.warn("Reconciling the machine of studio {} failed: {}", desired.studioId(), e.getMessage());
             }
         }
+    }
+
+    /**
+     * A running machine nobody has used for {@code idleStop} is stopped (its home stays), as Lightning Studio does,
+     * so a forgotten GPU does not run all night. Activity: typing, saving, changing the machine.
+     */
+    private DesiredMachine stopIfIdle(DesiredMachine desired) {
+        var observed = latest.get(desired.studioId());
+        if (idleStop.isZero() || !desired.running() || observed == null || observed.plan().phase() != Phase.READY) {
+            return desired;
+        }
+        Instant lastUsed = activity.last(desired.studioId()).filter(t -> t.isAfter(observed.since()))
+                .orElse(observed.since());
+        if (Duration.between(lastUsed, clock.instant()).compareTo(idleStop) < 0) {
+            return desired;
+        }
+        var stopped = desired.stopped();
+        repository.save(stopped);
+        stoppedBecause.put(desired.studioId(), "Stopped after " + describe(idleStop) + " without activity; files are "
+                + "kept. Start it again when you need it.");
+        log.info("Stopped the idle machine of studio {}", desired.studioId());
+        return stopped;
+    }
+
+    private static String describe(Duration duration) {
+        return duration.toMinutes() >= 1 ? duration.toMinutes() + " min" : duration.toSeconds() + " s";
     }
 
     private void reconcile(DesiredMachine desired) {

@@ -31,8 +31,11 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
     private final StudioAccess access;
     private final LiveDocuments live;
     private final Clock clock;
+    private final StudioActivity activity;
 
-    StudioService(StudioRepository studios, Workspaces workspaces, StudioAccess access, LiveDocuments live, Clock clock) {
+    StudioService(StudioRepository studios, Workspaces workspaces, StudioAccess access, LiveDocuments live, Clock clock,
+                  StudioActivity activity) {
+        this.activity = activity;
         this.studios = studios;
         this.workspaces = workspaces;
         this.access = access;
@@ -95,6 +98,7 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
         var workspace = workspace(studioId, Need.EDIT);
         var body = text == null ? "" : text;
         var checked = WorkspacePaths.check(path);
+        activity.touch(studioId);
         if (live.replaceIfLive(studioId, checked, body, baseVersion, Users.current().asAuthor()).isPresent()) {
             studios.touch(studioId, clock.instant());
             return workspace.read(checked);
