@@ -19,6 +19,12 @@ public final class AgentRegistry {
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Identity> tokens = new ConcurrentHashMap<>();
     private final Map<Identity, Integer> connections = new ConcurrentHashMap<>();
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Called whenever an agent connects or disconnects, so a reconciler can act at once instead of at its next tick. */
+    public void onChange(Runnable listener) {
+        listeners.add(listener);
+    }
 
     public String issue(String studioId, long generation) {
         byte[] bytes = new byte[32];
@@ -54,10 +60,12 @@ public final class AgentRegistry {
 
     public void connected(Identity identity) {
         connections.merge(identity, 1, Integer::sum);
+        listeners.forEach(Runnable::run);
     }
 
     public void disconnected(Identity identity) {
         connections.computeIfPresent(identity, (k, n) -> n <= 1 ? null : n - 1);
+        listeners.forEach(Runnable::run);
     }
 
     public boolean isConnected(String studioId, long generation) {

@@ -31,6 +31,7 @@ public final class MachineAgent {
     private final Map<String, String> env;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile int exitCode;
+    private boolean announced;
 
     MachineAgent(Map<String, String> env) {
         this.env = env;
@@ -54,6 +55,11 @@ public final class MachineAgent {
                         .buildAsync(uri, listener).get(15, TimeUnit.SECONDS);
                 backoff = Duration.ofMillis(250);
                 socket.sendText(JSON.writeValueAsString(hello()), true).get(10, TimeUnit.SECONDS);
+                if (!announced) {
+                    announced = true;
+                    long sinceStart = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+                    log("connected " + sinceStart + " ms after the JVM started");
+                }
                 while (!listener.closed.isDone() && stopped.getCount() > 0) {
                     socket.sendText(JSON.writeValueAsString(health()), true);
                     stopped.await(2, TimeUnit.SECONDS);

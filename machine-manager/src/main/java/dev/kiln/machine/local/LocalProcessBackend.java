@@ -37,6 +37,7 @@ public final class LocalProcessBackend implements Actuator<String> {
     private final java.util.function.Supplier<String> serverUrl;
     private final Clock clock;
     private final Map<String, LocalMachine> machines = new ConcurrentHashMap<>();
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private record LocalMachine(String studioId, String name, String type, long generation, Process process,
                                 Instant started, boolean deleting) {}
@@ -51,9 +52,18 @@ public final class LocalProcessBackend implements Actuator<String> {
         this.clock = clock;
     }
 
+    /** Called when a machine's process exits, so a reconciler can act at once. */
+    public void onChange(Runnable listener) {
+        listeners.add(listener);
+    }
+
     /** The catalog this host can offer: types whose CPU, memory and GPUs fit it. */
     public List<MachineType> offerable() {
         return catalog.types().stream().filter(t -> fits(t) == null).toList();
+    }
+
+    public AgentRegistry agents() {
+        return agents;
     }
 
     public Path home(String studioId) {
@@ -160,6 +170,7 @@ public final class LocalProcessBackend implements Actuator<String> {
         env.put("HOME", dir.resolve("home").toString());
         Process process = builder.start();
         machines.put(name, new LocalMachine(studioId, name, type.id(), generation, process, clock.instant(), false));
+        process.onExit().thenRun(() -> listeners.forEach(Runnable::run));
     }
 
     /** The agent's main class on this JVM's classpath; inside Kiln's Spring Boot jar, through its launcher. */

@@ -50,6 +50,9 @@ public class MachineService implements MachineControl {
                    StudioActivity activity, Duration idleStop) {
         this.activity = activity;
         this.idleStop = idleStop;
+        // Act on a process exit or an agent connecting at once, not at the next tick: each switch phase waits on one.
+        backend.onChange(this::wake);
+        backend.agents().onChange(this::wake);
         this.repository = repository;
         this.access = access;
         this.catalog = catalog;
@@ -128,6 +131,20 @@ public class MachineService implements MachineControl {
                         .capacity().reason()));
     }
 
+    private final java.util.concurrent.ExecutorService waker = java.util.concurrent.Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("kiln-machine-wake").daemon().factory());
+    private final java.util.concurrent.atomic.AtomicBoolean wakePending = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Runs a pass soon; requests that arrive while one is pending are folded into it. */
+    void wake() {
+        if (wakePending.compareAndSet(false, true)) {
+            waker.execute(() -> {
+                wakePending.set(false);
+                reconcileAll();
+            });
+        }
+    }
+
     @Scheduled(fixedDelay = 250)
     public synchronized void reconcileAll() {
         for (DesiredMachine desired : repository.all()) {
@@ -182,6 +199,7 @@ public class MachineService implements MachineControl {
 
     @PreDestroy
     void stopMachines() {
+        waker.shutdownNow();
         backend.stopAll();
     }
 }
