@@ -62,6 +62,18 @@ public final class LocalProcessBackend implements Actuator<String> {
         return catalog.types().stream().filter(t -> fits(t) == null).toList();
     }
 
+    /** Why this host cannot run a type, or null when it can. */
+    public String whyNot(MachineType type) {
+        return fits(type);
+    }
+
+    /** Studios that have a machine process right now (to find machines whose studio is gone). */
+    public java.util.Set<String> studiosWithMachines() {
+        var studios = new java.util.HashSet<String>();
+        machines.values().forEach(m -> studios.add(m.studioId()));
+        return studios;
+    }
+
     public AgentRegistry agents() {
         return agents;
     }

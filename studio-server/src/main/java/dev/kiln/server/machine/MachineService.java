@@ -127,8 +127,8 @@ public class MachineService implements MachineControl {
                 .orElseThrow(() -> new StudioException(StudioException.Kind.INVALID, catalog.find(id).isEmpty()
                         ? "Unknown machine type '" + id + "'. Known types: " + String.join(", ",
                         backend.offerable().stream().map(MachineType::id).toList())
-                        : catalog.require(id).displayName() + " cannot run here: " + backend.observe("-", id)
-                        .capacity().reason()));
+                        : catalog.require(id).displayName() + " cannot run here: "
+                        + backend.whyNot(catalog.require(id))));
     }
 
     private final java.util.concurrent.ExecutorService waker = java.util.concurrent.Executors.newSingleThreadExecutor(
@@ -147,7 +147,17 @@ public class MachineService implements MachineControl {
 
     @Scheduled(fixedDelay = 250)
     public synchronized void reconcileAll() {
-        for (DesiredMachine desired : repository.all()) {
+        var all = repository.all();
+        var known = new java.util.HashSet<String>();
+        all.forEach(d -> known.add(d.studioId()));
+        for (String orphan : backend.studiosWithMachines()) {
+            if (!known.contains(orphan)) {
+                // The studio was deleted (its row went with it): stop its machine too.
+                reconcile(new DesiredMachine(orphan, "-", false, null));
+                latest.remove(orphan);
+            }
+        }
+        for (DesiredMachine desired : all) {
             try {
                 desired = stopIfIdle(desired);
                 reconcile(desired);

@@ -166,4 +166,12 @@ class LocalMachineIT {
                 .buildAsync(URI.create("ws://localhost:" + port + "/agent"), new WebSocket.Listener() {})
                 .get(10, TimeUnit.SECONDS)).hasRootCauseMessage("Unexpected HTTP response status code 401");
     }
+
+    @Test
+    void deletingTheStudioStopsItsMachine() {
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-1\"}");
+        awaitReady();
+        assertThat(session.delete("/api/studios/" + studioId)).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(20)).until(() -> agents().isEmpty());
+    }
 }
