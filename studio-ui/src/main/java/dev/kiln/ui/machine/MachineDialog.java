@@ -75,7 +75,20 @@ class MachineDialog extends Dialog {
         } else {
             getFooter().add(new Span("Only the studio's owner can change its machine."), close);
         }
+        // Esc and clicks outside close the dialog without calling close(): stop refreshing either way.
+        addOpenedChangeListener(e -> {
+            if (!e.isOpened()) {
+                stopPolling();
+            }
+        });
         refresh(state);
+    }
+
+    private void stopPolling() {
+        if (polling != null) {
+            polling.remove();
+            polling = null;
+        }
     }
 
     private void run(java.util.function.Supplier<MachineState> action) {
@@ -124,18 +137,14 @@ class MachineDialog extends Dialog {
                 ui.setPollInterval(500);
                 polling = ui.addPollListener(e -> refresh(machines.state(studioId)));
             });
-        } else if (!busy && polling != null) {
-            polling.remove();
-            polling = null;
+        } else if (!busy) {
+            stopPolling();
         }
     }
 
     @Override
     public void close() {
-        if (polling != null) {
-            polling.remove();
-            polling = null;
-        }
+        stopPolling();
         super.close();
     }
 
