@@ -28,9 +28,16 @@ import dev.kiln.machine.plan.ObservedMachine.State;
  */
 public final class MachinePlanner {
     private final Duration patience;
+    private final java.util.function.Function<String, String> names;
 
     public MachinePlanner(Duration patience) {
+        this(patience, type -> type);
+    }
+
+    /** {@code names} turns a machine type id into what the user reads ("NVIDIA A100 · 80 GB"). */
+    public MachinePlanner(Duration patience, java.util.function.Function<String, String> names) {
         this.patience = patience;
+        this.names = names;
     }
 
     public MachinePlan plan(DesiredMachine desired, ObservedMachine observed, Instant now) {
@@ -77,7 +84,7 @@ public final class MachinePlanner {
                     anyRunning ? "Saving work and stopping the old machine" : "Waiting for the old machine to stop");
         }
         steps.add(new CreatePod(desired.machineType(), observed.highestGeneration() + 1));
-        return new MachinePlan(steps, Phase.SCHEDULING, "Asking for a " + desired.machineType() + " machine");
+        return new MachinePlan(steps, Phase.SCHEDULING, "Asking for " + names.apply(desired.machineType()));
     }
 
     private MachinePlan planAroundTarget(DesiredMachine desired, Pod current, List<Pod> others,
@@ -103,7 +110,7 @@ public final class MachinePlanner {
             }
         }
         return switch (current.state()) {
-            case READY -> new MachinePlan(steps, Phase.READY, "Running on " + desired.machineType());
+            case READY -> new MachinePlan(steps, Phase.READY, "Running on " + names.apply(desired.machineType()));
             case PULLING_IMAGE, IMAGE_PULL_FAILED -> new MachinePlan(steps, Phase.PULLING_IMAGE,
                     current.state() == State.IMAGE_PULL_FAILED ? "Retrying the image pull: " + current.reason()
                             : "Pulling the machine image");
@@ -119,18 +126,19 @@ public final class MachinePlanner {
         if (desired.switching()) {
             steps.add(new Revert(desired.fallbackType(), reason,
                     "Wait and try again, or pick another machine type"));
-            return new MachinePlan(steps, Phase.REVERTING, reason + "; going back to " + desired.fallbackType());
+            return new MachinePlan(steps, Phase.REVERTING, reason + "; going back to "
+                    + names.apply(desired.fallbackType()));
         }
         return new MachinePlan(steps, Phase.FAILED, reason);
     }
 
-    private static String describe(Pod pod) {
+    private String describe(Pod pod) {
         String why = pod.reason() == null ? "" : ": " + pod.reason();
         return switch (pod.state()) {
-            case UNSCHEDULABLE -> "No " + pod.machineType() + " machine could be scheduled" + why;
+            case UNSCHEDULABLE -> "No " + names.apply(pod.machineType()) + " machine could be scheduled" + why;
             case IMAGE_PULL_FAILED -> "The machine image could not be pulled" + why;
             case CRASH_LOOP -> "The machine kept crashing while starting" + why;
-            default -> "The " + pod.machineType() + " machine failed" + why;
+            default -> "The " + names.apply(pod.machineType()) + " machine failed" + why;
         };
     }
 }

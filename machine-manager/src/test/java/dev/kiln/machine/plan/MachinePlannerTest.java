@@ -162,4 +162,13 @@ class MachinePlannerTest {
         plan = PLANNER.plan(ON_CPU, new ObservedMachine(true, true, 1, List.of(), Capacity.available()), NOW);
         assertThat(plan.steps()).containsExactly(new CreatePod("cpu-2", 2));
     }
+
+    @Test
+    void sentencesNameMachinesTheWayUsersSeeThem() {
+        var planner = new MachinePlanner(Duration.ofMinutes(5), id -> id.equals("cpu-2") ? "CPU · 2 cores" : id);
+        assertThat(planner.plan(ON_CPU, seen(pod("cpu-2", 1, State.READY)), NOW).detail())
+                .isEqualTo("Running on CPU · 2 cores");
+        assertThat(planner.plan(TO_A100, seen(Capacity.noRoom("No A100 free right now"), pod("cpu-2", 1, State.READY)),
+                NOW).detail()).isEqualTo("No A100 free right now; going back to CPU · 2 cores");
+    }
 }

@@ -55,7 +55,8 @@ class MachineConfiguration implements WebSocketConfigurer {
                                   @Value("${kiln.machine.start-timeout:2m}") Duration startTimeout,
                                   @Value("${kiln.machine.idle-stop:30m}") Duration idleStop) {
         return new MachineService(repository, access, catalog, backend,
-                new MachineReconciler<>(backend, new MachinePlanner(startTimeout), clock), clock, activity, idleStop);
+                new MachineReconciler<>(backend, new MachinePlanner(startTimeout,
+                        id -> catalog.find(id).map(t -> t.displayName()).orElse(id)), clock), clock, activity, idleStop);
     }
 
     @Override
