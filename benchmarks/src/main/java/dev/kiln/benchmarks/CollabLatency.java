@@ -86,6 +86,17 @@ public final class CollabLatency {
             }
         }
 
+        /** Applies a local edit and returns the push message that sends it (call while holding this client). */
+        String editAndPush(ChangeSet changes) {
+            state.edit(changes);
+            var message = JSON.createObjectNode().put("type", "push").put("version", state.version());
+            var list = message.putArray("updates");
+            for (var update : state.sendable()) {
+                list.addObject().put("clientId", update.clientId()).set("changes", JSON.valueToTree(update.changes().toJson()));
+            }
+            return message.toString();
+        }
+
         JsonNode request(String json) throws Exception {
             reply = new CompletableFuture<>();
             socket.sendText(json, true).join();
@@ -133,13 +144,8 @@ public final class CollabLatency {
                 synchronized (client) {
                     var doc = client.state.doc();
                     int at = random.nextInt(doc.length() + 1);
-                    client.state.edit(ChangeSet.replace(doc.length(), at, at, String.valueOf((char) ('a' + random.nextInt(26)))));
-                    var message = JSON.createObjectNode().put("type", "push").put("version", client.state.version());
-                    var list = message.putArray("updates");
-                    for (var update : client.state.sendable()) {
-                        list.addObject().put("clientId", update.clientId()).set("changes", JSON.valueToTree(update.changes().toJson()));
-                    }
-                    push = message.toString();
+                    push = client.editAndPush(ChangeSet.replace(doc.length(), at, at,
+                            String.valueOf((char) ('a' + random.nextInt(26)))));
                 }
                 long sent = System.nanoTime();
                 var reply = client.request(push);

@@ -112,14 +112,8 @@ public final class MachineSwitch {
     private static double pushOne(CollabLatency.Client client) throws Exception {
         String push;
         synchronized (client) {
-            var doc = client.state.doc();
-            client.state.edit(ChangeSet.replace(doc.length(), doc.length(), doc.length(), "x"));
-            var message = JSON.createObjectNode().put("type", "push").put("version", client.state.version());
-            var list = message.putArray("updates");
-            for (var update : client.state.sendable()) {
-                list.addObject().put("clientId", update.clientId()).set("changes", JSON.valueToTree(update.changes().toJson()));
-            }
-            push = message.toString();
+            int end = client.state.doc().length();
+            push = client.editAndPush(ChangeSet.replace(end, end, end, "x"));
         }
         long sent = System.nanoTime();
         JsonNode reply = client.request(push);

@@ -78,9 +78,6 @@ public final class LocalProcessBackend implements Actuator<String> {
         return agents;
     }
 
-    public Path home(String studioId) {
-        return machinesDir.resolve(studioId).resolve("home");
-    }
 
     @Override
     public ObservedMachine observe(String studioId, String desiredType) {
@@ -220,7 +217,8 @@ public final class LocalProcessBackend implements Actuator<String> {
             if (!Files.exists(file)) {
                 return 0;
             }
-            return MachineAgentJson.readGeneration(Files.readString(file));
+            return tools.jackson.databind.json.JsonMapper.shared().readTree(Files.readString(file))
+                    .path("lastGeneration").asLong();
         } catch (IOException e) {
             return 0;
         }
@@ -253,12 +251,6 @@ public final class LocalProcessBackend implements Actuator<String> {
                 Thread.currentThread().interrupt();
                 return;
             }
-        }
-    }
-
-    private static final class MachineAgentJson {
-        static long readGeneration(String json) {
-            return tools.jackson.databind.json.JsonMapper.shared().readTree(json).path("lastGeneration").asLong();
         }
     }
 }

@@ -18,16 +18,12 @@ import java.time.Clock;
 public class MachineButton extends Button {
     private final String studioId;
     private final MachineControl machines;
-    private final boolean owner;
-    private final Clock clock;
     private Registration polling;
     private MachineState state;
 
     public MachineButton(String studioId, MachineControl machines, boolean owner, Clock clock) {
         this.studioId = studioId;
         this.machines = machines;
-        this.owner = owner;
-        this.clock = clock;
         setId("machine");
         setIcon(VaadinIcon.SERVER.create());
         addThemeVariants(ButtonVariant.LUMO_SMALL);
@@ -56,13 +52,5 @@ public class MachineButton extends Button {
             polling.remove();
         }
         event.getUI().setPollInterval(-1);
-    }
-
-    boolean owner() {
-        return owner;
-    }
-
-    Clock clock() {
-        return clock;
     }
 }
