@@ -19,6 +19,7 @@ public final class AgentRegistry {
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Identity> tokens = new ConcurrentHashMap<>();
     private final Map<Identity, Integer> connections = new ConcurrentHashMap<>();
+    private final java.util.Set<Identity> synced = ConcurrentHashMap.newKeySet();
     private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Called whenever an agent connects or disconnects, so a reconciler can act at once instead of at its next tick. */
@@ -64,11 +65,26 @@ public final class AgentRegistry {
     }
 
     public void disconnected(Identity identity) {
-        connections.computeIfPresent(identity, (k, n) -> n <= 1 ? null : n - 1);
+        if (connections.computeIfPresent(identity, (k, n) -> n <= 1 ? null : n - 1) == null) {
+            synced.remove(identity);
+        }
         listeners.forEach(Runnable::run);
+    }
+
+    /** The agent has the studio's files: the machine is ready for work. */
+    public void synced(Identity identity) {
+        if (connections.containsKey(identity) && synced.add(identity)) {
+            listeners.forEach(Runnable::run);
+        }
     }
 
     public boolean isConnected(String studioId, long generation) {
         return connections.containsKey(new Identity(studioId, generation));
+    }
+
+    /** Connected and synced: what a user means by "the machine is ready". */
+    public boolean isReady(String studioId, long generation) {
+        var identity = new Identity(studioId, generation);
+        return connections.containsKey(identity) && synced.contains(identity);
     }
 }

@@ -2,6 +2,7 @@ package dev.kiln.machine.agent;
 
 import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.nio.file.Path;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
@@ -11,6 +12,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import tools.jackson.databind.JsonNode;
@@ -21,7 +24,9 @@ import tools.jackson.databind.json.JsonMapper;
  * WebSocket authenticated with its per-machine token, says which studio, machine type and generation it is, and
  * reports health every two seconds, so the server knows the machine is ready without ever reaching into it. It
  * reconnects with backoff when the server restarts, and exits when the server refuses its token or tells it to stop.
- * (Commands, the terminal and workspace sync come next; see the machine-manager README.)
+ * Once connected it syncs the studio's files ({@link WorkspaceSync}), then serves the server's requests: commands
+ * ({@link CommandRunner}), terminals ({@link TerminalHost}) and further syncs. Protocol: JSON text messages with a
+ * {@code type}; see the README's "Machine agent" section.
  */
 public final class MachineAgent {
     static final JsonMapper JSON = JsonMapper.shared();
@@ -30,11 +35,23 @@ public final class MachineAgent {
 
     private final Map<String, String> env;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Outbox outbox = new Outbox();
+    private final Path home;
+    private final CommandRunner commands;
+    private final TerminalHost terminals;
+    private final MachineUsage usage;
+    private final ExecutorService syncs = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("kiln-agent-sync").daemon().factory());
+    private WorkspaceSync workspace;
     private volatile int exitCode;
     private boolean announced;
 
     MachineAgent(Map<String, String> env) {
         this.env = env;
+        this.home = Path.of(env.getOrDefault("HOME", System.getProperty("user.home"))).toAbsolutePath();
+        this.commands = new CommandRunner(outbox, home);
+        this.terminals = new TerminalHost(outbox, home);
+        this.usage = new MachineUsage(home);
     }
 
     public static void main(String[] args) throws InterruptedException {
@@ -46,6 +63,12 @@ public final class MachineAgent {
         String server = require("KILN_SERVER_URL");
         URI uri = URI.create(server.replaceFirst("^http", "ws").replaceAll("/$", "") + "/agent");
         String token = require("KILN_AGENT_TOKEN");
+        workspace = new WorkspaceSync(home, server, env.get("KILN_STUDIO_ID"), token);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint.
+            commands.close();
+            terminals.close();
+        }));
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         Duration backoff = Duration.ofMillis(250);
         while (stopped.getCount() > 0) {
@@ -55,15 +78,18 @@ public final class MachineAgent {
                         .buildAsync(uri, listener).get(15, TimeUnit.SECONDS);
                 backoff = Duration.ofMillis(250);
                 socket.sendText(JSON.writeValueAsString(hello()), true).get(10, TimeUnit.SECONDS);
+                outbox.attach(socket);
+                syncs.execute(this::sync);
                 if (!announced) {
                     announced = true;
                     long sinceStart = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
                     log("connected " + sinceStart + " ms after the JVM started");
                 }
                 while (!listener.closed.isDone() && stopped.getCount() > 0) {
-                    socket.sendText(JSON.writeValueAsString(health()), true);
+                    outbox.offer(health());
                     stopped.await(2, TimeUnit.SECONDS);
                 }
+                outbox.detach();
                 if (stopped.getCount() > 0) {
                     log("connection closed (" + listener.closed.getNow(-1) + "); reconnecting");
                 }
@@ -104,8 +130,66 @@ public final class MachineAgent {
         var health = new LinkedHashMap<String, Object>();
         health.put("type", "health");
         health.put("time", Instant.now().toString());
-        health.put("load", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        health.putAll(usage.sample());
+        health.put("dropped", outbox.dropped());
         return health;
+    }
+
+    /** Syncs the workspace and tells the server the commit (the machine is ready once it has its files). */
+    private void sync() {
+        var synced = new LinkedHashMap<String, Object>();
+        synced.put("type", "synced");
+        long started = System.nanoTime();
+        try {
+            var result = workspace.sync();
+            synced.put("commit", result.commit());
+            if (result.keptBranch() != null) {
+                synced.put("kept", result.keptBranch());
+                log("kept changes made on this machine on branch " + result.keptBranch());
+            }
+        } catch (Exception e) {
+            synced.put("error", "cannot sync the workspace: " + e.getMessage());
+            log("cannot sync the workspace: " + e);
+        }
+        synced.put("millis", (System.nanoTime() - started) / 1_000_000);
+        outbox.offer(synced);
+    }
+
+    private void handle(JsonNode message) {
+        String id = message.path("id").asString();
+        switch (message.path("type").asString()) {
+            case "stop" -> {
+                log("the server asked this machine to stop");
+                exitCode = 0;
+                stopped.countDown();
+            }
+            case "sync" -> syncs.execute(this::sync);
+            case "exec" -> {
+                var command = new java.util.ArrayList<String>();
+                message.path("command").forEach(part -> command.add(part.asString()));
+                var commandEnv = new java.util.HashMap<String, String>();
+                message.path("env").properties().forEach(e -> commandEnv.put(e.getKey(), e.getValue().asString()));
+                if (command.isEmpty()) {
+                    log("ignored an exec without a command");
+                    return;
+                }
+                commands.start(id, command, message.path("cwd").asString(null), commandEnv);
+            }
+            case "cancel" -> commands.cancel(id, message.path("graceMillis").asLong(10_000));
+            case "pty.open" -> terminals.open(id, message.path("cols").asInt(80), message.path("rows").asInt(24));
+            case "pty.input" -> terminals.input(id, message.path("data").asString());
+            case "pty.resize" -> terminals.resize(id, message.path("cols").asInt(), message.path("rows").asInt());
+            case "pty.close" -> terminals.close(id);
+            default -> log("ignored a message of unknown type " + message.path("type"));
+        }
+    }
+
+    /** A message to the server about one command or terminal. */
+    static Map<String, Object> message(String type, String id) {
+        var message = new LinkedHashMap<String, Object>();
+        message.put("type", type);
+        message.put("id", id);
+        return message;
     }
 
     private final class Listener implements WebSocket.Listener {
@@ -117,12 +201,7 @@ public final class MachineAgent {
             text.append(data);
             if (last) {
                 try {
-                    JsonNode message = JSON.readTree(text.toString());
-                    if ("stop".equals(message.path("type").asString())) {
-                        log("the server asked this machine to stop");
-                        exitCode = 0;
-                        stopped.countDown();
-                    }
+                    handle(JSON.readTree(text.toString()));
                 } catch (RuntimeException e) {
                     log("ignored a malformed message from the server");
                 }

@@ -27,8 +27,8 @@ import io.fabric8.kubernetes.api.model.Quantity;
 /**
  * The embedded default: a studio's machine is a local agent process on this host. Its "volume" is a home directory
  * under Kiln's data directory, which survives every switch; its "anchor" is {@code machine.json} beside it, which
- * remembers the last generation. The process gets the machine type's CPU count ({@code -XX:ActiveProcessorCount}) as
- * its limit; GPU types are offered only where the host has GPUs (none are detected yet).
+ * remembers the last generation. The process and everything it starts are pinned to the machine type's CPU count
+ * ({@code taskset}, where present) as their limit; GPU types are offered only where the host has GPUs.
  */
 public final class LocalProcessBackend implements Actuator<String> {
     private final Path machinesDir;
@@ -90,7 +90,8 @@ public final class LocalProcessBackend implements Actuator<String> {
             State state;
             String reason = null;
             if (machine.process().isAlive()) {
-                state = agents.isConnected(studioId, machine.generation()) ? State.READY : State.STARTING;
+                state = agents.isReady(studioId, machine.generation()) ? State.READY
+                        : agents.isConnected(studioId, machine.generation()) ? State.SYNCING : State.STARTING;
             } else if (machine.deleting()) {
                 machines.remove(machine.name());
                 continue;
@@ -162,6 +163,10 @@ public final class LocalProcessBackend implements Actuator<String> {
         String token = agents.issue(studioId, generation);
         int cpus = Math.max(1, new Quantity(type.cpu()).getNumericalAmount().intValue());
         var command = new ArrayList<String>();
+        if (cpus < Runtime.getRuntime().availableProcessors() && Files.isExecutable(Path.of("/usr/bin/taskset"))) {
+            // Pin the machine (and everything it runs: shells, jobs) to its share of cores, as a pod's limit would.
+            command.addAll(List.of("/usr/bin/taskset", "-c", "0-" + (cpus - 1)));
+        }
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.add("-XX:ActiveProcessorCount=" + cpus);
         command.add("-Xmx128m");

@@ -19,6 +19,7 @@ public record MachinePlan(List<MachineStep> steps, Phase phase, String detail) {
         SCHEDULING("Scheduling"),
         PULLING_IMAGE("Pulling the image"),
         STARTING_AGENT("Starting the agent"),
+        SYNCING("Syncing files"),
         READY("Ready"),
         REVERTING("Going back"),
         STOPPING("Stopping"),

@@ -114,6 +114,7 @@ public final class MachinePlanner {
             case PULLING_IMAGE, IMAGE_PULL_FAILED -> new MachinePlan(steps, Phase.PULLING_IMAGE,
                     current.state() == State.IMAGE_PULL_FAILED ? "Retrying the image pull: " + current.reason()
                             : "Pulling the machine image");
+            case SYNCING -> new MachinePlan(steps, Phase.SYNCING, "Syncing the studio's files to the machine");
             case STARTING, CRASH_LOOP -> new MachinePlan(steps, Phase.STARTING_AGENT,
                     current.state() == State.CRASH_LOOP ? "The machine keeps restarting: " + current.reason()
                             : "Starting the agent");

@@ -20,7 +20,7 @@ public record ObservedMachine(boolean anchorExists, boolean volumeExists, long l
 
     /** Coarse pod states; the backend maps its own (phases, conditions, container waits) onto these. */
     public enum State {
-        SCHEDULING, UNSCHEDULABLE, PULLING_IMAGE, IMAGE_PULL_FAILED, STARTING, CRASH_LOOP, READY, FAILED, GONE
+        SCHEDULING, UNSCHEDULABLE, PULLING_IMAGE, IMAGE_PULL_FAILED, STARTING, SYNCING, CRASH_LOOP, READY, FAILED, GONE
     }
 
     /** Whether the desired type can be placed right now, with the reason when it cannot. */

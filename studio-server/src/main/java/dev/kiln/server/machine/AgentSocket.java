@@ -15,22 +15,22 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code /agent}: where machine agents dial home. The handshake needs {@code Authorization: Bearer <token>} with a
- * live per-machine token (401 otherwise, before any socket opens); a connected agent marks its machine ready, and
- * the server can tell it to stop.
+ * live per-machine token (401 otherwise, before any socket opens). Messages go to the {@link MachineChannel}; a
+ * message that is not JSON closes the connection (the agent reconnects).
  */
 class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
     static final String IDENTITY = "kiln.agent.identity";
     private static final JsonMapper JSON = JsonMapper.shared();
 
     private final AgentRegistry registry;
-    private final Map<AgentRegistry.Identity, WebSocketSession> sessions = new ConcurrentHashMap<>();
+    private final MachineChannel channel;
 
-    AgentSocket(AgentRegistry registry) {
+    AgentSocket(AgentRegistry registry, MachineChannel channel) {
         this.registry = registry;
+        this.channel = channel;
     }
 
     @Override
@@ -54,9 +54,7 @@ class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
 
     @Override
     public void afterConnectionEstablished(WebSocketSession session) {
-        var identity = identity(session);
-        sessions.put(identity, session);
-        registry.connected(identity);
+        channel.opened(identity(session), session);
     }
 
     @Override
@@ -67,32 +65,19 @@ class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
             session.close(new CloseStatus(MachineAgent.REFUSED, "this machine was replaced"));
             return;
         }
+        tools.jackson.databind.JsonNode json;
         try {
-            JSON.readTree(message.getPayload());
+            json = JSON.readTree(message.getPayload());
         } catch (RuntimeException e) {
             session.close(CloseStatus.BAD_DATA.withReason("not JSON"));
+            return;
         }
+        channel.received(identity, json);
     }
 
     @Override
     public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {
-        var identity = identity(session);
-        sessions.remove(identity, session);
-        registry.disconnected(identity);
-    }
-
-    /** Asks a machine's agent to save and stop (best effort: the backend stops the process anyway). */
-    void requestStop(String studioId, long generation) {
-        var session = sessions.get(new AgentRegistry.Identity(studioId, generation));
-        if (session != null && session.isOpen()) {
-            try {
-                synchronized (session) {
-                    session.sendMessage(new TextMessage("{\"type\":\"stop\"}"));
-                }
-            } catch (IOException ignored) {
-                // the agent is going anyway
-            }
-        }
+        channel.closed(identity(session), session);
     }
 
     private static AgentRegistry.Identity identity(WebSocketSession session) {

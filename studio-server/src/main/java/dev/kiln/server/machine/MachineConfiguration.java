@@ -8,6 +8,7 @@ import dev.kiln.machine.plan.MachineReconciler;
 import dev.kiln.server.config.KilnProperties;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioActivity;
+import dev.kiln.server.studio.Workspaces;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -27,13 +28,21 @@ class MachineConfiguration implements WebSocketConfigurer {
 
     private final AgentSocket agentSocket;
 
-    MachineConfiguration(AgentRegistry agents) {
-        this.agentSocket = new AgentSocket(agents);
+    MachineConfiguration(AgentRegistry agents, MachineChannel channel) {
+        this.agentSocket = new AgentSocket(agents, channel);
     }
 
     @Bean
     static AgentRegistry agentRegistry() {
         return new AgentRegistry();
+    }
+
+    @Bean
+    static MachineChannel machineChannel(AgentRegistry agents, Workspaces workspaces) {
+        var channel = new MachineChannel(agents);
+        // Machines follow the studio's files: every commit (a save, a write-back of live edits) asks for a fetch.
+        workspaces.onCommit(studioId -> channel.send(studioId, java.util.Map.of("type", "sync")));
+        return channel;
     }
 
     @Bean

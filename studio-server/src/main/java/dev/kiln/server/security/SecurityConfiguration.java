@@ -14,9 +14,11 @@ import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.HttpStatusEntryPoint;
 
 /**
- * Who may ask for what. Four chains:
+ * Who may ask for what. Five chains:
  * <ul>
  *   <li>{@code /agent}: machine agents, each with its per-machine token checked in the WebSocket handshake.</li>
+ *   <li>{@code /git/**}: the studios' repositories over git's HTTP protocol, read-only, Basic credentials checked
+ *       in the controller (a machine token or a user's password, then the studio's access rules).</li>
  *   <li>{@code /actuator/**}: admins only; HTTP Basic (for Prometheus scrapers) or an admin's session.</li>
  *   <li>{@code /api/**} and the {@code /collab/*} WebSockets: signed-in users (session cookie, CSRF on for writes);
  *       anonymous callers get 401, not a login page.
@@ -44,6 +46,21 @@ class SecurityConfiguration {
                 .build();
     }
 
+    /**
+     * Git over HTTP ({@code /git/<studio>.git}): Basic credentials checked per request in GitHttpController, a
+     * machine token or a user's password; no session, no CSRF (git clients have neither).
+     */
+    @Bean
+    @Order(0)
+    SecurityFilterChain git(HttpSecurity http) throws Exception {
+        return http.securityMatcher("/git/**")
+                .authorizeHttpRequests(auth -> auth.anyRequest().permitAll())
+                .csrf(csrf -> csrf.disable())
+                .sessionManagement(s -> s.sessionCreationPolicy(
+                        org.springframework.security.config.http.SessionCreationPolicy.STATELESS))
+                .build();
+    }
+
     @Bean
     @Order(1)
     SecurityFilterChain actuator(HttpSecurity http) throws Exception {
@@ -56,7 +73,7 @@ class SecurityConfiguration {
     @Bean
     @Order(2)
     SecurityFilterChain api(HttpSecurity http) throws Exception {
-        return http.securityMatcher("/api/**", "/collab/**")
+        return http.securityMatcher("/api/**", "/collab/**", "/terminal/**")
                 .authorizeHttpRequests(auth -> auth.anyRequest().authenticated())
                 .exceptionHandling(e -> e.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
                 .build();

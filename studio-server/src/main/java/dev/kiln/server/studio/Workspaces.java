@@ -26,6 +26,8 @@ public class Workspaces {
     private final KilnProperties properties;
     private final Clock clock;
     private final Map<String, Workspace> open = new ConcurrentHashMap<>();
+    private final java.util.List<java.util.function.Consumer<String>> commitListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     Workspaces(KilnProperties properties, Clock clock) {
         this.properties = properties;
@@ -33,11 +35,21 @@ public class Workspaces {
     }
 
     public Workspace get(String studioId) {
-        return open.computeIfAbsent(studioId, id -> Workspace.open(dir(id), maxFileBytes()));
+        return open.computeIfAbsent(studioId, id -> notifying(id, Workspace.open(dir(id), maxFileBytes())));
+    }
+
+    /** Tells {@code listener} the studio id after every commit to any workspace. */
+    public void onCommit(java.util.function.Consumer<String> listener) {
+        commitListeners.add(listener);
+    }
+
+    private Workspace notifying(String studioId, Workspace workspace) {
+        workspace.afterCommit(() -> commitListeners.forEach(l -> l.accept(studioId)));
+        return workspace;
     }
 
     Workspace createFromTemplate(String studioId, String studioName, PersonIdent author) {
-        var workspace = Workspace.create(dir(studioId), maxFileBytes());
+        var workspace = notifying(studioId, Workspace.create(dir(studioId), maxFileBytes()));
         open.put(studioId, workspace);
         for (var file : templateFiles()) {
             var text = template(file).replace("{{studioName}}", studioName);

@@ -44,6 +44,7 @@ public final class Workspace implements AutoCloseable {
     private final Path root;
     private final Git git;
     private final long maxFileBytes;
+    private volatile Runnable afterCommit = () -> { };
 
     private Workspace(Path root, Git git, long maxFileBytes) {
         this.root = root;
@@ -75,6 +76,16 @@ public final class Workspace implements AutoCloseable {
 
     public Path root() {
         return root;
+    }
+
+    /** The git repository itself, for serving it read-only over HTTP (JGit repositories are safe to share). */
+    public org.eclipse.jgit.lib.Repository repository() {
+        return git.getRepository();
+    }
+
+    /** Called after every commit (machines fetch the new files). */
+    public void afterCommit(Runnable listener) {
+        this.afterCommit = listener;
     }
 
     /** All files and folders except .git: folders first, then files, by name, each folder followed by its contents. */
@@ -329,6 +340,7 @@ public final class Workspace implements AutoCloseable {
                 git.add().setUpdate(true).addFilepattern(p).call();
             }
             git.commit().setMessage(message).setAuthor(author).setCommitter(KILN).setAllowEmpty(false).call();
+            afterCommit.run();
         } catch (org.eclipse.jgit.api.errors.EmptyCommitException e) {
             // Nothing tracked changed (for example an empty folder was renamed): the disk already reflects it.
         } catch (GitAPIException e) {

@@ -32,14 +32,21 @@ class MachineBrowserIT extends BrowserTestBase {
             page.locator("#machine-apply").click();
             assertThat(page.locator("#machine")).hasAttribute("data-phase", "READY");
             assertThat(page.locator("#machine")).containsText("1 core · Ready");
+            // The terminal is a real shell on the machine, in the studio's workspace.
+            page.locator("#machine-close").click();
+            page.locator("#terminal .xterm-screen").click();
+            page.keyboard().type("echo kiln-$((6*7)) && ls\n");
+            assertThat(page.locator("#terminal .xterm-rows")).containsText("kiln-42");
+            assertThat(page.locator("#terminal .xterm-rows")).containsText("README.md");
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("machine-ready.png")));
 
+            page.locator("#machine").click();
             page.locator("#machine-types").getByText("This computer · 2 cores").click();
             assertThat(page.locator("#machine-apply")).hasText("Switch");
             page.locator("#machine-apply").click();
             // The dialog lists the phases and marks the current one with the time spent in it.
             assertThat(page.locator("#machine-phases [data-state='current']")).isVisible();
-            assertThat(page.locator("#machine-phases [data-phase]")).hasCount(7);
+            assertThat(page.locator("#machine-phases [data-phase]")).hasCount(8);
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("machine-switching.png")));
             page.locator("#machine-close").click();
 
@@ -65,6 +72,13 @@ class MachineBrowserIT extends BrowserTestBase {
             assertThat(text(page)).endsWith(typed.toString());
             assertThat(page.locator("#editor .status-text")).containsText("Connected");
 
+            // The old machine's shell ended with it; a keystroke opens one on the new machine.
+            assertThat(page.locator("#terminal .xterm-rows")).containsText("the machine stopped");
+            page.locator("#terminal .xterm-screen").click();
+            page.keyboard().type("echo cores=$(nproc)\n");
+            assertThat(page.locator("#terminal .xterm-rows")).containsText(Pattern.compile("cores=\\d"));
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("machine-terminal.png")));
+            editorContent(page).click();
             page.keyboard().press("Control+s");
             page.reload();
             openLiveFile(page, "README.md");

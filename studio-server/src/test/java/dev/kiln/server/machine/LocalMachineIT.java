@@ -50,6 +50,8 @@ class LocalMachineIT {
     KilnProperties properties;
     @Autowired
     dev.kiln.machine.local.LocalProcessBackend backend;
+    @Autowired
+    MachineChannel channel;
 
     KilnPrincipal owner;
     KilnHttp session;
@@ -173,5 +175,157 @@ class LocalMachineIT {
         awaitReady();
         assertThat(session.delete("/api/studios/" + studioId)).isEqualTo(204);
         await().atMost(Duration.ofSeconds(20)).until(() -> agents().isEmpty());
+    }
+    @Test
+    void theMachineHasTheStudiosFilesAndFollowsEveryCommit() throws Exception {
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-1\"}");
+        List<String> phases = awaitReady();
+        assertThat(phases).contains("SYNCING");
+        Path readme = home().resolve("workspace/README.md");
+        JsonNode file = KilnHttp.JSON.readTree(session.get("/api/studios/" + studioId + "/file?path=README.md").body());
+        assertThat(Files.readString(readme)).isEqualTo(file.path("text").asString());
+
+        // A file made on the machine (a job's output) stays; a tracked file changed there is kept on a side branch.
+        Files.writeString(home().resolve("workspace/output.csv"), "loss\n0.1\n");
+        Files.writeString(readme, "changed on the machine");
+        var saved = session.put("/api/studios/" + studioId + "/file?path=README.md", KilnHttp.JSON.createObjectNode()
+                .put("text", "# Saved in the studio\n").put("baseVersion", file.path("version").asString()).toString());
+        assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(readme).equals("# Saved in the studio\n"));
+        assertThat(home().resolve("workspace/output.csv")).hasContent("loss\n0.1\n");
+        try (var git = org.eclipse.jgit.api.Git.open(home().resolve("workspace").toFile())) {
+            assertThat(git.branchList().call()).anyMatch(ref -> ref.getName().startsWith("refs/heads/machine/"));
+        }
+    }
+
+    @Test
+    void commandsRunOnTheMachineWithTheirOutputStreamedAndCancelStopsThem() throws Exception {
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-1\"}");
+        awaitReady();
+        var output = new StringBuffer();
+        var exits = new java.util.concurrent.ConcurrentHashMap<String, JsonNode>();
+        try (var ignored = channel.listen(studioId, message -> {
+            switch (message.path("type").asString()) {
+                case "output" -> output.append(message.path("stream").asString()).append(':')
+                        .append(message.path("data").asString());
+                case "exit" -> exits.put(message.path("id").asString(), message);
+                default -> { }
+            }
+        })) {
+            assertThat(channel.send(studioId, java.util.Map.of("type", "exec", "id", "c1", "cwd", "workspace",
+                    "command", List.of("sh", "-c", "ls; echo problem >&2; exit 3")))).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> exits.containsKey("c1"));
+            assertThat(exits.get("c1").path("code").asInt()).isEqualTo(3);
+            assertThat(output.toString()).contains("stdout:").contains("README.md").contains("stderr:problem");
+
+            channel.send(studioId, java.util.Map.of("type", "exec", "id", "c2", "command", List.of("sleep", "120")));
+            Thread.sleep(300);
+            channel.send(studioId, java.util.Map.of("type", "cancel", "id", "c2", "graceMillis", 2000));
+            await().atMost(Duration.ofSeconds(10)).until(() -> exits.containsKey("c2"));
+            assertThat(exits.get("c2").path("code").asInt()).isNotZero();
+
+            channel.send(studioId, java.util.Map.of("type", "exec", "id", "c3", "command", List.of("no-such-program")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> exits.containsKey("c3"));
+            assertThat(exits.get("c3").path("error").asString()).contains("cannot start no-such-program");
+        }
+    }
+
+    @Test
+    void theTerminalIsARealShellSharedWithEveryoneInTheStudio() throws Exception {
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-1\"}");
+        awaitReady();
+        var first = TerminalClient.open(port, session, studioId);
+        first.send("{\"type\":\"resize\",\"cols\":100,\"rows\":30}");
+        first.send("{\"type\":\"input\",\"data\":\"echo kiln-$((6*7)); tty; pwd\\r\"}");
+        await().atMost(Duration.ofSeconds(15)).until(() -> first.screen().contains("kiln-42"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> first.screen().contains("/dev/pts/"));
+        assertThat(first.screen()).contains("workspace");
+
+        // A teammate opening the terminal later sees what happened, then both see new output live.
+        var second = TerminalClient.open(port, session, studioId);
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.screen().contains("kiln-42"));
+        second.send("{\"type\":\"input\",\"data\":\"echo from-$((2+3))-second\\r\"}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.screen().contains("from-5-second"));
+
+        var stranger = ServerTestSupport.newUser(accounts, "Tess Terminal");
+        var theirs = KilnHttp.signIn(base(), stranger.getUsername(), "password-" + stranger.getUsername());
+        assertThatThrownBy(() -> TerminalClient.open(port, theirs, studioId)).hasRootCauseMessage(
+                "Unexpected HTTP response status code 404");
+        first.close();
+        second.close();
+    }
+
+    @Test
+    void theWorkspaceIsServedOverGitHttpToPeopleWithAccessOnly() throws Exception {
+        String url = base() + "/git/" + studioId + ".git";
+        var ls = org.eclipse.jgit.api.Git.lsRemoteRepository().setRemote(url).setCredentialsProvider(
+                new org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider(owner.getUsername(),
+                        "password-" + owner.getUsername()));
+        assertThat(ls.call()).anyMatch(ref -> ref.getName().equals("refs/heads/main"));
+
+        var wrongPassword = org.eclipse.jgit.api.Git.lsRemoteRepository().setRemote(url).setCredentialsProvider(
+                new org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider(owner.getUsername(), "nope"));
+        assertThatThrownBy(wrongPassword::call).hasMessageContaining("not authorized");
+
+        var stranger = ServerTestSupport.newUser(accounts, "Gil Git");
+        var strangers = org.eclipse.jgit.api.Git.lsRemoteRepository().setRemote(url).setCredentialsProvider(
+                new org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider(stranger.getUsername(),
+                        "password-" + stranger.getUsername()));
+        assertThatThrownBy(strangers::call).hasMessageContaining("not found");
+
+        Path clone = Files.createTempDirectory("kiln-clone");
+        try (var git = org.eclipse.jgit.api.Git.cloneRepository().setURI(url).setDirectory(clone.toFile())
+                .setCredentialsProvider(new org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider(
+                        owner.getUsername(), "password-" + owner.getUsername())).call()) {
+            assertThat(clone.resolve("README.md")).exists();
+            Files.writeString(clone.resolve("pushed.txt"), "x");
+            git.add().addFilepattern("pushed.txt").call();
+            git.commit().setMessage("try to push").setAuthor("Ow", "ow@example.com").setCommitter("Ow", "ow@example.com").call();
+            var push = git.push().setCredentialsProvider(new org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider(
+                    owner.getUsername(), "password-" + owner.getUsername()));
+            assertThatThrownBy(push::call).isInstanceOf(org.eclipse.jgit.api.errors.TransportException.class);
+        }
+        assertThat(session.get("/api/studios/" + studioId + "/file?path=pushed.txt").statusCode()).isEqualTo(404);
+    }
+
+    /** A browser's terminal connection, keeping the text it received. */
+    static final class TerminalClient implements WebSocket.Listener {
+        final StringBuffer received = new StringBuffer();
+        private final StringBuilder partial = new StringBuilder();
+        WebSocket socket;
+
+        static TerminalClient open(int port, KilnHttp session, String studioId) throws Exception {
+            var client = new TerminalClient();
+            client.socket = HttpClient.newHttpClient().newWebSocketBuilder().header("Cookie", session.cookieHeader())
+                    .buildAsync(URI.create("ws://localhost:" + port + "/terminal/" + studioId + "?name=1"), client)
+                    .get(10, TimeUnit.SECONDS);
+            return client;
+        }
+
+        void send(String json) throws Exception {
+            socket.sendText(json, true).get(5, TimeUnit.SECONDS);
+        }
+
+        String screen() {
+            return received.toString();
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                JsonNode message = KilnHttp.JSON.readTree(partial.toString());
+                if (message.path("type").asString().equals("output")) {
+                    received.append(message.path("data").asString());
+                }
+                partial.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        void close() {
+            socket.sendClose(WebSocket.NORMAL_CLOSURE, "done");
+        }
     }
 }

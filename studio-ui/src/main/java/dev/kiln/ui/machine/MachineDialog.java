@@ -156,6 +156,7 @@ class MachineDialog extends Dialog {
             case "SCHEDULING" -> "Scheduling";
             case "PULLING_IMAGE" -> "Pulling the image";
             case "STARTING_AGENT" -> "Starting the agent";
+            case "SYNCING" -> "Syncing files";
             default -> "Ready";
         };
     }

@@ -16,6 +16,7 @@ import com.vaadin.flow.router.HasDynamicTitle;
 import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.Route;
 import dev.kiln.ui.component.CodeEditor;
+import dev.kiln.ui.component.TerminalView;
 import dev.kiln.ui.component.Dialogs;
 import dev.kiln.ui.component.KilnHeader;
 import dev.kiln.ui.machine.MachineButton;
@@ -163,7 +164,23 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         var editorPane = new Div(toolbar, notice, emptyEditor, editor);
         editorPane.addClassName("kiln-pane");
 
-        var right = new SplitLayout(editorPane, history);
+        var terminalTitle = new Span("Terminal");
+        terminalTitle.addClassName("kiln-file-title");
+        var terminalHint = new Span(studio.canEdit() ? "shared with everyone in this studio"
+                : "view only: you see what others type");
+        terminalHint.addClassName("kiln-muted");
+        var terminalBar = new Div(terminalTitle, terminalHint);
+        terminalBar.addClassName("kiln-toolbar");
+        var terminal = new TerminalView(studio.id(), "1");
+        terminal.setId("terminal");
+        var bottom = new Div(terminalBar, terminal);
+        bottom.addClassName("kiln-bottom-pane");
+        var center = new SplitLayout(editorPane, bottom);
+        center.setOrientation(SplitLayout.Orientation.VERTICAL);
+        center.setSplitterPosition(68);
+        center.setSizeFull();
+
+        var right = new SplitLayout(center, history);
         right.setSplitterPosition(78);
         right.setSizeFull();
         var split = new SplitLayout(files, right);

@@ -1,0 +1,107 @@
+package dev.kiln.machine.agent;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs commands on the machine for the server (a job, a compile, a one-off shell command) and streams their output
+ * back as it comes: {@code output} messages with the stream and a chunk of text, then one {@code exit}. Cancelling
+ * stops the whole process tree: SIGTERM first, so a trainer can checkpoint, then SIGKILL after a grace period.
+ */
+final class CommandRunner implements AutoCloseable {
+    private static final int CHUNK = 16 * 1024;
+    private static final Executor VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
+
+    private final Outbox outbox;
+    private final Path home;
+    private final Map<String, Process> running = new ConcurrentHashMap<>();
+
+    CommandRunner(Outbox outbox, Path home) {
+        this.outbox = outbox;
+        this.home = home;
+    }
+
+    void start(String id, List<String> command, String directory, Map<String, String> env) {
+        if (running.containsKey(id)) {
+            return; // a repeated request (the server retried after a reconnect): already running
+        }
+        Path cwd = directory == null || directory.isBlank() ? home : home.resolve(directory).normalize();
+        if (!cwd.startsWith(home)) {
+            exit(id, -1, "the working directory must be inside the machine's home");
+            return;
+        }
+        try {
+            var builder = new ProcessBuilder(command).directory(cwd.toFile());
+            builder.environment().putAll(env);
+            Process process = builder.start();
+            running.put(id, process);
+            var stdout = CompletableFuture.runAsync(() -> pump(id, "stdout", process.getInputStream()), VIRTUAL);
+            var stderr = CompletableFuture.runAsync(() -> pump(id, "stderr", process.getErrorStream()), VIRTUAL);
+            // The exit goes after the last output, so a reader never sees output after the exit.
+            process.onExit().thenCombine(CompletableFuture.allOf(stdout, stderr), (p, done) -> p).thenAccept(p -> {
+                running.remove(id);
+                exit(id, p.exitValue(), null);
+            });
+            var started = MachineAgent.message("started", id);
+            started.put("pid", process.pid());
+            outbox.offer(started);
+        } catch (IOException e) {
+            exit(id, -1, "cannot start " + command.getFirst() + ": " + e.getMessage());
+        }
+    }
+
+    void cancel(String id, long graceMillis) {
+        Process process = running.get(id);
+        if (process == null) {
+            return;
+        }
+        process.descendants().forEach(ProcessHandle::destroy);
+        process.destroy();
+        process.onExit().orTimeout(graceMillis, TimeUnit.MILLISECONDS).whenComplete((p, timeout) -> {
+            if (timeout != null) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+            }
+        });
+    }
+
+    private void pump(String id, String stream, InputStream in) {
+        char[] buffer = new char[CHUNK];
+        try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+            int n;
+            while ((n = reader.read(buffer)) > 0) {
+                var output = MachineAgent.message("output", id);
+                output.put("stream", stream);
+                output.put("data", new String(buffer, 0, n));
+                outbox.offer(output);
+            }
+        } catch (IOException ignored) {
+            // the process ended
+        }
+    }
+
+    private void exit(String id, int code, String error) {
+        var exit = MachineAgent.message("exit", id);
+        exit.put("code", code);
+        if (error != null) {
+            exit.put("error", error);
+        }
+        outbox.offer(exit);
+    }
+
+    @Override
+    public void close() {
+        running.keySet().forEach(id -> cancel(id, 5_000));
+    }
+}

@@ -1,0 +1,73 @@
+package dev.kiln.machine.agent;
+
+import java.net.http.WebSocket;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Messages from the agent to the server, sent one at a time (the JDK's WebSocket allows one outstanding send). The
+ * queue is bounded and {@link #offer} never blocks: when the server cannot keep up, output is dropped and counted
+ * (and said once it drains) rather than stalling the command or job that produced it.
+ */
+final class Outbox implements AutoCloseable {
+    private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(4096);
+    private final AtomicLong dropped = new AtomicLong();
+    private final Thread sender;
+    private volatile WebSocket socket;
+
+    Outbox() {
+        sender = Thread.ofPlatform().name("kiln-agent-outbox").daemon().start(this::drain);
+    }
+
+    void attach(WebSocket socket) {
+        this.socket = socket;
+    }
+
+    void detach() {
+        this.socket = null;
+    }
+
+    /** Queues a message; false (and counted) when the queue is full or no server is connected. */
+    boolean offer(Map<String, ?> message) {
+        if (socket == null || !queue.offer(MachineAgent.JSON.writeValueAsString(message))) {
+            dropped.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Messages dropped so far because the server was away or slow. */
+    long dropped() {
+        return dropped.get();
+    }
+
+    private void drain() {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                String text = queue.poll(1, TimeUnit.SECONDS);
+                WebSocket target = socket;
+                if (text == null) {
+                    continue;
+                }
+                if (target == null) {
+                    dropped.incrementAndGet();
+                    continue;
+                }
+                target.sendText(text, true).get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                // The connection broke; the agent reconnects and later messages go to the new socket.
+                dropped.incrementAndGet();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        sender.interrupt();
+    }
+}

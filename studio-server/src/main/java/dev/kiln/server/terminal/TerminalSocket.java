@@ -1,0 +1,133 @@
+package dev.kiln.server.terminal;
+
+import dev.kiln.server.security.KilnPrincipal;
+import dev.kiln.server.studio.StudioAccess;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.server.ServerHttpRequest;
+import org.springframework.http.server.ServerHttpResponse;
+import org.springframework.security.core.Authentication;
+import org.springframework.web.socket.CloseStatus;
+import org.springframework.web.socket.TextMessage;
+import org.springframework.web.socket.WebSocketHandler;
+import org.springframework.web.socket.WebSocketSession;
+import org.springframework.web.socket.config.annotation.EnableWebSocket;
+import org.springframework.web.socket.config.annotation.WebSocketConfigurer;
+import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry;
+import org.springframework.web.socket.handler.ConcurrentWebSocketSessionDecorator;
+import org.springframework.web.socket.handler.TextWebSocketHandler;
+import org.springframework.web.socket.server.HandshakeInterceptor;
+import org.springframework.web.util.UriComponentsBuilder;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.util.Map;
+
+/**
+ * {@code /terminal/{studioId}?name=1}: a browser's view of a shared terminal. Who may connect is decided in the
+ * handshake (the studio's access rules; 404 for no access); viewers receive output but their keystrokes are ignored.
+ * Messages: {@code {"type":"input","data"}} and {@code {"type":"resize","cols","rows"}} in; {@code output} and
+ * {@code status} out. Same-origin only (Spring's default).
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableWebSocket
+class TerminalSocket extends TextWebSocketHandler implements HandshakeInterceptor, WebSocketConfigurer {
+    private static final JsonMapper JSON = JsonMapper.shared();
+    private static final String STUDIO = "kiln.terminal.studio";
+    private static final String NAME = "kiln.terminal.name";
+    private static final String CAN_TYPE = "kiln.terminal.canType";
+    private static final String OUT = "kiln.terminal.out";
+
+    private final StudioAccess access;
+    private final SharedTerminals terminals;
+
+    TerminalSocket(StudioAccess access, SharedTerminals terminals) {
+        this.access = access;
+        this.terminals = terminals;
+    }
+
+    @Override
+    public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
+        registry.addHandler(this, "/terminal/*").addInterceptors(this);
+    }
+
+    @Override
+    public boolean beforeHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler handler,
+                                   Map<String, Object> attributes) {
+        if (!(request.getPrincipal() instanceof Authentication auth)
+                || !(auth.getPrincipal() instanceof KilnPrincipal user)) {
+            response.setStatusCode(HttpStatus.UNAUTHORIZED);
+            return false;
+        }
+        var uri = UriComponentsBuilder.fromUri(request.getURI()).build();
+        var segments = uri.getPathSegments();
+        String studioId = segments.isEmpty() ? null : segments.getLast();
+        var studio = access.lookup(studioId, user.id());
+        if (studio.isEmpty()) {
+            response.setStatusCode(HttpStatus.NOT_FOUND);
+            return false;
+        }
+        String name = uri.getQueryParams().getFirst("name");
+        if (name == null || name.isBlank()) {
+            name = "1";
+        }
+        if (!name.matches("[A-Za-z0-9_-]{1,32}")) {
+            response.setStatusCode(HttpStatus.BAD_REQUEST);
+            return false;
+        }
+        attributes.put(STUDIO, studioId);
+        attributes.put(NAME, name);
+        attributes.put(CAN_TYPE, studio.get().canEdit());
+        return true;
+    }
+
+    @Override
+    public void afterHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler handler,
+                               Exception exception) {
+    }
+
+    @Override
+    public void afterConnectionEstablished(WebSocketSession session) {
+        // Output fans out from the machine's thread: a slow browser must not hold up the others (it is dropped and
+        // reconnects, replaying the scrollback).
+        var out = new ConcurrentWebSocketSessionDecorator(session, 5_000, 1 << 20);
+        session.getAttributes().put(OUT, out);
+        terminals.join(studio(session), name(session), out);
+    }
+
+    @Override
+    protected void handleTextMessage(WebSocketSession session, TextMessage message) throws Exception {
+        JsonNode json;
+        try {
+            json = JSON.readTree(message.getPayload());
+        } catch (RuntimeException e) {
+            session.close(CloseStatus.BAD_DATA.withReason("not JSON"));
+            return;
+        }
+        switch (json.path("type").asString()) {
+            case "input" -> {
+                if (Boolean.TRUE.equals(session.getAttributes().get(CAN_TYPE))) {
+                    terminals.input(studio(session), name(session), json.path("data").asString());
+                }
+            }
+            case "resize" -> terminals.resize(studio(session), name(session), json.path("cols").asInt(),
+                    json.path("rows").asInt());
+            default -> session.close(CloseStatus.BAD_DATA.withReason("unknown message type"));
+        }
+    }
+
+    @Override
+    public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {
+        if (session.getAttributes().get(OUT) instanceof WebSocketSession out) {
+            terminals.leave(studio(session), name(session), out);
+        }
+    }
+
+    private static String studio(WebSocketSession session) {
+        return (String) session.getAttributes().get(STUDIO);
+    }
+
+    private static String name(WebSocketSession session) {
+        return (String) session.getAttributes().get(NAME);
+    }
+}
