@@ -1,11 +1,30 @@
 package dev.kiln.machine;
 
-/**
- * Where studios' machines run. Today only {@link LocalMachineBackend} exists and every studio shares this host;
- * the machine catalog, the Kubernetes backend and switching arrive with issue 5.
- */
-public interface MachineBackend {
+import java.util.List;
+import java.util.Set;
 
-    /** The machine a studio runs on now. */
-    MachineDescription machineOf(String studioId);
+import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.plan.Actuator;
+
+/**
+ * Where studios' machines run, keyed by studio id: local agent processes on this host (the embedded default), or
+ * pods on a Kubernetes cluster. The reconciler observes and acts through {@link Actuator}; the rest tells the UI what
+ * can be offered and wakes the reconciler when something changes.
+ */
+public interface MachineBackend extends Actuator<String> {
+
+    /** The catalog types this backend can provide at all (a GPU type needs GPU nodes, or a local GPU). */
+    List<MachineType> offerable();
+
+    /** Why a type cannot be provided here, or null when it can. */
+    String whyNot(MachineType type);
+
+    /** Studios that have machine processes or pods right now (to find machines whose studio was deleted). */
+    Set<String> studiosWithMachines();
+
+    /** Called when a machine changes (a process exits, a pod event), so the reconciler acts at once. */
+    void onChange(Runnable listener);
+
+    /** The server is shutting down: local machines stop with it; pods keep running and their agents reconnect. */
+    void shutdown();
 }

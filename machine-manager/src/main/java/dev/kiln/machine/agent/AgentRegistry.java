@@ -35,6 +35,16 @@ public final class AgentRegistry {
         return token;
     }
 
+    /**
+     * Accepts a token issued before a server restart (the Kubernetes backend keeps each machine's token in a Secret,
+     * so pods that outlive the server can dial home again).
+     */
+    public void restore(String token, Identity identity) {
+        if (token != null && token.length() >= 32) {
+            tokens.put(token, identity);
+        }
+    }
+
     public Optional<Identity> authenticate(String token) {
         if (token == null) {
             return Optional.empty();

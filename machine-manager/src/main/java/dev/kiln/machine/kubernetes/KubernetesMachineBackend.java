@@ -2,6 +2,7 @@ package dev.kiln.machine.kubernetes;
 
 import java.util.List;
 
+import dev.kiln.machine.agent.AgentRegistry;
 import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
 import dev.kiln.machine.plan.Actuator;
@@ -28,14 +29,25 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
 
     private final KubernetesClient client;
     private final MachineCatalog catalog;
+    private final AgentRegistry tokens;
 
+    /** Without agent tokens: for tests of placement alone. */
     public KubernetesMachineBackend(KubernetesClient client, MachineCatalog catalog) {
+        this(client, catalog, null);
+    }
+
+    public KubernetesMachineBackend(KubernetesClient client, MachineCatalog catalog, AgentRegistry tokens) {
         this.client = client;
         this.catalog = catalog;
+        this.tokens = tokens;
     }
 
     @Override
     public ObservedMachine observe(StudioMachineSpec spec, String desiredType) {
+        return ApiRetry.call("read the studio's machine", () -> read(spec, desiredType));
+    }
+
+    private ObservedMachine read(StudioMachineSpec spec, String desiredType) {
         String ns = spec.namespace();
         ConfigMap anchor = client.configMaps().inNamespace(ns).withName(spec.anchorName()).get();
         PersistentVolumeClaim volume = client.persistentVolumeClaims().inNamespace(ns).withName(spec.volumeName()).get();
@@ -74,6 +86,10 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
     /** Performs one step; every step is safe to repeat. A {@code Revert} is the caller's (it changes desired state). */
     @Override
     public void perform(StudioMachineSpec spec, MachineStep step) {
+        ApiRetry.run(step.getClass().getSimpleName(), () -> act(spec, step));
+    }
+
+    private void act(StudioMachineSpec spec, MachineStep step) {
         switch (step) {
             case MachineStep.CreateAnchor ignored -> apply(StudioPodFactory.anchor(spec));
             case MachineStep.CreateVolume ignored -> apply(StudioPodFactory.homeVolume(spec,
@@ -81,13 +97,25 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
             case MachineStep.SaveWork ignored -> {
                 // The agent flushes work when it is told to stop; the reconciler asks it through its connection.
             }
-            case MachineStep.DeletePod delete -> client.pods().inNamespace(spec.namespace()).withName(delete.podName())
-                    .delete();
+            case MachineStep.DeletePod delete -> {
+                Pod pod = client.pods().inNamespace(spec.namespace()).withName(delete.podName()).get();
+                if (pod != null && tokens != null) {
+                    tokens.revoke(spec.studioId(), Long.parseLong(pod.getMetadata().getLabels()
+                            .getOrDefault(StudioPodFactory.LABEL_GENERATION, "0")));
+                }
+                client.pods().inNamespace(spec.namespace()).withName(delete.podName()).delete();
+            }
             case MachineStep.CreatePod create -> {
                 ConfigMap anchor = anchor(spec);
                 // Record the generation first: if the server dies right after, the name is still never reused.
                 apply(new ConfigMapBuilder(StudioPodFactory.anchor(spec)).editMetadata()
                         .addToAnnotations(LAST_GENERATION, String.valueOf(create.generation())).endMetadata().build());
+                if (tokens != null) {
+                    // The agent's credential, in a Secret the pod reads (never in the pod spec itself). Kept across
+                    // server restarts: the running agent reconnects with it.
+                    String token = tokens.issue(spec.studioId(), create.generation());
+                    apply(StudioPodFactory.agentToken(spec, create.generation(), token, StudioPodFactory.ownedBy(anchor)));
+                }
                 apply(StudioPodFactory.pod(spec, catalog.require(create.machineType()), create.generation(),
                         StudioPodFactory.ownedBy(anchor)));
             }

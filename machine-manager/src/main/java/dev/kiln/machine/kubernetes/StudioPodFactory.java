@@ -52,6 +52,17 @@ public final class StudioPodFactory {
                 .build();
     }
 
+    /** The machine's agent token for one generation; the pod reads it as KILN_AGENT_TOKEN. */
+    public static io.fabric8.kubernetes.api.model.Secret agentToken(StudioMachineSpec spec, long generation,
+                                                                      String token, OwnerReference owner) {
+        var labels = labels(spec, "agent-token");
+        return new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName(spec.tokenSecretName()).withNamespace(spec.namespace()).withLabels(labels)
+                .addToLabels(LABEL_GENERATION, String.valueOf(generation))
+                .withOwnerReferences(owner == null ? java.util.List.of() : java.util.List.of(owner)).endMetadata()
+                .withType("Opaque").addToStringData("token", token).build();
+    }
+
     /** Makes the anchor the owner of another object, so deleting the anchor deletes it (nothing is orphaned). */
     public static OwnerReference ownedBy(ConfigMap anchor) {
         return new OwnerReferenceBuilder().withApiVersion("v1").withKind("ConfigMap")

@@ -18,7 +18,7 @@ import dev.kiln.machine.agent.MachineAgent;
 import dev.kiln.machine.catalog.CatalogException;
 import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
-import dev.kiln.machine.plan.Actuator;
+import dev.kiln.machine.MachineBackend;
 import dev.kiln.machine.plan.MachineStep;
 import dev.kiln.machine.plan.ObservedMachine;
 import dev.kiln.machine.plan.ObservedMachine.State;
@@ -30,7 +30,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
  * remembers the last generation. The process and everything it starts are pinned to the machine type's CPU count
  * ({@code taskset}, where present) as their limit; GPU types are offered only where the host has GPUs.
  */
-public final class LocalProcessBackend implements Actuator<String> {
+public final class LocalProcessBackend implements MachineBackend {
     private final Path machinesDir;
     private final MachineCatalog catalog;
     private final AgentRegistry agents;
@@ -53,31 +53,30 @@ public final class LocalProcessBackend implements Actuator<String> {
     }
 
     /** Called when a machine's process exits, so a reconciler can act at once. */
+    @Override
     public void onChange(Runnable listener) {
         listeners.add(listener);
     }
 
     /** The catalog this host can offer: types whose CPU, memory and GPUs fit it. */
+    @Override
     public List<MachineType> offerable() {
         return catalog.types().stream().filter(t -> fits(t) == null).toList();
     }
 
     /** Why this host cannot run a type, or null when it can. */
+    @Override
     public String whyNot(MachineType type) {
         return fits(type);
     }
 
     /** Studios that have a machine process right now (to find machines whose studio is gone). */
+    @Override
     public java.util.Set<String> studiosWithMachines() {
         var studios = new java.util.HashSet<String>();
         machines.values().forEach(m -> studios.add(m.studioId()));
         return studios;
     }
-
-    public AgentRegistry agents() {
-        return agents;
-    }
-
 
     @Override
     public ObservedMachine observe(String studioId, String desiredType) {
@@ -243,7 +242,8 @@ public final class LocalProcessBackend implements Actuator<String> {
     }
 
     /** Stops every local machine (server shutdown); their homes stay. */
-    public void stopAll() {
+    @Override
+    public void shutdown() {
         for (LocalMachine machine : machines.values()) {
             machine.process().destroy();
         }

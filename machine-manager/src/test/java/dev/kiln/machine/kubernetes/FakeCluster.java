@@ -16,11 +16,12 @@ import io.fabric8.kubernetes.client.KubernetesClient;
  * A tiny scheduler and kubelet for fabric8's CRUD mock server, which never changes pods by itself: {@link #tick()}
  * binds pending pods to nodes whose labels, taints and free GPUs fit (written independently of
  * {@link CapacityCheck}), then marks them Running and Ready, or Unschedulable, or stuck pulling their image when told
- * to fail that way.
+ * to fail that way (a bad image, a crash loop).
  */
 final class FakeCluster {
     private final KubernetesClient client;
     boolean imagePullFails;
+    boolean crashes;
 
     FakeCluster(KubernetesClient client) {
         this.client = client;
@@ -93,6 +94,13 @@ final class FakeCluster {
                         .addNewCondition().withType("PodScheduled").withStatus("True").endCondition()
                         .withContainerStatuses().addNewContainerStatus().withName("machine").withNewState().withNewWaiting()
                         .withReason("ImagePullBackOff").withMessage("Back-off pulling image").endWaiting().endState()
+                        .endContainerStatus().endStatus().build());
+            } else if (crashes) {
+                setStatus(bound, new PodBuilder(bound).editOrNewStatus().withPhase("Running").withConditions()
+                        .addNewCondition().withType("PodScheduled").withStatus("True").endCondition()
+                        .withContainerStatuses().addNewContainerStatus().withName("machine").withRestartCount(4)
+                        .withNewState().withNewWaiting().withReason("CrashLoopBackOff")
+                        .withMessage("back-off 40s restarting failed container").endWaiting().endState()
                         .endContainerStatus().endStatus().build());
             } else {
                 setStatus(bound, new PodBuilder(bound).editOrNewStatus().withPhase("Running").withConditions()

@@ -48,6 +48,7 @@ class KubernetesSwitchTest {
         client.nodes().delete();
         client.configMaps().inAnyNamespace().delete();
         client.persistentVolumeClaims().inAnyNamespace().delete();
+        client.secrets().inAnyNamespace().delete();
         cluster = new FakeCluster(client);
         cluster.addNode("cpu-1", Map.of("kubernetes.io/os", "linux"), 0, false);
         cluster.addNode("gpu-1", Map.of("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB"), 1, true);
@@ -148,5 +149,90 @@ class KubernetesSwitchTest {
         assertThat(podTypes()).containsExactly("cpu-8");
         assertThat(client.pods().inNamespace("kiln").list().getItems().getFirst().getMetadata().getName())
                 .as("a new generation, never a reused name").isEqualTo("kiln-studio-s1-g3");
+    }
+    @Test
+    void aCrashingMachineGoesBackWithTheReason() {
+        desired = DesiredMachine.running("s1", "cpu-8");
+        settle();
+        cluster.crashes = true;
+        desired = desired.switchTo("a100-80gb");
+        assertThat(settle().phase()).isEqualTo(Phase.STARTING_AGENT);
+        cluster.crashes = false;
+        now.set(now.get().plus(Duration.ofMinutes(6)));
+        MachinePlan plan = reconciler.reconcile(SPEC, desired, d -> desired = d);
+        assertThat(plan.phase()).isEqualTo(Phase.REVERTING);
+        assertThat(plan.detail()).contains("kept crashing").contains("CrashLoopBackOff");
+        assertThat(settle().phase()).isEqualTo(Phase.READY);
+        assertThat(podTypes()).containsExactly("cpu-8");
+    }
+
+    @Test
+    void passingApiErrorsAreRetriedAndNeverMakeTwoPods() {
+        server.expect().get().withPath("/api/v1/namespaces/kiln/configmaps/kiln-studio-s1")
+                .andReturn(503, "etcd is busy").once();
+        server.expect().post().withPath("/api/v1/namespaces/kiln/pods").andReturn(500, "internal error").once();
+        server.expect().post().withPath("/api/v1/namespaces/kiln/pods").andReturn(429, "slow down").once();
+        desired = DesiredMachine.running("s1", "cpu-8");
+        assertThat(settle().phase()).isEqualTo(Phase.READY);
+        assertThat(podTypes()).containsExactly("cpu-8");
+    }
+
+    @Test
+    void aServerRestartMidSwitchCarriesOn() {
+        desired = DesiredMachine.running("s1", "cpu-8");
+        settle();
+        desired = desired.switchTo("a100-80gb");
+        assertThat(reconciler.reconcile(SPEC, desired, d -> desired = d).phase()).isEqualTo(Phase.SAVING);
+
+        // A new server: new backend and reconciler, nothing remembered but the desired state and the cluster.
+        reconciler = new MachineReconciler<>(new KubernetesMachineBackend(client, MachineCatalog.defaults()),
+                new MachinePlanner(Duration.ofMinutes(5)), Clock.fixed(now.get(), ZoneOffset.UTC));
+        assertThat(settle().phase()).isEqualTo(Phase.READY);
+        assertThat(podTypes()).containsExactly("a100-80gb");
+        assertThat(client.persistentVolumeClaims().inNamespace("kiln").list().getItems()).hasSize(1);
+    }
+
+    @Test
+    void throughTheServersSeamAPodIsReadyOnlyOnceItsAgentIsHomeAndTokensSurviveARestart() throws Exception {
+        var agents = new dev.kiln.machine.agent.AgentRegistry();
+        var settings = new KubernetesStudioMachines.Settings("kiln", "ghcr.io/kiln-dev/machine:0.1.0",
+                "https://kiln.example.com", "50Gi", null);
+        var woken = new java.util.concurrent.atomic.AtomicInteger();
+        var machines = new KubernetesStudioMachines(client, MachineCatalog.defaults(), agents, settings);
+        machines.onChange(woken::incrementAndGet);
+        try {
+            assertThat(machines.offerable()).extracting(t -> t.id()).contains("cpu-8", "a100-80gb")
+                    .doesNotContain("h100", "t4");
+            assertThat(machines.whyNot(MachineCatalog.defaults().require("h100"))).contains("no node");
+
+            var studio = new MachineReconciler<>(machines, new MachinePlanner(Duration.ofMinutes(5)), Clock.systemUTC());
+            desired = DesiredMachine.running("s1", "cpu-8");
+            MachinePlan plan = null;
+            for (int i = 0; i < 6; i++) {
+                plan = studio.reconcile("s1", desired, d -> desired = d);
+                cluster.tick();
+            }
+            assertThat(plan.phase()).as("the pod runs, but no agent yet").isEqualTo(Phase.STARTING_AGENT);
+            var secret = client.secrets().inNamespace("kiln").withName("kiln-studio-s1-agent").get();
+            String token = secret.getStringData() != null ? secret.getStringData().get("token")
+                    : new String(java.util.Base64.getDecoder().decode(secret.getData().get("token")));
+            var identity = agents.authenticate(token).orElseThrow();
+            assertThat(identity.generation()).isEqualTo(1);
+            assertThat(client.pods().inNamespace("kiln").withName("kiln-studio-s1-g1").get().getSpec().getContainers()
+                    .getFirst().getEnv().toString()).doesNotContain(token);
+
+            agents.connected(identity);
+            assertThat(studio.reconcile("s1", desired, d -> desired = d).phase()).isEqualTo(Phase.SYNCING);
+            agents.synced(identity);
+            assertThat(studio.reconcile("s1", desired, d -> desired = d).phase()).isEqualTo(Phase.READY);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> woken.get() > 0);
+            assertThat(machines.studiosWithMachines()).containsExactly("s1");
+
+            var afterRestart = new dev.kiln.machine.agent.AgentRegistry();
+            new KubernetesStudioMachines(client, MachineCatalog.defaults(), afterRestart, settings).shutdown();
+            assertThat(afterRestart.authenticate(token)).contains(identity);
+        } finally {
+            machines.shutdown();
+        }
     }
 }

@@ -2,8 +2,6 @@ package dev.kiln.server.config;
 
 import com.vaadin.flow.server.VaadinServiceInitListener;
 import com.vaadin.flow.spring.annotation.EnableVaadin;
-import dev.kiln.machine.LocalMachineBackend;
-import dev.kiln.machine.MachineBackend;
 import dev.kiln.ui.component.KilnErrorHandler;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -19,11 +17,6 @@ class KilnConfiguration {
     @Bean
     Clock clock() {
         return Clock.systemDefaultZone();
-    }
-
-    @Bean
-    MachineBackend machineBackend() {
-        return new LocalMachineBackend();
     }
 
     @Bean

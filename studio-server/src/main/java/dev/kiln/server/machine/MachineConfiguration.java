@@ -2,7 +2,12 @@ package dev.kiln.server.machine;
 
 import dev.kiln.machine.agent.AgentRegistry;
 import dev.kiln.machine.catalog.MachineCatalog;
+import dev.kiln.machine.MachineBackend;
+import dev.kiln.machine.kubernetes.KubernetesStudioMachines;
 import dev.kiln.machine.local.LocalProcessBackend;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import dev.kiln.machine.plan.MachinePlanner;
 import dev.kiln.machine.plan.MachineReconciler;
 import dev.kiln.server.config.KilnProperties;
@@ -21,7 +26,10 @@ import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry
 import java.time.Clock;
 import java.time.Duration;
 
-/** The local machine backend (the embedded default), its agents' endpoint, and the reconciler between them. */
+/**
+ * The machine backend ({@code kiln.machine.backend}: local processes by default, or Kubernetes pods), its agents'
+ * endpoint, and the reconciler between them.
+ */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSocket
 class MachineConfiguration implements WebSocketConfigurer {
@@ -45,12 +53,36 @@ class MachineConfiguration implements WebSocketConfigurer {
         return channel;
     }
 
+    /** The catalog: a file when given (the ConfigMap mounted on a cluster), else the backend's defaults. */
     @Bean
-    MachineCatalog machineCatalog() {
-        return MachineCatalog.localDefaults();
+    MachineCatalog machineCatalog(@Value("${kiln.machine.backend}") String backend,
+                                  @Value("${kiln.machine.catalog:}") String file) {
+        if (!file.isBlank()) {
+            return MachineCatalog.load(java.nio.file.Path.of(file));
+        }
+        return "kubernetes".equals(backend) ? MachineCatalog.defaults() : MachineCatalog.localDefaults();
     }
 
     @Bean
+    @ConditionalOnProperty(name = "kiln.machine.backend", havingValue = "kubernetes")
+    KubernetesClient kubernetesClient() {
+        return new KubernetesClientBuilder().build();
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "kiln.machine.backend", havingValue = "kubernetes")
+    KubernetesStudioMachines kubernetesMachines(KubernetesClient client, MachineCatalog catalog, AgentRegistry agents,
+                                                @Value("${kiln.kubernetes.namespace}") String namespace,
+                                                @Value("${kiln.kubernetes.image}") String image,
+                                                @Value("${kiln.kubernetes.server-url}") String serverUrl,
+                                                @Value("${kiln.kubernetes.volume-size}") String volumeSize,
+                                                @Value("${kiln.kubernetes.storage-class:}") String storageClass) {
+        return new KubernetesStudioMachines(client, catalog, agents, new KubernetesStudioMachines.Settings(namespace,
+                image, serverUrl, volumeSize, storageClass.isBlank() ? null : storageClass));
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "kiln.machine.backend", havingValue = "local", matchIfMissing = true)
     LocalProcessBackend localProcessBackend(KilnProperties properties, MachineCatalog catalog, AgentRegistry agents,
                                             @Lazy WebServerApplicationContext server, Clock clock) {
         // Agents dial home to this server on loopback; the port is known only once the server has started.
@@ -60,10 +92,10 @@ class MachineConfiguration implements WebSocketConfigurer {
 
     @Bean
     MachineService machineService(MachineRepository repository, StudioAccess access, MachineCatalog catalog,
-                                  LocalProcessBackend backend, Clock clock, StudioActivity activity,
+                                  MachineBackend backend, AgentRegistry agents, Clock clock, StudioActivity activity,
                                   @Value("${kiln.machine.start-timeout:2m}") Duration startTimeout,
                                   @Value("${kiln.machine.idle-stop:30m}") Duration idleStop) {
-        return new MachineService(repository, access, catalog, backend,
+        return new MachineService(repository, access, catalog, backend, agents,
                 new MachineReconciler<>(backend, new MachinePlanner(startTimeout,
                         id -> catalog.find(id).map(t -> t.displayName()).orElse(id)), clock), clock, activity, idleStop);
     }

@@ -2,7 +2,8 @@ package dev.kiln.server.machine;
 
 import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
-import dev.kiln.machine.local.LocalProcessBackend;
+import dev.kiln.machine.MachineBackend;
+import dev.kiln.machine.agent.AgentRegistry;
 import dev.kiln.machine.plan.DesiredMachine;
 import dev.kiln.machine.plan.MachinePlan;
 import dev.kiln.machine.plan.MachinePlan.Phase;
@@ -35,7 +36,7 @@ public class MachineService implements MachineControl {
     private final MachineRepository repository;
     private final StudioAccess access;
     private final MachineCatalog catalog;
-    private final LocalProcessBackend backend;
+    private final MachineBackend backend;
     private final MachineReconciler<String> reconciler;
     private final Clock clock;
     private final Map<String, Observed> latest = new ConcurrentHashMap<>();
@@ -46,13 +47,13 @@ public class MachineService implements MachineControl {
     private record Observed(MachinePlan plan, Instant since) {}
 
     MachineService(MachineRepository repository, StudioAccess access, MachineCatalog catalog,
-                   LocalProcessBackend backend, MachineReconciler<String> reconciler, Clock clock,
+                   MachineBackend backend, AgentRegistry agents, MachineReconciler<String> reconciler, Clock clock,
                    StudioActivity activity, Duration idleStop) {
         this.activity = activity;
         this.idleStop = idleStop;
         // Act on a process exit or an agent connecting at once, not at the next tick: each switch phase waits on one.
         backend.onChange(this::wake);
-        backend.agents().onChange(this::wake);
+        agents.onChange(this::wake);
         this.repository = repository;
         this.access = access;
         this.catalog = catalog;
@@ -210,6 +211,6 @@ public class MachineService implements MachineControl {
     @PreDestroy
     void stopMachines() {
         waker.shutdownNow();
-        backend.stopAll();
+        backend.shutdown();
     }
 }

@@ -1,0 +1,163 @@
+package dev.kiln.machine.kubernetes;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.kiln.machine.MachineBackend;
+import dev.kiln.machine.agent.AgentRegistry;
+import dev.kiln.machine.catalog.MachineCatalog;
+import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.plan.MachineStep;
+import dev.kiln.machine.plan.ObservedMachine;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+
+/**
+ * The Kubernetes backend as the server uses it: studios' machines are pods in one namespace, placed by
+ * {@link KubernetesMachineBackend}. A pod counts as ready only once its agent has dialed home and synced the studio's
+ * files. An informer on the studios' pods wakes the reconciler on every change (no polling), and the agents' tokens
+ * are read back from their Secrets at startup so running pods reconnect after a server restart.
+ */
+public final class KubernetesStudioMachines implements MachineBackend {
+    /** Cluster-wide settings for every studio's objects. */
+    public record Settings(String namespace, String image, String serverUrl, String volumeSize, String storageClass) {}
+
+    private final KubernetesClient client;
+    private final MachineCatalog catalog;
+    private final AgentRegistry agents;
+    private final Settings settings;
+    private final KubernetesMachineBackend placement;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final SharedIndexInformer<Pod> pods;
+
+    public KubernetesStudioMachines(KubernetesClient client, MachineCatalog catalog, AgentRegistry agents,
+                                    Settings settings) {
+        this.client = client;
+        this.catalog = catalog;
+        this.agents = agents;
+        this.settings = settings;
+        this.placement = new KubernetesMachineBackend(client, catalog, agents);
+        restoreTokens();
+        this.pods = client.pods().inNamespace(settings.namespace())
+                .withLabel("app.kubernetes.io/name", "kiln-machine").inform(new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(Pod pod) {
+                        changed();
+                    }
+
+                    @Override
+                    public void onUpdate(Pod before, Pod after) {
+                        changed();
+                    }
+
+                    @Override
+                    public void onDelete(Pod pod, boolean finalStateUnknown) {
+                        changed();
+                    }
+                });
+    }
+
+    StudioMachineSpec spec(String studioId) {
+        return new StudioMachineSpec(studioId, settings.namespace(), settings.image(), settings.serverUrl(),
+                settings.volumeSize(), settings.storageClass());
+    }
+
+    @Override
+    public ObservedMachine observe(String studioId, String desiredType) {
+        ObservedMachine seen = placement.observe(spec(studioId), desiredType);
+        var pods = new ArrayList<ObservedMachine.Pod>();
+        for (var pod : seen.pods()) {
+            if (pod.state() == ObservedMachine.State.READY && !agents.isReady(studioId, pod.generation())) {
+                // The container runs, but the machine is not usable until its agent is home with the files.
+                var state = agents.isConnected(studioId, pod.generation()) ? ObservedMachine.State.SYNCING
+                        : ObservedMachine.State.STARTING;
+                pod = new ObservedMachine.Pod(pod.name(), pod.machineType(), pod.generation(), state, pod.reason(),
+                        pod.since(), pod.deleting());
+            }
+            pods.add(pod);
+        }
+        return new ObservedMachine(seen.anchorExists(), seen.volumeExists(), seen.lastGeneration(), pods,
+                seen.capacity());
+    }
+
+    @Override
+    public void perform(String studioId, MachineStep step) {
+        placement.perform(spec(studioId), step);
+    }
+
+    /** Types some node of the cluster could ever run (its labels match); free capacity is checked at switch time. */
+    @Override
+    public List<MachineType> offerable() {
+        List<Node> nodes = client.nodes().list().getItems();
+        return catalog.types().stream().filter(type -> nodes.stream().anyMatch(node -> matches(type, node))).toList();
+    }
+
+    @Override
+    public String whyNot(MachineType type) {
+        return client.nodes().list().getItems().stream().anyMatch(node -> matches(type, node)) ? null
+                : "no node in this cluster has the labels " + type.nodeSelector() + (type.hasGpu()
+                ? " and " + type.gpuCount() + " " + type.gpu().resource() : "") + "; add such a node pool";
+    }
+
+    private static boolean matches(MachineType type, Node node) {
+        Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
+        if (!type.nodeSelector().entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())))) {
+            return false;
+        }
+        if (!type.hasGpu()) {
+            return true;
+        }
+        var allocatable = node.getStatus() == null ? null : node.getStatus().getAllocatable();
+        var gpus = allocatable == null ? null : allocatable.get(type.gpu().resource());
+        return gpus != null && gpus.getNumericalAmount().intValue() >= type.gpuCount();
+    }
+
+    @Override
+    public Set<String> studiosWithMachines() {
+        var studios = new HashSet<String>();
+        for (Pod pod : pods.getStore().list()) {
+            var labels = pod.getMetadata().getLabels();
+            if (labels != null && labels.containsKey(StudioPodFactory.LABEL_STUDIO)) {
+                studios.add(labels.get(StudioPodFactory.LABEL_STUDIO));
+            }
+        }
+        return studios;
+    }
+
+    @Override
+    public void onChange(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    private void changed() {
+        listeners.forEach(Runnable::run);
+    }
+
+    /** Pods keep running without the server; their agents reconnect to the next one. */
+    @Override
+    public void shutdown() {
+        pods.close();
+    }
+
+    private void restoreTokens() {
+        for (Secret secret : client.secrets().inNamespace(settings.namespace())
+                .withLabel("app.kubernetes.io/name", "kiln-agent-token").list().getItems()) {
+            var labels = secret.getMetadata().getLabels();
+            String token = secret.getData() != null && secret.getData().containsKey("token")
+                    ? new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8)
+                    : secret.getStringData() == null ? null : secret.getStringData().get("token");
+            agents.restore(token, new AgentRegistry.Identity(labels.get(StudioPodFactory.LABEL_STUDIO),
+                    Long.parseLong(labels.getOrDefault(StudioPodFactory.LABEL_GENERATION, "0"))));
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package dev.kiln.server.machine;
+
+import dev.kiln.server.KilnHttp;
+import dev.kiln.server.ServerTestSupport;
+import dev.kiln.server.security.KilnPrincipal;
+import dev.kiln.server.security.UserAccounts;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The server on its Kubernetes backend, through the real fabric8 client against fabric8's mock API server in CRUD
+ * mode. A small test kubelet plays the cluster: it marks each new studio pod Running and Ready and starts a real
+ * agent process with exactly the environment the pod spec gives it (the token read from the pod's Secret), so the
+ * agent dials home, syncs the files and makes the machine ready just as it would in a pod.
+ */
+@EnableKubernetesMockClient(crud = true)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+class KubernetesMachineIT {
+    static KubernetesClient client;
+    static KubernetesMockServer server;
+    static final int PORT = freePort();
+    static final Map<String, Process> kubelet = new ConcurrentHashMap<>();
+    static ScheduledExecutorService kubeletLoop;
+
+    @DynamicPropertySource
+    static void kubernetesBackend(DynamicPropertyRegistry registry) {
+        ServerTestSupport.freshDataDirectory(registry);
+        registry.add("server.port", () -> PORT);
+        registry.add("kiln.machine.backend", () -> "kubernetes");
+        registry.add("kiln.kubernetes.namespace", () -> "kiln");
+        registry.add("kiln.kubernetes.server-url", () -> "http://localhost:" + PORT);
+    }
+
+    @BeforeAll
+    static void cluster() {
+        // The server's own client finds the (mock) cluster the way it finds a real one without a kubeconfig.
+        System.setProperty("kubernetes.master", client.getConfiguration().getMasterUrl());
+        System.setProperty("kubernetes.trust.certificates", "true");
+        System.setProperty("kubernetes.auth.tryKubeConfig", "false");
+        System.setProperty("kubernetes.auth.tryServiceAccount", "false");
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("cpu-1").endMetadata().withNewSpec()
+                .endSpec().withNewStatus().addToAllocatable("cpu", new Quantity("32"))
+                .addToAllocatable("memory", new Quantity("128Gi")).endStatus().build()).create();
+        kubeletLoop = Executors.newSingleThreadScheduledExecutor();
+        kubeletLoop.scheduleWithFixedDelay(KubernetesMachineIT::kubeletTick, 200, 200, TimeUnit.MILLISECONDS);
+    }
+
+    @AfterAll
+    static void stopKubelet() {
+        kubeletLoop.shutdownNow();
+        kubelet.values().forEach(Process::destroyForcibly);
+        System.clearProperty("kubernetes.master");
+    }
+
+    /** Runs new pods (a real agent process each) and stops the processes of deleted ones. */
+    static void kubeletTick() {
+        try {
+            var pods = client.pods().inNamespace("kiln").list().getItems();
+            var names = pods.stream().map(p -> p.getMetadata().getName()).toList();
+            kubelet.entrySet().removeIf(e -> {
+                if (!names.contains(e.getKey())) {
+                    e.getValue().destroy();
+                    return true;
+                }
+                return false;
+            });
+            for (Pod pod : pods) {
+                if (!kubelet.containsKey(pod.getMetadata().getName())) {
+                    kubelet.put(pod.getMetadata().getName(), startAgent(pod));
+                    client.pods().inNamespace("kiln").resource(new PodBuilder(pod).editOrNewSpec().withNodeName("cpu-1")
+                            .endSpec().editOrNewStatus().withPhase("Running").withConditions().addNewCondition()
+                            .withType("Ready").withStatus("True").endCondition().endStatus().build()).updateStatus();
+                }
+            }
+        } catch (Exception e) {
+            System.err.println("test kubelet: " + e);
+        }
+    }
+
+    static Process startAgent(Pod pod) throws IOException {
+        var command = List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), "dev.kiln.machine.agent.MachineAgent");
+        Path home = Files.createTempDirectory("kiln-pod-");
+        var builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(home.resolve("agent.log").toFile());
+        for (EnvVar env : pod.getSpec().getContainers().getFirst().getEnv()) {
+            if (env.getValue() != null) {
+                builder.environment().put(env.getName(), env.getValue());
+            } else if (env.getValueFrom() != null && env.getValueFrom().getSecretKeyRef() != null) {
+                var ref = env.getValueFrom().getSecretKeyRef();
+                var secret = client.secrets().inNamespace("kiln").withName(ref.getName()).get();
+                String value = secret.getData() != null && secret.getData().containsKey(ref.getKey())
+                        ? new String(Base64.getDecoder().decode(secret.getData().get(ref.getKey())))
+                        : secret.getStringData().get(ref.getKey());
+                builder.environment().put(env.getName(), value);
+            }
+        }
+        builder.environment().put("HOME", home.toString()); // the pod's volume mount, here a temporary directory
+        homes.put(pod.getMetadata().getName(), home);
+        return builder.start();
+    }
+
+    static final Map<String, Path> homes = new ConcurrentHashMap<>();
+
+    @Autowired
+    UserAccounts accounts;
+
+    @Test
+    void aStudioMachineIsAPodWhoseAgentDialsHomeAndASwitchMovesItWithTheVolumeKept() {
+        KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Kim Kube");
+        var session = KilnHttp.signIn("http://localhost:" + PORT, owner.getUsername(),
+                "password-" + owner.getUsername());
+        String studioId = session.postJson("/api/studios", "{\"name\":\"On a cluster\"}").path("id").asString();
+        JsonNode state = KilnHttp.JSON.readTree(session.get("/api/studios/" + studioId + "/machine").body());
+        assertThat(state.path("types").findValuesAsString("id")).contains("cpu-2", "cpu-8").doesNotContain("a100-80gb");
+
+        var refused = session.post("/api/studios/" + studioId + "/machine", "{\"machineType\":\"a100-80gb\"}");
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(refused.body()).contains("no node in this cluster");
+
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"cpu-2\"}");
+        var phases = awaitReady(session, studioId);
+        assertThat(phases).contains("READY");
+        String firstPod = "kiln-studio-" + studioId + "-g1";
+        assertThat(client.pods().inNamespace("kiln").withName(firstPod).get()).isNotNull();
+        assertThat(homes.get(firstPod).resolve("workspace/README.md")).exists();
+        String volumeUid = client.persistentVolumeClaims().inNamespace("kiln").withName("kiln-studio-" + studioId
+                + "-home").get().getMetadata().getUid();
+
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"cpu-8\"}");
+        awaitReady(session, studioId);
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.pods().inNamespace("kiln").list().getItems()
+                .stream().map(p -> p.getMetadata().getName()).toList()
+                .equals(List.of("kiln-studio-" + studioId + "-g2")));
+        assertThat(client.persistentVolumeClaims().inNamespace("kiln").withName("kiln-studio-" + studioId + "-home")
+                .get().getMetadata().getUid()).as("the same volume").isEqualTo(volumeUid);
+
+        session.postJson("/api/studios/" + studioId + "/machine/stop", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.pods().inNamespace("kiln").list().getItems().isEmpty());
+        assertThat(client.persistentVolumeClaims().inNamespace("kiln").list().getItems()).hasSize(1);
+    }
+
+    static List<String> awaitReady(KilnHttp session, String studioId) {
+        var phases = new ArrayList<String>();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            String phase = KilnHttp.JSON.readTree(session.get("/api/studios/" + studioId + "/machine").body())
+                    .path("phase").asString();
+            if (phases.isEmpty() || !phases.getLast().equals(phase)) {
+                phases.add(phase);
+            }
+            return phase.equals("READY");
+        });
+        return phases;
+    }
+
+    static int freePort() {
+        try (var socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
