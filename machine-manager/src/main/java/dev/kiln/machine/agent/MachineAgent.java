@@ -43,6 +43,7 @@ public final class MachineAgent {
     private final ExecutorService syncs = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("kiln-agent-sync").daemon().factory());
     private WorkspaceSync workspace;
+    private JobRunner jobs;
     private volatile int exitCode;
     private boolean announced;
 
@@ -64,6 +65,7 @@ public final class MachineAgent {
         URI uri = URI.create(server.replaceFirst("^http", "ws").replaceAll("/$", "") + "/agent");
         String token = require("KILN_AGENT_TOKEN");
         workspace = new WorkspaceSync(home, server, env.get("KILN_STUDIO_ID"), token);
+        jobs = new JobRunner(outbox, home, commands, workspace);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint.
             commands.close();
@@ -175,7 +177,18 @@ public final class MachineAgent {
                 }
                 commands.start(id, command, message.path("cwd").asString(null), commandEnv);
             }
-            case "cancel" -> commands.cancel(id, message.path("graceMillis").asLong(10_000));
+            case "job.start" -> {
+                var args = new java.util.ArrayList<String>();
+                message.path("args").forEach(a -> args.add(a.asString()));
+                var jobEnv = new java.util.HashMap<String, String>();
+                message.path("env").properties().forEach(e -> jobEnv.put(e.getKey(), e.getValue().asString()));
+                jobs.start(new JobRunner.Request(id, message.path("entryPoint").asString(), args,
+                        message.path("nodes").asInt(1), message.path("devices").asInt(1), jobEnv));
+            }
+            case "cancel" -> {
+                jobs.cancel(id);
+                commands.cancel(id, message.path("graceMillis").asLong(10_000));
+            }
             case "pty.open" -> terminals.open(id, message.path("cols").asInt(80), message.path("rows").asInt(24));
             case "pty.input" -> terminals.input(id, message.path("data").asString());
             case "pty.resize" -> terminals.resize(id, message.path("cols").asInt(), message.path("rows").asInt());

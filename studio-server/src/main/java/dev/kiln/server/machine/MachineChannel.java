@@ -27,6 +27,7 @@ public class MachineChannel {
     private final Map<AgentRegistry.Identity, WebSocketSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<JsonNode>>> listeners = new ConcurrentHashMap<>();
     private final Map<String, JsonNode> health = new ConcurrentHashMap<>();
+    private final List<java.util.function.BiConsumer<String, JsonNode>> everything = new CopyOnWriteArrayList<>();
 
     MachineChannel(AgentRegistry registry) {
         this.registry = registry;
@@ -68,6 +69,11 @@ public class MachineChannel {
         return () -> listeners.getOrDefault(studioId, List.of()).remove(listener);
     }
 
+    /** Every message of every studio's agents (for metrics exporters). */
+    public void listenAll(java.util.function.BiConsumer<String, JsonNode> listener) {
+        everything.add(listener);
+    }
+
     /** The latest health report of the studio's machine: CPU, memory, disk. */
     public Optional<JsonNode> health(String studioId) {
         return Optional.ofNullable(health.get(studioId));
@@ -104,6 +110,7 @@ public class MachineChannel {
     }
 
     private void deliver(String studioId, JsonNode message) {
+        everything.forEach(listener -> listener.accept(studioId, message));
         for (var listener : listeners.getOrDefault(studioId, List.of())) {
             try {
                 listener.accept(message);

@@ -1,0 +1,206 @@
+package dev.kiln.machine.agent;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaFileObject;
+import javax.tools.ToolProvider;
+
+/**
+ * Runs a studio job on this machine: brings the workspace to the latest commit, compiles its Java sources
+ * ({@code src/main/java}) against the training runtime with javax.tools, checks the entry point, and starts it through
+ * {@link CommandRunner} (so output streams back and cancel stops every process). A {@code TrainingModule} runs under
+ * {@code kiln-train launch} with one process per device, wired for DDP; any other class runs as a plain main class.
+ * Compile errors go back as {@code job.diagnostics} with file, line and column, for the editor.
+ */
+final class JobRunner {
+    static final String TRAINING_MODULE = "dev.kiln.training.TrainingModule";
+
+    private final Outbox outbox;
+    private final Path home;
+    private final CommandRunner commands;
+    private final WorkspaceSync workspace;
+    private final java.util.Set<String> cancelled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    JobRunner(Outbox outbox, Path home, CommandRunner commands, WorkspaceSync workspace) {
+        this.outbox = outbox;
+        this.home = home;
+        this.commands = commands;
+        this.workspace = workspace;
+    }
+
+    /** What the server asks for. {@code devices} processes per node; local nodes are simply more processes. */
+    record Request(String id, String entryPoint, List<String> args, int nodes, int devices, Map<String, String> env) {}
+
+    /** A cancel that may arrive while the job is still syncing or compiling: it then never starts. */
+    void cancel(String id) {
+        cancelled.add(id);
+    }
+
+    void start(Request job) {
+        Thread.ofPlatform().name("kiln-job-" + job.id()).daemon().start(() -> {
+            try {
+                run(job);
+            } catch (Exception e) {
+                exit(job.id(), "the job could not start: " + e.getMessage());
+            }
+        });
+    }
+
+    private void run(Request job) throws Exception {
+        phase(job.id(), "syncing", "Syncing the workspace");
+        String commit = workspace.sync().commit();
+        Path dir = home.resolve("jobs").resolve(job.id());
+        Path classes = dir.resolve("classes");
+        Files.createDirectories(classes);
+        List<String> runtime = RuntimeClasspath.resolve(home);
+
+        phase(job.id(), "compiling", "Compiling the workspace at " + (commit == null ? "?" : commit.substring(0, 7)));
+        Path sources = home.resolve(WorkspaceSync.DIRECTORY).resolve("src/main/java");
+        if (!compile(job.id(), sources, classes, runtime)) {
+            exit(job.id(), "the workspace does not compile (see the errors in the editor)");
+            return;
+        }
+
+        var classpath = new ArrayList<String>();
+        classpath.add(classes.toString());
+        Path resources = home.resolve(WorkspaceSync.DIRECTORY).resolve("src/main/resources");
+        if (Files.isDirectory(resources)) {
+            classpath.add(resources.toString());
+        }
+        classpath.addAll(runtime);
+        boolean module;
+        try (var loader = new URLClassLoader(urls(classpath), ClassLoader.getPlatformClassLoader())) {
+            Class<?> entry;
+            try {
+                entry = Class.forName(job.entryPoint(), false, loader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                exit(job.id(), "no class " + job.entryPoint() + " in the workspace (looked in src/main/java)");
+                return;
+            }
+            module = Class.forName(TRAINING_MODULE, false, loader).isAssignableFrom(entry);
+            if (!module && !hasMain(entry)) {
+                exit(job.id(), job.entryPoint() + " is neither a TrainingModule nor a class with a main method");
+                return;
+            }
+        }
+
+        var command = new ArrayList<String>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.add("-cp");
+        command.add(String.join(File.pathSeparator, classpath));
+        int processes = Math.max(1, job.nodes()) * Math.max(1, job.devices());
+        if (module) {
+            command.addAll(List.of("dev.kiln.training.cli.KilnTrain", "launch", "--nproc-per-node",
+                    String.valueOf(processes), "--", "fit", "--module", job.entryPoint(),
+                    "--trainer.root-dir=" + dir));
+            for (String arg : job.args()) {
+                command.add(arg.startsWith("--") ? arg : "--arg=" + arg);
+            }
+        } else {
+            command.add(job.entryPoint());
+            command.addAll(job.args());
+        }
+        var env = new LinkedHashMap<>(job.env());
+        env.put("KILN_METRICS", "stdout");
+        env.put("KILN_JOB_ID", job.id());
+        env.put("KILN_JOB_DIR", dir.toString());
+        env.remove("KILN_AGENT_TOKEN");
+        phase(job.id(), "starting", module ? "Starting " + processes + " process" + (processes == 1 ? "" : "es")
+                + " (kiln-train launch)" : "Starting " + job.entryPoint());
+        if (cancelled.remove(job.id())) {
+            exit(job.id(), "cancelled before it started");
+            return;
+        }
+        commands.start(job.id(), command, WorkspaceSync.DIRECTORY, env);
+    }
+
+    private boolean compile(String id, Path sources, Path classes, List<String> classpath) throws IOException {
+        List<Path> files;
+        if (!Files.isDirectory(sources)) {
+            return true;
+        }
+        try (Stream<Path> walk = Files.walk(sources)) {
+            files = walk.filter(p -> p.toString().endsWith(".java")).toList();
+        }
+        if (files.isEmpty()) {
+            return true;
+        }
+        var compiler = ToolProvider.getSystemJavaCompiler();
+        if (compiler == null) {
+            throw new IOException("this machine's Java has no compiler (the machine image needs a JDK, not a JRE)");
+        }
+        var diagnostics = new DiagnosticCollector<JavaFileObject>();
+        try (var fileManager = compiler.getStandardFileManager(diagnostics, Locale.ROOT, StandardCharsets.UTF_8)) {
+            var units = fileManager.getJavaFileObjectsFromPaths(files);
+            var options = List.of("-d", classes.toString(), "-cp", String.join(File.pathSeparator, classpath),
+                    "-proc:none", "-encoding", "UTF-8", "-g", "-Xlint:none");
+            boolean ok = compiler.getTask(null, fileManager, diagnostics, options, null, units).call();
+            var items = new ArrayList<Map<String, Object>>();
+            Path workspaceRoot = home.resolve(WorkspaceSync.DIRECTORY);
+            for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {
+                if (d.getKind() != Diagnostic.Kind.ERROR && d.getKind() != Diagnostic.Kind.WARNING) {
+                    continue;
+                }
+                var item = new LinkedHashMap<String, Object>();
+                item.put("severity", d.getKind() == Diagnostic.Kind.ERROR ? "error" : "warning");
+                item.put("path", d.getSource() == null ? null
+                        : workspaceRoot.relativize(Path.of(d.getSource().toUri())).toString().replace('\\', '/'));
+                item.put("line", d.getLineNumber());
+                item.put("column", d.getColumnNumber());
+                item.put("message", d.getMessage(Locale.ROOT));
+                items.add(item);
+            }
+            if (!items.isEmpty()) {
+                var message = MachineAgent.message("job.diagnostics", id);
+                message.put("items", items);
+                outbox.offer(message);
+            }
+            return ok;
+        }
+    }
+
+    private static boolean hasMain(Class<?> type) {
+        try {
+            return java.lang.reflect.Modifier.isStatic(type.getMethod("main", String[].class).getModifiers());
+        } catch (NoSuchMethodException | LinkageError e) {
+            return false;
+        }
+    }
+
+    private static URL[] urls(List<String> classpath) throws IOException {
+        var urls = new URL[classpath.size()];
+        for (int i = 0; i < urls.length; i++) {
+            urls[i] = Path.of(classpath.get(i)).toUri().toURL();
+        }
+        return urls;
+    }
+
+    private void phase(String id, String phase, String detail) {
+        var message = MachineAgent.message("job.phase", id);
+        message.put("phase", phase);
+        message.put("detail", detail);
+        outbox.offer(message);
+    }
+
+    private void exit(String id, String error) {
+        var exit = MachineAgent.message("exit", id);
+        exit.put("code", -1);
+        exit.put("error", error);
+        outbox.offer(exit);
+    }
+}

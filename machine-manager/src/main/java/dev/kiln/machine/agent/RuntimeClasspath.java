@@ -1,0 +1,52 @@
+package dev.kiln.machine.agent;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.JarFile;
+
+/**
+ * The classpath jobs compile against and run with: the agent's own (Kiln's training runtime, libtorch and their
+ * dependencies travel with the agent). Inside Kiln's single Spring Boot jar the libraries are nested jars, which javac
+ * and a plain JVM cannot read, so they are unpacked once per jar version under {@code ~/.kiln/runtime}.
+ */
+final class RuntimeClasspath {
+    private RuntimeClasspath() {}
+
+    static List<String> resolve(Path home) throws IOException {
+        String classpath = System.getProperty("java.class.path");
+        var entries = List.of(classpath.split(File.pathSeparator));
+        if (entries.size() != 1 || !entries.getFirst().endsWith(".jar")) {
+            return entries;
+        }
+        Path jar = Path.of(entries.getFirst());
+        try (var fat = new JarFile(jar.toFile())) {
+            if (fat.getEntry("BOOT-INF/lib/") == null && fat.stream().noneMatch(e -> e.getName().startsWith("BOOT-INF/lib/"))) {
+                return entries;
+            }
+            Path target = home.resolve(".kiln/runtime/" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).toMillis());
+            Path done = target.resolve(".complete");
+            if (!Files.exists(done)) {
+                Files.createDirectories(target.resolve("lib"));
+                for (var entry : fat.stream().filter(e -> e.getName().startsWith("BOOT-INF/lib/")
+                        && e.getName().endsWith(".jar")).toList()) {
+                    try (InputStream in = fat.getInputStream(entry)) {
+                        Files.copy(in, target.resolve("lib").resolve(Path.of(entry.getName()).getFileName()),
+                                StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+                Files.writeString(done, "unpacked from " + jar);
+            }
+            var result = new ArrayList<String>();
+            try (var libs = Files.list(target.resolve("lib"))) {
+                libs.sorted().forEach(p -> result.add(p.toString()));
+            }
+            return result;
+        }
+    }
+}

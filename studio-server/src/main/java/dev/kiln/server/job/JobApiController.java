@@ -1,0 +1,75 @@
+package dev.kiln.server.job;
+
+import dev.kiln.ui.job.JobRequest;
+import dev.kiln.ui.job.JobSummary;
+import dev.kiln.ui.job.StudioJobs;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code /api/studios/{id}/jobs}: list and start jobs (editors), follow their logs and metrics (anyone who can see
+ * the studio), cancel and re-run them; {@code /api/studios/{id}/usage}: the machine's CPU, memory and GPUs now.
+ */
+@RestController
+@RequestMapping("/api/studios/{id}")
+class JobApiController {
+    private final JobService jobs;
+
+    JobApiController(JobService jobs) {
+        this.jobs = jobs;
+    }
+
+    @GetMapping("/jobs")
+    List<JobSummary> list(@PathVariable String id) {
+        return jobs.jobs(id);
+    }
+
+    @PostMapping("/jobs")
+    @ResponseStatus(HttpStatus.CREATED)
+    JobSummary start(@PathVariable String id, @RequestBody JobRequest request) {
+        return jobs.start(id, request);
+    }
+
+    @GetMapping("/jobs/{job}")
+    JobSummary job(@PathVariable String id, @PathVariable String job) {
+        return jobs.job(id, job);
+    }
+
+    @PostMapping("/jobs/{job}/cancel")
+    JobSummary cancel(@PathVariable String id, @PathVariable String job) {
+        return jobs.cancel(id, job);
+    }
+
+    @PostMapping("/jobs/{job}/rerun")
+    @ResponseStatus(HttpStatus.CREATED)
+    JobSummary rerun(@PathVariable String id, @PathVariable String job) {
+        return jobs.rerun(id, job);
+    }
+
+    @GetMapping("/jobs/{job}/log")
+    StudioJobs.LogChunk log(@PathVariable String id, @PathVariable String job,
+                            @RequestParam(required = false) Integer rank, @RequestParam(defaultValue = "0") int from) {
+        return jobs.log(id, job, rank, from);
+    }
+
+    @GetMapping("/jobs/{job}/metrics")
+    Map<String, List<double[]>> metrics(@PathVariable String id, @PathVariable String job,
+                                        @RequestParam(defaultValue = "-1") long after) {
+        return jobs.metrics(id, job, after);
+    }
+
+    @GetMapping("/usage")
+    StudioJobs.MachineUsage usage(@PathVariable String id) {
+        return jobs.usage(id);
+    }
+}

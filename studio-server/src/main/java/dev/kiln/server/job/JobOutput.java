@@ -1,0 +1,171 @@
+package dev.kiln.server.job;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A job's output as it streams in: split into lines (chunks break lines anywhere), metric lines ({@code kiln.metrics}
+ * JSON from the training runtime) taken out into series, every other line appended to the job's log file and kept in
+ * memory for the live view. Each line remembers its rank ({@code [rank N]} prefixes from kiln-train launch).
+ */
+final class JobOutput {
+    private static final JsonMapper JSON = JsonMapper.shared();
+    private static final Pattern RANK = Pattern.compile("^\\[rank (\\d+)] ");
+    /** Lines kept in memory for the live view; the file keeps everything. */
+    static final int MEMORY_LINES = 50_000;
+
+    private final Path file;
+    private final StringBuilder partial = new StringBuilder();
+    private final List<String> lines = new ArrayList<>();
+    private final List<Integer> ranks = new ArrayList<>();
+    private int dropped;
+    private int rankCount = 1;
+    private final Map<String, List<double[]>> series = new LinkedHashMap<>();
+    private final Consumer<JsonNode> onMetrics;
+    private BufferedWriter writer;
+
+    JobOutput(Path file, Consumer<JsonNode> onMetrics) {
+        this.file = file;
+        this.onMetrics = onMetrics;
+    }
+
+    synchronized void append(String chunk) {
+        partial.append(chunk);
+        int newline;
+        while ((newline = partial.indexOf("\n")) >= 0) {
+            String line = partial.substring(0, newline);
+            partial.delete(0, newline + 1);
+            line(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+        }
+    }
+
+    /** A line that does not come from the job's processes (Kiln's own notes, prefixed with "kiln:"). */
+    synchronized void note(String text) {
+        line("kiln: " + text);
+    }
+
+    synchronized void close() {
+        if (!partial.isEmpty()) {
+            line(partial.toString());
+            partial.setLength(0);
+        }
+        try {
+            if (writer != null) {
+                writer.close();
+                writer = null;
+            }
+        } catch (IOException ignored) {
+            // the log was written as far as it could be
+        }
+    }
+
+    private void line(String line) {
+        if (line.startsWith("{\"type\":\"kiln.")) {
+            try {
+                JsonNode json = JSON.readTree(line);
+                if ("kiln.metrics".equals(json.path("type").asString())) {
+                    metrics(json);
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // not JSON after all: keep it as a log line
+            }
+        }
+        int rank = -1;
+        Matcher matcher = RANK.matcher(line);
+        if (matcher.find()) {
+            rank = Integer.parseInt(matcher.group(1));
+            rankCount = Math.max(rankCount, rank + 1);
+        }
+        write(line);
+        lines.add(line);
+        ranks.add(rank);
+        if (lines.size() > MEMORY_LINES) {
+            int cut = MEMORY_LINES / 10;
+            lines.subList(0, cut).clear();
+            ranks.subList(0, cut).clear();
+            dropped += cut;
+        }
+    }
+
+    private void metrics(JsonNode json) {
+        onMetrics.accept(json);
+        if (json.path("rank").asInt() != 0) {
+            return;
+        }
+        long step = json.path("step").asLong();
+        json.path("metrics").properties().forEach(e -> {
+            if (e.getValue().isNumber()) {
+                series.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new double[] {step,
+                        e.getValue().asDouble()});
+            }
+        });
+    }
+
+    private void write(String line) {
+        try {
+            if (writer == null) {
+                Files.createDirectories(file.getParent());
+                writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND);
+            }
+            writer.write(line);
+            writer.write('\n');
+            writer.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write the job log " + file, e);
+        }
+    }
+
+    /** Lines from absolute index {@code from}, of one rank (and lines without a rank) or all; and where to go on. */
+    synchronized Slice lines(Integer rank, int from, int max) {
+        var result = new ArrayList<String>();
+        int i = Math.max(from - dropped, 0);
+        for (; i < lines.size() && result.size() < max; i++) {
+            if (rank == null || ranks.get(i) == rank.intValue() || ranks.get(i) == -1) {
+                result.add(lines.get(i));
+            }
+        }
+        return new Slice(result, dropped + i);
+    }
+
+    record Slice(List<String> lines, int next) {}
+
+    synchronized int lineCount() {
+        return dropped + lines.size();
+    }
+
+    synchronized int ranks() {
+        return rankCount;
+    }
+
+    synchronized Map<String, List<double[]>> series(long afterStep) {
+        var result = new LinkedHashMap<String, List<double[]>>();
+        series.forEach((name, points) -> result.put(name, points.stream().filter(p -> p[0] > afterStep).toList()));
+        return result;
+    }
+
+    /** For a job that ended before this server started: its log file, read back. */
+    static List<String> readFile(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,340 @@
+package dev.kiln.server.job;
+
+import dev.kiln.machine.catalog.MachineCatalog;
+import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.server.config.KilnProperties;
+import dev.kiln.server.machine.MachineChannel;
+import dev.kiln.server.security.Users;
+import dev.kiln.server.studio.StudioAccess;
+import dev.kiln.server.studio.StudioAccess.Need;
+import dev.kiln.server.studio.StudioActivity;
+import dev.kiln.server.studio.Workspaces;
+import dev.kiln.ui.job.JobRequest;
+import dev.kiln.ui.job.JobSummary;
+import dev.kiln.ui.job.JobSummary.Status;
+import dev.kiln.ui.job.StudioJobs;
+import dev.kiln.ui.machine.MachineControl;
+import dev.kiln.ui.studio.StudioException;
+import io.fabric8.kubernetes.api.model.Quantity;
+import jakarta.annotation.PostConstruct;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs studios' jobs on their machines and follows them: the request goes to the machine's agent (which syncs,
+ * compiles and launches), and everything the agent reports comes back here: phases, compile diagnostics, output
+ * (logs and metric lines, see {@link JobOutput}) and the exit. Status and parameters are persisted; logs are files
+ * under {@code <data>/jobs}; metrics also go to Micrometer ({@link JobMetrics}).
+ */
+@Service
+public class JobService implements StudioJobs {
+    private static final Logger log = LoggerFactory.getLogger(JobService.class);
+    private static final String JAVA_NAME = "([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)*[\\p{L}_$][\\p{L}\\p{N}_$]*";
+    private static final int MAX_LINES_PER_READ = 5_000;
+
+    private final JobRepository jobs;
+    private final StudioAccess access;
+    private final MachineChannel machines;
+    private final MachineControl machineControl;
+    private final MachineCatalog catalog;
+    private final Workspaces workspaces;
+    private final StudioActivity activity;
+    private final JobMetrics metrics;
+    private final Path logs;
+    private final Clock clock;
+    private final Map<String, Run> running = new ConcurrentHashMap<>();
+    private final Set<String> listening = ConcurrentHashMap.newKeySet();
+
+    /** A job this server is following. */
+    private static final class Run {
+        final String studioId;
+        final String jobId;
+        final JobOutput output;
+        volatile boolean cancelling;
+        volatile String cancelledBy;
+        volatile String lastFailure;
+
+        Run(String studioId, String jobId, JobOutput output) {
+            this.studioId = studioId;
+            this.jobId = jobId;
+            this.output = output;
+        }
+    }
+
+    private final Map<String, JobOutput> outputs = new ConcurrentHashMap<>();
+
+    JobService(JobRepository jobs, StudioAccess access, MachineChannel machines, MachineControl machineControl,
+               MachineCatalog catalog, Workspaces workspaces, StudioActivity activity, JobMetrics metrics,
+               KilnProperties properties, Clock clock) {
+        this.jobs = jobs;
+        this.access = access;
+        this.machines = machines;
+        this.machineControl = machineControl;
+        this.catalog = catalog;
+        this.workspaces = workspaces;
+        this.activity = activity;
+        this.metrics = metrics;
+        this.logs = properties.dataDir().resolve("jobs");
+        this.clock = clock;
+    }
+
+    /** Jobs that were running when the server stopped cannot be followed any more: say so instead of "running". */
+    @PostConstruct
+    void markInterrupted() {
+        for (String id : jobs.unfinished()) {
+            jobs.ended(id, Status.FAILED, "Kiln restarted while this job ran; it was not followed after that",
+                    clock.instant());
+        }
+    }
+
+    @Override
+    public List<JobSummary> jobs(String studioId) {
+        access.require(studioId, Need.VIEW);
+        return jobs.ofStudio(studioId);
+    }
+
+    public JobSummary job(String studioId, String jobId) {
+        access.require(studioId, Need.VIEW);
+        return find(studioId, jobId);
+    }
+
+    @Override
+    public JobSummary start(String studioId, JobRequest request) {
+        access.require(studioId, Need.EDIT);
+        MachineType type = checkRunnable(studioId, request);
+        String id = UUID.randomUUID().toString();
+        JobSummary job = jobs.create(id, studioId, request, type.id(), Users.current().displayName(), clock.instant());
+        listenTo(studioId);
+        var run = new Run(studioId, id, output(studioId, id));
+        running.put(id, run);
+        run.output.note("job " + job.number() + ": " + request.entryPoint() + " " + String.join(" ", request.args())
+                + " on " + type.displayName() + ", " + request.nodes() + " node(s) x " + request.devices()
+                + " device(s), started by " + job.startedBy());
+        var message = new LinkedHashMap<String, Object>();
+        message.put("type", "job.start");
+        message.put("id", id);
+        message.put("entryPoint", request.entryPoint());
+        message.put("args", request.args());
+        message.put("nodes", request.nodes());
+        message.put("devices", request.devices());
+        message.put("env", Map.of("KILN_STUDIO_ID", studioId));
+        if (!machines.send(studioId, message)) {
+            finish(run, Status.FAILED, "The studio's machine went away before the job could start");
+        }
+        activity.touch(studioId);
+        return jobs.find(id).orElseThrow();
+    }
+
+    private MachineType checkRunnable(String studioId, JobRequest request) {
+        if (request == null || request.entryPoint() == null || !request.entryPoint().strip().matches(JAVA_NAME)) {
+            throw new StudioException(StudioException.Kind.INVALID, "Choose an entry point: a class of the workspace, "
+                    + "such as example.SumRegression.");
+        }
+        if (request.nodes() < 1 || request.nodes() > 64 || request.devices() < 1 || request.devices() > 64) {
+            throw new StudioException(StudioException.Kind.INVALID, "Nodes and devices per node are 1 to 64.");
+        }
+        var state = machineControl.state(studioId);
+        if (!state.running() || !"READY".equals(state.phase()) || !machines.isReady(studioId)) {
+            throw new StudioException(StudioException.Kind.CONFLICT, "Start the studio's machine first (the machine "
+                    + "button at the top), then run the job.");
+        }
+        MachineType type = catalog.require(state.machineType());
+        int perNode = type.hasGpu() ? type.gpuCount()
+                : Math.max(1, new Quantity(type.cpu()).getNumericalAmount().intValue());
+        if (request.devices() > perNode) {
+            throw new StudioException(StudioException.Kind.INVALID, "This job asks for " + request.devices()
+                    + " devices per node, but " + type.displayName() + " has " + perNode + (type.hasGpu() ? " GPU"
+                    : " core") + (perNode == 1 ? "" : "s") + ". Pick fewer devices, or switch the machine.");
+        }
+        return type;
+    }
+
+    @Override
+    public JobSummary cancel(String studioId, String jobId) {
+        access.require(studioId, Need.EDIT);
+        JobSummary job = find(studioId, jobId);
+        Run run = running.get(jobId);
+        if (job.status().ended() || run == null) {
+            return job;
+        }
+        run.cancelling = true;
+        run.cancelledBy = Users.current().displayName();
+        jobs.status(jobId, Status.CANCELLING, "Stopping every process (they get 10 s to save a checkpoint)");
+        run.output.note("cancel requested by " + run.cancelledBy);
+        if (!machines.send(studioId, Map.of("type", "cancel", "id", jobId, "graceMillis", 10_000))) {
+            finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy + " (the machine was already gone)");
+        }
+        return jobs.find(jobId).orElseThrow();
+    }
+
+    @Override
+    public JobSummary rerun(String studioId, String jobId) {
+        return start(studioId, find(studioId, jobId).request());
+    }
+
+    @Override
+    public LogChunk log(String studioId, String jobId, Integer rank, int from) {
+        access.require(studioId, Need.VIEW);
+        find(studioId, jobId);
+        JobOutput output = outputs.get(jobId);
+        if (output == null) {
+            var lines = JobOutput.readFile(logs.resolve(jobId + ".log"));
+            var chosen = new ArrayList<String>();
+            for (int i = Math.max(from, 0); i < lines.size(); i++) {
+                if (rank == null || !lines.get(i).startsWith("[rank ") || lines.get(i).startsWith("[rank " + rank + "]")) {
+                    chosen.add(lines.get(i));
+                }
+            }
+            return new LogChunk(chosen, lines.size(), 1);
+        }
+        var slice = output.lines(rank, from, MAX_LINES_PER_READ);
+        return new LogChunk(slice.lines(), slice.next(), output.ranks());
+    }
+
+    @Override
+    public Map<String, List<double[]>> metrics(String studioId, String jobId, long afterStep) {
+        access.require(studioId, Need.VIEW);
+        find(studioId, jobId);
+        JobOutput output = outputs.get(jobId);
+        return output == null ? Map.of() : output.series(afterStep);
+    }
+
+    @Override
+    public List<String> entryPoints(String studioId) {
+        access.require(studioId, Need.VIEW);
+        String root = "src/main/java/";
+        return workspaces.get(studioId).tree().stream()
+                .filter(e -> !e.directory() && e.path().startsWith(root) && e.path().endsWith(".java"))
+                .map(e -> e.path().substring(root.length(), e.path().length() - 5).replace('/', '.'))
+                .filter(name -> !name.endsWith("package-info") && !name.endsWith("module-info")).sorted().toList();
+    }
+
+    @Override
+    public MachineUsage usage(String studioId) {
+        access.require(studioId, Need.VIEW);
+        return machines.health(studioId).map(JobService::usage).orElse(null);
+    }
+
+    static MachineUsage usage(JsonNode health) {
+        var gpus = new ArrayList<MachineUsage.Gpu>();
+        health.path("gpus").forEach(g -> gpus.add(new MachineUsage.Gpu(g.path("index").asInt(),
+                g.path("name").asString(), g.path("utilization").asDouble(), g.path("memoryUsed").asLong(),
+                g.path("memoryTotal").asLong(), g.path("temperature").asDouble(), g.path("power").asDouble())));
+        return new MachineUsage(health.path("cpu").asDouble(), health.path("cpus").asInt(),
+                health.path("memoryUsed").asLong(), health.path("memoryTotal").asLong(), gpus);
+    }
+
+    private JobSummary find(String studioId, String jobId) {
+        if (jobId == null || !studioId.equals(jobs.studioOf(jobId).orElse(null))) {
+            throw new StudioException(StudioException.Kind.NOT_FOUND, "No such job in this studio.");
+        }
+        return jobs.find(jobId).orElseThrow();
+    }
+
+    private JobOutput output(String studioId, String jobId) {
+        return outputs.computeIfAbsent(jobId, id -> new JobOutput(logs.resolve(id + ".log"),
+                json -> metrics.record(studioId, id, json)));
+    }
+
+    private void listenTo(String studioId) {
+        if (listening.add(studioId)) {
+            machines.listen(studioId, message -> onMachineMessage(studioId, message));
+        }
+    }
+
+    private void onMachineMessage(String studioId, JsonNode message) {
+        String type = message.path("type").asString();
+        if ("machine.lost".equals(type)) {
+            running.values().stream().filter(r -> r.studioId.equals(studioId)).toList().forEach(run ->
+                    finish(run, run.cancelling ? Status.CANCELLED : Status.FAILED, run.cancelling
+                            ? "Cancelled by " + run.cancelledBy : "The machine stopped while the job ran"));
+            return;
+        }
+        Run run = running.get(message.path("id").asString());
+        if (run == null) {
+            return;
+        }
+        switch (type) {
+            case "job.phase" -> {
+                if (!run.cancelling) {
+                    jobs.status(run.jobId, Status.STARTING, message.path("detail").asString());
+                }
+                run.output.note(message.path("detail").asString());
+            }
+            case "job.diagnostics" -> {
+                var diagnostics = new ArrayList<JobSummary.Diagnostic>();
+                message.path("items").forEach(d -> diagnostics.add(new JobSummary.Diagnostic(
+                        d.path("severity").asString(), d.path("path").asString(null), d.path("line").asLong(),
+                        d.path("column").asLong(), d.path("message").asString())));
+                jobs.diagnostics(run.jobId, diagnostics);
+                diagnostics.forEach(d -> run.output.note(d.path() + ":" + d.line() + ":" + d.column() + ": "
+                        + d.severity() + ": " + d.message()));
+            }
+            case "started" -> {
+                jobs.started(run.jobId, clock.instant());
+                if (run.cancelling) {
+                    machines.send(studioId, Map.of("type", "cancel", "id", run.jobId, "graceMillis", 10_000));
+                }
+            }
+            case "output" -> {
+                activity.touch(studioId); // a running job keeps its machine from being stopped as idle
+                String data = message.path("data").asString();
+                int failed = data.indexOf("failed: ");
+                if (data.contains("kiln-train launch: rank") && failed >= 0) {
+                    int end = data.indexOf('\n', failed);
+                    run.lastFailure = data.substring(data.indexOf("kiln-train launch: ") + 19, end < 0 ? data.length() : end);
+                }
+                run.output.append(data);
+            }
+            case "exit" -> {
+                int code = message.path("code").asInt();
+                if (run.cancelling) {
+                    finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy);
+                } else if (code == 0) {
+                    finish(run, Status.SUCCEEDED, "Finished");
+                } else if (message.has("error")) {
+                    finish(run, Status.FAILED, capitalize(message.path("error").asString()));
+                } else {
+                    finish(run, Status.FAILED, run.lastFailure != null ? capitalize(run.lastFailure)
+                            : "Exited with code " + code + describe(code));
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void finish(Run run, Status status, String detail) {
+        if (running.remove(run.jobId) == null) {
+            return;
+        }
+        run.output.note(status.name().toLowerCase() + ": " + detail);
+        run.output.close();
+        jobs.ended(run.jobId, status, detail, clock.instant());
+        log.info("Job {} of studio {}: {} ({})", run.jobId, run.studioId, status, detail);
+    }
+
+    private static String describe(int code) {
+        return switch (code) {
+            case 137 -> " (killed: often the out-of-memory killer)";
+            case 143 -> " (terminated)";
+            case 139 -> " (a crash in native code)";
+            default -> "";
+        };
+    }
+
+    private static String capitalize(String text) {
+        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
+    }
+}
