@@ -10,6 +10,7 @@ import { markdown } from '@codemirror/lang-markdown';
 import { yaml } from '@codemirror/lang-yaml';
 import { json } from '@codemirror/lang-json';
 import { shell } from '@codemirror/legacy-modes/mode/shell';
+import { setDiagnostics, Diagnostic } from '@codemirror/lint';
 import { CollabSession, CollabStatus, Participant } from './collab-session';
 
 /** Picks the syntax for a file name; unknown kinds get plain text. */
@@ -102,6 +103,7 @@ export class KilnCodeEditor extends LitElement {
         editor.readonly = readOnly;
         if (editor.view) editor.view.setState(editor.createState(text, extensions));
         else editor.pendingLoad = { text, extensions };
+        editor.applyGoTo();
       },
       view: () => editor.view,
       statusChanged(status, unsent, people, message) {
@@ -134,6 +136,33 @@ export class KilnCodeEditor extends LitElement {
 
   focusEditor() {
     this.view?.focus();
+  }
+
+  /**
+   * Moves the cursor to a line (1-based) and column and, with a message, marks it as a compile error there (shown
+   * as a lint diagnostic until the text changes). Applied once the live document has arrived.
+   */
+  goTo(line: number, column: number, message: string) {
+    this.pendingGoTo = { line, column, message };
+    if (this.status != 'connecting') this.applyGoTo();
+  }
+
+  private pendingGoTo?: { line: number; column: number; message: string };
+
+  private applyGoTo() {
+    const target = this.pendingGoTo;
+    const view = this.view;
+    if (!target || !view) return;
+    this.pendingGoTo = undefined;
+    const doc = view.state.doc;
+    const line = doc.line(Math.min(Math.max(target.line, 1), doc.lines));
+    const pos = Math.min(line.from + Math.max(target.column - 1, 0), line.to);
+    view.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
+    if (target.message) {
+      const diagnostic: Diagnostic = { from: pos, to: Math.max(line.to, pos), severity: 'error', message: target.message };
+      view.dispatch(setDiagnostics(view.state, [diagnostic]));
+    }
+    view.focus();
   }
 
   protected firstUpdated() {

@@ -82,6 +82,11 @@ final class JobOutput {
                     metrics(json);
                     return;
                 }
+                if ("kiln.event".equals(json.path("type").asString())) {
+                    // Trainer events (a checkpoint saved, early stopping) read as a log line of their rank.
+                    line = "[rank " + json.path("rank").asInt() + "] " + json.path("event").asString() + " "
+                            + json.path("data");
+                }
             } catch (RuntimeException e) {
                 // not JSON after all: keep it as a log line
             }

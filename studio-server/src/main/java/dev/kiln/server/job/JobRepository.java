@@ -65,7 +65,7 @@ class JobRepository {
     }
 
     void started(String id, Instant at) {
-        jdbc.sql("update studio_job set status = 'RUNNING', started_at = ? where id = ? and started_at is null")
+        jdbc.sql("update studio_job set status = 'RUNNING', detail = 'Running', started_at = ? where id = ? and started_at is null")
                 .params(time(at), id).update();
     }
 

@@ -34,6 +34,7 @@ import java.util.function.Consumer;
 @NpmPackage(value = "@codemirror/lang-json", version = "6.0.2")
 @NpmPackage(value = "@codemirror/legacy-modes", version = "6.5.5")
 @NpmPackage(value = "@codemirror/collab", version = "6.1.1")
+@NpmPackage(value = "@codemirror/lint", version = "6.9.8")
 public class CodeEditor extends Component implements HasSize {
 
     private boolean dirty;
@@ -66,6 +67,11 @@ public class CodeEditor extends Component implements HasSize {
 
     public void focusEditor() {
         getElement().callJsFunction("focusEditor");
+    }
+
+    /** Puts the cursor at a line and column (1-based); with a message, marks a compile error there. */
+    public void goTo(long line, long column, String message) {
+        getElement().callJsFunction("goTo", (double) line, (double) column, message == null ? "" : message);
     }
 
     public boolean isDirty() {

@@ -36,13 +36,13 @@ public class MachineButton extends Button {
         setText(next.machineType() == null ? "No machine" : next.displayName() + " · " + next.phaseLabel());
         getElement().setAttribute("data-phase", next.phase());
         getElement().setAttribute("title", next.detail() == null ? "" : next.detail());
-        getUI().ifPresent(ui -> ui.setPollInterval(next.busy() ? 500 : 3000));
+        getUI().ifPresent(ui -> ui.setPollInterval(next.busy() ? 500 : 1000));
     }
 
     @Override
     protected void onAttach(AttachEvent event) {
         UI ui = event.getUI();
-        ui.setPollInterval(state != null && state.busy() ? 500 : 3000);
+        ui.setPollInterval(state != null && state.busy() ? 500 : 1000);
         polling = ui.addPollListener(e -> show(machines.state(studioId)));
     }
 

@@ -17,6 +17,12 @@ import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.Route;
 import dev.kiln.ui.component.CodeEditor;
 import dev.kiln.ui.component.TerminalView;
+import dev.kiln.ui.job.JobSummary;
+import dev.kiln.ui.job.JobsPanel;
+import dev.kiln.ui.job.MachineUsageBadge;
+import dev.kiln.ui.job.StudioJobs;
+import com.vaadin.flow.component.tabs.Tab;
+import com.vaadin.flow.component.tabs.TabSheet;
 import dev.kiln.ui.component.Dialogs;
 import dev.kiln.ui.component.KilnHeader;
 import dev.kiln.ui.machine.MachineButton;
@@ -56,14 +62,16 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private final Span role = new Span();
     private FilesPanel files;
     private HistoryPanel history;
+    private final StudioJobs jobs;
 
     /** The file in the editor, and whether it is edited live (text) or shown read-only (binary). */
     private String openPath;
     private boolean live;
 
     public StudioView(StudioCatalog catalog, StudioWorkspace workspace, StudioSharing sharing, MachineControl machines,
-                      CurrentUser user, Clock clock) {
+                      StudioJobs jobs, CurrentUser user, Clock clock) {
         this.machines = machines;
+        this.jobs = jobs;
         this.catalog = catalog;
         this.workspace = workspace;
         this.sharing = sharing;
@@ -94,9 +102,11 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
             var share = new Button("Share", VaadinIcon.CONNECT.create(), e -> new ShareDialog(studio.id(), studio.name(), sharing, clock).open());
             share.addThemeVariants(ButtonVariant.LUMO_SMALL);
             share.setId("share");
-            header.setMiddle(back, new Span("/"), name, share, new MachineButton(studio.id(), machines, true, clock));
+            header.setMiddle(back, new Span("/"), name, share, new MachineButton(studio.id(), machines, true, clock),
+                    new MachineUsageBadge(studio.id(), jobs));
         } else {
-            header.setMiddle(back, new Span("/"), name, role, new MachineButton(studio.id(), machines, false, clock));
+            header.setMiddle(back, new Span("/"), name, role, new MachineButton(studio.id(), machines, false, clock),
+                    new MachineUsageBadge(studio.id(), jobs));
         }
         add(header, body());
     }
@@ -173,11 +183,17 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         terminalBar.addClassName("kiln-toolbar");
         var terminal = new TerminalView(studio.id(), "1");
         terminal.setId("terminal");
-        var bottom = new Div(terminalBar, terminal);
-        bottom.addClassName("kiln-bottom-pane");
+        var terminalPane = new Div(terminalBar, terminal);
+        terminalPane.addClassName("kiln-bottom-pane");
+        var jobsPanel = new JobsPanel(studio.id(), jobs, studio.canEdit(), clock, this::openDiagnostic);
+        var bottom = new TabSheet();
+        bottom.addClassName("kiln-bottom-tabs");
+        bottom.add(tab("Terminal", "tab-terminal"), terminalPane);
+        bottom.add(tab("Jobs", "tab-jobs"), jobsPanel);
+        bottom.setSizeFull();
         var center = new SplitLayout(editorPane, bottom);
         center.setOrientation(SplitLayout.Orientation.VERTICAL);
-        center.setSplitterPosition(68);
+        center.setSplitterPosition(55);
         center.setSizeFull();
 
         var right = new SplitLayout(center, history);
@@ -188,6 +204,25 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         split.addClassName("kiln-studio-body");
         split.setWidthFull();
         return split;
+    }
+
+    private static Tab tab(String label, String id) {
+        var tab = new Tab(label);
+        tab.setId(id);
+        return tab;
+    }
+
+    /** A compile error from a job: open the file at its line, marked. */
+    private void openDiagnostic(JobSummary.Diagnostic diagnostic) {
+        if (diagnostic.path() == null) {
+            return;
+        }
+        confirmIfUnsent(() -> {
+            if (!diagnostic.path().equals(openPath)) {
+                open(diagnostic.path());
+            }
+            editor.goTo(diagnostic.line(), diagnostic.column(), diagnostic.message());
+        });
     }
 
     private void open(String path) {

@@ -1,0 +1,44 @@
+package dev.kiln.server.job;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class JobOutputTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void splitsChunksIntoLinesTakesMetricsOutAndKeepsEachLinesRank() throws Exception {
+        var metricLines = new ArrayList<JsonNode>();
+        var output = new JobOutput(dir.resolve("job.log"), metricLines::add);
+        output.append("kiln-train launch: started rank 0 (pid 1)\n[rank 0] epo");
+        output.append("ch 1\n[rank 1] epoch 1\r\n{\"type\":\"kiln.metrics\",\"rank\":0,\"step\":10,\"metrics\":{\"loss\":0.5,");
+        output.append("\"lr\":0.01}}\n{\"type\":\"kiln.metrics\",\"rank\":1,\"step\":10,\"metrics\":{\"loss\":0.7}}\n");
+        output.append("{\"type\":\"kiln.event\",\"rank\":0,\"event\":\"checkpoint_saved\",\"data\":{\"step\":10}}\n");
+        output.append("{\"type\":\"kiln.oops\n");
+        output.append("no newline at the end");
+        output.close();
+
+        assertThat(metricLines).hasSize(2);
+        assertThat(output.series(-1).get("loss")).containsExactly(new double[] {10, 0.5});
+        assertThat(output.series(10)).allSatisfy((name, points) -> assertThat(points).isEmpty());
+        assertThat(output.lines(null, 0, 100).lines()).containsExactly("kiln-train launch: started rank 0 (pid 1)",
+                "[rank 0] epoch 1", "[rank 1] epoch 1", "[rank 0] checkpoint_saved {\"step\":10}",
+                "{\"type\":\"kiln.oops", "no newline at the end");
+        assertThat(output.lines(1, 0, 100).lines()).containsExactly("kiln-train launch: started rank 0 (pid 1)",
+                "[rank 1] epoch 1", "{\"type\":\"kiln.oops", "no newline at the end");
+        assertThat(output.ranks()).isEqualTo(2);
+        var page = output.lines(null, 0, 2);
+        assertThat(page.next()).isEqualTo(2);
+        assertThat(output.lines(null, page.next(), 100).lines()).hasSize(4);
+        assertThat(Files.readAllLines(dir.resolve("job.log"))).hasSize(6);
+    }
+}
