@@ -9,10 +9,11 @@ import java.util.Map;
 
 /**
  * What the machine is using, sampled for each health report: CPU (0..1 of the whole machine, container-aware on
- * Linux), memory and the home volume's disk. Cheap enough to sample every two seconds from the JDK's own beans.
+ * Linux), memory, the home volume's disk, and each GPU ({@link GpuSampler}). Cheap enough to sample every two seconds.
  */
 final class MachineUsage {
     private final Path home;
+    private final GpuSampler gpus = GpuSampler.find();
 
     MachineUsage(Path home) {
         this.home = home;
@@ -34,6 +35,9 @@ final class MachineUsage {
             usage.put("diskUsed", store.getTotalSpace() - store.getUsableSpace());
         } catch (IOException ignored) {
             // no disk figures this time
+        }
+        if (gpus.available()) {
+            usage.put("gpus", gpus.sample());
         }
         return usage;
     }

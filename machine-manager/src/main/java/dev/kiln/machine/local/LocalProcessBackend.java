@@ -196,13 +196,17 @@ public final class LocalProcessBackend implements MachineBackend {
         return List.of("-cp", classpath, MachineAgent.class.getName());
     }
 
+    /** GPUs on this computer, counted once (nvidia-smi; none without the NVIDIA driver). */
+    private final int hostGpus = dev.kiln.machine.agent.GpuSampler.find().count();
+
     /** Null when the type fits this host, else why not. */
-    private static String fits(MachineType type) {
+    private String fits(MachineType type) {
         int cores = Runtime.getRuntime().availableProcessors();
         long memory = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
                 ? os.getTotalMemorySize() : Long.MAX_VALUE;
-        if (type.hasGpu()) {
-            return "This computer has no GPU that Kiln can use; " + type.displayName() + " needs "
+        if (type.gpuCount() > hostGpus) {
+            return (hostGpus == 0 ? "This computer has no GPU that Kiln can use (no nvidia-smi)" : "This computer has "
+                    + hostGpus + " GPU" + (hostGpus == 1 ? "" : "s")) + "; " + type.displayName() + " needs "
                     + type.gpuCount() + ". Run Kiln on a cluster with GPU nodes, or pick a CPU machine.";
         }
         if (new Quantity(type.cpu()).getNumericalAmount().doubleValue() > cores) {

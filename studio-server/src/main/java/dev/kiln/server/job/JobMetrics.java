@@ -49,7 +49,7 @@ class JobMetrics {
         });
     }
 
-    private void machine(String studio, JsonNode health) {
+    void machine(String studio, JsonNode health) {
         var tags = Tags.of("studio", studio);
         set(null, "kiln_machine_cpu_utilization", tags, health.path("cpu").asDouble());
         set(null, "kiln_machine_memory_used_bytes", tags, health.path("memoryUsed").asDouble());

@@ -29,7 +29,7 @@ public class MachineChannel {
     private final Map<String, JsonNode> health = new ConcurrentHashMap<>();
     private final List<java.util.function.BiConsumer<String, JsonNode>> everything = new CopyOnWriteArrayList<>();
 
-    MachineChannel(AgentRegistry registry) {
+    public MachineChannel(AgentRegistry registry) {
         this.registry = registry;
     }
 
