@@ -26,6 +26,7 @@ final class CommandRunner implements AutoCloseable {
     private final Outbox outbox;
     private final Path home;
     private final Map<String, Process> running = new ConcurrentHashMap<>();
+    private volatile boolean interrupted;
 
     CommandRunner(Outbox outbox, Path home) {
         this.outbox = outbox;
@@ -61,6 +62,11 @@ final class CommandRunner implements AutoCloseable {
         }
     }
 
+    /** The machine is going away: exits from now on are marked as interruptions. */
+    void interrupted() {
+        interrupted = true;
+    }
+
     void cancel(String id, long graceMillis) {
         Process process = running.get(id);
         if (process == null) {
@@ -94,14 +100,28 @@ final class CommandRunner implements AutoCloseable {
     private void exit(String id, int code, String error) {
         var exit = MachineAgent.message("exit", id);
         exit.put("code", code);
+        if (interrupted) {
+            exit.put("interrupted", true);
+        }
         if (error != null) {
             exit.put("error", error);
         }
         outbox.offer(exit);
     }
 
+    /** Stops every command, waiting up to 8 s for them to exit (the backend kills the agent after 10). */
     @Override
     public void close() {
+        var processes = List.copyOf(running.values());
         running.keySet().forEach(id -> cancel(id, 5_000));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+        for (Process process : processes) {
+            try {
+                process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

@@ -43,7 +43,8 @@ final class JobRunner {
     }
 
     /** What the server asks for. {@code devices} processes per node; local nodes are simply more processes. */
-    record Request(String id, String entryPoint, List<String> args, int nodes, int devices, Map<String, String> env) {}
+    record Request(String id, String entryPoint, List<String> args, int nodes, int devices, Map<String, String> env,
+                   boolean resume) {}
 
     /** A cancel that may arrive while the job is still syncing or compiling: it then never starts. */
     void cancel(String id) {
@@ -110,6 +111,12 @@ final class JobRunner {
                     "--trainer.root-dir=" + dir));
             for (String arg : job.args()) {
                 command.add(arg.startsWith("--") ? arg : "--arg=" + arg);
+            }
+            Path last = dir.resolve("checkpoints").resolve("last");
+            if (job.resume() && Files.exists(last)) {
+                // The same job, moved to another machine (or back after a crash): the home volume kept its checkpoints.
+                command.add("--ckpt-path=" + last);
+                phase(job.id(), "resuming", "Resuming from the last checkpoint (" + last + ")");
             }
         } else {
             command.add(job.entryPoint());

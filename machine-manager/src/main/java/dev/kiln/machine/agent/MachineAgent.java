@@ -67,7 +67,9 @@ public final class MachineAgent {
         workspace = new WorkspaceSync(home, server, env.get("KILN_STUDIO_ID"), token);
         jobs = new JobRunner(outbox, home, commands, workspace);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint.
+            // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint, and say that their
+            // exits are interruptions (the server resumes jobs on the next machine), not failures.
+            commands.interrupted();
             commands.close();
             terminals.close();
         }));
@@ -183,7 +185,8 @@ public final class MachineAgent {
                 var jobEnv = new java.util.HashMap<String, String>();
                 message.path("env").properties().forEach(e -> jobEnv.put(e.getKey(), e.getValue().asString()));
                 jobs.start(new JobRunner.Request(id, message.path("entryPoint").asString(), args,
-                        message.path("nodes").asInt(1), message.path("devices").asInt(1), jobEnv));
+                        message.path("nodes").asInt(1), message.path("devices").asInt(1), jobEnv,
+                        message.path("resume").asBoolean(false)));
             }
             case "cancel" -> {
                 jobs.cancel(id);

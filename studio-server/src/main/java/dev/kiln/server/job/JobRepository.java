@@ -65,7 +65,8 @@ class JobRepository {
     }
 
     void started(String id, Instant at) {
-        jdbc.sql("update studio_job set status = 'RUNNING', detail = 'Running', started_at = ? where id = ? and started_at is null")
+        jdbc.sql("update studio_job set status = 'RUNNING', detail = 'Running', started_at = coalesce(started_at, ?) "
+                        + "where id = ?")
                 .params(time(at), id).update();
     }
 

@@ -13,7 +13,7 @@ import dev.kiln.ui.job.JobRequest;
 import dev.kiln.ui.job.JobSummary;
 import dev.kiln.ui.job.JobSummary.Status;
 import dev.kiln.ui.job.StudioJobs;
-import dev.kiln.ui.machine.MachineControl;
+import dev.kiln.server.machine.MachineService;
 import dev.kiln.ui.studio.StudioException;
 import io.fabric8.kubernetes.api.model.Quantity;
 import jakarta.annotation.PostConstruct;
@@ -47,7 +47,7 @@ public class JobService implements StudioJobs {
     private final JobRepository jobs;
     private final StudioAccess access;
     private final MachineChannel machines;
-    private final MachineControl machineControl;
+    private final MachineService machineControl;
     private final MachineCatalog catalog;
     private final Workspaces workspaces;
     private final StudioActivity activity;
@@ -65,17 +65,22 @@ public class JobService implements StudioJobs {
         volatile boolean cancelling;
         volatile String cancelledBy;
         volatile String lastFailure;
+        /** The machine went away mid-run (a switch, a crash); the job restarts from its checkpoint on the next one. */
+        volatile boolean awaitingMachine;
+        volatile int resumes;
+        final JobRequest request;
 
-        Run(String studioId, String jobId, JobOutput output) {
+        Run(String studioId, String jobId, JobOutput output, JobRequest request) {
             this.studioId = studioId;
             this.jobId = jobId;
             this.output = output;
+            this.request = request;
         }
     }
 
     private final Map<String, JobOutput> outputs = new ConcurrentHashMap<>();
 
-    JobService(JobRepository jobs, StudioAccess access, MachineChannel machines, MachineControl machineControl,
+    JobService(JobRepository jobs, StudioAccess access, MachineChannel machines, MachineService machineControl,
                MachineCatalog catalog, Workspaces workspaces, StudioActivity activity, JobMetrics metrics,
                KilnProperties properties, Clock clock) {
         this.jobs = jobs;
@@ -117,24 +122,61 @@ public class JobService implements StudioJobs {
         String id = UUID.randomUUID().toString();
         JobSummary job = jobs.create(id, studioId, request, type.id(), Users.current().displayName(), clock.instant());
         listenTo(studioId);
-        var run = new Run(studioId, id, output(studioId, id));
+        var run = new Run(studioId, id, output(studioId, id), request);
         running.put(id, run);
         run.output.note("job " + job.number() + ": " + request.entryPoint() + " " + String.join(" ", request.args())
                 + " on " + type.displayName() + ", " + request.nodes() + " node(s) x " + request.devices()
                 + " device(s), started by " + job.startedBy());
-        var message = new LinkedHashMap<String, Object>();
-        message.put("type", "job.start");
-        message.put("id", id);
-        message.put("entryPoint", request.entryPoint());
-        message.put("args", request.args());
-        message.put("nodes", request.nodes());
-        message.put("devices", request.devices());
-        message.put("env", Map.of("KILN_STUDIO_ID", studioId));
-        if (!machines.send(studioId, message)) {
+        if (!machines.send(studioId, startMessage(run, false))) {
             finish(run, Status.FAILED, "The studio's machine went away before the job could start");
         }
         activity.touch(studioId);
         return jobs.find(id).orElseThrow();
+    }
+
+    private static Map<String, Object> startMessage(Run run, boolean resume) {
+        var message = new LinkedHashMap<String, Object>();
+        message.put("type", "job.start");
+        message.put("id", run.jobId);
+        message.put("entryPoint", run.request.entryPoint());
+        message.put("args", run.request.args());
+        message.put("nodes", run.request.nodes());
+        message.put("devices", run.request.devices());
+        message.put("env", Map.of("KILN_STUDIO_ID", run.studioId));
+        message.put("resume", resume);
+        return message;
+    }
+
+    /**
+     * The job's machine went away. If the studio still wants a machine (a switch, or a crashed machine being
+     * replaced), the job waits for the next one and resumes there from its last checkpoint; otherwise it ends.
+     */
+    private void interrupted(Run run, String why) {
+        if (run.cancelling) {
+            finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy);
+        } else if (machineControl.wantsMachine(run.studioId)) {
+            if (!run.awaitingMachine) {
+                run.awaitingMachine = true;
+                jobs.status(run.jobId, Status.STARTING, why + "; the job resumes from its last checkpoint on the "
+                        + "next machine");
+                run.output.note(why + "; waiting for the next machine to resume from the last checkpoint");
+            }
+        } else {
+            finish(run, Status.FAILED, why + " (the studio's machine was stopped)");
+        }
+    }
+
+    private void resumeWaiting(String studioId) {
+        for (Run run : running.values()) {
+            if (run.studioId.equals(studioId) && run.awaitingMachine) {
+                run.awaitingMachine = false;
+                run.resumes++;
+                run.output.note("resuming on the new machine (attempt " + (run.resumes + 1) + ")");
+                if (!machines.send(studioId, startMessage(run, true))) {
+                    run.awaitingMachine = true;
+                }
+            }
+        }
     }
 
     private MachineType checkRunnable(String studioId, JobRequest request) {
@@ -257,9 +299,12 @@ public class JobService implements StudioJobs {
     private void onMachineMessage(String studioId, JsonNode message) {
         String type = message.path("type").asString();
         if ("machine.lost".equals(type)) {
-            running.values().stream().filter(r -> r.studioId.equals(studioId)).toList().forEach(run ->
-                    finish(run, run.cancelling ? Status.CANCELLED : Status.FAILED, run.cancelling
-                            ? "Cancelled by " + run.cancelledBy : "The machine stopped while the job ran"));
+            running.values().stream().filter(r -> r.studioId.equals(studioId)).toList()
+                    .forEach(run -> interrupted(run, "The machine stopped while the job ran"));
+            return;
+        }
+        if ("synced".equals(type)) {
+            resumeWaiting(studioId);
             return;
         }
         Run run = running.get(message.path("id").asString());
@@ -300,7 +345,12 @@ public class JobService implements StudioJobs {
             }
             case "exit" -> {
                 int code = message.path("code").asInt();
-                if (run.cancelling) {
+                if (run.awaitingMachine) {
+                    return; // the old machine's processes, stopped by the move
+                }
+                if (message.path("interrupted").asBoolean(false) && !run.cancelling) {
+                    interrupted(run, "The machine is being replaced");
+                } else if (run.cancelling) {
                     finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy);
                 } else if (code == 0) {
                     finish(run, Status.SUCCEEDED, "Finished");

@@ -83,6 +83,11 @@ public class MachineService implements MachineControl {
                 observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options);
     }
 
+    /** Whether the studio should have a running machine (no access check: for the server's own decisions). */
+    public boolean wantsMachine(String studioId) {
+        return repository.find(studioId).map(DesiredMachine::running).orElse(false);
+    }
+
     /** Starts the studio's machine, or switches it to {@code machineType}. One switch at a time. */
     @Override
     public synchronized MachineState switchTo(String studioId, String machineType) {

@@ -152,6 +152,37 @@ class JobsIT {
         session.post("/api/studios/" + studioId + "/machine/stop", "{}");
     }
 
+    @Test
+    void aJobMovesWithItsMachineAndResumesFromItsCheckpoint() {
+        KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Max Mover");
+        session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
+        studioId = session.postJson("/api/studios", "{\"name\":\"Moving\"}").path("id").asString();
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-2\"}");
+        awaitMachineReady();
+
+        String jobId = session.postJson(jobs(), "{\"entryPoint\":\"example.SumRegression\",\"nodes\":1,"
+                + "\"devices\":1,\"args\":[\"--trainer.max-epochs=100000\",\"samples=512\"]}").path("id").asString();
+        await().atMost(Duration.ofMinutes(2)).until(() -> log(jobId, "").contains("checkpoint"));
+
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-1\"}");
+        await().atMost(Duration.ofMinutes(2)).until(() -> log(jobId, "").contains("Resuming from the last checkpoint"));
+        await().atMost(Duration.ofMinutes(1)).until(() -> job(jobId).path("status").asString().equals("RUNNING"));
+        String history = log(jobId, "");
+        assertThat(history).contains("The machine stopped while the job ran")
+                .contains("resuming on the new machine (attempt 2)");
+        assertThat(history.indexOf("Resuming from the last checkpoint"))
+                .isGreaterThan(history.indexOf("resuming on the new machine"));
+
+        session.post(jobs() + "/" + jobId + "/cancel", "{}");
+        assertThat(awaitEnded(jobId).path("status").asString()).isEqualTo("CANCELLED");
+        session.post("/api/studios/" + studioId + "/machine/stop", "{}");
+    }
+
+    void awaitMachineReady() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(session.get("/api/studios/"
+                + studioId + "/machine").body()).path("phase").asString().equals("READY"));
+    }
+
     /** Processes (launcher and ranks) whose command line names the job (its directory is on it). */
     static long processesOf(String jobId) {
         return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(jobId)).count();
