@@ -29,6 +29,18 @@ import javax.tools.ToolProvider;
 final class JobRunner {
     static final String TRAINING_MODULE = "dev.kiln.training.TrainingModule";
 
+    /** Where a job's progress goes: to the server (the agent), or to the log of a multi-node job's pod. */
+    interface Reporter {
+        void phase(String id, String phase, String detail);
+
+        void diagnostics(String id, List<Map<String, Object>> items);
+
+        void failed(String id, String reason);
+    }
+
+    /** What to start once the workspace is compiled: the command, its environment and working directory. */
+    record Launch(List<String> command, Map<String, String> env) {}
+
     private final Outbox outbox;
     private final Path home;
     private final CommandRunner commands;
@@ -62,18 +74,54 @@ final class JobRunner {
     }
 
     private void run(Request job) throws Exception {
-        phase(job.id(), "syncing", "Syncing the workspace");
+        Launch launch = prepare(job, reporter, 0, 1, "127.0.0.1", 0);
+        if (launch == null) {
+            return;
+        }
+        if (cancelled.remove(job.id())) {
+            exit(job.id(), "cancelled before it started");
+            return;
+        }
+        commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, launch.env());
+    }
+
+    private final Reporter reporter = new Reporter() {
+        @Override
+        public void phase(String id, String phase, String detail) {
+            JobRunner.this.phase(id, phase, detail);
+        }
+
+        @Override
+        public void diagnostics(String id, List<Map<String, Object>> items) {
+            var message = MachineAgent.message("job.diagnostics", id);
+            message.put("items", items);
+            outbox.offer(message);
+        }
+
+        @Override
+        public void failed(String id, String reason) {
+            exit(id, reason);
+        }
+    };
+
+    /**
+     * Syncs, compiles and checks the entry point; the launch, or null after reporting why not. For a node of a
+     * multi-node job, {@code nodeRank} of {@code nnodes} with rank 0's address and port; else 0 of 1.
+     */
+    Launch prepare(Request job, Reporter reporter, int nodeRank, int nnodes, String masterAddr, int masterPort)
+            throws Exception {
+        reporter.phase(job.id(), "syncing", "Syncing the workspace");
         String commit = workspace.sync().commit();
         Path dir = home.resolve("jobs").resolve(job.id());
         Path classes = dir.resolve("classes");
         Files.createDirectories(classes);
         List<String> runtime = RuntimeClasspath.resolve(home);
 
-        phase(job.id(), "compiling", "Compiling the workspace at " + (commit == null ? "?" : commit.substring(0, 7)));
+        reporter.phase(job.id(), "compiling", "Compiling the workspace at " + (commit == null ? "?" : commit.substring(0, 7)));
         Path sources = home.resolve(WorkspaceSync.DIRECTORY).resolve("src/main/java");
-        if (!compile(job.id(), sources, classes, runtime)) {
-            exit(job.id(), "the workspace does not compile (see the errors in the editor)");
-            return;
+        if (!compile(job.id(), sources, classes, runtime, reporter)) {
+            reporter.failed(job.id(), "the workspace does not compile (see the errors in the editor)");
+            return null;
         }
 
         var classpath = new ArrayList<String>();
@@ -89,13 +137,13 @@ final class JobRunner {
             try {
                 entry = Class.forName(job.entryPoint(), false, loader);
             } catch (ClassNotFoundException | LinkageError e) {
-                exit(job.id(), "no class " + job.entryPoint() + " in the workspace (looked in src/main/java)");
-                return;
+                reporter.failed(job.id(), "no class " + job.entryPoint() + " in the workspace (looked in src/main/java)");
+                return null;
             }
             module = Class.forName(TRAINING_MODULE, false, loader).isAssignableFrom(entry);
             if (!module && !hasMain(entry)) {
-                exit(job.id(), job.entryPoint() + " is neither a TrainingModule nor a class with a main method");
-                return;
+                reporter.failed(job.id(), job.entryPoint() + " is neither a TrainingModule nor a class with a main method");
+                return null;
             }
         }
 
@@ -104,11 +152,16 @@ final class JobRunner {
         command.add("--enable-native-access=ALL-UNNAMED");
         command.add("-cp");
         command.add(String.join(File.pathSeparator, classpath));
-        int processes = Math.max(1, job.nodes()) * Math.max(1, job.devices());
+        // On one machine, nodes are simply more local processes; across machines each node starts its share.
+        int processes = nnodes > 1 ? Math.max(1, job.devices()) : Math.max(1, job.nodes()) * Math.max(1, job.devices());
         if (module) {
             command.addAll(List.of("dev.kiln.training.cli.KilnTrain", "launch", "--nproc-per-node",
-                    String.valueOf(processes), "--", "fit", "--module", job.entryPoint(),
-                    "--trainer.root-dir=" + dir));
+                    String.valueOf(processes)));
+            if (nnodes > 1) {
+                command.addAll(List.of("--nnodes", String.valueOf(nnodes), "--node-rank", String.valueOf(nodeRank),
+                        "--master-addr", masterAddr, "--master-port", String.valueOf(masterPort)));
+            }
+            command.addAll(List.of("--", "fit", "--module", job.entryPoint(), "--trainer.root-dir=" + dir));
             for (String arg : job.args()) {
                 command.add(arg.startsWith("--") ? arg : "--arg=" + arg);
             }
@@ -116,7 +169,7 @@ final class JobRunner {
             if (job.resume() && Files.exists(last)) {
                 // The same job, moved to another machine (or back after a crash): the home volume kept its checkpoints.
                 command.add("--ckpt-path=" + last);
-                phase(job.id(), "resuming", "Resuming from the last checkpoint (" + last + ")");
+                reporter.phase(job.id(), "resuming", "Resuming from the last checkpoint (" + last + ")");
             }
         } else {
             command.add(job.entryPoint());
@@ -127,16 +180,13 @@ final class JobRunner {
         env.put("KILN_JOB_ID", job.id());
         env.put("KILN_JOB_DIR", dir.toString());
         env.remove("KILN_AGENT_TOKEN");
-        phase(job.id(), "starting", module ? "Starting " + processes + " process" + (processes == 1 ? "" : "es")
+        reporter.phase(job.id(), "starting", module ? "Starting " + processes + " process" + (processes == 1 ? "" : "es")
                 + " (kiln-train launch)" : "Starting " + job.entryPoint());
-        if (cancelled.remove(job.id())) {
-            exit(job.id(), "cancelled before it started");
-            return;
-        }
-        commands.start(job.id(), command, WorkspaceSync.DIRECTORY, env);
+        return new Launch(command, env);
     }
 
-    private boolean compile(String id, Path sources, Path classes, List<String> classpath) throws IOException {
+    private boolean compile(String id, Path sources, Path classes, List<String> classpath, Reporter reporter)
+            throws IOException {
         List<Path> files;
         if (!Files.isDirectory(sources)) {
             return true;
@@ -173,9 +223,7 @@ final class JobRunner {
                 items.add(item);
             }
             if (!items.isEmpty()) {
-                var message = MachineAgent.message("job.diagnostics", id);
-                message.put("items", items);
-                outbox.offer(message);
+                reporter.diagnostics(id, items);
             }
             return ok;
         }

@@ -18,9 +18,24 @@ import java.util.jar.JarFile;
 final class RuntimeClasspath {
     private RuntimeClasspath() {}
 
+    /** {@code dir/*} entries (as in a container image's {@code /app/libs/*}) become the jars they stand for. */
+    static List<String> expand(List<String> entries) throws IOException {
+        var result = new ArrayList<String>();
+        for (String entry : entries) {
+            if (entry.endsWith(File.separator + "*") && Files.isDirectory(Path.of(entry.substring(0, entry.length() - 2)))) {
+                try (var jars = Files.list(Path.of(entry.substring(0, entry.length() - 2)))) {
+                    jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(p -> result.add(p.toString()));
+                }
+            } else if (!entry.isBlank()) {
+                result.add(entry);
+            }
+        }
+        return result;
+    }
+
     static List<String> resolve(Path home) throws IOException {
         String classpath = System.getProperty("java.class.path");
-        var entries = List.of(classpath.split(File.pathSeparator));
+        var entries = expand(List.of(classpath.split(File.pathSeparator)));
         if (entries.size() != 1 || !entries.getFirst().endsWith(".jar")) {
             return entries;
         }
