@@ -55,6 +55,8 @@ public class JobService implements StudioJobs {
     private final Path logs;
     private final Clock clock;
     private final Map<String, Run> running = new ConcurrentHashMap<>();
+    /** Multi-node jobs on the Kubernetes backend; null on the local backend (nodes are local processes there). */
+    private final ClusterJobs cluster;
     private final Set<String> listening = ConcurrentHashMap.newKeySet();
 
     /** A job this server is following. */
@@ -67,6 +69,8 @@ public class JobService implements StudioJobs {
         volatile String lastFailure;
         /** The machine went away mid-run (a switch, a crash); the job restarts from its checkpoint on the next one. */
         volatile boolean awaitingMachine;
+        /** A multi-node job running as a Kubernetes Indexed Job rather than on the studio's machine. */
+        volatile boolean onCluster;
         volatile int resumes;
         final JobRequest request;
 
@@ -82,7 +86,9 @@ public class JobService implements StudioJobs {
 
     JobService(JobRepository jobs, StudioAccess access, MachineChannel machines, MachineService machineControl,
                MachineCatalog catalog, Workspaces workspaces, StudioActivity activity, JobMetrics metrics,
-               KilnProperties properties, Clock clock) {
+               KilnProperties properties, Clock clock,
+               org.springframework.beans.factory.ObjectProvider<ClusterJobs> clusterJobs) {
+        this.cluster = clusterJobs.getIfAvailable();
         this.jobs = jobs;
         this.access = access;
         this.machines = machines;
@@ -127,7 +133,15 @@ public class JobService implements StudioJobs {
         run.output.note("job " + job.number() + ": " + request.entryPoint() + " " + String.join(" ", request.args())
                 + " on " + type.displayName() + ", " + request.nodes() + " node(s) x " + request.devices()
                 + " device(s), started by " + job.startedBy());
-        if (!machines.send(studioId, startMessage(run, false))) {
+        if (cluster != null && request.nodes() > 1) {
+            run.onCluster = true;
+            jobs.status(id, Status.STARTING, "Waiting for all " + request.nodes() + " nodes to be scheduled");
+            try {
+                cluster.submit(id, studioId, type, request);
+            } catch (RuntimeException e) {
+                finish(run, Status.FAILED, "The cluster refused the job: " + e.getMessage());
+            }
+        } else if (!machines.send(studioId, startMessage(run, false))) {
             finish(run, Status.FAILED, "The studio's machine went away before the job could start");
         }
         activity.touch(studioId);
@@ -215,7 +229,9 @@ public class JobService implements StudioJobs {
         run.cancelledBy = Users.current().displayName();
         jobs.status(jobId, Status.CANCELLING, "Stopping every process (they get 10 s to save a checkpoint)");
         run.output.note("cancel requested by " + run.cancelledBy);
-        if (!machines.send(studioId, Map.of("type", "cancel", "id", jobId, "graceMillis", 10_000))) {
+        if (run.onCluster) {
+            cluster.cancel(jobId, clusterListener, "Cancelled by " + run.cancelledBy);
+        } else if (!machines.send(studioId, Map.of("type", "cancel", "id", jobId, "graceMillis", 10_000))) {
             finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy + " (the machine was already gone)");
         }
         return jobs.find(jobId).orElseThrow();
@@ -299,7 +315,7 @@ public class JobService implements StudioJobs {
     private void onMachineMessage(String studioId, JsonNode message) {
         String type = message.path("type").asString();
         if ("machine.lost".equals(type)) {
-            running.values().stream().filter(r -> r.studioId.equals(studioId)).toList()
+            running.values().stream().filter(r -> r.studioId.equals(studioId) && !r.onCluster).toList()
                     .forEach(run -> interrupted(run, "The machine stopped while the job ran"));
             return;
         }
@@ -362,6 +378,38 @@ public class JobService implements StudioJobs {
                 }
             }
             default -> { }
+        }
+    }
+
+    private final ClusterJobs.Listener clusterListener = new ClusterJobs.Listener() {
+        @Override
+        public void running(String jobId) {
+            jobs.started(jobId, clock.instant());
+        }
+
+        @Override
+        public void ended(String jobId, boolean succeeded, String reason) {
+            Run run = running.get(jobId);
+            if (run != null) {
+                finish(run, run.cancelling ? Status.CANCELLED : succeeded ? Status.SUCCEEDED : Status.FAILED, reason);
+            }
+        }
+
+        @Override
+        public void output(String jobId, String text) {
+            Run run = running.get(jobId);
+            if (run != null) {
+                activity.touch(run.studioId);
+                run.output.append(text);
+            }
+        }
+    };
+
+    /** Follows multi-node jobs on the cluster (pod phases and logs). */
+    @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 2000)
+    public void followClusterJobs() {
+        if (cluster != null) {
+            cluster.follow(clusterListener);
         }
     }
 

@@ -71,14 +71,20 @@ class MachineConfiguration implements WebSocketConfigurer {
 
     @Bean
     @ConditionalOnProperty(name = "kiln.machine.backend", havingValue = "kubernetes")
+    KubernetesStudioMachines.Settings kubernetesSettings(@Value("${kiln.kubernetes.namespace}") String namespace,
+                                                         @Value("${kiln.kubernetes.image}") String image,
+                                                         @Value("${kiln.kubernetes.server-url}") String serverUrl,
+                                                         @Value("${kiln.kubernetes.volume-size}") String volumeSize,
+                                                         @Value("${kiln.kubernetes.storage-class:}") String storageClass) {
+        return new KubernetesStudioMachines.Settings(namespace, image, serverUrl, volumeSize,
+                storageClass.isBlank() ? null : storageClass);
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "kiln.machine.backend", havingValue = "kubernetes")
     KubernetesStudioMachines kubernetesMachines(KubernetesClient client, MachineCatalog catalog, AgentRegistry agents,
-                                                @Value("${kiln.kubernetes.namespace}") String namespace,
-                                                @Value("${kiln.kubernetes.image}") String image,
-                                                @Value("${kiln.kubernetes.server-url}") String serverUrl,
-                                                @Value("${kiln.kubernetes.volume-size}") String volumeSize,
-                                                @Value("${kiln.kubernetes.storage-class:}") String storageClass) {
-        return new KubernetesStudioMachines(client, catalog, agents, new KubernetesStudioMachines.Settings(namespace,
-                image, serverUrl, volumeSize, storageClass.isBlank() ? null : storageClass));
+                                                KubernetesStudioMachines.Settings settings) {
+        return new KubernetesStudioMachines(client, catalog, agents, settings);
     }
 
     @Bean

@@ -86,7 +86,8 @@ class KubernetesMachineIT {
     /** Runs new pods (a real agent process each) and stops the processes of deleted ones. */
     static void kubeletTick() {
         try {
-            var pods = client.pods().inNamespace("kiln").list().getItems();
+            var pods = client.pods().inNamespace("kiln").withLabel("app.kubernetes.io/name", "kiln-machine").list()
+                    .getItems();
             var names = pods.stream().map(p -> p.getMetadata().getName()).toList();
             kubelet.entrySet().removeIf(e -> {
                 if (!names.contains(e.getKey())) {
@@ -158,6 +159,8 @@ class KubernetesMachineIT {
         String volumeUid = client.persistentVolumeClaims().inNamespace("kiln").withName("kiln-studio-" + studioId
                 + "-home").get().getMetadata().getUid();
 
+        multiNodeJobRunsAsAnIndexedJobAndIsCleanedUp(session, studioId);
+
         session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"cpu-8\"}");
         awaitReady(session, studioId);
         await().atMost(Duration.ofSeconds(20)).until(() -> client.pods().inNamespace("kiln").list().getItems()
@@ -169,6 +172,43 @@ class KubernetesMachineIT {
         session.postJson("/api/studios/" + studioId + "/machine/stop", "{}");
         await().atMost(Duration.ofSeconds(20)).until(() -> client.pods().inNamespace("kiln").list().getItems().isEmpty());
         assertThat(client.persistentVolumeClaims().inNamespace("kiln").list().getItems()).hasSize(1);
+    }
+
+    /** Plays the Job controller for a 2-node job: both pods run, then the job completes. */
+    void multiNodeJobRunsAsAnIndexedJobAndIsCleanedUp(KilnHttp session, String studioId) {
+        String jobId = session.postJson("/api/studios/" + studioId + "/jobs", "{\"entryPoint\":\"example.SumRegression\","
+                + "\"nodes\":2,\"devices\":1,\"args\":[\"--trainer.max-epochs=2\"]}").path("id").asString();
+        String name = "kiln-job-" + jobId;
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.batch().v1().jobs().inNamespace("kiln").withName(name)
+                .get() != null);
+        var job = client.batch().v1().jobs().inNamespace("kiln").withName(name).get();
+        assertThat(job.getSpec().getCompletions()).isEqualTo(2);
+        assertThat(job.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
+                .anyMatch(e -> e.getName().equals("MASTER_ADDR") && e.getValue().equals(name + "-0." + name));
+        assertThat(client.services().inNamespace("kiln").withName(name).get().getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(jobStatus(session, studioId, jobId)).isEqualTo("STARTING");
+
+        for (int index = 0; index < 2; index++) {
+            var pod = client.pods().inNamespace("kiln").resource(new PodBuilder().withNewMetadata()
+                    .withName(name + "-" + index).withLabels(job.getSpec().getTemplate().getMetadata().getLabels())
+                    .addToAnnotations("batch.kubernetes.io/job-completion-index", String.valueOf(index)).endMetadata()
+                    .withSpec(job.getSpec().getTemplate().getSpec()).build()).create();
+            client.pods().inNamespace("kiln").resource(new PodBuilder(pod).editOrNewStatus().withPhase("Running")
+                    .endStatus().build()).updateStatus();
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> jobStatus(session, studioId, jobId).equals("RUNNING"));
+        client.batch().v1().jobs().inNamespace("kiln").resource(new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder(
+                client.batch().v1().jobs().inNamespace("kiln").withName(name).get()).editOrNewStatus().withSucceeded(2)
+                .endStatus().build()).updateStatus();
+        await().atMost(Duration.ofSeconds(15)).until(() -> jobStatus(session, studioId, jobId).equals("SUCCEEDED"));
+        assertThat(client.batch().v1().jobs().inNamespace("kiln").withName(name).get()).isNull();
+        assertThat(client.services().inNamespace("kiln").withName(name).get()).isNull();
+        assertThat(client.pods().inNamespace("kiln").withLabel("kiln.dev/job", jobId).list().getItems()).isEmpty();
+    }
+
+    static String jobStatus(KilnHttp session, String studioId, String jobId) {
+        return KilnHttp.JSON.readTree(session.get("/api/studios/" + studioId + "/jobs/" + jobId).body()).path("status")
+                .asString();
     }
 
     static List<String> awaitReady(KilnHttp session, String studioId) {
