@@ -52,6 +52,7 @@ export class KilnChart extends LitElement {
     for (const [step, value] of pairs) series.set(step, value);
     this.redraw(false);
     this.dataset.points = String([...this.points.values()].reduce((n, s) => n + s.size, 0));
+    this.setAttribute('data-points-' + name.replace(/[^a-z0-9_-]/gi, '_').toLowerCase(), String(series.size));
   }
 
   /** Forgets every series (another job was selected). */

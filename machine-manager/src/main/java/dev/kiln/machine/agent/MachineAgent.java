@@ -22,7 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The small process on every studio machine (a local process or a pod). It dials home to the server over a
  * WebSocket authenticated with its per-machine token, says which studio, machine type and generation it is, and
- * reports health every two seconds, so the server knows the machine is ready without ever reaching into it. It
+ * reports health and usage every second, so the server knows the machine is ready without ever reaching into it. It
  * reconnects with backoff when the server restarts, and exits when the server refuses its token or tells it to stop.
  * Once connected it syncs the studio's files ({@link WorkspaceSync}), then serves the server's requests: commands
  * ({@link CommandRunner}), terminals ({@link TerminalHost}) and further syncs. Protocol: JSON text messages with a
@@ -45,6 +45,8 @@ public final class MachineAgent {
     private WorkspaceSync workspace;
     private JobRunner jobs;
     private volatile int exitCode;
+    /** Health and usage reports: every second (the studio's live machine charts), or KILN_HEALTH_INTERVAL_MS. */
+    private final long healthIntervalMillis;
     private boolean announced;
 
     MachineAgent(Map<String, String> env) {
@@ -53,6 +55,7 @@ public final class MachineAgent {
         this.commands = new CommandRunner(outbox, home);
         this.terminals = new TerminalHost(outbox, home);
         this.usage = new MachineUsage(home);
+        this.healthIntervalMillis = Long.parseLong(env.getOrDefault("KILN_HEALTH_INTERVAL_MS", "1000"));
     }
 
     public static void main(String[] args) throws InterruptedException {
@@ -91,7 +94,7 @@ public final class MachineAgent {
                 }
                 while (!listener.closed.isDone() && stopped.getCount() > 0) {
                     outbox.offer(health());
-                    stopped.await(2, TimeUnit.SECONDS);
+                    stopped.await(healthIntervalMillis, TimeUnit.MILLISECONDS);
                 }
                 outbox.detach();
                 if (stopped.getCount() > 0) {

@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * What the machine is using, sampled for each health report: CPU (0..1 of the whole machine, container-aware on
- * Linux), memory, the home volume's disk, and each GPU ({@link GpuSampler}). Cheap enough to sample every two seconds.
+ * Linux), memory, the home volume's disk, and each GPU ({@link GpuSampler}). Cheap enough to sample every second
+ * (benchmarks/jobs.sh measures it).
  */
 final class MachineUsage {
     private final Path home;

@@ -114,12 +114,22 @@ final class JobOutput {
             return;
         }
         long step = json.path("step").asLong();
+        double loggedAt = loggedAt(json.path("time").asString(null));
         json.path("metrics").properties().forEach(e -> {
             if (e.getValue().isNumber()) {
                 series.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new double[] {step,
-                        e.getValue().asDouble()});
+                        e.getValue().asDouble(), loggedAt});
             }
         });
+    }
+
+    /** When the trainer logged a metric (epoch milliseconds), kept with each point for latency measurements. */
+    private static double loggedAt(String time) {
+        try {
+            return time == null ? 0 : java.time.Instant.parse(time).toEpochMilli();
+        } catch (RuntimeException e) {
+            return 0;
+        }
     }
 
     private void write(String line) {

@@ -28,7 +28,9 @@ class JobOutputTest {
         output.close();
 
         assertThat(metricLines).hasSize(2);
-        assertThat(output.series(-1).get("loss")).containsExactly(new double[] {10, 0.5});
+        assertThat(output.series(-1).get("loss")).hasSize(1);
+        assertThat(output.series(-1).get("loss").getFirst()[0]).isEqualTo(10);
+        assertThat(output.series(-1).get("loss").getFirst()[1]).isEqualTo(0.5);
         assertThat(output.series(10)).allSatisfy((name, points) -> assertThat(points).isEmpty());
         assertThat(output.lines(null, 0, 100).lines()).containsExactly("kiln-train launch: started rank 0 (pid 1)",
                 "[rank 0] epoch 1", "[rank 1] epoch 1", "[rank 0] checkpoint_saved {\"step\":10}",

@@ -17,7 +17,10 @@ public interface StudioJobs {
     /** Log lines from {@code from} on (the first line is 0), of one rank or all (rank null). */
     LogChunk log(String studioId, String jobId, Integer rank, int from);
 
-    /** The job's metric series of rank 0 ({@code loss}, {@code val_loss}, ...) as (step, value) pairs after a step. */
+    /**
+     * The job's metric series of rank 0 ({@code loss}, {@code val_loss}, ...) after a step, as (step, value, time the
+     * trainer logged it in epoch milliseconds).
+     */
     Map<String, List<double[]>> metrics(String studioId, String jobId, long afterStep);
 
     /** Classes of the workspace a job can start from (fully qualified names). */
