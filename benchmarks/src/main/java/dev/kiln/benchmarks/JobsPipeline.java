@@ -52,8 +52,9 @@ public final class JobsPipeline {
         ProcessHandle agent = kiln.process.toHandle().descendants()
                 .filter(p -> p.info().commandLine().orElse("").contains("MachineAgent")).findFirst().orElseThrow();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classes = Path.of(JobsPipeline.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         Process sleeper = new ProcessBuilder(java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:ActiveProcessorCount=2", "-cp",
-                System.getProperty("java.class.path"), Sleep.class.getName()).inheritIO().start();
+                classes, Sleep.class.getName()).inheritIO().start();
         Thread.sleep(3000); // past JVM start-up
         double agentBefore = cpu(agent);
         double sleeperBefore = cpu(sleeper.toHandle());
@@ -149,8 +150,8 @@ public final class JobsPipeline {
         Files.writeString(dir.resolve("bench/Flood.java"), source);
         var javac = javax.tools.ToolProvider.getSystemJavaCompiler();
         javac.run(null, null, null, "-d", dir.toString(), dir.resolve("bench/Flood.java").toString());
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process alone = new ProcessBuilder(java, "-cp", dir.toString(), "bench.Flood").start();
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process alone = new ProcessBuilder(javaBin, "-cp", dir.toString(), "bench.Flood").start();
         var drain = Thread.ofPlatform().start(() -> {
             try {
                 alone.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());

@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class CommandRunner implements AutoCloseable {
     private static final int CHUNK = 16 * 1024;
-    private static final Executor VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
+    /** Platform threads for the blocking pipe reads: a few per command, and never pinned behind a terminal's. */
+    private static final Executor PUMPS = Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("kiln-output-", 0).daemon().factory());
 
     private final Outbox outbox;
     private final Path home;
@@ -47,8 +49,8 @@ final class CommandRunner implements AutoCloseable {
             builder.environment().putAll(env);
             Process process = builder.start();
             running.put(id, process);
-            var stdout = CompletableFuture.runAsync(() -> pump(id, "stdout", process.getInputStream()), VIRTUAL);
-            var stderr = CompletableFuture.runAsync(() -> pump(id, "stderr", process.getErrorStream()), VIRTUAL);
+            var stdout = CompletableFuture.runAsync(() -> pump(id, "stdout", process.getInputStream()), PUMPS);
+            var stderr = CompletableFuture.runAsync(() -> pump(id, "stderr", process.getErrorStream()), PUMPS);
             // The exit goes after the last output, so a reader never sees output after the exit.
             process.onExit().thenCombine(CompletableFuture.allOf(stdout, stderr), (p, done) -> p).thenAccept(p -> {
                 running.remove(id);

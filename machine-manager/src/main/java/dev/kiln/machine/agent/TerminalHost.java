@@ -44,7 +44,9 @@ final class TerminalHost implements AutoCloseable {
                     .setDirectory((Files.isDirectory(workspace) ? workspace : home).toString())
                     .setInitialColumns(Math.max(cols, 20)).setInitialRows(Math.max(rows, 5)).start();
             shells.put(id, shell);
-            Thread.ofVirtual().start(() -> pump(id, shell));
+            // A platform thread: pty4j reads through a native call (JNA), which would pin a virtual thread's carrier and
+            // starve every other virtual thread (command output) on a one-core machine.
+            Thread.ofPlatform().name("kiln-pty-" + id).daemon().start(() -> pump(id, shell));
         } catch (IOException e) {
             var exit = MachineAgent.message("pty.exit", id);
             exit.put("error", "cannot start a shell: " + e.getMessage());

@@ -247,6 +247,19 @@ class LocalMachineIT {
         second.send("{\"type\":\"input\",\"data\":\"echo from-$((2+3))-second\\r\"}");
         await().atMost(Duration.ofSeconds(10)).until(() -> first.screen().contains("from-5-second"));
 
+        // With a shell open, commands on this one-core machine still stream their output (the shell's reader must
+        // not hold the agent's only carrier thread).
+        var output = new StringBuffer();
+        try (var ignored = channel.listen(studioId, message -> {
+            if (message.path("type").asString().equals("output")) {
+                output.append(message.path("data").asString());
+            }
+        })) {
+            channel.send(studioId, java.util.Map.of("type", "exec", "id", "beside-terminal",
+                    "command", List.of("sh", "-c", "seq 1 20000")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> output.toString().contains("\n20000\n"));
+        }
+
         var stranger = ServerTestSupport.newUser(accounts, "Tess Terminal");
         var theirs = KilnHttp.signIn(base(), stranger.getUsername(), "password-" + stranger.getUsername());
         assertThatThrownBy(() -> TerminalClient.open(port, theirs, studioId)).hasRootCauseMessage(
