@@ -52,8 +52,12 @@ class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
                                Exception exception) {
     }
 
+    /** Agents send output in chunks of up to 16 K characters, which JSON escaping can double. */
+    static final int MAX_MESSAGE = 1 << 20;
+
     @Override
     public void afterConnectionEstablished(WebSocketSession session) {
+        session.setTextMessageSizeLimit(MAX_MESSAGE);
         channel.opened(identity(session), session);
     }
 

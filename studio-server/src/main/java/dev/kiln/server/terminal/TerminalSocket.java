@@ -90,6 +90,7 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
     public void afterConnectionEstablished(WebSocketSession session) {
         // Output fans out from the machine's thread: a slow browser must not hold up the others (it is dropped and
         // reconnects, replaying the scrollback).
+        session.setTextMessageSizeLimit(64 * 1024); // a large paste
         var out = new ConcurrentWebSocketSessionDecorator(session, 5_000, 1 << 20);
         session.getAttributes().put(OUT, out);
         terminals.join(studio(session), name(session), out);
