@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.io.Writer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs commands on the machine for the server (a job, a compile, a one-off shell command) and streams their output
@@ -36,6 +39,15 @@ final class CommandRunner implements AutoCloseable {
     }
 
     void start(String id, List<String> command, String directory, Map<String, String> env) {
+        start(id, command, directory, env, null);
+    }
+
+    /**
+     * As {@link #start(String, List, String, Map)}, also writing all output to {@code logFile}: streaming to the
+     * server is best effort (it drops what the connection cannot carry rather than slow the process down), the
+     * file on the machine keeps everything.
+     */
+    void start(String id, List<String> command, String directory, Map<String, String> env, Path logFile) {
         if (running.containsKey(id)) {
             return; // a repeated request (the server retried after a reconnect): already running
         }
@@ -47,14 +59,23 @@ final class CommandRunner implements AutoCloseable {
         try {
             var builder = new ProcessBuilder(command).directory(cwd.toFile());
             builder.environment().putAll(env);
+            Writer log = logFile == null ? null : Files.newBufferedWriter(logFile, StandardCharsets.UTF_8);
             Process process = builder.start();
             running.put(id, process);
-            var stdout = CompletableFuture.runAsync(() -> pump(id, "stdout", process.getInputStream()), PUMPS);
-            var stderr = CompletableFuture.runAsync(() -> pump(id, "stderr", process.getErrorStream()), PUMPS);
+            var dropped = new AtomicLong();
+            var stdout = CompletableFuture.runAsync(() -> pump(id, "stdout", process.getInputStream(), log, dropped), PUMPS);
+            var stderr = CompletableFuture.runAsync(() -> pump(id, "stderr", process.getErrorStream(), log, dropped), PUMPS);
             // The exit goes after the last output, so a reader never sees output after the exit.
             process.onExit().thenCombine(CompletableFuture.allOf(stdout, stderr), (p, done) -> p).thenAccept(p -> {
                 running.remove(id);
-                exit(id, p.exitValue(), null);
+                if (log != null) {
+                    try {
+                        log.close();
+                    } catch (IOException ignored) {
+                        // the output was streamed anyway
+                    }
+                }
+                exit(id, p.exitValue(), null, dropped.get());
             });
             var started = MachineAgent.message("started", id);
             started.put("pid", process.pid());
@@ -84,15 +105,24 @@ final class CommandRunner implements AutoCloseable {
         });
     }
 
-    private void pump(String id, String stream, InputStream in) {
+    private void pump(String id, String stream, InputStream in, Writer log, AtomicLong dropped) {
         char[] buffer = new char[CHUNK];
         try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
             int n;
             while ((n = reader.read(buffer)) > 0) {
+                String data = new String(buffer, 0, n);
+                if (log != null) {
+                    synchronized (log) {
+                        log.write(data);
+                        log.flush();
+                    }
+                }
                 var output = MachineAgent.message("output", id);
                 output.put("stream", stream);
-                output.put("data", new String(buffer, 0, n));
-                outbox.offer(output);
+                output.put("data", data);
+                if (!outbox.offer(output)) {
+                    dropped.addAndGet(n);
+                }
             }
         } catch (IOException ignored) {
             // the process ended
@@ -100,8 +130,15 @@ final class CommandRunner implements AutoCloseable {
     }
 
     private void exit(String id, int code, String error) {
+        exit(id, code, error, 0);
+    }
+
+    private void exit(String id, int code, String error, long droppedChars) {
         var exit = MachineAgent.message("exit", id);
         exit.put("code", code);
+        if (droppedChars > 0) {
+            exit.put("droppedChars", droppedChars);
+        }
         if (interrupted) {
             exit.put("interrupted", true);
         }

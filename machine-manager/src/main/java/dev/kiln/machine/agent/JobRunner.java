@@ -39,7 +39,7 @@ final class JobRunner {
     }
 
     /** What to start once the workspace is compiled: the command, its environment and working directory. */
-    record Launch(List<String> command, Map<String, String> env) {}
+    record Launch(List<String> command, Map<String, String> env, Path logFile) {}
 
     private final Outbox outbox;
     private final Path home;
@@ -82,7 +82,7 @@ final class JobRunner {
             exit(job.id(), "cancelled before it started");
             return;
         }
-        commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, launch.env());
+        commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, launch.env(), launch.logFile());
     }
 
     private final Reporter reporter = new Reporter() {
@@ -182,7 +182,7 @@ final class JobRunner {
         env.remove("KILN_AGENT_TOKEN");
         reporter.phase(job.id(), "starting", module ? "Starting " + processes + " process" + (processes == 1 ? "" : "es")
                 + " (kiln-train launch)" : "Starting " + job.entryPoint());
-        return new Launch(command, env);
+        return new Launch(command, env, dir.resolve(job.resume() ? "output-resumed.log" : "output.log"));
     }
 
     private boolean compile(String id, Path sources, Path classes, List<String> classpath, Reporter reporter)

@@ -15,6 +15,7 @@ import java.util.Map;
 final class MachineUsage {
     private final Path home;
     private final GpuSampler gpus = GpuSampler.find();
+    private java.nio.file.FileStore store;
 
     MachineUsage(Path home) {
         this.home = home;
@@ -31,7 +32,9 @@ final class MachineUsage {
             usage.put("memoryUsed", sun.getTotalMemorySize() - sun.getFreeMemorySize());
         }
         try {
-            var store = Files.getFileStore(home);
+            if (store == null) {
+                store = Files.getFileStore(home); // looked up once: it reads the mount table
+            }
             usage.put("diskTotal", store.getTotalSpace());
             usage.put("diskUsed", store.getTotalSpace() - store.getUsableSpace());
         } catch (IOException ignored) {

@@ -54,6 +54,7 @@ class JobMetrics {
         set(null, "kiln_machine_cpu_utilization", tags, health.path("cpu").asDouble());
         set(null, "kiln_machine_memory_used_bytes", tags, health.path("memoryUsed").asDouble());
         set(null, "kiln_machine_memory_total_bytes", tags, health.path("memoryTotal").asDouble());
+        set(null, "kiln_machine_disk_used_bytes", tags, health.path("diskUsed").asDouble());
         for (JsonNode gpu : health.path("gpus")) {
             var gpuTags = tags.and("gpu", gpu.path("index").asString("0"), "model", gpu.path("name").asString(""));
             set(null, "kiln_machine_gpu_utilization", gpuTags, gpu.path("utilization").asDouble());

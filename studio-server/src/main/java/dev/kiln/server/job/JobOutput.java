@@ -46,17 +46,31 @@ final class JobOutput {
 
     synchronized void append(String chunk) {
         partial.append(chunk);
+        int start = 0;
         int newline;
-        while ((newline = partial.indexOf("\n")) >= 0) {
-            String line = partial.substring(0, newline);
-            partial.delete(0, newline + 1);
-            line(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+        while ((newline = partial.indexOf("\n", start)) >= 0) {
+            int end = newline > start && partial.charAt(newline - 1) == '\r' ? newline - 1 : newline;
+            line(partial.substring(start, end));
+            start = newline + 1;
+        }
+        partial.delete(0, start);
+        flush();
+    }
+
+    private void flush() {
+        try {
+            if (writer != null) {
+                writer.flush();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write the job log " + file, e);
         }
     }
 
     /** A line that does not come from the job's processes (Kiln's own notes, prefixed with "kiln:"). */
     synchronized void note(String text) {
         line("kiln: " + text);
+        flush();
     }
 
     synchronized void close() {
@@ -141,7 +155,6 @@ final class JobOutput {
             }
             writer.write(line);
             writer.write('\n');
-            writer.flush();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write the job log " + file, e);
         }

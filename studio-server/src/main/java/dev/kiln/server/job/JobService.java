@@ -361,6 +361,11 @@ public class JobService implements StudioJobs {
             }
             case "exit" -> {
                 int code = message.path("code").asInt();
+                if (message.path("droppedChars").asLong() > 0) {
+                    run.output.note(String.format("%,d characters of output came faster than they could be streamed "
+                            + "and are missing here; the machine kept all of it in ~/jobs/%s/output.log",
+                            message.path("droppedChars").asLong(), run.jobId));
+                }
                 if (run.awaitingMachine) {
                     return; // the old machine's processes, stopped by the move
                 }
@@ -408,6 +413,8 @@ public class JobService implements StudioJobs {
     /** Follows multi-node jobs on the cluster (pod phases and logs). */
     @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 2000)
     public void followClusterJobs() {
+        // A running job is activity, even a quiet one: its machine must not be stopped as idle.
+        running.values().forEach(run -> activity.touch(run.studioId));
         if (cluster != null) {
             cluster.follow(clusterListener);
         }

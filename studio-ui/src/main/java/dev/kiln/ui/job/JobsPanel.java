@@ -42,6 +42,7 @@ public class JobsPanel extends Div {
     private final Button rerun = new Button("Re-run", VaadinIcon.REFRESH.create());
     private final Select<String> rank = new Select<>();
     private final Div diagnostics = new Div();
+    private final Span artifacts = new Span();
     private final Pre log = new Pre();
     private final LiveChart lossChart = new LiveChart("loss");
     private final LiveChart otherChart = new LiveChart("metrics");
@@ -111,7 +112,9 @@ public class JobsPanel extends Div {
         charts.addClassName("kiln-job-charts");
         var body = new Div(log, charts);
         body.addClassName("kiln-job-body");
-        detailPane = new Div(header, diagnostics, body);
+        artifacts.setId("job-artifacts");
+        artifacts.addClassName("kiln-muted");
+        detailPane = new Div(header, artifacts, diagnostics, body);
         detailPane.addClassName("kiln-job-detail");
         detailPane.setVisible(false);
         var list = new Div(run, grid);
@@ -163,6 +166,7 @@ public class JobsPanel extends Div {
         status.setText(selected.status().name().toLowerCase());
         status.addClassName("kiln-badge");
         detail.setText(selected.detail() == null ? "" : selected.detail());
+        artifacts.setText("Output and checkpoints on the machine: ~/jobs/" + selected.id() + "/");
         cancel.setVisible(canRun && !selected.status().ended());
         rerun.setVisible(canRun && selected.status().ended());
         diagnostics.removeAll();
