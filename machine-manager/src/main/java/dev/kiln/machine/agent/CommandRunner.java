@@ -2,10 +2,8 @@ package dev.kiln.machine.agent;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
-import java.io.Writer;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -59,7 +57,7 @@ final class CommandRunner implements AutoCloseable {
         try {
             var builder = new ProcessBuilder(command).directory(cwd.toFile());
             builder.environment().putAll(env);
-            Writer log = logFile == null ? null : Files.newBufferedWriter(logFile, StandardCharsets.UTF_8);
+            OutputStream log = logFile == null ? null : Files.newOutputStream(logFile);
             Process process = builder.start();
             running.put(id, process);
             var dropped = new AtomicLong();
@@ -105,28 +103,53 @@ final class CommandRunner implements AutoCloseable {
         });
     }
 
-    private void pump(String id, String stream, InputStream in, Writer log, AtomicLong dropped) {
-        char[] buffer = new char[CHUNK];
-        try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+    /**
+     * Copies a process's output: every byte to the log file (when there is one), and as much as the connection can
+     * carry to the server, cut at UTF-8 character boundaries. Text is decoded only for what is streamed, so a flood
+     * costs little more than the file write.
+     */
+    private void pump(String id, String stream, InputStream in, OutputStream log, AtomicLong dropped) {
+        byte[] buffer = new byte[CHUNK];
+        int carry = 0;
+        try (in) {
             int n;
-            while ((n = reader.read(buffer)) > 0) {
-                String data = new String(buffer, 0, n);
+            while ((n = in.read(buffer, carry, buffer.length - carry)) > 0) {
                 if (log != null) {
                     synchronized (log) {
-                        log.write(data);
-                        log.flush();
+                        log.write(buffer, carry, n);
                     }
                 }
-                var output = MachineAgent.message("output", id);
-                output.put("stream", stream);
-                output.put("data", data);
-                if (!outbox.offer(output)) {
-                    dropped.addAndGet(n);
+                int length = carry + n;
+                int complete = completeUtf8(buffer, length);
+                if (outbox.hasRoom()) {
+                    var output = MachineAgent.message("output", id);
+                    output.put("stream", stream);
+                    output.put("data", new String(buffer, 0, complete, StandardCharsets.UTF_8));
+                    if (!outbox.offer(output)) {
+                        dropped.addAndGet(complete);
+                    }
+                } else {
+                    dropped.addAndGet(complete);
                 }
+                carry = length - complete;
+                System.arraycopy(buffer, complete, buffer, 0, carry);
             }
         } catch (IOException ignored) {
             // the process ended
         }
+    }
+
+    /** How many leading bytes form whole UTF-8 characters (a character cut by the read waits for the next one). */
+    static int completeUtf8(byte[] bytes, int length) {
+        for (int back = 1; back <= 3 && back <= length; back++) {
+            int b = bytes[length - back] & 0xff;
+            if ((b & 0xc0) == 0x80) {
+                continue; // a continuation byte: keep looking for the lead byte
+            }
+            int needed = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+            return needed > back ? length - back : length;
+        }
+        return length;
     }
 
     private void exit(String id, int code, String error) {

@@ -39,6 +39,11 @@ final class Outbox implements AutoCloseable {
         return true;
     }
 
+    /** Whether a message would be accepted now (connected, and the queue not full). */
+    boolean hasRoom() {
+        return socket != null && queue.remainingCapacity() > 0;
+    }
+
     /** Messages dropped so far because the server was away or slow. */
     long dropped() {
         return dropped.get();
