@@ -43,6 +43,9 @@ public final class MachineAgent {
     private final ExecutorService syncs = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("kiln-agent-sync").daemon().factory());
     private WorkspaceSync workspace;
+    /** The last sync's report, sent again when the first connection opens (the first sync runs while connecting). */
+    private volatile Map<String, Object> lastSync;
+    private boolean firstConnection = true;
     private JobRunner jobs;
     private volatile int exitCode;
     /** Health and usage reports: every second (the studio's live machine charts), or KILN_HEALTH_INTERVAL_MS. */
@@ -76,6 +79,8 @@ public final class MachineAgent {
             commands.close();
             terminals.close();
         }));
+        // Fetch the files while the connection is being set up: on a new machine both take about a second.
+        syncs.execute(this::sync);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         Duration backoff = Duration.ofMillis(250);
         while (stopped.getCount() > 0) {
@@ -86,7 +91,15 @@ public final class MachineAgent {
                 backoff = Duration.ofMillis(250);
                 socket.sendText(JSON.writeValueAsString(hello()), true).get(10, TimeUnit.SECONDS);
                 outbox.attach(socket);
-                syncs.execute(this::sync);
+                if (firstConnection) {
+                    firstConnection = false;
+                    var done = lastSync;
+                    if (done != null) {
+                        outbox.offer(done);
+                    }
+                } else {
+                    syncs.execute(this::sync); // files may have changed while the server was away
+                }
                 if (!announced) {
                     announced = true;
                     long sinceStart = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
@@ -158,7 +171,11 @@ public final class MachineAgent {
             synced.put("error", "cannot sync the workspace: " + e.getMessage());
             log("cannot sync the workspace: " + e);
         }
-        synced.put("millis", (System.nanoTime() - started) / 1_000_000);
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        synced.put("millis", millis);
+        log("synced the workspace in " + millis + " ms, "
+                + (ManagementFactory.getRuntimeMXBean().getUptime()) + " ms after the JVM started");
+        lastSync = synced;
         outbox.offer(synced);
     }
 
