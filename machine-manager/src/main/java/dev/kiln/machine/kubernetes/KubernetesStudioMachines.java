@@ -47,7 +47,7 @@ public final class KubernetesStudioMachines implements MachineBackend {
         this.agents = agents;
         this.settings = settings;
         this.placement = new KubernetesMachineBackend(client, catalog, agents);
-        restoreTokens();
+        restoreTokens(client, settings.namespace(), agents);
         this.pods = client.pods().inNamespace(settings.namespace())
                 .withLabel("app.kubernetes.io/name", "kiln-machine").inform(new ResourceEventHandler<>() {
                     @Override
@@ -147,10 +147,16 @@ public final class KubernetesStudioMachines implements MachineBackend {
     @Override
     public void shutdown() {
         pods.close();
+        try {
+            pods.stopped().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // stopping is best effort at shutdown
+        }
     }
 
-    private void restoreTokens() {
-        for (Secret secret : client.secrets().inNamespace(settings.namespace())
+    /** Accepts again the tokens of machines that outlived the previous server (kept in their Secrets). */
+    public static void restoreTokens(KubernetesClient client, String namespace, AgentRegistry agents) {
+        for (Secret secret : client.secrets().inNamespace(namespace)
                 .withLabel("app.kubernetes.io/name", "kiln-agent-token").list().getItems()) {
             var labels = secret.getMetadata().getLabels();
             String token = secret.getData() != null && secret.getData().containsKey("token")

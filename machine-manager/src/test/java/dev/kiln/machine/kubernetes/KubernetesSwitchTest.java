@@ -191,48 +191,4 @@ class KubernetesSwitchTest {
         assertThat(podTypes()).containsExactly("a100-80gb");
         assertThat(client.persistentVolumeClaims().inNamespace("kiln").list().getItems()).hasSize(1);
     }
-
-    @Test
-    void throughTheServersSeamAPodIsReadyOnlyOnceItsAgentIsHomeAndTokensSurviveARestart() throws Exception {
-        var agents = new dev.kiln.machine.agent.AgentRegistry();
-        var settings = new KubernetesStudioMachines.Settings("kiln", "ghcr.io/kiln-dev/machine:0.1.0",
-                "https://kiln.example.com", "50Gi", null);
-        var woken = new java.util.concurrent.atomic.AtomicInteger();
-        var machines = new KubernetesStudioMachines(client, MachineCatalog.defaults(), agents, settings);
-        machines.onChange(woken::incrementAndGet);
-        try {
-            assertThat(machines.offerable()).extracting(t -> t.id()).contains("cpu-8", "a100-80gb")
-                    .doesNotContain("h100", "t4");
-            assertThat(machines.whyNot(MachineCatalog.defaults().require("h100"))).contains("no node");
-
-            var studio = new MachineReconciler<>(machines, new MachinePlanner(Duration.ofMinutes(5)), Clock.systemUTC());
-            desired = DesiredMachine.running("s1", "cpu-8");
-            MachinePlan plan = null;
-            for (int i = 0; i < 6; i++) {
-                plan = studio.reconcile("s1", desired, d -> desired = d);
-                cluster.tick();
-            }
-            assertThat(plan.phase()).as("the pod runs, but no agent yet").isEqualTo(Phase.STARTING_AGENT);
-            var secret = client.secrets().inNamespace("kiln").withName("kiln-studio-s1-agent").get();
-            String token = secret.getStringData() != null ? secret.getStringData().get("token")
-                    : new String(java.util.Base64.getDecoder().decode(secret.getData().get("token")));
-            var identity = agents.authenticate(token).orElseThrow();
-            assertThat(identity.generation()).isEqualTo(1);
-            assertThat(client.pods().inNamespace("kiln").withName("kiln-studio-s1-g1").get().getSpec().getContainers()
-                    .getFirst().getEnv().toString()).doesNotContain(token);
-
-            agents.connected(identity);
-            assertThat(studio.reconcile("s1", desired, d -> desired = d).phase()).isEqualTo(Phase.SYNCING);
-            agents.synced(identity);
-            assertThat(studio.reconcile("s1", desired, d -> desired = d).phase()).isEqualTo(Phase.READY);
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> woken.get() > 0);
-            assertThat(machines.studiosWithMachines()).containsExactly("s1");
-
-            var afterRestart = new dev.kiln.machine.agent.AgentRegistry();
-            new KubernetesStudioMachines(client, MachineCatalog.defaults(), afterRestart, settings).shutdown();
-            assertThat(afterRestart.authenticate(token)).contains(identity);
-        } finally {
-            machines.shutdown();
-        }
-    }
 }
