@@ -17,6 +17,8 @@ import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.Route;
 import dev.kiln.ui.component.CodeEditor;
 import dev.kiln.ui.component.TerminalView;
+import dev.kiln.ui.data.DataPanel;
+import dev.kiln.ui.data.StudioData;
 import dev.kiln.ui.job.JobSummary;
 import dev.kiln.ui.job.JobsPanel;
 import dev.kiln.ui.job.MachineUsageBadge;
@@ -63,15 +65,17 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private FilesPanel files;
     private HistoryPanel history;
     private final StudioJobs jobs;
+    private final StudioData data;
 
     /** The file in the editor, and whether it is edited live (text) or shown read-only (binary). */
     private String openPath;
     private boolean live;
 
     public StudioView(StudioCatalog catalog, StudioWorkspace workspace, StudioSharing sharing, MachineControl machines,
-                      StudioJobs jobs, CurrentUser user, Clock clock) {
+                      StudioJobs jobs, StudioData data, CurrentUser user, Clock clock) {
         this.machines = machines;
         this.jobs = jobs;
+        this.data = data;
         this.catalog = catalog;
         this.workspace = workspace;
         this.sharing = sharing;
@@ -190,6 +194,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         bottom.addClassName("kiln-bottom-tabs");
         bottom.add(tab("Terminal", "tab-terminal"), terminalPane);
         bottom.add(tab("Jobs", "tab-jobs"), jobsPanel);
+        bottom.add(tab("Data", "tab-data"), new DataPanel(studio.id(), data, studio.canEdit()));
         bottom.setSizeFull();
         var center = new SplitLayout(editorPane, bottom);
         center.setOrientation(SplitLayout.Orientation.VERTICAL);

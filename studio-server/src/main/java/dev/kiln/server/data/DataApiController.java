@@ -1,0 +1,82 @@
+package dev.kiln.server.data;
+
+import dev.kiln.ui.data.StudioData;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code /api/studios/{id}/connections}: a studio's data connections (S3 today). Secrets go in, never out. Browsing
+ * and previews run on the server with the stored credentials.
+ */
+@RestController
+@RequestMapping("/api/studios/{id}/connections")
+class DataApiController {
+    private final DataConnections connections;
+
+    DataApiController(DataConnections connections) {
+        this.connections = connections;
+    }
+
+    @GetMapping
+    List<StudioData.Connection> list(@PathVariable String id) {
+        return connections.connections(id);
+    }
+
+    @PostMapping
+    @ResponseStatus(HttpStatus.CREATED)
+    StudioData.Connection create(@PathVariable String id, @RequestBody StudioData.NewConnection request) {
+        return connections.create(id, request);
+    }
+
+    @DeleteMapping("/{connection}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void delete(@PathVariable String id, @PathVariable String connection) {
+        connections.delete(id, connection);
+    }
+
+    @PostMapping("/{connection}/test")
+    Map<String, String> test(@PathVariable String id, @PathVariable String connection) {
+        return Map.of("verdict", connections.test(id, connection));
+    }
+
+    @GetMapping("/{connection}/objects")
+    StudioData.Page objects(@PathVariable String id, @PathVariable String connection,
+                           @RequestParam(defaultValue = "") String prefix,
+                           @RequestParam(required = false) String token,
+                           @RequestParam(defaultValue = "100") int max) {
+        return connections.list(id, connection, prefix, token, max);
+    }
+
+    @GetMapping("/{connection}/preview")
+    StudioData.Preview preview(@PathVariable String id, @PathVariable String connection, @RequestParam String key) {
+        return connections.preview(id, connection, key);
+    }
+
+    /** The store's answer, in a sentence: wrong credentials, no such bucket, unreachable. */
+    @ExceptionHandler(DataException.class)
+    ProblemDetail dataProblem(DataException e) {
+        var problem = ProblemDetail.forStatusAndDetail(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage());
+        problem.setTitle("The data store refused");
+        return problem;
+    }
+
+    @ExceptionHandler(SecretBox.SecretException.class)
+    ProblemDetail secretProblem(SecretBox.SecretException e) {
+        var problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, e.getMessage());
+        problem.setTitle("Stored credentials unreadable");
+        return problem;
+    }
+}

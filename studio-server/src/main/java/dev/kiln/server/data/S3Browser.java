@@ -1,0 +1,152 @@
+package dev.kiln.server.data;
+
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
+import dev.kiln.ui.data.StudioData.Entry;
+import dev.kiln.ui.data.StudioData.Page;
+import dev.kiln.ui.data.StudioData.Preview;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One S3 (or S3-compatible) connection through the AWS SDK v2: test it, list a prefix a page at a time, preview the
+ * first bytes of an object (text, CSV as a table, JSON), and upload. Credentials are an access key and secret, or
+ * the machine's own identity (the SDK's default chain: instance role, web identity, environment) when none is given.
+ * Errors come back as {@link DataException}s with a sentence a person can act on.
+ */
+final class S3Browser implements AutoCloseable {
+    static final int PREVIEW_BYTES = 64 * 1024;
+    static final int PREVIEW_ROWS = 50;
+
+    private final S3Client s3;
+    private final String bucket;
+    private final String endpoint;
+
+    S3Browser(Map<String, String> settings, Map<String, String> secret) {
+        this.bucket = settings.get("bucket");
+        this.endpoint = settings.getOrDefault("endpoint", "");
+        AwsCredentialsProvider credentials = secret.getOrDefault("accessKeyId", "").isBlank()
+                ? DefaultCredentialsProvider.builder().build()
+                : StaticCredentialsProvider.create(AwsBasicCredentials.create(secret.get("accessKeyId"),
+                secret.getOrDefault("secretAccessKey", "")));
+        var builder = S3Client.builder().credentialsProvider(credentials)
+                .region(Region.of(settings.getOrDefault("region", "us-east-1").isBlank() ? "us-east-1"
+                        : settings.get("region")))
+                .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(5))
+                        .socketTimeout(Duration.ofSeconds(30)).build())
+                .forcePathStyle(Boolean.parseBoolean(settings.getOrDefault("pathStyle", "false")));
+        if (!endpoint.isBlank()) {
+            builder.endpointOverride(URI.create(endpoint));
+        }
+        this.s3 = builder.build();
+    }
+
+    /** A verdict for "Test connection": fine, or what is wrong. */
+    String test() {
+        // A one-key listing rather than HEAD: its error body tells wrong credentials from a refused bucket.
+        call(() -> s3.listObjectsV2(b -> b.bucket(bucket).maxKeys(1)));
+        return "Connected: bucket '" + bucket + "' is readable.";
+    }
+
+    Page list(String prefix, String token, int max) {
+        var response = call(() -> s3.listObjectsV2(r -> r.bucket(bucket).prefix(prefix == null ? "" : prefix)
+                .delimiter("/").maxKeys(Math.max(1, Math.min(max, 1000)))
+                .continuationToken(token == null || token.isBlank() ? null : token)));
+        var entries = new ArrayList<Entry>();
+        for (CommonPrefix folder : response.commonPrefixes()) {
+            entries.add(new Entry(folder.prefix(), true, 0, null));
+        }
+        for (S3Object object : response.contents()) {
+            entries.add(new Entry(object.key(), false, object.size(), String.valueOf(object.lastModified())));
+        }
+        return new Page(entries, response.isTruncated() ? response.nextContinuationToken() : null);
+    }
+
+    /** The first {@value #PREVIEW_BYTES} bytes only (a ranged GET), however large the object is. */
+    Preview preview(String key) {
+        var head = call(() -> s3.headObject(r -> r.bucket(bucket).key(key)));
+        long size = head.contentLength();
+        if (key.toLowerCase().endsWith(".parquet")) {
+            return new Preview(key, size, "parquet", null, List.of(), size > 0, "Parquet preview is not built yet; "
+                    + "download the file to the machine to read it.");
+        }
+        byte[] bytes = size == 0 ? new byte[0] : call(() -> s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)
+                .range("bytes=0-" + (PREVIEW_BYTES - 1)))).asByteArray();
+        boolean truncated = size > bytes.length;
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (truncated && text.contains("\n")) {
+            text = text.substring(0, text.lastIndexOf('\n') + 1); // whole lines only
+        }
+        if (key.toLowerCase().endsWith(".csv") || key.toLowerCase().endsWith(".tsv")) {
+            return new Preview(key, size, "csv", null, csvRows(text, key.toLowerCase().endsWith(".tsv")), truncated,
+                    null);
+        }
+        return new Preview(key, size, key.toLowerCase().endsWith(".json") ? "json" : "text", text, List.of(),
+                truncated, null);
+    }
+
+    static List<List<String>> csvRows(String text, boolean tabs) {
+        var rows = new ArrayList<List<String>>();
+        try (var parser = (tabs ? CSVFormat.TDF : CSVFormat.DEFAULT).builder().setIgnoreEmptyLines(true).get()
+                .parse(new StringReader(text))) {
+            for (CSVRecord record : parser) {
+                rows.add(record.toList());
+                if (rows.size() > PREVIEW_ROWS) {
+                    break;
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException | IllegalStateException e) {
+            throw new DataException("This file is not valid CSV near row " + (rows.size() + 1) + ": "
+                    + e.getMessage());
+        }
+        return rows;
+    }
+
+    void upload(String key, byte[] content) {
+        call(() -> s3.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromBytes(content)));
+    }
+
+    private <T> T call(java.util.function.Supplier<T> request) {
+        try {
+            return request.get();
+        } catch (S3Exception e) {
+            String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+            throw new DataException(switch (code == null ? "" : code) {
+                case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken" ->
+                        "Wrong credentials: the access key or secret was refused (" + code + ").";
+                case "NoSuchBucket" -> "No such bucket '" + bucket + "'.";
+                case "NoSuchKey" -> "No such object in bucket '" + bucket + "'.";
+                case "AccessDenied" -> "Access denied: these credentials may not read bucket '" + bucket + "'.";
+                default -> e.statusCode() == 404 ? "Not found in bucket '" + bucket + "' (404)."
+                        : e.statusCode() == 403 ? "Access denied or wrong credentials (403)."
+                        : "S3 said: " + e.getMessage();
+            });
+        } catch (SdkClientException e) {
+            throw new DataException("Cannot reach " + (endpoint.isBlank() ? "S3" : endpoint) + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+    }
+}

@@ -1,0 +1,58 @@
+package dev.kiln.server.browser;
+
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.Page;
+import dev.kiln.server.data.S3ProxyServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.regex.Pattern;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+
+/** A user adds an S3 connection to a real S3-compatible server, tests it, browses the bucket and previews a CSV. */
+class DataBrowserIT extends BrowserTestBase {
+    static S3ProxyServer s3;
+
+    @BeforeAll
+    static void startS3() throws Exception {
+        s3 = S3ProxyServer.start();
+    }
+
+    @AfterAll
+    static void stopS3() {
+        s3.close();
+    }
+
+    @Test
+    void addAnS3ConnectionBrowseAndPreviewACsv() {
+        try (var context = chromium.browser().newContext(new Browser.NewContextOptions().setViewportSize(1500, 950))) {
+            var page = signedIn(context, "admin", ADMIN_PASSWORD);
+            page.locator("#new-studio").click();
+            page.locator("#prompt-field input").fill("Data studio");
+            page.locator("#prompt-ok").click();
+            page.waitForURL(Pattern.compile(".*/studio/.*"));
+
+            page.locator("#tab-data").click();
+            page.locator("#data-add").click();
+            page.locator("#conn-name input").fill("datasets");
+            page.locator("#conn-bucket input").fill("datasets");
+            page.locator("#conn-endpoint input").fill(s3.endpoint());
+            page.locator("#conn-path-style").click();
+            page.locator("#conn-key input").fill(S3ProxyServer.IDENTITY);
+            page.locator("#conn-secret input").fill(S3ProxyServer.CREDENTIAL);
+            page.locator("#conn-save").click();
+
+            page.locator("#data-test").click();
+            assertThat(page.locator("#data-verdict")).containsText("Connected");
+            assertThat(page.locator("#data-objects")).containsText("iris.csv");
+            assertThat(page.locator("#data-objects")).containsText("shards/");
+            page.locator("#data-objects").getByText("iris.csv").click();
+            assertThat(page.locator("#data-table")).containsText("virginica");
+            assertThat(page.locator("#data-table")).containsText("species");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-preview.png")));
+            org.assertj.core.api.Assertions.assertThat(page.content()).doesNotContain(S3ProxyServer.CREDENTIAL);
+        }
+    }
+}

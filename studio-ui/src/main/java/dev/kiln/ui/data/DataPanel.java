@@ -1,0 +1,248 @@
+package dev.kiln.ui.data;
+
+import com.vaadin.flow.component.button.Button;
+import com.vaadin.flow.component.button.ButtonVariant;
+import com.vaadin.flow.component.checkbox.Checkbox;
+import com.vaadin.flow.component.dialog.Dialog;
+import com.vaadin.flow.component.grid.Grid;
+import com.vaadin.flow.component.grid.GridVariant;
+import com.vaadin.flow.component.html.Div;
+import com.vaadin.flow.component.html.Paragraph;
+import com.vaadin.flow.component.html.Pre;
+import com.vaadin.flow.component.html.Span;
+import com.vaadin.flow.component.icon.VaadinIcon;
+import com.vaadin.flow.component.select.Select;
+import com.vaadin.flow.component.textfield.PasswordField;
+import com.vaadin.flow.component.textfield.TextField;
+import dev.kiln.ui.studio.StudioException;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The studio's data: its S3 connections (add, test, remove), a bucket browser a page at a time, and a preview of an
+ * object's first bytes (CSV as a table). Everything goes through the server, which holds the credentials.
+ */
+public class DataPanel extends Div {
+    private final String studioId;
+    private final StudioData data;
+    private final Select<StudioData.Connection> connection = new Select<>();
+    private final Span verdict = new Span();
+    private final Span location = new Span();
+    private final Grid<StudioData.Entry> objects = new Grid<>();
+    private final Button more = new Button("Load more");
+    private final Div preview = new Div();
+    private final List<StudioData.Entry> shown = new ArrayList<>();
+    private String prefix = "";
+    private String nextToken;
+
+    public DataPanel(String studioId, StudioData data, boolean canEdit) {
+        this.studioId = studioId;
+        this.data = data;
+        addClassName("kiln-data");
+        setId("data-panel");
+
+        connection.setId("data-connection");
+        connection.setPlaceholder("No connection yet");
+        connection.setItemLabelGenerator(c -> c.name() + " · s3://" + c.settings().getOrDefault("bucket", ""));
+        connection.addValueChangeListener(e -> {
+            verdict.setText("");
+            prefix = "";
+            browse();
+        });
+        var add = new Button("Add S3", VaadinIcon.PLUS.create(), e -> new AddS3Dialog().open());
+        add.setId("data-add");
+        add.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        add.setVisible(canEdit);
+        var test = new Button("Test", e -> {
+            if (connection.getValue() != null) {
+                try {
+                    verdict.setText(data.test(studioId, connection.getValue().id()));
+                    verdict.getElement().setAttribute("data-kind", "ok");
+                } catch (RuntimeException refused) {
+                    verdict.setText(refused.getMessage());
+                    verdict.getElement().setAttribute("data-kind", "error");
+                }
+            }
+        });
+        test.setId("data-test");
+        test.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        verdict.setId("data-verdict");
+        var bar = new Div(connection, test, add, verdict);
+        bar.addClassName("kiln-data-bar");
+
+        location.setId("data-location");
+        location.addClassName("kiln-muted");
+        objects.setId("data-objects");
+        objects.addThemeVariants(GridVariant.LUMO_COMPACT);
+        objects.addComponentColumn(e -> {
+            var label = new Span(name(e.key()));
+            if (e.folder()) {
+                var icon = VaadinIcon.FOLDER_O.create();
+                icon.setSize("14px");
+                label.addComponentAsFirst(icon);
+            }
+            return label;
+        }).setHeader("Name").setFlexGrow(3);
+        objects.addColumn(e -> e.folder() ? "" : size(e.size())).setHeader("Size").setFlexGrow(1);
+        objects.addItemClickListener(e -> open(e.getItem()));
+        more.setId("data-more");
+        more.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        more.addClickListener(e -> page(nextToken));
+        var up = new Button("Up", VaadinIcon.ARROW_UP.create(), e -> {
+            String trimmed = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+            prefix = trimmed.contains("/") ? trimmed.substring(0, trimmed.lastIndexOf('/') + 1) : "";
+            browse();
+        });
+        up.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_TERTIARY);
+        var browser = new Div(new Div(up, location), objects, more);
+        browser.addClassName("kiln-data-browser");
+        preview.setId("data-preview");
+        preview.addClassName("kiln-data-preview");
+        var body = new Div(browser, preview);
+        body.addClassName("kiln-data-body");
+        add(bar, body);
+        reload(null);
+    }
+
+    private void reload(String select) {
+        List<StudioData.Connection> all = data.connections(studioId);
+        connection.setItems(all);
+        all.stream().filter(c -> c.id().equals(select)).findFirst().or(() -> all.stream().findFirst())
+                .ifPresent(connection::setValue);
+        if (all.isEmpty()) {
+            location.setText("Add an S3 connection to browse its data.");
+        }
+    }
+
+    private void browse() {
+        shown.clear();
+        preview.removeAll();
+        page(null);
+    }
+
+    private void page(String token) {
+        if (connection.getValue() == null) {
+            return;
+        }
+        var c = connection.getValue();
+        location.setText("s3://" + c.settings().getOrDefault("bucket", "") + "/" + prefix);
+        try {
+            var page = data.list(studioId, c.id(), prefix, token, 100);
+            shown.addAll(page.entries());
+            nextToken = page.nextToken();
+        } catch (RuntimeException e) {
+            nextToken = null;
+            location.setText(e.getMessage());
+        }
+        objects.setItems(shown);
+        more.setVisible(nextToken != null);
+    }
+
+    private void open(StudioData.Entry entry) {
+        if (entry.folder()) {
+            prefix = entry.key();
+            browse();
+            return;
+        }
+        preview.removeAll();
+        StudioData.Preview p;
+        try {
+            p = data.preview(studioId, connection.getValue().id(), entry.key());
+        } catch (RuntimeException e) {
+            var error = new Paragraph(e.getMessage());
+            error.addClassName("kiln-error");
+            preview.add(error);
+            return;
+        }
+        var title = new Span(name(p.key()) + " · " + size(p.size()) + (p.truncated() ? " · first "
+                + size(64 * 1024) + " shown" : ""));
+        title.addClassName("kiln-muted");
+        preview.add(title);
+        if (p.note() != null) {
+            preview.add(new Paragraph(p.note()));
+        } else if ("csv".equals(p.kind()) && !p.rows().isEmpty()) {
+            var table = new Grid<List<String>>();
+            table.setId("data-table");
+            table.addThemeVariants(GridVariant.LUMO_COMPACT, GridVariant.LUMO_COLUMN_BORDERS);
+            List<String> header = p.rows().getFirst();
+            for (int i = 0; i < header.size(); i++) {
+                int column = i;
+                table.addColumn(row -> column < row.size() ? row.get(column) : "").setHeader(header.get(i))
+                        .setAutoWidth(true);
+            }
+            table.setItems(p.rows().subList(1, p.rows().size()));
+            preview.add(table);
+        } else {
+            var text = new Pre(p.text());
+            text.addClassName("kiln-job-log");
+            preview.add(text);
+        }
+    }
+
+    private static String name(String key) {
+        String trimmed = key.endsWith("/") ? key.substring(0, key.length() - 1) : key;
+        return trimmed.substring(trimmed.lastIndexOf('/') + 1) + (key.endsWith("/") ? "/" : "");
+    }
+
+    private static String size(long bytes) {
+        return bytes < 1024 ? bytes + " B" : bytes < 1 << 20 ? (bytes / 1024) + " KB"
+                : String.format("%.1f MB", bytes / (double) (1 << 20));
+    }
+
+    /** Name, bucket, endpoint for S3-compatible stores, and the keys (or none: the machine's own identity). */
+    private final class AddS3Dialog extends Dialog {
+        AddS3Dialog() {
+            setHeaderTitle("Add an S3 connection");
+            setId("conn-dialog");
+            var name = new TextField("Name");
+            name.setId("conn-name");
+            var bucket = new TextField("Bucket");
+            bucket.setId("conn-bucket");
+            var region = new TextField("Region");
+            region.setId("conn-region");
+            region.setValue("us-east-1");
+            var endpoint = new TextField("Endpoint (S3-compatible stores only)");
+            endpoint.setId("conn-endpoint");
+            endpoint.setPlaceholder("https://minio.example.com");
+            var pathStyle = new Checkbox("Path-style addressing");
+            pathStyle.setId("conn-path-style");
+            var key = new TextField("Access key id");
+            key.setId("conn-key");
+            key.setHelperText("Leave both empty to use the machine's own role or web identity");
+            var secret = new PasswordField("Secret access key");
+            secret.setId("conn-secret");
+            var error = new Paragraph();
+            error.setId("conn-error");
+            error.addClassName("kiln-error");
+            error.setVisible(false);
+            for (var field : List.of(name, bucket, region, endpoint, key)) {
+                field.setWidthFull();
+            }
+            secret.setWidthFull();
+            add(new Div(name, bucket, region, endpoint, pathStyle, key, secret, error));
+            setWidth("480px");
+            var save = new Button("Save", e -> {
+                Map<String, String> settings = new LinkedHashMap<>();
+                settings.put("bucket", bucket.getValue());
+                settings.put("region", region.getValue());
+                settings.put("endpoint", endpoint.getValue());
+                settings.put("pathStyle", String.valueOf(pathStyle.getValue()));
+                try {
+                    var created = data.create(studioId, new StudioData.NewConnection(name.getValue(), "s3", settings,
+                            Map.of("accessKeyId", key.getValue(), "secretAccessKey", secret.getValue())));
+                    close();
+                    reload(created.id());
+                } catch (StudioException refused) {
+                    error.setText(refused.getMessage());
+                    error.setVisible(true);
+                }
+            });
+            save.setId("conn-save");
+            save.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
+            getFooter().add(new Button("Cancel", e -> close()), save);
+        }
+    }
+}
