@@ -47,6 +47,7 @@ public final class MachineAgent {
     private volatile Map<String, Object> lastSync;
     private boolean firstConnection = true;
     private JobRunner jobs;
+    private Downloader downloads;
     private volatile int exitCode;
     /** Health and usage reports: every second (the studio's live machine charts), or KILN_HEALTH_INTERVAL_MS. */
     private final long healthIntervalMillis;
@@ -72,6 +73,7 @@ public final class MachineAgent {
         String token = require("KILN_AGENT_TOKEN");
         workspace = new WorkspaceSync(home, server, env.get("KILN_STUDIO_ID"), token);
         jobs = new JobRunner(outbox, home, commands, workspace);
+        downloads = new Downloader(outbox, home);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint, and say that their
             // exits are interruptions (the server resumes jobs on the next machine), not failures.
@@ -208,6 +210,8 @@ public final class MachineAgent {
                         message.path("nodes").asInt(1), message.path("devices").asInt(1), jobEnv,
                         message.path("resume").asBoolean(false)));
             }
+            case "download" -> downloads.start(id, message.path("url").asString(), message.path("target").asString(),
+                    message.path("size").asLong(-1));
             case "cancel" -> {
                 jobs.cancel(id);
                 commands.cancel(id, message.path("graceMillis").asLong(10_000));

@@ -65,6 +65,23 @@ class DataApiController {
         return connections.preview(id, connection, key);
     }
 
+    @PostMapping("/{connection}/download")
+    StudioData.Transfer download(@PathVariable String id, @PathVariable String connection,
+                                 @RequestBody Map<String, String> request) {
+        return connections.download(id, connection, request.get("key"));
+    }
+
+    @org.springframework.web.bind.annotation.PutMapping("/{connection}/objects")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void upload(@PathVariable String id, @PathVariable String connection, @RequestParam String key,
+                jakarta.servlet.http.HttpServletRequest request) throws java.io.IOException {
+        if (request.getContentLengthLong() < 0) {
+            throw new dev.kiln.ui.studio.StudioException(dev.kiln.ui.studio.StudioException.Kind.INVALID,
+                    "Send the upload with a Content-Length.");
+        }
+        connections.upload(id, connection, key, request.getInputStream(), request.getContentLengthLong());
+    }
+
     /** The store's answer, in a sentence: wrong credentials, no such bucket, unreachable. */
     @ExceptionHandler(DataException.class)
     ProblemDetail dataProblem(DataException e) {

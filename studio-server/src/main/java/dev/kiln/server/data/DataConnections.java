@@ -1,6 +1,7 @@
 package dev.kiln.server.data;
 
 import dev.kiln.server.config.KilnProperties;
+import dev.kiln.server.machine.MachineChannel;
 import dev.kiln.server.security.Users;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioAccess.Need;
@@ -35,11 +36,15 @@ public class DataConnections implements StudioData {
     private final StudioAccess access;
     private final SecretBox secrets;
     private final Clock clock;
+    private final MachineChannel machines;
+    private final Map<String, Map<String, Transfer>> transfers = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<String> listening = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     DataConnections(JdbcClient jdbc, StudioAccess access, KilnProperties properties,
-                    @Value("${kiln.secret-key:}") String secretKey, Clock clock) {
+                    @Value("${kiln.secret-key:}") String secretKey, Clock clock, MachineChannel machines) {
         this.jdbc = jdbc;
         this.access = access;
+        this.machines = machines;
         this.secrets = SecretBox.fromConfiguration(secretKey, properties.dataDir());
         this.clock = clock;
     }
@@ -125,6 +130,79 @@ public class DataConnections implements StudioData {
         try (var s3 = open(studioId, id)) {
             return s3.preview(key);
         }
+    }
+
+    @Override
+    public Transfer download(String studioId, String id, String key) {
+        access.require(studioId, Need.EDIT);
+        if (!machines.isReady(studioId)) {
+            throw new StudioException(StudioException.Kind.CONFLICT, "Start the studio's machine first: downloads go "
+                    + "to its ~/data folder.");
+        }
+        String name = key.substring(key.lastIndexOf('/') + 1);
+        if (name.isBlank() || name.equals("..") || name.equals(".")) {
+            throw new StudioException(StudioException.Kind.INVALID, "Pick an object, not a folder.");
+        }
+        S3Browser.Grant grant;
+        try (var s3 = open(studioId, id)) {
+            grant = s3.presignedDownload(key, java.time.Duration.ofMinutes(30));
+        }
+        listenTo(studioId);
+        String transferId = UUID.randomUUID().toString();
+        var transfer = new Transfer(transferId, key, "data/" + name, 0, grant.size(), "RUNNING", null);
+        transfers.computeIfAbsent(studioId, s -> new java.util.concurrent.ConcurrentHashMap<>()).put(transferId, transfer);
+        if (!machines.send(studioId, Map.of("type", "download", "id", transferId, "url", grant.url(),
+                "target", transfer.target(), "size", grant.size()))) {
+            update(studioId, transferId, 0, "FAILED", "the machine went away");
+        }
+        return transfers.get(studioId).get(transferId);
+    }
+
+    @Override
+    public List<Transfer> transfers(String studioId) {
+        access.require(studioId, Need.VIEW);
+        return transfers.getOrDefault(studioId, Map.of()).values().stream()
+                .sorted(java.util.Comparator.comparing(Transfer::id)).toList();
+    }
+
+    /** Streams an upload into the bucket (editors). */
+    public void upload(String studioId, String id, String key, java.io.InputStream content, long length) {
+        access.require(studioId, Need.EDIT);
+        if (key == null || key.isBlank() || key.endsWith("/")) {
+            throw new StudioException(StudioException.Kind.INVALID, "Give the object's key, such as data/train.csv.");
+        }
+        try (var s3 = open(studioId, id)) {
+            s3.upload(key, content, length);
+        }
+    }
+
+    private void listenTo(String studioId) {
+        if (listening.add(studioId)) {
+            machines.listen(studioId, message -> {
+                String type = message.path("type").asString();
+                String transferId = message.path("id").asString();
+                switch (type) {
+                    case "download.progress" -> update(studioId, transferId, message.path("bytes").asLong(), "RUNNING",
+                            null);
+                    case "download.done" -> update(studioId, transferId, message.path("bytes").asLong(), "DONE", null);
+                    case "download.failed" -> update(studioId, transferId, -1, "FAILED",
+                            message.path("error").asString());
+                    case "machine.lost" -> transfers.getOrDefault(studioId, Map.of()).values().stream()
+                            .filter(t -> t.status().equals("RUNNING")).toList()
+                            .forEach(t -> update(studioId, t.id(), -1, "FAILED", "the machine stopped"));
+                    default -> { }
+                }
+            });
+        }
+    }
+
+    private void update(String studioId, String transferId, long bytes, String status, String error) {
+        var all = transfers.get(studioId);
+        if (all == null) {
+            return;
+        }
+        all.computeIfPresent(transferId, (k, t) -> new Transfer(t.id(), t.key(), t.target(),
+                bytes < 0 ? t.bytes() : bytes, t.total(), status, error));
     }
 
     /** A client for a connection the caller may see, its secret decrypted for this call only. */

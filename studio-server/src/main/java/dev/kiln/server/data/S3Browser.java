@@ -14,6 +14,9 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+import software.amazon.awssdk.services.s3.presigner.model.GetObjectPresignRequest;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -40,6 +43,7 @@ final class S3Browser implements AutoCloseable {
     private final S3Client s3;
     private final String bucket;
     private final String endpoint;
+    private final S3Presigner presigner;
 
     S3Browser(Map<String, String> settings, Map<String, String> secret) {
         this.bucket = settings.get("bucket");
@@ -58,6 +62,33 @@ final class S3Browser implements AutoCloseable {
             builder.endpointOverride(URI.create(endpoint));
         }
         this.s3 = builder.build();
+        var presign = S3Presigner.builder().credentialsProvider(credentials)
+                .region(Region.of(settings.getOrDefault("region", "us-east-1").isBlank() ? "us-east-1"
+                        : settings.get("region")))
+                .serviceConfiguration(S3Configuration.builder()
+                        .pathStyleAccessEnabled(Boolean.parseBoolean(settings.getOrDefault("pathStyle", "false"))).build());
+        if (!endpoint.isBlank()) {
+            presign.endpointOverride(URI.create(endpoint));
+        }
+        this.presigner = presign.build();
+    }
+
+    /**
+     * A URL that lets whoever holds it read one object for {@code validity}, and the object's size: how a machine
+     * downloads without ever seeing the connection's credentials.
+     */
+    record Grant(String url, long size) {}
+
+    Grant presignedDownload(String key, Duration validity) {
+        long size = call(() -> s3.headObject(r -> r.bucket(bucket).key(key))).contentLength();
+        var request = GetObjectPresignRequest.builder().signatureDuration(validity)
+                .getObjectRequest(r -> r.bucket(bucket).key(key)).build();
+        return new Grant(presigner.presignGetObject(request).url().toString(), size);
+    }
+
+    /** Streams an upload of known length to the bucket (never held whole in memory). */
+    void upload(String key, java.io.InputStream content, long length) {
+        call(() -> s3.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromInputStream(content, length)));
     }
 
     /** A verdict for "Test connection": fine, or what is wrong. */
@@ -121,10 +152,6 @@ final class S3Browser implements AutoCloseable {
         return rows;
     }
 
-    void upload(String key, byte[] content) {
-        call(() -> s3.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromBytes(content)));
-    }
-
     private <T> T call(java.util.function.Supplier<T> request) {
         try {
             return request.get();
@@ -148,5 +175,6 @@ final class S3Browser implements AutoCloseable {
     @Override
     public void close() {
         s3.close();
+        presigner.close();
     }
 }

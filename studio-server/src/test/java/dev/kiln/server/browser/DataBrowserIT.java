@@ -52,6 +52,18 @@ class DataBrowserIT extends BrowserTestBase {
             assertThat(page.locator("#data-table")).containsText("virginica");
             assertThat(page.locator("#data-table")).containsText("species");
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-preview.png")));
+
+            // Download the 5 MB file onto the studio's machine, with its progress shown.
+            page.locator("#machine").click();
+            page.locator("#machine-types").getByText("This computer · 1 core").click();
+            page.locator("#machine-apply").click();
+            assertThat(page.locator("#machine")).hasAttribute("data-phase", "READY");
+            page.locator("#machine-close").click();
+            page.locator("#data-objects").getByText("big.txt").click();
+            assertThat(page.locator("#data-preview")).containsText("first 64 KB shown");
+            page.locator("#data-download").click();
+            assertThat(page.locator("#data-transfers")).containsText("big.txt → ~/data/big.txt: downloaded (4.9 MB)");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-download.png")));
             org.assertj.core.api.Assertions.assertThat(page.content()).doesNotContain(S3ProxyServer.CREDENTIAL);
         }
     }

@@ -52,6 +52,16 @@ class DataConnectionsIT {
     UserAccounts accounts;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    dev.kiln.server.config.KilnProperties properties;
+
+    static String csrfHeader(KilnHttp session) {
+        return KilnHttp.JSON.readTree(session.get("/api/studios/csrf").body()).path("headerName").asString();
+    }
+
+    static String csrfToken(KilnHttp session) {
+        return KilnHttp.JSON.readTree(session.get("/api/studios/csrf").body()).path("token").asString();
+    }
 
     String connection(KilnHttp session, String studio, String name, String bucket, String secret) {
         var response = session.post("/api/studios/" + studio + "/connections", """
@@ -64,7 +74,7 @@ class DataConnectionsIT {
     }
 
     @Test
-    void connectBrowseAndPreviewWithClearVerdictsAndTheSecretKeptOnTheServer() {
+    void connectBrowseAndPreviewWithClearVerdictsAndTheSecretKeptOnTheServer() throws Exception {
         KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Dana Data");
         var session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
         String studio = session.postJson("/api/studios", "{\"name\":\"Data\"}").path("id").asString();
@@ -120,6 +130,30 @@ class DataConnectionsIT {
         assertThat(stored).doesNotContain(CREDENTIAL).contains("datasets");
         assertThat(session.get("/api/studios/" + studio + "/connections").body()).doesNotContain(CREDENTIAL)
                 .contains("\"hasSecret\":true");
+
+        // Upload streams into the bucket; download lands on the studio's machine through a presigned URL.
+        var upload = session.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(session.base
+                        + base + good + "/objects?key=uploads/hello.txt")).header(csrfHeader(session), csrfToken(session))
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("hello from kiln")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(upload.statusCode()).as(upload.body()).isEqualTo(204);
+        assertThat(KilnHttp.JSON.readTree(session.get(base + good + "/preview?key=uploads/hello.txt").body())
+                .path("text").asString()).isEqualTo("hello from kiln");
+
+        var noMachine = session.post(base + good + "/download", "{\"key\":\"big.txt\"}");
+        assertThat(noMachine.statusCode()).isEqualTo(409);
+        assertThat(noMachine.body()).contains("Start the studio's machine first");
+        session.postJson("/api/studios/" + studio + "/machine", "{\"machineType\":\"local-1\"}");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(
+                session.get("/api/studios/" + studio + "/machine").body()).path("phase").asString().equals("READY"));
+        String transfer = session.postJson(base + good + "/download", "{\"key\":\"big.txt\"}").path("id").asString();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(
+                session.get("/api/studios/" + studio + "/transfers").body()).findValuesAsString("status").contains("DONE"));
+        java.nio.file.Path downloaded = properties.dataDir().resolve("machines").resolve(studio)
+                .resolve("home/data/big.txt");
+        assertThat(downloaded).hasSize(17L * 300_000);
+        assertThat(transfer).isNotBlank();
+        session.post("/api/studios/" + studio + "/machine/stop", "{}");
 
         var stranger = ServerTestSupport.newUser(accounts, "Sid Stranger");
         var theirs = KilnHttp.signIn("http://localhost:" + port, stranger.getUsername(),

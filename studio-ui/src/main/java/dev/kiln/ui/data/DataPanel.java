@@ -35,12 +35,16 @@ public class DataPanel extends Div {
     private final Button more = new Button("Load more");
     private final Div preview = new Div();
     private final List<StudioData.Entry> shown = new ArrayList<>();
+    private final Div transfers = new Div();
+    private final boolean canEdit;
+    private com.vaadin.flow.shared.Registration polling;
     private String prefix = "";
     private String nextToken;
 
     public DataPanel(String studioId, StudioData data, boolean canEdit) {
         this.studioId = studioId;
         this.data = data;
+        this.canEdit = canEdit;
         addClassName("kiln-data");
         setId("data-panel");
 
@@ -103,8 +107,49 @@ public class DataPanel extends Div {
         preview.addClassName("kiln-data-preview");
         var body = new Div(browser, preview);
         body.addClassName("kiln-data-body");
-        add(bar, body);
+        transfers.setId("data-transfers");
+        transfers.addClassName("kiln-data-transfers");
+        add(bar, transfers, body);
         reload(null);
+    }
+
+    /** Downloads to the machine with their progress, refreshed on the UI's poll while any runs. */
+    private void showTransfers() {
+        transfers.removeAll();
+        for (var t : data.transfers(studioId)) {
+            var line = new Div();
+            line.getElement().setAttribute("data-status", t.status());
+            var label = new Span(name(t.key()) + " → ~/" + t.target() + ": " + switch (t.status()) {
+                case "DONE" -> "downloaded (" + size(t.bytes()) + ")";
+                case "FAILED" -> "failed: " + t.error();
+                default -> size(t.bytes()) + (t.total() > 0 ? " of " + size(t.total()) : "");
+            });
+            line.add(label);
+            if (t.status().equals("RUNNING") && t.total() > 0) {
+                var bar = new com.vaadin.flow.component.progressbar.ProgressBar(0, t.total(), t.bytes());
+                bar.setWidth("200px");
+                line.add(bar);
+            }
+            transfers.add(line);
+        }
+    }
+
+    @Override
+    protected void onAttach(com.vaadin.flow.component.AttachEvent event) {
+        showTransfers();
+        polling = event.getUI().addPollListener(e -> {
+            if (data.transfers(studioId).stream().anyMatch(t -> t.status().equals("RUNNING"))
+                    || transfers.getChildren().anyMatch(c -> "RUNNING".equals(c.getElement().getAttribute("data-status")))) {
+                showTransfers();
+            }
+        });
+    }
+
+    @Override
+    protected void onDetach(com.vaadin.flow.component.DetachEvent event) {
+        if (polling != null) {
+            polling.remove();
+        }
     }
 
     private void reload(String select) {
@@ -160,7 +205,19 @@ public class DataPanel extends Div {
         var title = new Span(name(p.key()) + " · " + size(p.size()) + (p.truncated() ? " · first "
                 + size(64 * 1024) + " shown" : ""));
         title.addClassName("kiln-muted");
-        preview.add(title);
+        var download = new Button("Download to machine", VaadinIcon.DOWNLOAD.create(), e -> {
+            try {
+                data.download(studioId, connection.getValue().id(), entry.key());
+            } catch (RuntimeException refused) {
+                verdict.setText(refused.getMessage());
+                verdict.getElement().setAttribute("data-kind", "error");
+            }
+            showTransfers();
+        });
+        download.setId("data-download");
+        download.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        download.setVisible(canEdit);
+        preview.add(new Div(title, download));
         if (p.note() != null) {
             preview.add(new Paragraph(p.note()));
         } else if ("csv".equals(p.kind()) && !p.rows().isEmpty()) {

@@ -20,6 +20,15 @@ public interface StudioData {
 
     Preview preview(String studioId, String connectionId, String key);
 
+    /** Starts downloading an object onto the studio's machine, into {@code ~/data/<name>}. */
+    Transfer download(String studioId, String connectionId, String key);
+
+    /** Downloads of this studio since the server started, newest first. */
+    java.util.List<Transfer> transfers(String studioId);
+
+    /** A download to the machine: bytes so far of total (-1 when unknown), RUNNING, DONE or FAILED with why. */
+    record Transfer(String id, String key, String target, long bytes, long total, String status, String error) {}
+
     /** A connection as shown: no secret, only whether one is stored. */
     record Connection(String id, String name, String kind, Map<String, String> settings, boolean hasSecret,
                       String createdBy, Instant createdAt) {}
