@@ -13,19 +13,21 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 
 /**
- * Downloads a file onto the machine from a URL the server presigned (so the machine never holds the data
- * connection's credentials), into a {@code .part} file renamed when complete, reporting progress about four times a
+ * Downloads a file onto the machine from a URL the server presigned, or from a one-time export URL on the server
+ * (so the machine never holds the data connection's credentials), into a {@code .part} file renamed when complete, reporting progress about four times a
  * second. A failed or interrupted download leaves no half file under the target name.
  */
 final class Downloader {
     private final Outbox outbox;
     private final Path home;
+    private final String serverUrl;
     private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
-    Downloader(Outbox outbox, Path home) {
+    Downloader(Outbox outbox, Path home, String serverUrl) {
         this.outbox = outbox;
         this.home = home;
+        this.serverUrl = serverUrl.replaceAll("/$", "");
     }
 
     void start(String id, String url, String target, long size) {
@@ -41,7 +43,9 @@ final class Downloader {
         Path part = file.resolveSibling(file.getFileName() + ".part");
         try {
             Files.createDirectories(file.getParent());
-            HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+            // A path is on Kiln's own server (an export of a query); anything else is the store's presigned URL.
+            URI source = URI.create(url.startsWith("/") ? serverUrl + url : url);
+            HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(source).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             if (response.statusCode() != 200) {
                 response.body().close();

@@ -73,7 +73,7 @@ public final class MachineAgent {
         String token = require("KILN_AGENT_TOKEN");
         workspace = new WorkspaceSync(home, server, env.get("KILN_STUDIO_ID"), token);
         jobs = new JobRunner(outbox, home, commands, workspace);
-        downloads = new Downloader(outbox, home);
+        downloads = new Downloader(outbox, home, server);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint, and say that their
             // exits are interruptions (the server resumes jobs on the next machine), not failures.

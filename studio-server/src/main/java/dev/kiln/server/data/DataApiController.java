@@ -82,6 +82,30 @@ class DataApiController {
         connections.upload(id, connection, key, request.getInputStream(), request.getContentLengthLong());
     }
 
+    @PostMapping("/{connection}/queries")
+    @ResponseStatus(HttpStatus.CREATED)
+    SqlQueries.Result query(@PathVariable String id, @PathVariable String connection,
+                            @RequestBody Map<String, String> request) {
+        return connections.query(id, connection, request.get("sql"));
+    }
+
+    @GetMapping("/queries/{query}")
+    SqlQueries.Result queryState(@PathVariable String id, @PathVariable String query,
+                                 @RequestParam(defaultValue = "false") boolean next) {
+        return connections.queryState(id, query, next);
+    }
+
+    @PostMapping("/queries/{query}/cancel")
+    SqlQueries.Result cancel(@PathVariable String id, @PathVariable String query) {
+        return connections.cancelQuery(id, query);
+    }
+
+    @PostMapping("/queries/{query}/export")
+    StudioData.Transfer export(@PathVariable String id, @PathVariable String query,
+                               @RequestBody Map<String, String> request) {
+        return connections.exportQuery(id, query, request.get("fileName"));
+    }
+
     /** The store's answer, in a sentence: wrong credentials, no such bucket, unreachable. */
     @ExceptionHandler(DataException.class)
     ProblemDetail dataProblem(DataException e) {

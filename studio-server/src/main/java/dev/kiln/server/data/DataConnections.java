@@ -30,19 +30,25 @@ import java.util.UUID;
 @Service
 public class DataConnections implements StudioData {
     private static final JsonMapper JSON = JsonMapper.shared();
-    private static final Set<String> S3_SETTINGS = Set.of("bucket", "region", "endpoint", "pathStyle", "prefix");
+    private static final Map<String, Set<String>> SETTINGS = Map.of(
+            "s3", Set.of("bucket", "region", "endpoint", "pathStyle", "prefix"),
+            "snowflake", Set.of("account", "user", "warehouse", "database", "schema", "role"),
+            "postgresql", Set.of("url", "user"));
 
     private final JdbcClient jdbc;
     private final StudioAccess access;
     private final SecretBox secrets;
     private final Clock clock;
     private final MachineChannel machines;
+    private final SqlQueries queries;
     private final Map<String, Map<String, Transfer>> transfers = new java.util.concurrent.ConcurrentHashMap<>();
     private final Set<String> listening = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     DataConnections(JdbcClient jdbc, StudioAccess access, KilnProperties properties,
-                    @Value("${kiln.secret-key:}") String secretKey, Clock clock, MachineChannel machines) {
+                    @Value("${kiln.secret-key:}") String secretKey, Clock clock, MachineChannel machines,
+                    SqlQueries queries) {
         this.jdbc = jdbc;
+        this.queries = queries;
         this.access = access;
         this.machines = machines;
         this.secrets = SecretBox.fromConfiguration(secretKey, properties.dataDir());
@@ -65,25 +71,29 @@ public class DataConnections implements StudioData {
             throw new StudioException(StudioException.Kind.INVALID, "Name the connection (letters, digits, spaces, "
                     + ". _ -; up to 100).");
         }
-        if ("snowflake".equals(request.kind())) {
-            throw new StudioException(StudioException.Kind.INVALID, "Snowflake connections are not built yet; only S3 "
-                    + "(and S3-compatible stores) for now.");
-        }
-        if (!"s3".equals(request.kind())) {
+        Set<String> allowed = SETTINGS.get(request.kind() == null ? "" : request.kind());
+        if (allowed == null) {
             throw new StudioException(StudioException.Kind.INVALID, "Unknown kind of connection '" + request.kind()
-                    + "'. Known: s3.");
+                    + "'. Known: s3, snowflake, postgresql.");
         }
         var settings = new LinkedHashMap<String, String>();
         if (request.settings() != null) {
             request.settings().forEach((k, v) -> {
-                if (S3_SETTINGS.contains(k) && v != null && !v.isBlank()) {
+                if (allowed.contains(k) && v != null && !v.isBlank()) {
                     settings.put(k, v.strip());
                 }
             });
         }
-        if (!settings.getOrDefault("bucket", "").matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+        if (request.kind().equals("s3") && !settings.getOrDefault("bucket", "").matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
             throw new StudioException(StudioException.Kind.INVALID, "Give the bucket's name (3-63 lower-case "
                     + "letters, digits, dots and dashes).");
+        }
+        if (!request.kind().equals("s3")) {
+            try {
+                JdbcSettings.of(request.kind(), settings, request.secret() == null ? Map.of() : request.secret());
+            } catch (DataException e) {
+                throw new StudioException(StudioException.Kind.INVALID, e.getMessage());
+            }
         }
         String id = UUID.randomUUID().toString();
         var secret = request.secret() == null ? Map.<String, String>of() : request.secret();
@@ -97,7 +107,7 @@ public class DataConnections implements StudioData {
         }
         jdbc.sql("insert into data_connection (id, studio_id, name, kind, settings, secret, created_by, created_at) "
                         + "values (?, ?, ?, ?, ?, ?, ?, ?)")
-                .params(id, studioId, request.name().strip(), "s3", JSON.writeValueAsString(settings), sealed,
+                .params(id, studioId, request.name().strip(), request.kind(), JSON.writeValueAsString(settings), sealed,
                         Users.current().displayName(), OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC))
                 .update();
         return connections(studioId).stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
@@ -113,9 +123,108 @@ public class DataConnections implements StudioData {
 
     @Override
     public String test(String studioId, String id) {
+        var stored = stored(studioId, id);
+        if (!stored.kind().equals("s3")) {
+            var result = awaitQuery(studioId, queries.start(studioId, JdbcSettings.of(stored.kind(), stored.settings(),
+                    stored.secret()), "select 1"));
+            if (result.status() != SqlQueries.Status.READY) {
+                throw new DataException("Cannot connect: " + result.error());
+            }
+            return "Connected: the database answered.";
+        }
         try (var s3 = open(studioId, id)) {
             return s3.test();
         }
+    }
+
+    private SqlQueries.Result awaitQuery(String studioId, SqlQueries.Result started) {
+        long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        var result = started;
+        while (result.status() == SqlQueries.Status.RUNNING && System.nanoTime() < until) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            result = queries.get(studioId, started.id());
+        }
+        return result;
+    }
+
+    /** Starts a SQL query through a database connection (editors); its first page comes with a later get. */
+    public SqlQueries.Result query(String studioId, String id, String sql) {
+        access.require(studioId, Need.EDIT);
+        var stored = stored(studioId, id);
+        return queries.start(studioId, JdbcSettings.of(stored.kind(), stored.settings(), stored.secret()), sql);
+    }
+
+    public SqlQueries.Result queryState(String studioId, String queryId, boolean nextPage) {
+        access.require(studioId, Need.VIEW);
+        return nextPage ? queries.next(studioId, queryId) : queries.get(studioId, queryId);
+    }
+
+    public SqlQueries.Result cancelQuery(String studioId, String queryId) {
+        access.require(studioId, Need.EDIT);
+        return queries.cancel(studioId, queryId);
+    }
+
+    private final Map<String, String[]> exports = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Exports a query's whole result as CSV onto the machine ({@code ~/data/<name>.csv}), streamed. */
+    public Transfer exportQuery(String studioId, String queryId, String fileName) {
+        access.require(studioId, Need.EDIT);
+        queries.get(studioId, queryId);
+        if (!machines.isReady(studioId)) {
+            throw new StudioException(StudioException.Kind.CONFLICT, "Start the studio's machine first: exports go to "
+                    + "its ~/data folder.");
+        }
+        String name = fileName == null || fileName.isBlank() ? "query-" + queryId.substring(0, 8) + ".csv" : fileName;
+        if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw new StudioException(StudioException.Kind.INVALID, "Name the file with letters, digits, . _ - only.");
+        }
+        listenTo(studioId);
+        String token = java.util.HexFormat.of().formatHex(randomBytes());
+        exports.put(token, new String[] {studioId, queryId, String.valueOf(System.currentTimeMillis())});
+        String transferId = UUID.randomUUID().toString();
+        var transfer = new Transfer(transferId, "query " + queryId.substring(0, 8), "data/" + name, 0, -1, "RUNNING",
+                null);
+        transfers.computeIfAbsent(studioId, s -> new java.util.concurrent.ConcurrentHashMap<>()).put(transferId, transfer);
+        if (!machines.send(studioId, Map.of("type", "download", "id", transferId, "url", "/exports/" + token,
+                "target", transfer.target(), "size", -1))) {
+            update(studioId, transferId, 0, "FAILED", "the machine went away");
+        }
+        return transfers.get(studioId).get(transferId);
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[32];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return bytes;
+    }
+
+    /** Streams an export for a one-time token (the machine's download of it); false when the token is not valid. */
+    boolean streamExport(String token, java.io.OutputStream out) throws java.io.IOException {
+        String[] export = token == null ? null : exports.remove(token);
+        if (export == null || System.currentTimeMillis() - Long.parseLong(export[2]) > 30 * 60_000L) {
+            return false;
+        }
+        queries.exportCsv(export[0], export[1], out);
+        return true;
+    }
+
+    private record Stored(String kind, Map<String, String> settings, Map<String, String> secret) {}
+
+    private Stored stored(String studioId, String id) {
+        access.require(studioId, Need.VIEW);
+        var row = jdbc.sql("select kind, settings, secret from data_connection where studio_id = ? and id = ?")
+                .params(studioId, id).query((rs, n) -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)})
+                .optional().orElseThrow(() -> new StudioException(StudioException.Kind.NOT_FOUND,
+                        "No such connection in this studio."));
+        Map<String, String> settings = JSON.readValue(row[1], new TypeReference<>() {});
+        Map<String, String> secret = row[2].isEmpty() ? Map.of()
+                : JSON.readValue(secrets.decrypt(row[2], studioId + "/" + id), new TypeReference<>() {});
+        return new Stored(row[0], settings, secret);
     }
 
     @Override
@@ -205,15 +314,12 @@ public class DataConnections implements StudioData {
                 bytes < 0 ? t.bytes() : bytes, t.total(), status, error));
     }
 
-    /** A client for a connection the caller may see, its secret decrypted for this call only. */
+    /** A client for an S3 connection the caller may see, its secret decrypted for this call only. */
     private S3Browser open(String studioId, String id) {
-        access.require(studioId, Need.VIEW);
-        var row = jdbc.sql("select settings, secret from data_connection where studio_id = ? and id = ?")
-                .params(studioId, id).query((rs, n) -> new String[] {rs.getString(1), rs.getString(2)}).optional()
-                .orElseThrow(() -> new StudioException(StudioException.Kind.NOT_FOUND, "No such connection in this studio."));
-        Map<String, String> settings = JSON.readValue(row[0], new TypeReference<>() {});
-        Map<String, String> secret = row[1].isEmpty() ? Map.of()
-                : JSON.readValue(secrets.decrypt(row[1], studioId + "/" + id), new TypeReference<>() {});
-        return new S3Browser(settings, secret);
+        var stored = stored(studioId, id);
+        if (!stored.kind().equals("s3")) {
+            throw new DataException("This is a " + stored.kind() + " connection: run SQL through it instead.");
+        }
+        return new S3Browser(stored.settings(), stored.secret());
     }
 }

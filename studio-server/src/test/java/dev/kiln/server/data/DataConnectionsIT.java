@@ -166,6 +166,6 @@ class DataConnectionsIT {
         var snowflake = session.post("/api/studios/" + studio + "/connections",
                 "{\"name\":\"wh\",\"kind\":\"snowflake\",\"settings\":{}}");
         assertThat(snowflake.statusCode()).isEqualTo(400);
-        assertThat(snowflake.body()).contains("not built yet");
+        assertThat(snowflake.body()).contains("Snowflake account identifier");
     }
 }
