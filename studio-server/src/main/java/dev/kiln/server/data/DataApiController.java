@@ -84,19 +84,19 @@ class DataApiController {
 
     @PostMapping("/{connection}/queries")
     @ResponseStatus(HttpStatus.CREATED)
-    SqlQueries.Result query(@PathVariable String id, @PathVariable String connection,
+    StudioData.QueryResult query(@PathVariable String id, @PathVariable String connection,
                             @RequestBody Map<String, String> request) {
-        return connections.query(id, connection, request.get("sql"));
+        return connections.runQuery(id, connection, request.get("sql"));
     }
 
     @GetMapping("/queries/{query}")
-    SqlQueries.Result queryState(@PathVariable String id, @PathVariable String query,
+    StudioData.QueryResult queryState(@PathVariable String id, @PathVariable String query,
                                  @RequestParam(defaultValue = "false") boolean next) {
-        return connections.queryState(id, query, next);
+        return connections.query(id, query, next);
     }
 
     @PostMapping("/queries/{query}/cancel")
-    SqlQueries.Result cancel(@PathVariable String id, @PathVariable String query) {
+    StudioData.QueryResult cancel(@PathVariable String id, @PathVariable String query) {
         return connections.cancelQuery(id, query);
     }
 

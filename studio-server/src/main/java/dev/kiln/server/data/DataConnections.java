@@ -127,7 +127,7 @@ public class DataConnections implements StudioData {
         if (!stored.kind().equals("s3")) {
             var result = awaitQuery(studioId, queries.start(studioId, JdbcSettings.of(stored.kind(), stored.settings(),
                     stored.secret()), "select 1"));
-            if (result.status() != SqlQueries.Status.READY) {
+            if (!result.status().equals("READY")) {
                 throw new DataException("Cannot connect: " + result.error());
             }
             return "Connected: the database answered.";
@@ -137,10 +137,10 @@ public class DataConnections implements StudioData {
         }
     }
 
-    private SqlQueries.Result awaitQuery(String studioId, SqlQueries.Result started) {
+    private QueryResult awaitQuery(String studioId, QueryResult started) {
         long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
         var result = started;
-        while (result.status() == SqlQueries.Status.RUNNING && System.nanoTime() < until) {
+        while (result.status().equals("RUNNING") && System.nanoTime() < until) {
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
@@ -153,18 +153,21 @@ public class DataConnections implements StudioData {
     }
 
     /** Starts a SQL query through a database connection (editors); its first page comes with a later get. */
-    public SqlQueries.Result query(String studioId, String id, String sql) {
+    @Override
+    public QueryResult runQuery(String studioId, String id, String sql) {
         access.require(studioId, Need.EDIT);
         var stored = stored(studioId, id);
         return queries.start(studioId, JdbcSettings.of(stored.kind(), stored.settings(), stored.secret()), sql);
     }
 
-    public SqlQueries.Result queryState(String studioId, String queryId, boolean nextPage) {
+    @Override
+    public QueryResult query(String studioId, String queryId, boolean nextPage) {
         access.require(studioId, Need.VIEW);
         return nextPage ? queries.next(studioId, queryId) : queries.get(studioId, queryId);
     }
 
-    public SqlQueries.Result cancelQuery(String studioId, String queryId) {
+    @Override
+    public QueryResult cancelQuery(String studioId, String queryId) {
         access.require(studioId, Need.EDIT);
         return queries.cancel(studioId, queryId);
     }
@@ -172,6 +175,7 @@ public class DataConnections implements StudioData {
     private final Map<String, String[]> exports = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Exports a query's whole result as CSV onto the machine ({@code ~/data/<name>.csv}), streamed. */
+    @Override
     public Transfer exportQuery(String studioId, String queryId, String fileName) {
         access.require(studioId, Need.EDIT);
         queries.get(studioId, queryId);

@@ -1,6 +1,7 @@
 package dev.kiln.server.data;
 
 import dev.kiln.ui.studio.StudioException;
+import dev.kiln.ui.data.StudioData.QueryResult;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.springframework.scheduling.annotation.Scheduled;
@@ -41,9 +42,6 @@ class SqlQueries {
 
     enum Status { RUNNING, READY, FAILED, CANCELLED }
 
-    /** A query's state and the page just read. */
-    record Result(String id, Status status, List<String> columns, List<List<String>> rows, int page, boolean more,
-                  String error) {}
 
     private static final class Running {
         final String id;
@@ -78,7 +76,7 @@ class SqlQueries {
         this.driversDir = properties.dataDir().resolve("drivers");
     }
 
-    Result start(String studioId, JdbcSettings settings, String sql) {
+    QueryResult start(String studioId, JdbcSettings settings, String sql) {
         if (sql == null || sql.isBlank()) {
             throw new StudioException(StudioException.Kind.INVALID, "Write a query first.");
         }
@@ -125,12 +123,12 @@ class SqlQueries {
         return result(query);
     }
 
-    Result get(String studioId, String id) {
+    QueryResult get(String studioId, String id) {
         return result(find(studioId, id));
     }
 
     /** The next page from the open cursor. */
-    Result next(String studioId, String id) {
+    QueryResult next(String studioId, String id) {
         Running query = find(studioId, id);
         synchronized (query) {
             if (query.status == Status.READY && query.more) {
@@ -147,7 +145,7 @@ class SqlQueries {
         return result(query);
     }
 
-    Result cancel(String studioId, String id) {
+    QueryResult cancel(String studioId, String id) {
         Running query = find(studioId, id);
         if (query.status == Status.RUNNING) {
             query.status = Status.CANCELLED;
@@ -226,8 +224,8 @@ class SqlQueries {
         return query;
     }
 
-    private static Result result(Running q) {
-        return new Result(q.id, q.status, q.columns, q.rows, q.page, q.more, q.error);
+    private static QueryResult result(Running q) {
+        return new QueryResult(q.id, q.status.name(), q.columns, q.rows, q.page, q.more, q.error);
     }
 
     private Connection open(JdbcSettings settings) throws SQLException {

@@ -67,4 +67,45 @@ class DataBrowserIT extends BrowserTestBase {
             org.assertj.core.api.Assertions.assertThat(page.content()).doesNotContain(S3ProxyServer.CREDENTIAL);
         }
     }
+
+    @Test
+    void queryADatabaseAPageAtATime() throws Exception {
+        try (var postgres = dev.kiln.server.persistence.PostgresServer.start();
+             var context = chromium.browser().newContext(new Browser.NewContextOptions().setViewportSize(1500, 950))) {
+            try (var connection = java.sql.DriverManager.getConnection(postgres.jdbcUrl("postgres"), postgres.user(), "");
+                 var statement = connection.createStatement()) {
+                statement.execute("create table trips (id int, city text)");
+                statement.execute("insert into trips select i, 'city-' || i from generate_series(1, 250) as i");
+            }
+            var page = signedIn(context, "admin", ADMIN_PASSWORD);
+            page.locator("#new-studio").click();
+            page.locator("#prompt-field input").fill("SQL studio");
+            page.locator("#prompt-ok").click();
+            page.waitForURL(Pattern.compile(".*/studio/.*"));
+            page.locator("#tab-data").click();
+            page.locator("#data-add-sql").click();
+            page.locator("#db-kind").click();
+            page.getByRole(com.microsoft.playwright.options.AriaRole.OPTION,
+                    new Page.GetByRoleOptions().setName("postgresql")).click();
+            page.locator("#db-name input").fill("warehouse");
+            page.locator("#db-url input").fill(postgres.jdbcUrl("postgres"));
+            page.locator("#db-user input").fill(postgres.user());
+            page.locator("#db-save").click();
+            page.locator("#data-test").click();
+            assertThat(page.locator("#data-verdict")).containsText("Connected");
+
+            page.locator("#sql-text textarea").fill("select id, city from trips order by id");
+            page.locator("#sql-run").click();
+            assertThat(page.locator("#sql-status")).containsText("Rows 1-100, more follow");
+            assertThat(page.locator("#sql-results")).containsText("city-1");
+            page.locator("#sql-next").click();
+            assertThat(page.locator("#sql-status")).containsText("Rows 101-200");
+            assertThat(page.locator("#sql-results")).containsText("city-101");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-sql.png")));
+
+            page.locator("#sql-text textarea").fill("select * from nowhere");
+            page.locator("#sql-run").click();
+            assertThat(page.locator("#sql-status")).containsText("relation \"nowhere\" does not exist");
+        }
+    }
 }

@@ -39,6 +39,15 @@ public class DataPanel extends Div {
     private final boolean canEdit;
     private com.vaadin.flow.shared.Registration polling;
     private String prefix = "";
+    private Div browserBody;
+    private final Div sqlPane = new Div();
+    private final com.vaadin.flow.component.textfield.TextArea sqlText = new com.vaadin.flow.component.textfield.TextArea();
+    private final Span sqlStatus = new Span();
+    private final Grid<List<String>> sqlResults = new Grid<>();
+    private final Button sqlNext = new Button("Next page");
+    private final Button sqlCancel = new Button("Cancel");
+    private final Button sqlExport = new Button("Export to machine", VaadinIcon.DOWNLOAD.create());
+    private StudioData.QueryResult query;
     private String nextToken;
 
     public DataPanel(String studioId, StudioData data, boolean canEdit) {
@@ -50,16 +59,26 @@ public class DataPanel extends Div {
 
         connection.setId("data-connection");
         connection.setPlaceholder("No connection yet");
-        connection.setItemLabelGenerator(c -> c.name() + " · s3://" + c.settings().getOrDefault("bucket", ""));
+        connection.setItemLabelGenerator(c -> c.name() + (c.kind().equals("s3") ? " · s3://"
+                + c.settings().getOrDefault("bucket", "") : " · " + c.kind()));
         connection.addValueChangeListener(e -> {
             verdict.setText("");
             prefix = "";
-            browse();
+            boolean sql = e.getValue() != null && !e.getValue().kind().equals("s3");
+            browserBody.setVisible(!sql);
+            sqlPane.setVisible(sql);
+            if (!sql) {
+                browse();
+            }
         });
         var add = new Button("Add S3", VaadinIcon.PLUS.create(), e -> new AddS3Dialog().open());
         add.setId("data-add");
         add.addThemeVariants(ButtonVariant.LUMO_SMALL);
         add.setVisible(canEdit);
+        var addSql = new Button("Add database", VaadinIcon.DATABASE.create(), e -> new AddDatabaseDialog().open());
+        addSql.setId("data-add-sql");
+        addSql.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        addSql.setVisible(canEdit);
         var test = new Button("Test", e -> {
             if (connection.getValue() != null) {
                 try {
@@ -74,7 +93,7 @@ public class DataPanel extends Div {
         test.setId("data-test");
         test.addThemeVariants(ButtonVariant.LUMO_SMALL);
         verdict.setId("data-verdict");
-        var bar = new Div(connection, test, add, verdict);
+        var bar = new Div(connection, test, add, addSql, verdict);
         bar.addClassName("kiln-data-bar");
 
         location.setId("data-location");
@@ -105,12 +124,86 @@ public class DataPanel extends Div {
         browser.addClassName("kiln-data-browser");
         preview.setId("data-preview");
         preview.addClassName("kiln-data-preview");
-        var body = new Div(browser, preview);
-        body.addClassName("kiln-data-body");
+        browserBody = new Div(browser, preview);
+        browserBody.addClassName("kiln-data-body");
+        var body = new Div(browserBody, sqlPane());
+        body.addClassName("kiln-data-stack");
         transfers.setId("data-transfers");
         transfers.addClassName("kiln-data-transfers");
         add(bar, transfers, body);
         reload(null);
+    }
+
+    /** A SQL editor for database connections: run, page through results, cancel, export all rows to the machine. */
+    private Div sqlPane() {
+        sqlText.setId("sql-text");
+        sqlText.setPlaceholder("select * from sales limit 1000");
+        sqlText.setWidthFull();
+        sqlText.addClassName("kiln-sql-text");
+        var run = new Button("Run", VaadinIcon.PLAY.create(), e -> {
+            try {
+                show(data.runQuery(studioId, connection.getValue().id(), sqlText.getValue()));
+            } catch (RuntimeException refused) {
+                sqlStatus.setText(refused.getMessage());
+            }
+        });
+        run.setId("sql-run");
+        run.addThemeVariants(ButtonVariant.LUMO_PRIMARY, ButtonVariant.LUMO_SMALL);
+        sqlCancel.setId("sql-cancel");
+        sqlCancel.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_ERROR);
+        sqlCancel.addClickListener(e -> show(data.cancelQuery(studioId, query.id())));
+        sqlNext.setId("sql-next");
+        sqlNext.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        sqlNext.addClickListener(e -> show(data.query(studioId, query.id(), true)));
+        sqlExport.setId("sql-export");
+        sqlExport.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        sqlExport.addClickListener(e -> {
+            try {
+                data.exportQuery(studioId, query.id(), null);
+            } catch (RuntimeException refused) {
+                sqlStatus.setText(refused.getMessage());
+            }
+            showTransfers();
+        });
+        sqlStatus.setId("sql-status");
+        sqlResults.setId("sql-results");
+        sqlResults.addThemeVariants(GridVariant.LUMO_COMPACT, GridVariant.LUMO_COLUMN_BORDERS);
+        var actions = new Div(run, sqlCancel, sqlNext, sqlExport, sqlStatus);
+        actions.addClassName("kiln-data-bar");
+        sqlPane.add(sqlText, actions, sqlResults);
+        sqlPane.addClassName("kiln-sql");
+        sqlPane.setVisible(false);
+        show(null);
+        return sqlPane;
+    }
+
+    private void show(StudioData.QueryResult result) {
+        boolean columnsChanged = result != null && (query == null || !query.id().equals(result.id())
+                || !query.columns().equals(result.columns()));
+        query = result;
+        sqlCancel.setVisible(result != null && result.status().equals("RUNNING"));
+        sqlNext.setVisible(result != null && result.status().equals("READY") && result.more());
+        sqlExport.setVisible(result != null && result.status().equals("READY") && canEdit);
+        if (result == null) {
+            sqlStatus.setText("");
+            return;
+        }
+        sqlStatus.getElement().setAttribute("data-status", result.status());
+        sqlStatus.setText(switch (result.status()) {
+            case "RUNNING" -> "Running…";
+            case "READY" -> "Rows " + (result.page() * 100 + 1) + "-" + (result.page() * 100 + result.rows().size())
+                    + (result.more() ? ", more follow" : ", the end");
+            default -> result.error();
+        });
+        if (columnsChanged) {
+            sqlResults.removeAllColumns();
+            for (int i = 0; i < result.columns().size(); i++) {
+                int column = i;
+                sqlResults.addColumn(row -> column < row.size() ? row.get(column) : "")
+                        .setHeader(result.columns().get(i)).setAutoWidth(true);
+            }
+        }
+        sqlResults.setItems(result.rows());
     }
 
     /** Downloads to the machine with their progress, refreshed on the UI's poll while any runs. */
@@ -138,6 +231,9 @@ public class DataPanel extends Div {
     protected void onAttach(com.vaadin.flow.component.AttachEvent event) {
         showTransfers();
         polling = event.getUI().addPollListener(e -> {
+            if (query != null && query.status().equals("RUNNING")) {
+                show(data.query(studioId, query.id(), false));
+            }
             if (data.transfers(studioId).stream().anyMatch(t -> t.status().equals("RUNNING"))
                     || transfers.getChildren().anyMatch(c -> "RUNNING".equals(c.getElement().getAttribute("data-status")))) {
                 showTransfers();
@@ -247,6 +343,75 @@ public class DataPanel extends Div {
     private static String size(long bytes) {
         return bytes < 1024 ? bytes + " B" : bytes < 1 << 20 ? (bytes / 1024) + " KB"
                 : String.format("%.1f MB", bytes / (double) (1 << 20));
+    }
+
+    /** A Snowflake account (password or key pair) or a PostgreSQL database. */
+    private final class AddDatabaseDialog extends Dialog {
+        AddDatabaseDialog() {
+            setHeaderTitle("Add a database");
+            setId("db-dialog");
+            var kind = new Select<String>("Kind", e -> { }, "snowflake", "postgresql");
+            kind.setId("db-kind");
+            kind.setValue("snowflake");
+            var name = new TextField("Name");
+            name.setId("db-name");
+            var account = new TextField("Snowflake account (xy12345.eu-central-1)");
+            account.setId("db-account");
+            var url = new TextField("JDBC URL (jdbc:postgresql://host:5432/db)");
+            url.setId("db-url");
+            url.setVisible(false);
+            var user = new TextField("User");
+            user.setId("db-user");
+            var warehouse = new TextField("Warehouse");
+            var database = new TextField("Database");
+            var schema = new TextField("Schema");
+            var role = new TextField("Role");
+            var password = new PasswordField("Password");
+            password.setId("db-password");
+            var key = new com.vaadin.flow.component.textfield.TextArea("Or a PKCS#8 private key (key-pair authentication)");
+            var passphrase = new PasswordField("Key passphrase");
+            var snowflakeOnly = List.of(account, warehouse, database, schema, role, key, passphrase);
+            kind.addValueChangeListener(e -> {
+                boolean snowflake = "snowflake".equals(e.getValue());
+                snowflakeOnly.forEach(f -> f.setVisible(snowflake));
+                url.setVisible(!snowflake);
+            });
+            var error = new Paragraph();
+            error.setId("db-error");
+            error.addClassName("kiln-error");
+            error.setVisible(false);
+            var form = new Div(kind, name, account, url, user, warehouse, database, schema, role, password, key,
+                    passphrase, error);
+            form.getChildren().forEach(c -> c.getElement().getStyle().set("width", "100%"));
+            add(form);
+            setWidth("480px");
+            var save = new Button("Save", e -> {
+                Map<String, String> settings = new LinkedHashMap<>();
+                settings.put("user", user.getValue());
+                if ("snowflake".equals(kind.getValue())) {
+                    settings.put("account", account.getValue());
+                    settings.put("warehouse", warehouse.getValue());
+                    settings.put("database", database.getValue());
+                    settings.put("schema", schema.getValue());
+                    settings.put("role", role.getValue());
+                } else {
+                    settings.put("url", url.getValue());
+                }
+                try {
+                    var created = data.create(studioId, new StudioData.NewConnection(name.getValue(), kind.getValue(),
+                            settings, Map.of("password", password.getValue(), "privateKey", key.getValue(),
+                            "privateKeyPassphrase", passphrase.getValue())));
+                    close();
+                    reload(created.id());
+                } catch (StudioException refused) {
+                    error.setText(refused.getMessage());
+                    error.setVisible(true);
+                }
+            });
+            save.setId("db-save");
+            save.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
+            getFooter().add(new Button("Cancel", e -> close()), save);
+        }
     }
 
     /** Name, bucket, endpoint for S3-compatible stores, and the keys (or none: the machine's own identity). */

@@ -26,6 +26,21 @@ public interface StudioData {
     /** Downloads of this studio since the server started, newest first. */
     java.util.List<Transfer> transfers(String studioId);
 
+    /** Starts a SQL query through a database connection; poll {@link #query} for its first page. */
+    QueryResult runQuery(String studioId, String connectionId, String sql);
+
+    /** The query's state and current page, or with {@code nextPage} the next page from its open cursor. */
+    QueryResult query(String studioId, String queryId, boolean nextPage);
+
+    QueryResult cancelQuery(String studioId, String queryId);
+
+    /** Streams the query's whole result as CSV onto the machine, into {@code ~/data/<fileName>}. */
+    Transfer exportQuery(String studioId, String queryId, String fileName);
+
+    /** A query: RUNNING, READY, FAILED or CANCELLED; one page of rows (page 0 first) and whether more follow. */
+    record QueryResult(String id, String status, List<String> columns, List<List<String>> rows, int page, boolean more,
+                       String error) {}
+
     /** A download to the machine: bytes so far of total (-1 when unknown), RUNNING, DONE or FAILED with why. */
     record Transfer(String id, String key, String target, long bytes, long total, String status, String error) {}
 
