@@ -74,6 +74,24 @@ public final class KilnHttp {
         return JSON.readTree(response.body());
     }
 
+    /** Starts (or switches) a studio's machine and waits until it is ready. */
+    public void startMachine(String studioId, String machineType) {
+        postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"" + machineType + "\"}");
+        long until = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        while (!JSON.readTree(get("/api/studios/" + studioId + "/machine").body()).path("phase").asString()
+                .equals("READY")) {
+            if (System.nanoTime() > until) {
+                throw new IllegalStateException("The machine of studio " + studioId + " was not ready within 60 s");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
     public int delete(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header(csrfHeader, csrfToken).DELETE()).statusCode();
     }

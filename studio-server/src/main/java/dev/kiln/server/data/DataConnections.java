@@ -179,26 +179,14 @@ public class DataConnections implements StudioData {
     public Transfer exportQuery(String studioId, String queryId, String fileName) {
         access.require(studioId, Need.EDIT);
         queries.get(studioId, queryId);
-        if (!machines.isReady(studioId)) {
-            throw new StudioException(StudioException.Kind.CONFLICT, "Start the studio's machine first: exports go to "
-                    + "its ~/data folder.");
-        }
+        requireMachine(studioId, "exports");
         String name = fileName == null || fileName.isBlank() ? "query-" + queryId.substring(0, 8) + ".csv" : fileName;
         if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
             throw new StudioException(StudioException.Kind.INVALID, "Name the file with letters, digits, . _ - only.");
         }
-        listenTo(studioId);
         String token = java.util.HexFormat.of().formatHex(randomBytes());
         exports.put(token, new String[] {studioId, queryId, String.valueOf(System.currentTimeMillis())});
-        String transferId = UUID.randomUUID().toString();
-        var transfer = new Transfer(transferId, "query " + queryId.substring(0, 8), "data/" + name, 0, -1, "RUNNING",
-                null);
-        transfers.computeIfAbsent(studioId, s -> new java.util.concurrent.ConcurrentHashMap<>()).put(transferId, transfer);
-        if (!machines.send(studioId, Map.of("type", "download", "id", transferId, "url", "/exports/" + token,
-                "target", transfer.target(), "size", -1))) {
-            update(studioId, transferId, 0, "FAILED", "the machine went away");
-        }
-        return transfers.get(studioId).get(transferId);
+        return startTransfer(studioId, "query " + queryId.substring(0, 8), "data/" + name, "/exports/" + token, -1);
     }
 
     private static byte[] randomBytes() {
@@ -248,10 +236,7 @@ public class DataConnections implements StudioData {
     @Override
     public Transfer download(String studioId, String id, String key) {
         access.require(studioId, Need.EDIT);
-        if (!machines.isReady(studioId)) {
-            throw new StudioException(StudioException.Kind.CONFLICT, "Start the studio's machine first: downloads go "
-                    + "to its ~/data folder.");
-        }
+        requireMachine(studioId, "downloads");
         String name = key.substring(key.lastIndexOf('/') + 1);
         if (name.isBlank() || name.equals("..") || name.equals(".")) {
             throw new StudioException(StudioException.Kind.INVALID, "Pick an object, not a folder.");
@@ -260,15 +245,27 @@ public class DataConnections implements StudioData {
         try (var s3 = open(studioId, id)) {
             grant = s3.presignedDownload(key, java.time.Duration.ofMinutes(30));
         }
+        return startTransfer(studioId, key, "data/" + name, grant.url(), grant.size());
+    }
+
+    /** Asks the machine to download {@code url} (presigned, or a one-time export path) and follows its progress. */
+    private Transfer startTransfer(String studioId, String what, String target, String url, long size) {
         listenTo(studioId);
         String transferId = UUID.randomUUID().toString();
-        var transfer = new Transfer(transferId, key, "data/" + name, 0, grant.size(), "RUNNING", null);
+        var transfer = new Transfer(transferId, what, target, 0, size, "RUNNING", null);
         transfers.computeIfAbsent(studioId, s -> new java.util.concurrent.ConcurrentHashMap<>()).put(transferId, transfer);
-        if (!machines.send(studioId, Map.of("type", "download", "id", transferId, "url", grant.url(),
-                "target", transfer.target(), "size", grant.size()))) {
+        if (!machines.send(studioId, Map.of("type", "download", "id", transferId, "url", url, "target", target,
+                "size", size))) {
             update(studioId, transferId, 0, "FAILED", "the machine went away");
         }
         return transfers.get(studioId).get(transferId);
+    }
+
+    private void requireMachine(String studioId, String what) {
+        if (!machines.isReady(studioId)) {
+            throw new StudioException(StudioException.Kind.CONFLICT, "Start the studio's machine first: " + what
+                    + " go to its ~/data folder.");
+        }
     }
 
     @Override

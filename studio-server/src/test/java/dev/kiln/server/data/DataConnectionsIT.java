@@ -143,9 +143,7 @@ class DataConnectionsIT {
         var noMachine = session.post(base + good + "/download", "{\"key\":\"big.txt\"}");
         assertThat(noMachine.statusCode()).isEqualTo(409);
         assertThat(noMachine.body()).contains("Start the studio's machine first");
-        session.postJson("/api/studios/" + studio + "/machine", "{\"machineType\":\"local-1\"}");
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(
-                session.get("/api/studios/" + studio + "/machine").body()).path("phase").asString().equals("READY"));
+        session.startMachine(studio, "local-1");
         String transfer = session.postJson(base + good + "/download", "{\"key\":\"big.txt\"}").path("id").asString();
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(
                 session.get("/api/studios/" + studio + "/transfers").body()).findValuesAsString("status").contains("DONE"));

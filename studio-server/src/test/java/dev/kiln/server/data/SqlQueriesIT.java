@@ -105,9 +105,7 @@ class SqlQueriesIT {
         assertThat(failed.path("error").asString()).contains("relation \"nope\" does not exist");
 
         // Export every row onto the machine.
-        session.postJson("/api/studios/" + studio + "/machine", "{\"machineType\":\"local-1\"}");
-        await().atMost(Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(session.get("/api/studios/" + studio
-                + "/machine").body()).path("phase").asString().equals("READY"));
+        session.startMachine(studio, "local-1");
         session.postJson(base + "/queries/" + query + "/export", "{\"fileName\":\"sales.csv\"}");
         await().atMost(Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(session.get("/api/studios/" + studio
                 + "/transfers").body()).findValuesAsString("status").contains("DONE"));

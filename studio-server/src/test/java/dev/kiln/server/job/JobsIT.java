@@ -78,9 +78,7 @@ class JobsIT {
         assertThat(noMachine.statusCode()).isEqualTo(409);
         assertThat(noMachine.body()).contains("Start the studio's machine first");
 
-        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-2\"}");
-        await().atMost(Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(session.get("/api/studios/"
-                + studioId + "/machine").body()).path("phase").asString().equals("READY"));
+        session.startMachine(studioId, "local-2");
 
         var tooMany = session.post(jobs(), "{\"entryPoint\":\"example.SumRegression\",\"nodes\":1,\"devices\":3}");
         assertThat(tooMany.statusCode()).isEqualTo(400);
@@ -157,8 +155,7 @@ class JobsIT {
         KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Max Mover");
         session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
         studioId = session.postJson("/api/studios", "{\"name\":\"Moving\"}").path("id").asString();
-        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-2\"}");
-        awaitMachineReady();
+        session.startMachine(studioId, "local-2");
 
         String jobId = session.postJson(jobs(), "{\"entryPoint\":\"example.SumRegression\",\"nodes\":1,"
                 + "\"devices\":1,\"args\":[\"--trainer.max-epochs=100000\",\"samples=512\"]}").path("id").asString();
@@ -176,11 +173,6 @@ class JobsIT {
         session.post(jobs() + "/" + jobId + "/cancel", "{}");
         assertThat(awaitEnded(jobId).path("status").asString()).isEqualTo("CANCELLED");
         session.post("/api/studios/" + studioId + "/machine/stop", "{}");
-    }
-
-    void awaitMachineReady() {
-        await().atMost(Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(session.get("/api/studios/"
-                + studioId + "/machine").body()).path("phase").asString().equals("READY"));
     }
 
     /** Processes (launcher and ranks) whose command line names the job (its directory is on it). */
