@@ -44,6 +44,22 @@ abstract class BrowserTestBase {
         chromium = Chromium.launch();
     }
 
+    /**
+     * A browser that crashed in one test (it happens to headless Chromium, rarely) is replaced before the next, so
+     * one crash fails one test rather than every test after it in the class.
+     */
+    @org.junit.jupiter.api.BeforeEach
+    void browserAlive() {
+        if (chromium != null && !chromium.browser().isConnected()) {
+            try {
+                chromium.close();
+            } catch (RuntimeException alreadyGone) {
+                // the crashed browser's driver may be gone too
+            }
+            chromium = Chromium.launch();
+        }
+    }
+
     @AfterAll
     static void stopBrowser() {
         if (chromium != null) {
