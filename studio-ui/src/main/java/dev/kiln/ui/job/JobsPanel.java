@@ -50,7 +50,6 @@ public class JobsPanel extends Div {
     private Registration polling;
     private JobSummary selected;
     private int logNext;
-    private int logShown;
     private double lastStep = -1;
     private List<JobSummary> shown = List.of();
 
@@ -156,7 +155,6 @@ public class JobsPanel extends Div {
     private void restartLog() {
         log.setText("");
         logNext = 0;
-        logShown = 0;
         followSelected();
     }
 
@@ -192,7 +190,6 @@ public class JobsPanel extends Div {
         var chunk = jobs.log(studioId, selected.id(), onlyRank, logNext);
         logNext = chunk.next();
         if (!chunk.lines().isEmpty()) {
-            logShown += chunk.lines().size();
             String text = String.join("\n", chunk.lines()) + "\n";
             // Append in the browser instead of resending the whole log; keep the view's length bounded.
             log.getElement().executeJs("const atEnd = this.scrollTop + this.clientHeight >= this.scrollHeight - 4;"
