@@ -2,7 +2,8 @@ package dev.kiln.server.browser;
 
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.Page;
-import dev.kiln.server.data.S3ProxyServer;
+import dev.kiln.server.data.SeededS3;
+import dev.kiln.training.storage.S3ProxyServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class DataBrowserIT extends BrowserTestBase {
 
     @BeforeAll
     static void startS3() throws Exception {
-        s3 = S3ProxyServer.start();
+        s3 = SeededS3.start();
     }
 
     @AfterAll
@@ -40,8 +41,8 @@ class DataBrowserIT extends BrowserTestBase {
             page.locator("#conn-bucket input").fill("datasets");
             page.locator("#conn-endpoint input").fill(s3.endpoint());
             page.locator("#conn-path-style").click();
-            page.locator("#conn-key input").fill(S3ProxyServer.IDENTITY);
-            page.locator("#conn-secret input").fill(S3ProxyServer.CREDENTIAL);
+            page.locator("#conn-key input").fill(SeededS3.IDENTITY);
+            page.locator("#conn-secret input").fill(SeededS3.CREDENTIAL);
             page.locator("#conn-save").click();
 
             page.locator("#data-test").click();
@@ -64,7 +65,7 @@ class DataBrowserIT extends BrowserTestBase {
             page.locator("#data-download").click();
             assertThat(page.locator("#data-transfers")).containsText("big.txt → ~/data/big.txt: downloaded (4.9 MB)");
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-download.png")));
-            org.assertj.core.api.Assertions.assertThat(page.content()).doesNotContain(S3ProxyServer.CREDENTIAL);
+            org.assertj.core.api.Assertions.assertThat(page.content()).doesNotContain(SeededS3.CREDENTIAL);
         }
     }
 

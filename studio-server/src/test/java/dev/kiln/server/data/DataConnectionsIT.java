@@ -1,5 +1,7 @@
 package dev.kiln.server.data;
 
+import dev.kiln.training.storage.S3ProxyServer;
+
 import dev.kiln.server.KilnHttp;
 import dev.kiln.server.ServerTestSupport;
 import dev.kiln.server.security.KilnPrincipal;
@@ -25,8 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class DataConnectionsIT {
-    static final String IDENTITY = S3ProxyServer.IDENTITY;
-    static final String CREDENTIAL = S3ProxyServer.CREDENTIAL;
+    static final String IDENTITY = SeededS3.IDENTITY;
+    static final String CREDENTIAL = SeededS3.CREDENTIAL;
     static S3ProxyServer s3proxy;
     static int s3port;
 
@@ -37,7 +39,7 @@ class DataConnectionsIT {
 
     @BeforeAll
     static void startS3() throws Exception {
-        s3proxy = S3ProxyServer.start();
+        s3proxy = SeededS3.start();
         s3port = s3proxy.port;
     }
 

@@ -11,12 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import java.util.concurrent.CompletableFuture;
+
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 import dev.kiln.training.checkpoint.Safetensors;
+import dev.kiln.training.storage.S3Objects;
+import dev.kiln.training.storage.S3Uri;
 
 /**
  * Writes a data-prep step's output as shards: {@code shard-00000.safetensors}, ... each holding up to
@@ -41,6 +45,33 @@ public final class ShardWriter implements AutoCloseable {
         this.dir = dir;
         this.names = List.copyOf(names);
         this.rowsPerShard = rowsPerShard;
+    }
+
+    private S3Uri remote;
+    private S3Objects objects;
+    private final List<CompletableFuture<Void>> uploads = new ArrayList<>();
+
+    /**
+     * Shards under a local directory or an {@code s3://bucket/prefix} location. To S3, each shard is uploaded (in
+     * the background, multipart when large) as soon as it is complete and the index goes up last, once every shard
+     * has arrived: readers never see a dataset that is not whole.
+     */
+    public static ShardWriter create(String location, long rowsPerShard, String... names) throws IOException {
+        if (!S3Uri.is(location)) {
+            return create(Path.of(location), rowsPerShard, names);
+        }
+        S3Uri remote = S3Uri.parse(location).asPrefix();
+        var objects = S3Objects.forLocation(remote);
+        try {
+            objects.delete(remote.resolve(INDEX));
+        } catch (RuntimeException e) {
+            objects.close();
+            throw e;
+        }
+        var writer = create(Files.createTempDirectory("kiln-shards-"), rowsPerShard, names);
+        writer.remote = remote;
+        writer.objects = objects;
+        return writer;
     }
 
     /** Tensor names in the order {@link #add} receives them, e.g. {@code "x", "y"}. */
@@ -91,6 +122,16 @@ public final class ShardWriter implements AutoCloseable {
             Path tmp = dir.resolve(file + ".tmp");
             Safetensors.write(tmp, tensors, Map.of("format", FORMAT));
             Files.move(tmp, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            if (remote != null) {
+                Path written = dir.resolve(file);
+                uploads.add(objects.uploadLater(written, remote.resolve(file)).thenRun(() -> {
+                    try {
+                        Files.deleteIfExists(written);
+                    } catch (IOException ignored) {
+                        // a leftover in the temporary directory, removed with it
+                    }
+                }));
+            }
             shards.add(Map.of("file", file, "rows", rows));
             totalRows += rows;
             long rest = pendingRows - rows;
@@ -132,6 +173,29 @@ public final class ShardWriter implements AutoCloseable {
             throw new UncheckedIOException(new IOException(e));
         }
         Files.move(tmp, dir.resolve(INDEX), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        if (remote != null) {
+            try {
+                for (var upload : uploads) {
+                    upload.join();
+                }
+                objects.upload(dir.resolve(INDEX), remote.resolve(INDEX));
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException runtime ? runtime : e;
+            } finally {
+                objects.close();
+                try (var left = Files.list(dir)) {
+                    for (Path path : left.toList()) {
+                        Files.deleteIfExists(path);
+                    }
+                }
+                Files.deleteIfExists(dir);
+            }
+        }
+    }
+
+    /** Where the shards go: the directory, or the s3:// location they are uploaded to. */
+    public String location() {
+        return remote != null ? remote.toString() : dir.toString();
     }
 
 }

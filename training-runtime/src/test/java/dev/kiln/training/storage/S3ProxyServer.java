@@ -1,8 +1,7 @@
-package dev.kiln.server.data;
+package dev.kiln.training.storage;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -12,13 +11,11 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 
-import static org.awaitility.Awaitility.await;
 
 /**
  * A real S3-compatible server for tests: S3Proxy (file system backend) as its own process, from the jar the build
- * copies to target/s3proxy, with a "datasets" bucket: a small CSV, a malformed CSV, a 5 MB text file and 25 shards.
+ * copies to target/s3proxy (the parent pom's s3proxy-for-tests execution). Starts empty.
  */
 public final class S3ProxyServer implements AutoCloseable {
     public static final String IDENTITY = "kiln-test-identity";
@@ -51,29 +48,21 @@ public final class S3ProxyServer implements AutoCloseable {
                 "jclouds.provider=filesystem",
                 "jclouds.filesystem.basedir=" + Files.createDirectories(dir.resolve("blobs"))));
         Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                Path.of("target/s3proxy/s3proxy.jar").toAbsolutePath().toString(), "--properties", properties.toString())
+                Path.of(System.getProperty("s3proxy.jar", "target/s3proxy/s3proxy.jar")).toAbsolutePath().toString(), "--properties", properties.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("s3proxy.log").toFile()).start();
-        int bound = port;
-        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
-            try (var ignored = new Socket("127.0.0.1", bound)) {
-                return true;
-            }
-        });
-        var server = new S3ProxyServer(process, port);
-        try (var s3 = server.client()) {
-            s3.createBucket(b -> b.bucket("datasets"));
-            s3.putObject(b -> b.bucket("datasets").key("iris.csv"), RequestBody.fromString(
-                    "sepal_length,sepal_width,species\n5.1,3.5,setosa\n7.0,3.2,versicolor\n6.3,3.3,virginica\n"));
-            s3.putObject(b -> b.bucket("datasets").key("broken.csv"), RequestBody.fromString(
-                    "a,b\n1,\"unclosed quote\n2,3\n"));
-            s3.putObject(b -> b.bucket("datasets").key("big.txt"), RequestBody.fromString(
-                    "0123456789abcdef\n".repeat(300_000))); // about 5 MB
-            for (int i = 0; i < 25; i++) {
-                int n = i;
-                s3.putObject(b -> b.bucket("datasets").key("shards/part-%03d.bin".formatted(n)),
-                        RequestBody.fromString("x"));
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (true) {
+            try (var ignored = new Socket("127.0.0.1", port)) {
+                break;
+            } catch (java.io.IOException e) {
+                if (System.nanoTime() > deadline || !process.isAlive()) {
+                    process.destroy();
+                    throw new IllegalStateException("S3Proxy did not start; see " + dir.resolve("s3proxy.log"));
+                }
+                Thread.sleep(100);
             }
         }
+        var server = new S3ProxyServer(process, port);
         return server;
     }
 

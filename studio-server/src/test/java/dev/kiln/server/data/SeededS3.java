@@ -1,0 +1,33 @@
+package dev.kiln.server.data;
+
+import software.amazon.awssdk.core.sync.RequestBody;
+
+/**
+ * The training runtime's test S3 server (S3Proxy as its own process) with a "datasets" bucket: a small CSV, a
+ * malformed CSV, a 5 MB text file and 25 shards.
+ */
+public final class SeededS3 {
+    public static final String IDENTITY = dev.kiln.training.storage.S3ProxyServer.IDENTITY;
+    public static final String CREDENTIAL = dev.kiln.training.storage.S3ProxyServer.CREDENTIAL;
+
+    private SeededS3() {}
+
+    public static dev.kiln.training.storage.S3ProxyServer start() throws Exception {
+        var server = dev.kiln.training.storage.S3ProxyServer.start();
+        try (var s3 = server.client()) {
+            s3.createBucket(b -> b.bucket("datasets"));
+            s3.putObject(b -> b.bucket("datasets").key("iris.csv"), RequestBody.fromString(
+                    "sepal_length,sepal_width,species\n5.1,3.5,setosa\n7.0,3.2,versicolor\n6.3,3.3,virginica\n"));
+            s3.putObject(b -> b.bucket("datasets").key("broken.csv"), RequestBody.fromString(
+                    "a,b\n1,\"unclosed quote\n2,3\n"));
+            s3.putObject(b -> b.bucket("datasets").key("big.txt"), RequestBody.fromString(
+                    "0123456789abcdef\n".repeat(300_000))); // about 5 MB
+            for (int i = 0; i < 25; i++) {
+                int n = i;
+                s3.putObject(b -> b.bucket("datasets").key("shards/part-%03d.bin".formatted(n)),
+                        RequestBody.fromString("x"));
+            }
+        }
+        return server;
+    }
+}
