@@ -46,11 +46,18 @@ final class CommandRunner implements AutoCloseable {
      * file on the machine keeps everything.
      */
     void start(String id, List<String> command, String directory, Map<String, String> env, Path logFile) {
+        start(id, command, directory, env, logFile, () -> {});
+    }
+
+    /** As above, running {@code ended} once the process has exited (or could not start), before the exit is sent. */
+    void start(String id, List<String> command, String directory, Map<String, String> env, Path logFile,
+               Runnable ended) {
         if (running.containsKey(id)) {
             return; // a repeated request (the server retried after a reconnect): already running
         }
         Path cwd = directory == null || directory.isBlank() ? home : home.resolve(directory).normalize();
         if (!cwd.startsWith(home)) {
+            ended.run();
             exit(id, -1, "the working directory must be inside the machine's home");
             return;
         }
@@ -73,12 +80,14 @@ final class CommandRunner implements AutoCloseable {
                         // the output was streamed anyway
                     }
                 }
+                ended.run();
                 exit(id, p.exitValue(), null, dropped.get());
             });
             var started = MachineAgent.message("started", id);
             started.put("pid", process.pid());
             outbox.offer(started);
         } catch (IOException e) {
+            ended.run();
             exit(id, -1, "cannot start " + command.getFirst() + ": " + e.getMessage());
         }
     }

@@ -28,7 +28,7 @@ public final class JobNode {
                 : Arrays.asList(env.get("KILN_JOB_ARGS").split("\n"));
         var request = new JobRunner.Request(id, env.get("KILN_JOB_ENTRY"), jobArgs,
                 Integer.parseInt(env.getOrDefault("NNODES", "1")), Integer.parseInt(env.getOrDefault("NPROC_PER_NODE", "1")),
-                Map.of("KILN_STUDIO_ID", env.getOrDefault("KILN_STUDIO_ID", "")), false);
+                Map.of("KILN_STUDIO_ID", env.getOrDefault("KILN_STUDIO_ID", "")), false, null);
         int[] failed = {0};
         var reporter = new JobRunner.Reporter() {
             @Override

@@ -56,7 +56,7 @@ final class JobRunner {
 
     /** What the server asks for. {@code devices} processes per node; local nodes are simply more processes. */
     record Request(String id, String entryPoint, List<String> args, int nodes, int devices, Map<String, String> env,
-                   boolean resume) {}
+                   boolean resume, String connections) {}
 
     /** A cancel that may arrive while the job is still syncing or compiling: it then never starts. */
     void cancel(String id) {
@@ -82,7 +82,13 @@ final class JobRunner {
             exit(job.id(), "cancelled before it started");
             return;
         }
-        commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, launch.env(), launch.logFile());
+        var env = new LinkedHashMap<>(launch.env());
+        Path secrets = JobSecrets.write(home, job.id(), job.connections());
+        if (secrets != null) {
+            env.put(JobSecrets.ENV, secrets.toString());
+        }
+        commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, env, launch.logFile(),
+                () -> JobSecrets.delete(home, job.id()));
     }
 
     private final Reporter reporter = new Reporter() {

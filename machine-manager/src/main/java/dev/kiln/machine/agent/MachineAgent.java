@@ -73,6 +73,7 @@ public final class MachineAgent {
         String token = require("KILN_AGENT_TOKEN");
         workspace = new WorkspaceSync(home, server, env.get("KILN_STUDIO_ID"), token);
         jobs = new JobRunner(outbox, home, commands, workspace);
+        JobSecrets.purge(home);
         downloads = new Downloader(outbox, home, server);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint, and say that their
@@ -206,9 +207,11 @@ public final class MachineAgent {
                 message.path("args").forEach(a -> args.add(a.asString()));
                 var jobEnv = new java.util.HashMap<String, String>();
                 message.path("env").properties().forEach(e -> jobEnv.put(e.getKey(), e.getValue().asString()));
+                JsonNode connections = message.path("connections");
                 jobs.start(new JobRunner.Request(id, message.path("entryPoint").asString(), args,
                         message.path("nodes").asInt(1), message.path("devices").asInt(1), jobEnv,
-                        message.path("resume").asBoolean(false)));
+                        message.path("resume").asBoolean(false),
+                        connections.isObject() ? connections.toString() : null));
             }
             case "download" -> downloads.start(id, message.path("url").asString(), message.path("target").asString(),
                     message.path("size").asLong(-1));

@@ -41,12 +41,14 @@ public class DataConnections implements StudioData {
     private final Clock clock;
     private final MachineChannel machines;
     private final SqlQueries queries;
+    private final JobCredentials jobCredentials;
     private final Map<String, Map<String, Transfer>> transfers = new java.util.concurrent.ConcurrentHashMap<>();
     private final Set<String> listening = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     DataConnections(JdbcClient jdbc, StudioAccess access, KilnProperties properties,
                     @Value("${kiln.secret-key:}") String secretKey, Clock clock, MachineChannel machines,
-                    SqlQueries queries) {
+                    SqlQueries queries, @Value("${kiln.data.job-credentials-ttl:PT12H}") java.time.Duration jobTtl) {
+        this.jobCredentials = new JobCredentials(JobCredentials.AWS_STS, jobTtl, clock);
         this.jdbc = jdbc;
         this.queries = queries;
         this.access = access;
@@ -203,6 +205,22 @@ public class DataConnections implements StudioData {
         }
         queries.exportCsv(export[0], export[1], out);
         return true;
+    }
+
+    /**
+     * The studio's connections as one run of a job receives them (fresh short-lived credentials each time, also on a
+     * resume). No access check here: the job's start was checked, and a resume has no user.
+     */
+    public JobCredentials.ForJob forJob(String studioId) {
+        var sources = jdbc.sql("select id, name, kind, settings, secret from data_connection where studio_id = ? "
+                + "order by name").param(studioId).query((rs, n) -> {
+            String id = rs.getString(1);
+            Map<String, String> secret = rs.getString(5).isEmpty() ? Map.of() : JSON.readValue(
+                    secrets.decrypt(rs.getString(5), studioId + "/" + id), new TypeReference<Map<String, String>>() {});
+            return new JobCredentials.Source(rs.getString(2), rs.getString(3),
+                    JSON.readValue(rs.getString(4), new TypeReference<Map<String, String>>() {}), secret);
+        }).list();
+        return jobCredentials.build(sources);
     }
 
     private record Stored(String kind, Map<String, String> settings, Map<String, String> secret) {}

@@ -40,6 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 @Service
 public class JobService implements StudioJobs {
+    private final dev.kiln.server.data.DataConnections data;
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
     private static final String JAVA_NAME = "([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)*[\\p{L}_$][\\p{L}\\p{N}_$]*";
     private static final int MAX_LINES_PER_READ = 5_000;
@@ -87,8 +88,10 @@ public class JobService implements StudioJobs {
     JobService(JobRepository jobs, StudioAccess access, MachineChannel machines, MachineService machineControl,
                MachineCatalog catalog, Workspaces workspaces, StudioActivity activity, JobMetrics metrics,
                KilnProperties properties, Clock clock,
-               org.springframework.beans.factory.ObjectProvider<ClusterJobs> clusterJobs) {
+               org.springframework.beans.factory.ObjectProvider<ClusterJobs> clusterJobs,
+               dev.kiln.server.data.DataConnections data) {
         this.cluster = clusterJobs.getIfAvailable();
+        this.data = data;
         this.jobs = jobs;
         this.access = access;
         this.machines = machines;
@@ -148,7 +151,7 @@ public class JobService implements StudioJobs {
         return jobs.find(id).orElseThrow();
     }
 
-    private static Map<String, Object> startMessage(Run run, boolean resume) {
+    private Map<String, Object> startMessage(Run run, boolean resume) {
         var message = new LinkedHashMap<String, Object>();
         message.put("type", "job.start");
         message.put("id", run.jobId);
@@ -158,6 +161,11 @@ public class JobService implements StudioJobs {
         message.put("devices", run.request.devices());
         message.put("env", Map.of("KILN_STUDIO_ID", run.studioId));
         message.put("resume", resume);
+        // The studio's data connections, with short-lived credentials: the agent writes them to a file only this
+        // job can read (KILN_CONNECTIONS) and deletes it when the job ends. Never logged.
+        var connections = data.forJob(run.studioId);
+        connections.notes().forEach(run.output::note);
+        message.put("connections", connections.document());
         return message;
     }
 

@@ -40,8 +40,12 @@ final class RemoteShards implements AutoCloseable {
 
     static Path defaultCache() {
         String configured = System.getenv("KILN_DATA_CACHE");
-        return configured != null && !configured.isBlank() ? Path.of(configured)
-                : Path.of(System.getProperty("user.home"), ".cache", "kiln", "s3");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
+        // $HOME first: the JVM's user.home comes from the password database, not from the machine's home volume.
+        String home = System.getenv("HOME");
+        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".cache", "kiln", "s3");
     }
 
     /** Lists the location, fetches the index into the cache and returns it with the shard downloads started. */

@@ -24,8 +24,9 @@ import dev.kiln.training.storage.S3Uri;
 
 /**
  * Writes a data-prep step's output as shards: {@code shard-00000.safetensors}, ... each holding up to
- * {@code rowsPerShard} rows of every named tensor, and {@code index.json} naming them. The index is written last
- * (temporary file, then rename), so a prep step killed half-way leaves no dataset that looks complete.
+ * {@code rowsPerShard} rows of every named tensor, and {@code index.json} naming them. The index is written last, by
+ * {@link #finish()} (temporary file, then rename), so a prep step that fails or is killed half-way leaves no dataset
+ * that looks complete; closing without finishing also removes the shards it wrote.
  * Shards are plain safetensors, so Python can read them too.
  */
 public final class ShardWriter implements AutoCloseable {
@@ -151,51 +152,85 @@ public final class ShardWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes the last shard and then the index, which makes the dataset visible to readers. Call it once everything
+     * is added; a writer closed without it (the prep step threw half-way) publishes nothing.
+     */
+    public void finish() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("this shard writer is already closed");
+        }
+        closed = true;
+        try {
+            if (pendingRows > 0) {
+                flush(pendingRows);
+            }
+            var index = new LinkedHashMap<String, Object>();
+            index.put("format", FORMAT);
+            index.put("names", names);
+            index.put("rows", totalRows);
+            index.put("shards", shards);
+            Path tmp = dir.resolve(INDEX + ".tmp");
+            try {
+                Files.write(tmp, tools.jackson.databind.json.JsonMapper.shared().writerWithDefaultPrettyPrinter()
+                        .writeValueAsBytes(index));
+            } catch (RuntimeException e) {
+                throw new UncheckedIOException(new IOException(e));
+            }
+            if (remote != null) {
+                for (var upload : uploads) {
+                    S3Objects.await(upload);
+                }
+                objects.upload(tmp, remote.resolve(INDEX));
+            } else {
+                Files.move(tmp, dir.resolve(INDEX), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            releaseRemote();
+        }
+    }
+
+    /** Without {@link #finish()}: nothing is published, and the shards written so far are removed. */
     @Override
     public void close() throws IOException {
         if (closed) {
             return;
         }
         closed = true;
-        if (pendingRows > 0) {
-            flush(pendingRows);
-        }
-        var index = new LinkedHashMap<String, Object>();
-        index.put("format", FORMAT);
-        index.put("names", names);
-        index.put("rows", totalRows);
-        index.put("shards", shards);
-        Path tmp = dir.resolve(INDEX + ".tmp");
+        pending.clear();
         try {
-            Files.write(tmp, tools.jackson.databind.json.JsonMapper.shared().writerWithDefaultPrettyPrinter()
-                    .writeValueAsBytes(index));
-        } catch (RuntimeException e) {
-            throw new UncheckedIOException(new IOException(e));
-        }
-        Files.move(tmp, dir.resolve(INDEX), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        if (remote != null) {
-            try {
+            if (remote != null) {
                 for (var upload : uploads) {
-                    upload.join();
+                    upload.exceptionally(e -> null).join();
                 }
-                objects.upload(dir.resolve(INDEX), remote.resolve(INDEX));
-            } catch (java.util.concurrent.CompletionException e) {
-                throw e.getCause() instanceof RuntimeException runtime ? runtime : e;
-            } finally {
-                objects.close();
-                try (var left = Files.list(dir)) {
-                    for (Path path : left.toList()) {
-                        Files.deleteIfExists(path);
-                    }
+                for (var shard : shards) {
+                    objects.delete(remote.resolve((String) shard.get("file")));
                 }
-                Files.deleteIfExists(dir);
+            } else {
+                for (var shard : shards) {
+                    Files.deleteIfExists(dir.resolve((String) shard.get("file")));
+                }
+            }
+        } finally {
+            releaseRemote();
+        }
+    }
+
+    private void releaseRemote() throws IOException {
+        if (remote == null) {
+            return;
+        }
+        objects.close();
+        try (var left = Files.list(dir)) {
+            for (Path path : left.toList()) {
+                Files.deleteIfExists(path);
             }
         }
+        Files.deleteIfExists(dir);
     }
 
     /** Where the shards go: the directory, or the s3:// location they are uploaded to. */
     public String location() {
         return remote != null ? remote.toString() : dir.toString();
     }
-
 }

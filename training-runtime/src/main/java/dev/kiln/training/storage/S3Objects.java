@@ -225,7 +225,8 @@ public final class S3Objects implements AutoCloseable {
     private final ExecutorService partPool = Executors.newFixedThreadPool(4,
             Thread.ofPlatform().daemon().name("kiln-s3-part-", 0).factory());
 
-    static <T> T await(CompletableFuture<T> future) {
+    /** The future's value; its failure rethrown as the StorageException it carries (or wrapped in one). */
+    public static <T> T await(CompletableFuture<T> future) {
         try {
             return future.get();
         } catch (InterruptedException e) {

@@ -85,6 +85,7 @@ class DataTest {
                 Batch part = source.get(rows);
                 writer.add(part.x(), part.y());
             }
+            writer.finish();
         }
         var shards = ShardedDataset.open(dir.resolve("prepared"));
         assertThat(shards.size()).isEqualTo(250);
@@ -104,6 +105,18 @@ class DataTest {
     }
 
     @Test
+    void aPrepStepThatFailsHalfWayLeavesNothingBehind() throws Exception {
+        assertThatThrownBy(() -> {
+            try (var writer = ShardWriter.create(dir.resolve("failed"), 10, "x", "y")) {
+                Batch part = numbered(25).get(LongStream.range(0, 25).toArray());
+                writer.add(part.x(), part.y());
+                throw new IllegalStateException("row 26 is malformed");
+            }
+        }).hasMessage("row 26 is malformed");
+        assertThat(dir.resolve("failed")).isEmptyDirectory();
+    }
+
+    @Test
     void anUnfinishedShardDirectoryIsRefused() throws Exception {
         Files.createDirectories(dir.resolve("half"));
         assertThatThrownBy(() -> ShardedDataset.open(dir.resolve("half")))
@@ -111,6 +124,7 @@ class DataTest {
         try (var writer = ShardWriter.create(dir.resolve("ok"), 10, "x", "y")) {
             Batch part = numbered(20).get(LongStream.range(0, 20).toArray());
             writer.add(part.x(), part.y());
+            writer.finish();
         }
         Files.delete(dir.resolve("ok/shard-00001.safetensors"));
         assertThatThrownBy(() -> ShardedDataset.open(dir.resolve("ok")))

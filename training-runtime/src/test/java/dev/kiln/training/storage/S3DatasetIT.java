@@ -79,6 +79,7 @@ class S3DatasetIT {
             for (long start = 0; start < 4500; start += 700) {
                 writeRows(writer, start, Math.min(4500, start + 700));
             }
+            writer.finish();
         }
         List<String> keys;
         try (var s3 = server.client()) {
@@ -170,6 +171,14 @@ class S3DatasetIT {
         // A shard that is not what the index says: caught when it arrives, naming the file.
         try (var writer = ShardWriter.create("s3://datasets/corrupt", 10, "x", "y")) {
             writeRows(writer, 0, 20);
+            writer.finish();
+        }
+        // A prep step that fails half-way leaves nothing on S3 (shards uploaded so far are removed).
+        try (var writer = ShardWriter.create("s3://datasets/abandoned", 10, "x", "y")) {
+            writeRows(writer, 0, 35);
+        }
+        try (var s3 = server.client()) {
+            assertThat(s3.listObjectsV2(b -> b.bucket("datasets").prefix("abandoned/")).contents()).isEmpty();
         }
         try (var s3 = server.client()) {
             s3.putObject(b -> b.bucket("datasets").key("corrupt/shard-00001.safetensors"),

@@ -8,6 +8,8 @@ import dev.kiln.training.OptimizerConfig;
 import dev.kiln.training.TrainingModule;
 import dev.kiln.training.data.DataLoader;
 import dev.kiln.training.data.DataModule;
+import dev.kiln.training.data.Dataset;
+import dev.kiln.training.data.ShardedDataset;
 import dev.kiln.training.data.Stage;
 import dev.kiln.training.data.TensorDataset;
 import dev.kiln.training.runtime.Tensors;
@@ -22,7 +24,8 @@ import static org.bytedeco.pytorch.global.torch.relu;
 /**
  * A small network that learns y = sum(x) from random inputs, with Kiln's Trainer (libtorch underneath).
  * Run it from the Jobs tab: entry point example.SumRegression, 1 or more devices (processes, wired for DDP).
- * Arguments: samples=4096 (training set size), lr=0.005.
+ * Arguments: samples=4096 (training set size), lr=0.005; data=s3://bucket/prepared/sums (or a folder on the machine)
+ * trains on shards written by example.PrepareData instead of random inputs (features must number 16).
  */
 public class SumRegression extends TrainingModule implements DataModule {
     static final int FEATURES = 16;
@@ -31,12 +34,14 @@ public class SumRegression extends TrainingModule implements DataModule {
     final LinearImpl out = register_module("out", new LinearImpl(32, 1));
     private final int samples;
     private final double lr;
-    private TensorDataset train;
-    private TensorDataset val;
+    private final String data;
+    private Dataset train;
+    private Dataset val;
 
     public SumRegression(Map<String, String> args) {
         this.samples = Integer.parseInt(args.getOrDefault("samples", "4096"));
         this.lr = Double.parseDouble(args.getOrDefault("lr", "0.005"));
+        this.data = args.get("data");
     }
 
     Tensor forward(Tensor x) {
@@ -61,7 +66,7 @@ public class SumRegression extends TrainingModule implements DataModule {
     @Override
     public void setup(Stage stage) {
         if (train == null) {
-            train = data(samples, 1);
+            train = data == null ? data(samples, 1) : ShardedDataset.open(data);
             val = data(512, 2);
         }
     }
