@@ -103,6 +103,10 @@ class DataApiController {
     @PostMapping("/queries/{query}/export")
     StudioData.Transfer export(@PathVariable String id, @PathVariable String query,
                                @RequestBody Map<String, String> request) {
+        // {"fileName": "train.parquet"} onto the machine, or {"connection": id, "key": "exports/train.parquet"} to S3.
+        if (request.get("connection") != null) {
+            return connections.exportQueryToS3(id, query, request.get("connection"), request.get("key"));
+        }
         return connections.exportQuery(id, query, request.get("fileName"));
     }
 

@@ -176,18 +176,23 @@ public class DataConnections implements StudioData {
 
     private final Map<String, String[]> exports = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** Exports a query's whole result as CSV onto the machine ({@code ~/data/<name>.csv}), streamed. */
+    /**
+     * Exports a query's whole result onto the machine ({@code ~/data/<name>}), streamed: Parquet when the name ends in
+     * {@code .parquet}, else CSV.
+     */
     @Override
     public Transfer exportQuery(String studioId, String queryId, String fileName) {
         access.require(studioId, Need.EDIT);
         queries.get(studioId, queryId);
         requireMachine(studioId, "exports");
         String name = fileName == null || fileName.isBlank() ? "query-" + queryId.substring(0, 8) + ".csv" : fileName;
-        if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
-            throw new StudioException(StudioException.Kind.INVALID, "Name the file with letters, digits, . _ - only.");
+        if (!name.matches("[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")) {
+            throw new StudioException(StudioException.Kind.INVALID, "Name the file with letters, digits, . _ - only "
+                    + "(not starting with a dot), such as train.parquet or train.csv.");
         }
         String token = java.util.HexFormat.of().formatHex(randomBytes());
-        exports.put(token, new String[] {studioId, queryId, String.valueOf(System.currentTimeMillis())});
+        exports.put(token, new String[] {studioId, queryId, String.valueOf(System.currentTimeMillis()),
+                SqlQueries.Format.ofFileName(name).name()});
         return startTransfer(studioId, "query " + queryId.substring(0, 8), "data/" + name, "/exports/" + token, -1);
     }
 
@@ -203,8 +208,45 @@ public class DataConnections implements StudioData {
         if (export == null || System.currentTimeMillis() - Long.parseLong(export[2]) > 30 * 60_000L) {
             return false;
         }
-        queries.exportCsv(export[0], export[1], out);
+        queries.export(export[0], export[1], SqlQueries.Format.valueOf(export[3]), out);
         return true;
+    }
+
+    /**
+     * Exports a query's whole result into an S3 connection's bucket under {@code key} (Parquet for a {@code .parquet}
+     * key, else CSV), streamed as a multipart upload in the background; follow it in {@link #transfers}. A failed
+     * export leaves no object behind.
+     */
+    @Override
+    public Transfer exportQueryToS3(String studioId, String queryId, String connectionId, String key) {
+        access.require(studioId, Need.EDIT);
+        queries.get(studioId, queryId);
+        if (key == null || key.isBlank() || key.endsWith("/") || key.startsWith("/")) {
+            throw new StudioException(StudioException.Kind.INVALID, "Give the object's key, such as "
+                    + "exports/train.parquet.");
+        }
+        var stored = stored(studioId, connectionId);
+        if (!stored.kind().equals("s3")) {
+            throw new DataException("Export to an S3 connection; this one is " + stored.kind() + ".");
+        }
+        String transferId = UUID.randomUUID().toString();
+        var transfer = new Transfer(transferId, "query " + queryId.substring(0, 8), "s3://"
+                + stored.settings().get("bucket") + "/" + key, 0, -1, "RUNNING", null);
+        transfers.computeIfAbsent(studioId, s -> new java.util.concurrent.ConcurrentHashMap<>()).put(transferId, transfer);
+        var format = SqlQueries.Format.ofFileName(key);
+        Thread.ofVirtual().name("kiln-export-" + transferId).start(() -> {
+            try (var s3 = new S3Browser(stored.settings(), stored.secret())) {
+                long[] sent = {0};
+                s3.uploadStream(key, out -> queries.export(studioId, queryId, format, out), bytes -> {
+                    sent[0] = bytes;
+                    update(studioId, transferId, bytes, "RUNNING", null);
+                });
+                update(studioId, transferId, sent[0], "DONE", null);
+            } catch (java.io.IOException | RuntimeException e) {
+                update(studioId, transferId, -1, "FAILED", e.getMessage());
+            }
+        });
+        return transfer;
     }
 
     /**

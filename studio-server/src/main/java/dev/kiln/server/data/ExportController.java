@@ -21,7 +21,7 @@ class ExportController {
 
     @GetMapping("/exports/{token}")
     void export(@PathVariable String token, HttpServletResponse response) throws IOException {
-        response.setContentType("text/csv;charset=UTF-8");
+        response.setContentType("application/octet-stream"); // CSV or Parquet, as the export's file name says
         var buffered = new java.io.BufferedOutputStream(response.getOutputStream(), 64 * 1024);
         if (!connections.streamExport(token, buffered)) {
             response.reset();

@@ -91,6 +91,79 @@ final class S3Browser implements AutoCloseable {
         call(() -> s3.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromInputStream(content, length)));
     }
 
+    /** Something that writes a whole object into a stream (a query export). */
+    interface StreamWriter {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
+    static final int UPLOAD_PART_BYTES = 8 << 20;
+
+    /**
+     * Streams what {@code writer} produces into {@code key} as a multipart upload of 8 MB parts, so an export of any
+     * size needs 8 MB of memory. If the writer fails, the upload is aborted and no object appears.
+     */
+    void uploadStream(String key, StreamWriter writer, java.util.function.LongConsumer progress) throws IOException {
+        String uploadId = call(() -> s3.createMultipartUpload(b -> b.bucket(bucket).key(key))).uploadId();
+        var parts = new ArrayList<software.amazon.awssdk.services.s3.model.CompletedPart>();
+        long[] sent = {0};
+        var out = new java.io.OutputStream() {
+            private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(UPLOAD_PART_BYTES);
+
+            @Override
+            public void write(int b) throws IOException {
+                buffer.write(b);
+                if (buffer.size() >= UPLOAD_PART_BYTES) {
+                    sendPart();
+                }
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                while (len > 0) {
+                    int n = Math.min(len, UPLOAD_PART_BYTES - buffer.size());
+                    buffer.write(b, off, n);
+                    off += n;
+                    len -= n;
+                    if (buffer.size() >= UPLOAD_PART_BYTES) {
+                        sendPart();
+                    }
+                }
+            }
+
+            void sendPart() {
+                byte[] bytes = buffer.toByteArray();
+                buffer.reset();
+                int number = parts.size() + 1;
+                String etag = call(() -> s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                        .partNumber(number).contentLength((long) bytes.length), RequestBody.fromBytes(bytes))).eTag();
+                parts.add(software.amazon.awssdk.services.s3.model.CompletedPart.builder().partNumber(number)
+                        .eTag(etag).build());
+                sent[0] += bytes.length;
+                progress.accept(sent[0]);
+            }
+        };
+        try {
+            writer.writeTo(out);
+            out.flush();
+            if (out.buffer.size() > 0 || parts.isEmpty()) {
+                out.sendPart(); // the last part may be small; an empty export is one empty part
+            }
+            call(() -> s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                    .multipartUpload(m -> m.parts(parts))));
+        } catch (IOException | RuntimeException e) {
+            try {
+                s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+            } catch (RuntimeException abort) {
+                e.addSuppressed(abort);
+            }
+            throw e;
+        }
+    }
+
+    String bucket() {
+        return bucket;
+    }
+
     /** A verdict for "Test connection": fine, or what is wrong. */
     String test() {
         // A one-key listing rather than HEAD: its error body tells wrong credentials from a refused bucket.
@@ -117,8 +190,7 @@ final class S3Browser implements AutoCloseable {
         var head = call(() -> s3.headObject(r -> r.bucket(bucket).key(key)));
         long size = head.contentLength();
         if (key.toLowerCase().endsWith(".parquet")) {
-            return new Preview(key, size, "parquet", null, List.of(), size > 0, "Parquet preview is not built yet; "
-                    + "download the file to the machine to read it.");
+            return call(() -> ParquetPreview.of(s3, bucket, key, size, PREVIEW_ROWS));
         }
         byte[] bytes = size == 0 ? new byte[0] : call(() -> s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)
                 .range("bytes=0-" + (PREVIEW_BYTES - 1)))).asByteArray();

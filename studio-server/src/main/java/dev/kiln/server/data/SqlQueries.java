@@ -31,7 +31,7 @@ import java.util.concurrent.Executors;
 /**
  * SQL queries through data connections, never loaded whole: a query runs on its own connection in the background,
  * its first page comes back when ready, further pages are read from the open cursor on request, and cancel asks the
- * database to stop. An export re-runs the query and streams every row as CSV. Idle queries are closed after ten
+ * database to stop. An export re-runs the query and streams every row as CSV or Parquet. Idle queries are closed after ten
  * minutes. Drivers: PostgreSQL ships with Kiln; Snowflake's official driver (about 100 MB) is found on the classpath
  * (the {@code snowflake} Maven profile) or as a jar in {@code <data>/drivers}.
  */
@@ -162,8 +162,17 @@ class SqlQueries {
         return result(query);
     }
 
-    /** Runs the query again and writes every row as CSV (header first), streaming. Returns the rows written. */
-    long exportCsv(String studioId, String id, OutputStream out) throws IOException {
+    /** What an export writes: CSV (header first) or Parquet (typed columns, see {@link ParquetRowWriter}). */
+    enum Format {
+        CSV, PARQUET;
+
+        static Format ofFileName(String name) {
+            return name.toLowerCase(java.util.Locale.ROOT).endsWith(".parquet") ? PARQUET : CSV;
+        }
+    }
+
+    /** Runs the query again and writes every row, streaming; never holds the result. Returns the rows written. */
+    long export(String studioId, String id, Format format, OutputStream out) throws IOException {
         Running query = find(studioId, id);
         try (Connection connection = open(query.settings)) {
             connection.setAutoCommit(false);
@@ -171,29 +180,42 @@ class SqlQueries {
             try (Statement statement = connection.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
                 statement.setFetchSize(1000);
                 try (ResultSet rows = statement.executeQuery(query.sql)) {
-                    Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-                    var csv = new CSVPrinter(writer, CSVFormat.DEFAULT);
-                    int columns = rows.getMetaData().getColumnCount();
-                    var header = new ArrayList<String>();
-                    for (int i = 1; i <= columns; i++) {
-                        header.add(rows.getMetaData().getColumnLabel(i));
-                    }
-                    csv.printRecord(header);
-                    long count = 0;
-                    while (rows.next()) {
-                        for (int i = 1; i <= columns; i++) {
-                            csv.print(rows.getString(i));
-                        }
-                        csv.println();
-                        count++;
-                    }
-                    csv.flush();
-                    return count;
+                    return format == Format.PARQUET ? writeParquet(rows, out) : writeCsv(rows, out);
                 }
             }
         } catch (SQLException e) {
             throw new DataException("The export failed: " + e.getMessage());
         }
+    }
+
+    private static long writeCsv(ResultSet rows, OutputStream out) throws SQLException, IOException {
+        Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+        var csv = new CSVPrinter(writer, CSVFormat.DEFAULT);
+        int columns = rows.getMetaData().getColumnCount();
+        var header = new ArrayList<String>();
+        for (int i = 1; i <= columns; i++) {
+            header.add(rows.getMetaData().getColumnLabel(i));
+        }
+        csv.printRecord(header);
+        long count = 0;
+        while (rows.next()) {
+            for (int i = 1; i <= columns; i++) {
+                csv.print(rows.getString(i));
+            }
+            csv.println();
+            count++;
+        }
+        csv.flush();
+        return count;
+    }
+
+    private static long writeParquet(ResultSet rows, OutputStream out) throws SQLException, IOException {
+        var parquet = new ParquetRowWriter(out, ParquetRowWriter.columnsOf(rows.getMetaData()));
+        while (rows.next()) {
+            parquet.addRow(rows);
+        }
+        parquet.finish();
+        return parquet.rows();
     }
 
     private void readPage(Running query) throws SQLException {

@@ -34,14 +34,20 @@ public interface StudioData {
 
     QueryResult cancelQuery(String studioId, String queryId);
 
-    /** Streams the query's whole result as CSV onto the machine, into {@code ~/data/<fileName>}. */
+    /** Streams the query's whole result onto the machine, into {@code ~/data/<fileName>}: Parquet for .parquet, else CSV. */
     Transfer exportQuery(String studioId, String queryId, String fileName);
+
+    /** Streams the query's whole result into an S3 connection's bucket under {@code key} (multipart upload). */
+    Transfer exportQueryToS3(String studioId, String queryId, String connectionId, String key);
 
     /** A query: RUNNING, READY, FAILED or CANCELLED; one page of rows (page 0 first) and whether more follow. */
     record QueryResult(String id, String status, List<String> columns, List<List<String>> rows, int page, boolean more,
                        String error) {}
 
-    /** A download to the machine: bytes so far of total (-1 when unknown), RUNNING, DONE or FAILED with why. */
+    /**
+     * A download to the machine or an export to S3 (target s3://...): bytes so far of total (-1 when unknown),
+     * RUNNING, DONE or FAILED with why.
+     */
     record Transfer(String id, String key, String target, long bytes, long total, String status, String error) {}
 
     /** A connection as shown: no secret, only whether one is stored. */
