@@ -13,7 +13,6 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,7 +74,10 @@ final class ParquetRowWriter {
                 case Types.NUMERIC, Types.DECIMAL -> precision > 0 && precision <= 38 && scale >= 0 && scale <= precision
                         ? (scale == 0 && precision <= 18 ? Kind.INT64 : Kind.DECIMAL) : Kind.STRING;
                 case Types.DATE -> Kind.DATE;
-                case Types.TIMESTAMP -> Kind.TIMESTAMP_LOCAL;
+                // PostgreSQL reports timestamptz as TIMESTAMP; its type name tells (Snowflake: TIMESTAMPTZ/LTZ).
+                case Types.TIMESTAMP -> meta.getColumnTypeName(i) != null && meta.getColumnTypeName(i)
+                        .toUpperCase(java.util.Locale.ROOT).matches(".*(TZ|TIME ZONE).*")
+                        ? Kind.TIMESTAMP_UTC : Kind.TIMESTAMP_LOCAL;
                 case Types.TIMESTAMP_WITH_TIMEZONE -> Kind.TIMESTAMP_UTC;
                 default -> Kind.STRING;
             };
@@ -215,8 +217,8 @@ final class ParquetRowWriter {
                 case DOUBLE -> rows.getDouble(index);
                 case DECIMAL -> rows.getBigDecimal(index);
                 case DATE -> rows.getObject(index, LocalDate.class);
-                case TIMESTAMP_LOCAL -> rows.getObject(index, java.time.LocalDateTime.class);
-                case TIMESTAMP_UTC -> rows.getObject(index, OffsetDateTime.class);
+                case TIMESTAMP_LOCAL -> localTimestamp(rows, index);
+                case TIMESTAMP_UTC -> rows.getTimestamp(index) == null ? null : rows.getTimestamp(index).toInstant();
                 case STRING -> rows.getString(index);
             };
             boolean present = !rows.wasNull() && value != null;
@@ -225,6 +227,15 @@ final class ParquetRowWriter {
                 write(value);
             }
             count++;
+        }
+
+        private static java.time.LocalDateTime localTimestamp(ResultSet rows, int index) throws SQLException {
+            try {
+                return rows.getObject(index, java.time.LocalDateTime.class);
+            } catch (SQLException e) {
+                var timestamp = rows.getTimestamp(index); // drivers without JDBC 4.2 conversions
+                return timestamp == null ? null : timestamp.toLocalDateTime();
+            }
         }
 
         private void write(Object value) {
@@ -245,7 +256,7 @@ final class ParquetRowWriter {
                 case TIMESTAMP_LOCAL -> fixed(scratch.clear().putLong(ChronoUnit.MICROS.between(
                         java.time.LocalDateTime.of(1970, 1, 1, 0, 0), (java.time.LocalDateTime) value)));
                 case TIMESTAMP_UTC -> fixed(scratch.clear().putLong(ChronoUnit.MICROS.between(java.time.Instant.EPOCH,
-                        ((OffsetDateTime) value).toInstant())));
+                        (java.time.Instant) value)));
                 case FLOAT -> fixed(scratch.clear().putFloat((Float) value));
                 case DOUBLE -> fixed(scratch.clear().putDouble((Double) value));
                 case DECIMAL -> bytes(((BigDecimal) value).setScale(column.scale(), RoundingMode.HALF_EVEN)

@@ -48,13 +48,15 @@ final class S3Browser implements AutoCloseable {
     S3Browser(Map<String, String> settings, Map<String, String> secret) {
         this.bucket = settings.get("bucket");
         this.endpoint = settings.getOrDefault("endpoint", "");
+        String configured = settings.getOrDefault("region", "");
+        // The SDK needs a region even for S3-compatible stores; us-east-1 is what they accept.
+        Region region = Region.of(configured == null || configured.isBlank() ? "us-east-1" : configured.strip());
         AwsCredentialsProvider credentials = secret.getOrDefault("accessKeyId", "").isBlank()
                 ? DefaultCredentialsProvider.builder().build()
                 : StaticCredentialsProvider.create(AwsBasicCredentials.create(secret.get("accessKeyId"),
                 secret.getOrDefault("secretAccessKey", "")));
         var builder = S3Client.builder().credentialsProvider(credentials)
-                .region(Region.of(settings.getOrDefault("region", "us-east-1").isBlank() ? "us-east-1"
-                        : settings.get("region")))
+                .region(region)
                 .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(5))
                         .socketTimeout(Duration.ofSeconds(30)).build())
                 .forcePathStyle(Boolean.parseBoolean(settings.getOrDefault("pathStyle", "false")));
@@ -63,8 +65,7 @@ final class S3Browser implements AutoCloseable {
         }
         this.s3 = builder.build();
         var presign = S3Presigner.builder().credentialsProvider(credentials)
-                .region(Region.of(settings.getOrDefault("region", "us-east-1").isBlank() ? "us-east-1"
-                        : settings.get("region")))
+                .region(region)
                 .serviceConfiguration(S3Configuration.builder()
                         .pathStyleAccessEnabled(Boolean.parseBoolean(settings.getOrDefault("pathStyle", "false"))).build());
         if (!endpoint.isBlank()) {

@@ -118,4 +118,72 @@ class SqlQueriesIT {
         assertThat(session.get("/exports/not-a-token").statusCode()).isEqualTo(404);
         session.post("/api/studios/" + studio + "/machine/stop", "{}");
     }
+
+    @Test
+    void resultsExportAsParquetToTheMachineAndToS3AndAFailedExportLeavesNothing() throws Exception {
+        try (var s3 = dev.kiln.training.storage.S3ProxyServer.start(); var client = s3.client()) {
+            client.createBucket(b -> b.bucket("exports"));
+            KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Pia Parquet");
+            var session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-"
+                    + owner.getUsername());
+            String studio = session.postJson("/api/studios", "{\"name\":\"Parquet\"}").path("id").asString();
+            String base = "/api/studios/" + studio + "/connections";
+            String warehouse = session.postJson(base, """
+                    {"name":"warehouse","kind":"postgresql","settings":{"url":"%s","user":"%s"},"secret":{"password":"x"}}"""
+                    .formatted(postgres.jdbcUrl("postgres"), postgres.user())).path("id").asString();
+            String bucket = session.postJson(base, """
+                    {"name":"exports","kind":"s3","settings":{"bucket":"exports","endpoint":"%s","pathStyle":"true"},
+                     "secret":{"accessKeyId":"%s","secretAccessKey":"%s"}}""".formatted(s3.endpoint(),
+                    dev.kiln.training.storage.S3ProxyServer.IDENTITY, dev.kiln.training.storage.S3ProxyServer.CREDENTIAL))
+                    .path("id").asString();
+            String query = session.postJson(base + "/" + warehouse + "/queries", """
+                    {"sql":"select id, cast(amount as numeric(12,2)) as amount, id % 2 = 0 as even,                     timestamptz '2026-01-01 00:00:00+00' + id * interval '1 minute' as at,                     case when id % 10 = 0 then null else region end as region from sales order by id"}""")
+                    .path("id").asString();
+            assertThat(finished(session, base, query).path("status").asString()).isEqualTo("READY");
+
+            // To S3, as Parquet: a multipart upload, then previewed through the same connection.
+            String transfers = "/api/studios/" + studio + "/transfers";
+            session.postJson(base + "/queries/" + query + "/export",
+                    "{\"connection\":\"" + bucket + "\",\"key\":\"sales/all.parquet\"}");
+            await().atMost(Duration.ofSeconds(60)).until(() -> !KilnHttp.JSON.readTree(session.get(transfers).body())
+                    .findValuesAsString("status").contains("RUNNING"));
+            assertThat(session.get(transfers).body()).contains("s3://exports/sales/all.parquet").contains("DONE");
+            JsonNode preview = KilnHttp.JSON.readTree(session.get(base + "/" + bucket
+                    + "/preview?key=sales/all.parquet").body());
+            assertThat(preview.path("kind").asString()).isEqualTo("parquet");
+            assertThat(preview.path("text").asString()).contains("10,000 rows").contains("amount: BYTE_ARRAY")
+                    .contains("at: INT64");
+            assertThat(preview.path("rows").get(0).toString()).isEqualTo("[\"id\",\"amount\",\"even\",\"at\",\"region\"]");
+            assertThat(preview.path("rows").get(1).toString()).isEqualTo(
+                    "[\"1\",\"1.50\",\"false\",\"2026-01-01T00:01:00Z\",\"south, east\"]");
+            assertThat(preview.path("rows").get(10).get(4).asString()).isEmpty(); // id 10: a null region
+
+            // A query that fails half-way through the export: the transfer says why and no object appears.
+            String failing = session.postJson(base + "/" + warehouse + "/queries",
+                    "{\"sql\":\"select i, 1 / (i - 150000) as boom from generate_series(1, 200000) as i\"}")
+                    .path("id").asString();
+            assertThat(finished(session, base, failing).path("status").asString()).isEqualTo("READY");
+            session.postJson(base + "/queries/" + failing + "/export",
+                    "{\"connection\":\"" + bucket + "\",\"key\":\"sales/broken.csv\"}");
+            await().atMost(Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(session.get(transfers).body())
+                    .findValuesAsString("status").contains("FAILED"));
+            assertThat(session.get(transfers).body()).contains("division by zero");
+            assertThat(client.listObjectsV2(b -> b.bucket("exports").prefix("sales/")).contents())
+                    .extracting(o -> o.key()).containsExactly("sales/all.parquet");
+
+            // Onto the machine, as Parquet: the file Hardwood reads back has every row.
+            session.startMachine(studio, "local-1");
+            session.postJson(base + "/queries/" + query + "/export", "{\"fileName\":\"sales.parquet\"}");
+            await().atMost(Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(session.get(transfers).body())
+                    .findValuesAsString("target").contains("data/sales.parquet") && session.get(transfers).body()
+                    .matches("(?s).*data/sales.parquet[^}]*DONE.*"));
+            var file = properties.dataDir().resolve("machines").resolve(studio).resolve("home/data/sales.parquet");
+            try (var reader = dev.hardwood.reader.ParquetFileReader.open(dev.hardwood.InputFile.of(file))) {
+                assertThat(reader.getFileMetaData().numRows()).isEqualTo(10_000);
+            }
+            assertThat(session.post(base + "/queries/" + query + "/export", "{\"fileName\":\"..\"}").statusCode())
+                    .isEqualTo(400);
+            session.post("/api/studios/" + studio + "/machine/stop", "{}");
+        }
+    }
 }
