@@ -126,6 +126,20 @@ class DataConnectionsIT {
         assertThat(broken.body()).contains("not valid CSV");
         assertThat(session.get(base + good + "/preview?key=nothing-here.csv").body()).contains("No such object");
 
+        // Parquet: schema and the first 50 of 500 rows, read with ranged GETs; a fake is refused clearly.
+        JsonNode parquet = KilnHttp.JSON.readTree(session.get(base + good + "/preview?key=tables/flowers.parquet")
+                .body());
+        assertThat(parquet.path("kind").asString()).isEqualTo("parquet");
+        assertThat(parquet.path("text").asString()).startsWith("500 rows in 1 row group, 3 columns")
+                .contains("ID: INT64").contains("SPECIES: BYTE_ARRAY");
+        assertThat(parquet.path("rows")).hasSize(1 + S3Browser.PREVIEW_ROWS);
+        assertThat(parquet.path("rows").get(2).toString()).isEqualTo("[\"2\",\"3.0\",\"setosa\"]");
+        assertThat(parquet.path("rows").get(1).get(2).asString()).isEmpty(); // a null
+        assertThat(parquet.path("truncated").asBoolean()).isTrue();
+        var fake = session.get(base + good + "/preview?key=tables/fake.parquet");
+        assertThat(fake.statusCode()).isEqualTo(422);
+        assertThat(fake.body()).contains("not a readable Parquet file");
+
         // Encrypted at rest; never in any answer.
         String stored = jdbc.sql("select settings || secret from data_connection where id = ?").param(good)
                 .query(String.class).single();

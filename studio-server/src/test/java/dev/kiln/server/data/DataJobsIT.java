@@ -65,6 +65,9 @@ class DataJobsIT {
                         RequestBody.fromString(csv.toString()));
             }
             s3.putObject(b -> b.bucket("lake").key("bad/broken.csv"), RequestBody.fromString("f0,y\n1.0,oops\n"));
+            // A query result exported as Parquet: y = a + b, read by the same prep step.
+            s3.putObject(b -> b.bucket("lake").key("table/part-0.parquet"), RequestBody.fromBytes(SeededS3.parquet(
+                    "select cast(x as double precision) as a, 2.0 * x as b, 3.0 * x as y from system_range(1, 3000)")));
         }
     }
 
@@ -121,6 +124,12 @@ class DataJobsIT {
         assertThat(properties.dataDir().resolve("machines").resolve(studio)
                 .resolve("home/.cache/kiln/s3/lake/prepared/sums/shard-00000.safetensors")).exists();
         assertThat(secrets).isEmptyDirectory();
+
+        // Parquet in, shards out.
+        JsonNode fromParquet = run("example.PrepareData", "source=s3://lake/table/", "target=s3://lake/prepared/table",
+                "label=Y");
+        assertThat(fromParquet.path("status").asString()).as(log(fromParquet)).isEqualTo("SUCCEEDED");
+        assertThat(log(fromParquet)).contains("wrote 3,000 rows of 2 features to s3://lake/prepared/table/");
 
         // Bad data: the job fails and says where.
         JsonNode broken = run("example.PrepareData", "source=s3://lake/bad/", "target=s3://lake/prepared/broken");

@@ -46,7 +46,7 @@ public class DataPanel extends Div {
     private final Grid<List<String>> sqlResults = new Grid<>();
     private final Button sqlNext = new Button("Next page");
     private final Button sqlCancel = new Button("Cancel");
-    private final Button sqlExport = new Button("Export to machine", VaadinIcon.DOWNLOAD.create());
+    private final Button sqlExport = new Button("Export…", VaadinIcon.DOWNLOAD.create());
     private StudioData.QueryResult query;
     private String nextToken;
 
@@ -157,14 +157,7 @@ public class DataPanel extends Div {
         sqlNext.addClickListener(e -> show(data.query(studioId, query.id(), true)));
         sqlExport.setId("sql-export");
         sqlExport.addThemeVariants(ButtonVariant.LUMO_SMALL);
-        sqlExport.addClickListener(e -> {
-            try {
-                data.exportQuery(studioId, query.id(), null);
-            } catch (RuntimeException refused) {
-                sqlStatus.setText(refused.getMessage());
-            }
-            showTransfers();
-        });
+        sqlExport.addClickListener(e -> new ExportDialog(query.id()).open());
         sqlStatus.setId("sql-status");
         sqlResults.setId("sql-results");
         sqlResults.addThemeVariants(GridVariant.LUMO_COMPACT, GridVariant.LUMO_COLUMN_BORDERS);
@@ -212,8 +205,9 @@ public class DataPanel extends Div {
         for (var t : data.transfers(studioId)) {
             var line = new Div();
             line.getElement().setAttribute("data-status", t.status());
-            var label = new Span(name(t.key()) + " → ~/" + t.target() + ": " + switch (t.status()) {
-                case "DONE" -> "downloaded (" + size(t.bytes()) + ")";
+            boolean toS3 = t.target().startsWith("s3://");
+            var label = new Span(name(t.key()) + " → " + (toS3 ? "" : "~/") + t.target() + ": " + switch (t.status()) {
+                case "DONE" -> (toS3 ? "exported (" : "downloaded (") + size(t.bytes()) + ")";
                 case "FAILED" -> "failed: " + t.error();
                 default -> size(t.bytes()) + (t.total() > 0 ? " of " + size(t.total()) : "");
             });
@@ -298,9 +292,14 @@ public class DataPanel extends Div {
             preview.add(error);
             return;
         }
-        var title = new Span(name(p.key()) + " · " + size(p.size()) + (p.truncated() ? " · first "
-                + size(64 * 1024) + " shown" : ""));
+        boolean parquet = "parquet".equals(p.kind());
+        var title = new Span(name(p.key()) + " · " + size(p.size()) + (!p.truncated() ? "" : parquet
+                ? " · first " + (p.rows().size() - 1) + " rows shown" : " · first " + size(64 * 1024) + " shown"));
         title.addClassName("kiln-muted");
+        // The location a job reads it from, selectable for pasting into a job's arguments.
+        var uri = new Span("s3://" + connection.getValue().settings().getOrDefault("bucket", "") + "/" + p.key());
+        uri.setId("data-uri");
+        uri.addClassName("kiln-data-uri");
         var download = new Button("Download to machine", VaadinIcon.DOWNLOAD.create(), e -> {
             try {
                 data.download(studioId, connection.getValue().id(), entry.key());
@@ -313,10 +312,16 @@ public class DataPanel extends Div {
         download.setId("data-download");
         download.addThemeVariants(ButtonVariant.LUMO_SMALL);
         download.setVisible(canEdit);
-        preview.add(new Div(title, download));
+        preview.add(new Div(title, download), uri);
+        if (parquet) {
+            var schema = new Pre(p.text());
+            schema.setId("data-schema");
+            schema.addClassName("kiln-job-log");
+            preview.add(schema);
+        }
         if (p.note() != null) {
             preview.add(new Paragraph(p.note()));
-        } else if ("csv".equals(p.kind()) && !p.rows().isEmpty()) {
+        } else if (("csv".equals(p.kind()) || parquet) && !p.rows().isEmpty()) {
             var table = new Grid<List<String>>();
             table.setId("data-table");
             table.addThemeVariants(GridVariant.LUMO_COMPACT, GridVariant.LUMO_COLUMN_BORDERS);
@@ -343,6 +348,72 @@ public class DataPanel extends Div {
     private static String size(long bytes) {
         return bytes < 1024 ? bytes + " B" : bytes < 1 << 20 ? (bytes / 1024) + " KB"
                 : String.format("%.1f MB", bytes / (double) (1 << 20));
+    }
+
+    /**
+     * Where a query's whole result goes: the studio's machine ({@code ~/data}) or one of the studio's S3 connections,
+     * as Parquet (typed columns) or CSV.
+     */
+    private final class ExportDialog extends Dialog {
+        private static final String MACHINE = "This studio's machine (~/data)";
+
+        ExportDialog(String queryId) {
+            setHeaderTitle("Export all rows");
+            setId("export-dialog");
+            var targets = new LinkedHashMap<String, StudioData.Connection>();
+            targets.put(MACHINE, null);
+            for (var c : data.connections(studioId)) {
+                if (c.kind().equals("s3")) {
+                    targets.put(c.name() + " · s3://" + c.settings().getOrDefault("bucket", ""), c);
+                }
+            }
+            var destination = new Select<String>();
+            destination.setLabel("Destination");
+            destination.setId("export-destination");
+            destination.setItems(targets.keySet());
+            destination.setValue(MACHINE);
+            var format = new Select<String>("Format", e -> { }, "Parquet", "CSV");
+            format.setId("export-format");
+            format.setValue("Parquet");
+            var name = new TextField("File name");
+            name.setId("export-name");
+            name.setWidthFull();
+            String base = "query-" + queryId.substring(0, 8);
+            name.setValue(base + ".parquet");
+            format.addValueChangeListener(e -> name.setValue(name.getValue().replaceFirst("\\.(parquet|csv)$", "")
+                    + (e.getValue().equals("CSV") ? ".csv" : ".parquet")));
+            destination.addValueChangeListener(e -> {
+                boolean s3 = targets.get(e.getValue()) != null;
+                name.setLabel(s3 ? "Object key" : "File name");
+                String file = name.getValue().substring(name.getValue().lastIndexOf('/') + 1);
+                name.setValue(s3 ? "exports/" + file : file);
+            });
+            var error = new Paragraph();
+            error.setId("export-error");
+            error.addClassName("kiln-error");
+            var export = new Button("Export", VaadinIcon.DOWNLOAD.create(), e -> {
+                try {
+                    var target = targets.get(destination.getValue());
+                    if (target == null) {
+                        data.exportQuery(studioId, queryId, name.getValue().strip());
+                    } else {
+                        data.exportQueryToS3(studioId, queryId, target.id(), name.getValue().strip());
+                    }
+                    showTransfers();
+                    close();
+                } catch (RuntimeException refused) {
+                    error.setText(refused.getMessage());
+                }
+            });
+            export.setId("export-start");
+            export.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
+            var help = new Paragraph("The query runs again and every row streams to the destination; nothing is held "
+                    + "in memory. The template's example.PrepareData turns CSV or Parquet under an s3:// path into "
+                    + "training shards.");
+            help.addClassName("kiln-muted");
+            add(new Div(destination, format), name, help, error);
+            getFooter().add(new Button("Cancel", e -> close()), export);
+        }
     }
 
     /** A Snowflake account (password or key pair) or a PostgreSQL database. */

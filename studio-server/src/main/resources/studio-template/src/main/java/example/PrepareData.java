@@ -2,6 +2,7 @@ package example;
 
 import java.io.InputStreamReader;
 import java.io.Reader;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.hardwood.InputFile;
+import dev.hardwood.reader.ParquetFileReader;
 import dev.kiln.training.data.ShardWriter;
 import dev.kiln.training.runtime.Tensors;
 import dev.kiln.training.storage.Connections;
@@ -27,7 +30,8 @@ import org.apache.commons.csv.CSVRecord;
  *   source=s3://my-bucket/raw/ target=s3://my-bucket/prepared/sums label=y
  *   sql=warehouse queryFile=queries/train.sql target=data/sums label=y
  *
- * source: every .csv under that S3 prefix (read with parallel ranged GETs, the next files prefetched);
+ * source: every .csv and .parquet file under that S3 prefix (read with parallel ranged GETs, the next files
+ *         prefetched; a query result exported from the Data tab is such a file);
  * sql + queryFile: the named connection of the Data tab and a file of this workspace holding the query;
  * label: the column to predict (float); every other column is a float feature.
  * The connections' credentials reach the job as short-lived credentials in a file that is deleted when it ends.
@@ -64,24 +68,52 @@ public class PrepareData {
 
     static void readCsvFromS3(S3Uri source, Rows rows, ShardWriter writer) throws Exception {
         try (var objects = S3Objects.forLocation(source)) {
-            var files = objects.list(source).stream().filter(e -> e.key().endsWith(".csv")).toList();
+            var files = objects.list(source).stream()
+                    .filter(e -> e.key().endsWith(".csv") || e.key().endsWith(".parquet")).toList();
             if (files.isEmpty()) {
-                throw new IllegalArgumentException("no .csv files under " + source);
+                throw new IllegalArgumentException("no .csv or .parquet files under " + source);
             }
             var format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).setTrim(true).get();
             var blobs = objects.readAll(files, source.bucket(), 4);
             while (blobs.hasNext()) {
                 var blob = blobs.next();
-                try (Reader reader = new InputStreamReader(blob.stream(), StandardCharsets.UTF_8);
-                     var parser = format.parse(reader)) {
-                    rows.header(parser.getHeaderNames(), blob.entry().key());
-                    for (CSVRecord record : parser) {
-                        rows.add(record.toList(), blob.entry().key() + " line " + parser.getCurrentLineNumber());
-                        rows.flushIfFull(writer);
-                    }
+                if (blob.entry().key().endsWith(".parquet")) {
+                    readParquet(blob, rows, writer);
+                } else {
+                    readCsv(blob, format, rows, writer);
                 }
                 System.out.printf("read %s (%,d bytes), %,d rows so far%n", blob.entry().key(), blob.entry().size(),
                         rows.total + rows.pending());
+            }
+        }
+    }
+
+    static void readCsv(S3Objects.Blob blob, CSVFormat format, Rows rows, ShardWriter writer) throws Exception {
+        try (Reader reader = new InputStreamReader(blob.stream(), StandardCharsets.UTF_8);
+             var parser = format.parse(reader)) {
+            rows.header(parser.getHeaderNames(), blob.entry().key());
+            for (CSVRecord record : parser) {
+                rows.add(record.toList(), blob.entry().key() + " line " + parser.getCurrentLineNumber());
+                rows.flushIfFull(writer);
+            }
+        }
+    }
+
+    static void readParquet(S3Objects.Blob blob, Rows rows, ShardWriter writer) throws Exception {
+        try (var file = ParquetFileReader.open(InputFile.of(ByteBuffer.wrap(blob.bytes())));
+             var reader = file.rowReader()) {
+            var columns = file.getFileSchema().getColumns().stream().map(c -> c.name()).toList();
+            rows.header(columns, blob.entry().key());
+            long row = 0;
+            while (reader.hasNext()) {
+                reader.next();
+                row++;
+                var values = new ArrayList<String>(columns.size());
+                for (int c = 0; c < columns.size(); c++) {
+                    values.add(reader.isNull(c) ? null : String.valueOf(reader.getValue(c)));
+                }
+                rows.add(values, blob.entry().key() + " row " + row);
+                rows.flushIfFull(writer);
             }
         }
     }
