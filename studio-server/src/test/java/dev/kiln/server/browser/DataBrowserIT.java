@@ -36,14 +36,7 @@ class DataBrowserIT extends BrowserTestBase {
             page.waitForURL(Pattern.compile(".*/studio/.*"));
 
             page.locator("#tab-data").click();
-            page.locator("#data-add").click();
-            page.locator("#conn-name input").fill("datasets");
-            page.locator("#conn-bucket input").fill("datasets");
-            page.locator("#conn-endpoint input").fill(s3.endpoint());
-            page.locator("#conn-path-style").click();
-            page.locator("#conn-key input").fill(SeededS3.IDENTITY);
-            page.locator("#conn-secret input").fill(SeededS3.CREDENTIAL);
-            page.locator("#conn-save").click();
+            addS3(page);
 
             page.locator("#data-test").click();
             assertThat(page.locator("#data-verdict")).containsText("Connected");
@@ -53,6 +46,18 @@ class DataBrowserIT extends BrowserTestBase {
             assertThat(page.locator("#data-table")).containsText("virginica");
             assertThat(page.locator("#data-table")).containsText("species");
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-preview.png")));
+
+            // A Parquet table: its schema, its first rows, and the s3:// path a job reads it from.
+            page.locator("#data-objects").getByText("tables/").click();
+            page.locator("#data-objects").getByText("flowers.parquet").click();
+            assertThat(page.locator("#data-schema")).containsText("500 rows in 1 row group, 3 columns");
+            assertThat(page.locator("#data-table")).containsText("setosa");
+            assertThat(page.locator("#data-uri")).hasText("s3://datasets/tables/flowers.parquet");
+            assertThat(page.locator("#data-preview")).containsText("first 50 rows shown");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-parquet.png")));
+            page.locator("#data-objects").getByText("fake.parquet").click();
+            assertThat(page.locator("#data-preview")).containsText("not a readable Parquet file");
+            page.locator("text=Up").click();
 
             // Download the 5 MB file onto the studio's machine, with its progress shown.
             page.locator("#machine").click();
@@ -104,9 +109,44 @@ class DataBrowserIT extends BrowserTestBase {
             assertThat(page.locator("#sql-results")).containsText("city-101");
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-sql.png")));
 
+            // Export every row to the bucket as Parquet, through the export dialog.
+            addS3(page);
+            page.locator("#data-connection").click();
+            page.getByRole(com.microsoft.playwright.options.AriaRole.OPTION,
+                    new Page.GetByRoleOptions().setName(Pattern.compile("warehouse"))).click();
+            page.locator("#sql-export").click();
+            page.locator("#export-destination").click();
+            page.getByRole(com.microsoft.playwright.options.AriaRole.OPTION,
+                    new Page.GetByRoleOptions().setName(Pattern.compile("^datasets"))).click();
+            assertThat(page.locator("#export-name input")).hasValue(Pattern.compile("exports/query-.*\\.parquet"));
+            page.locator("#export-name input").fill("exports/trips.parquet");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-export.png")));
+            page.locator("#export-start").click();
+            assertThat(page.locator("#data-transfers")).containsText("→ s3://datasets/exports/trips.parquet: exported");
+            try (var client = s3.client()) {
+                byte[] file = client.getObjectAsBytes(b -> b.bucket("datasets").key("exports/trips.parquet"))
+                        .asByteArray();
+                try (var reader = dev.hardwood.reader.ParquetFileReader.open(dev.hardwood.InputFile.of(
+                        java.nio.ByteBuffer.wrap(file)))) {
+                    org.assertj.core.api.Assertions.assertThat(reader.getFileMetaData().numRows()).isEqualTo(250);
+                }
+            }
+
             page.locator("#sql-text textarea").fill("select * from nowhere");
             page.locator("#sql-run").click();
             assertThat(page.locator("#sql-status")).containsText("relation \"nowhere\" does not exist");
         }
+    }
+
+    /** Adds the test server's "datasets" bucket as an S3 connection, through the Add S3 dialog. */
+    static void addS3(Page page) {
+        page.locator("#data-add").click();
+        page.locator("#conn-name input").fill("datasets");
+        page.locator("#conn-bucket input").fill("datasets");
+        page.locator("#conn-endpoint input").fill(s3.endpoint());
+        page.locator("#conn-path-style").click();
+        page.locator("#conn-key input").fill(SeededS3.IDENTITY);
+        page.locator("#conn-secret input").fill(SeededS3.CREDENTIAL);
+        page.locator("#conn-save").click();
     }
 }

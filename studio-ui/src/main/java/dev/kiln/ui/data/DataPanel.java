@@ -372,6 +372,8 @@ public class DataPanel extends Div {
             destination.setId("export-destination");
             destination.setItems(targets.keySet());
             destination.setValue(MACHINE);
+            destination.setWidth("320px");
+            setWidth("560px");
             var format = new Select<String>("Format", e -> { }, "Parquet", "CSV");
             format.setId("export-format");
             format.setValue("Parquet");
