@@ -41,15 +41,18 @@ public final class KubernetesTrainingJobs {
         this.gangTimeout = gangTimeout;
     }
 
-    /** Creates the Job, then its Service and token Secret owned by it. Safe to repeat. */
-    public void submit(TrainingJobSpec spec, OwnerReference studio) {
+    /**
+     * Creates the Job, then its Service and Secret (token and data connections, {@code connections} as the JSON a
+     * job receives; null for none) owned by it. Safe to repeat.
+     */
+    public void submit(TrainingJobSpec spec, OwnerReference studio, String connections) {
         Job job = ApiRetry.call("create the job", () -> client.resource(TrainingJobFactory.job(spec, studio))
                 .unlock().createOr(NonDeletingOperation::update));
         OwnerReference owner = new OwnerReferenceBuilder().withApiVersion("batch/v1").withKind("Job")
                 .withName(job.getMetadata().getName()).withUid(job.getMetadata().getUid()).withController(true)
                 .withBlockOwnerDeletion(true).build();
         create(TrainingJobFactory.rendezvous(spec, owner));
-        create(TrainingJobFactory.token(spec, tokens.issue(spec.studioId(), JOB_GENERATION), owner));
+        create(TrainingJobFactory.token(spec, tokens.issue(spec.studioId(), JOB_GENERATION), connections, owner));
     }
 
     private void create(HasMetadata object) {

@@ -53,11 +53,20 @@ public final class TrainingJobFactory {
                 .endSpec().build();
     }
 
-    public static Secret token(TrainingJobSpec spec, String token, OwnerReference job) {
+    /** Where each node finds the studio's data connections (short-lived credentials), from the job's Secret. */
+    public static final String CONNECTIONS_FILE = "/var/run/kiln/connections.json";
+
+    /**
+     * The job's Secret: its workspace token, and the studio's data connections as the job receives them (the same
+     * document a machine's agent writes to a file), mounted read-only into every node. Deleted with the Job.
+     */
+    public static Secret token(TrainingJobSpec spec, String token, String connections, OwnerReference job) {
         return new SecretBuilder()
                 .withNewMetadata().withName(spec.name()).withNamespace(spec.namespace()).withLabels(labels(spec))
                 .withOwnerReferences(job).endMetadata()
-                .withType("Opaque").addToStringData("token", token).build();
+                .withType("Opaque").addToStringData("token", token)
+                .addToStringData("connections.json", connections == null ? "{\"connections\":[]}" : connections)
+                .build();
     }
 
     public static Job job(TrainingJobSpec spec, OwnerReference studio) {
@@ -100,12 +109,17 @@ public final class TrainingJobFactory {
                 .withNewResources().withRequests(requests).withLimits(limits).endResources()
                 .addNewVolumeMount().withName("home").withMountPath(StudioPodFactory.HOME).endVolumeMount()
                 .addNewVolumeMount().withName("shm").withMountPath("/dev/shm").endVolumeMount()
+                .addNewVolumeMount().withName("connections").withMountPath("/var/run/kiln").withReadOnly(true)
+                .endVolumeMount()
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .endContainer()
                 .addNewVolume().withName("home").withNewEmptyDir().endEmptyDir().endVolume()
                 .addNewVolume().withName("shm").withNewEmptyDir().withMedium("Memory")
                 .withSizeLimit(new Quantity(type.hasGpu() ? "16Gi" : "1Gi")).endEmptyDir().endVolume()
+                // Group-readable for the pod's fsGroup: the trainer runs as a non-root user.
+                .addNewVolume().withName("connections").withNewSecret().withSecretName(spec.name()).withDefaultMode(0440)
+                .addNewItem().withKey("connections.json").withPath("connections.json").endItem().endSecret().endVolume()
                 .endSpec()
                 .endTemplate()
                 .endSpec().build();
@@ -130,6 +144,7 @@ public final class TrainingJobFactory {
         env.add(value("MASTER_PORT", String.valueOf(TrainingJobSpec.RENDEZVOUS_PORT)));
         env.add(value("WORLD_SIZE", String.valueOf(spec.nodes() * spec.devicesPerNode())));
         env.add(value("HOME", StudioPodFactory.HOME));
+        env.add(value("KILN_CONNECTIONS", CONNECTIONS_FILE));
         return env;
     }
 

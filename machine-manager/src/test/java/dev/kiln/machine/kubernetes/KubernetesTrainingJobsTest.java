@@ -65,7 +65,7 @@ class KubernetesTrainingJobsTest {
 
     @Test
     void submitsTheJobWithItsServiceAndTokenAllOwnedSoNothingIsOrphaned() {
-        jobs.submit(spec, TrainingJobFactoryTest.STUDIO);
+        jobs.submit(spec, TrainingJobFactoryTest.STUDIO, null);
         Job job = client.batch().v1().jobs().inNamespace("kiln").withName(spec.name()).get();
         assertThat(job.getSpec().getCompletionMode()).isEqualTo("Indexed");
         assertThat(job.getMetadata().getOwnerReferences()).extracting(o -> o.getName()).containsExactly("kiln-studio-s1a2b3");
@@ -78,13 +78,13 @@ class KubernetesTrainingJobsTest {
         assertThat(tokens.authenticate(token)).map(AgentRegistry.Identity::studioId).contains("s1a2b3");
 
         // Submitting again (a retried request) changes nothing.
-        jobs.submit(spec, TrainingJobFactoryTest.STUDIO);
+        jobs.submit(spec, TrainingJobFactoryTest.STUDIO, null);
         assertThat(client.batch().v1().jobs().inNamespace("kiln").list().getItems()).hasSize(1);
     }
 
     @Test
     void aGangThatCannotAllStartFailsWithTheSchedulersReasonAndIsRemoved() {
-        jobs.submit(spec, TrainingJobFactoryTest.STUDIO);
+        jobs.submit(spec, TrainingJobFactoryTest.STUDIO, null);
         pod(0, "Running", null);
         pod(1, "Pending", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.");
         assertThat(jobs.observe(spec).phase()).isEqualTo(KubernetesTrainingJobs.Phase.STARTING);
@@ -105,7 +105,7 @@ class KubernetesTrainingJobsTest {
 
     @Test
     void runsWhenEveryNodeRunsSucceedsWhenAllCompleteAndReportsANodeKilledForMemory() {
-        jobs.submit(spec, TrainingJobFactoryTest.STUDIO);
+        jobs.submit(spec, TrainingJobFactoryTest.STUDIO, null);
         pod(0, "Running", null);
         pod(1, "Running", null);
         assertThat(jobs.observe(spec).phase()).isEqualTo(KubernetesTrainingJobs.Phase.RUNNING);

@@ -46,12 +46,15 @@ final class ClusterJobs {
         this.settings = settings;
     }
 
-    void submit(String jobId, String studioId, MachineType type, dev.kiln.ui.job.JobRequest request) {
+    /** {@code connections}: the studio's data connections as the job receives them (JSON), or null. */
+    void submit(String jobId, String studioId, MachineType type, dev.kiln.ui.job.JobRequest request,
+                String connections) {
         var spec = new TrainingJobSpec(jobId, studioId, settings.namespace(), settings.image(), settings.serverUrl(),
                 type, request.entryPoint(), request.args(), request.nodes(), request.devices());
         ConfigMap anchor = client.configMaps().inNamespace(settings.namespace()).withName("kiln-studio-" + studioId)
                 .get();
-        jobs.submit(spec, anchor == null ? null : dev.kiln.machine.kubernetes.StudioPodFactory.ownedBy(anchor));
+        jobs.submit(spec, anchor == null ? null : dev.kiln.machine.kubernetes.StudioPodFactory.ownedBy(anchor),
+                connections);
         tracked.put(jobId, new Tracked(spec, new ConcurrentHashMap<>(), new boolean[1]));
     }
 

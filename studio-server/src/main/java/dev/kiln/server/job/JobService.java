@@ -140,7 +140,10 @@ public class JobService implements StudioJobs {
             run.onCluster = true;
             jobs.status(id, Status.STARTING, "Waiting for all " + request.nodes() + " nodes to be scheduled");
             try {
-                cluster.submit(id, studioId, type, request);
+                var connections = data.forJob(studioId);
+                connections.notes().forEach(run.output::note);
+                cluster.submit(id, studioId, type, request,
+                        tools.jackson.databind.json.JsonMapper.shared().writeValueAsString(connections.document()));
             } catch (RuntimeException e) {
                 finish(run, Status.FAILED, "The cluster refused the job: " + e.getMessage());
             }

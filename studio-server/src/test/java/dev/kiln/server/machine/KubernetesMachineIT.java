@@ -176,6 +176,10 @@ class KubernetesMachineIT {
 
     /** Plays the Job controller for a 2-node job: both pods run, then the job completes. */
     void multiNodeJobRunsAsAnIndexedJobAndIsCleanedUp(KilnHttp session, String studioId) {
+        // A data connection of the studio reaches every node through the job's Secret, mounted as a file.
+        session.postJson("/api/studios/" + studioId + "/connections", """
+                {"name":"lake","kind":"s3","settings":{"bucket":"lake","endpoint":"http://minio.data:9000",
+                 "pathStyle":"true"},"secret":{"accessKeyId":"minio-key","secretAccessKey":"minio-secret-for-jobs"}}""");
         String jobId = session.postJson("/api/studios/" + studioId + "/jobs", "{\"entryPoint\":\"example.SumRegression\","
                 + "\"nodes\":2,\"devices\":1,\"args\":[\"--trainer.max-epochs=2\"]}").path("id").asString();
         String name = "kiln-job-" + jobId;
@@ -186,6 +190,16 @@ class KubernetesMachineIT {
         assertThat(job.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
                 .anyMatch(e -> e.getName().equals("MASTER_ADDR") && e.getValue().equals(name + "-0." + name));
         assertThat(client.services().inNamespace("kiln").withName(name).get().getSpec().getClusterIP()).isEqualTo("None");
+        var secret = client.secrets().inNamespace("kiln").withName(name).get();
+        String connections = secret.getStringData() != null && secret.getStringData().containsKey("connections.json")
+                ? secret.getStringData().get("connections.json")
+                : new String(Base64.getDecoder().decode(secret.getData().get("connections.json")));
+        assertThat(connections).contains("\"name\":\"lake\"", "minio-secret-for-jobs", "\"expiresAt\"");
+        var template = job.getSpec().getTemplate().getSpec();
+        assertThat(template.getContainers().getFirst().getEnv()).anyMatch(e -> e.getName().equals("KILN_CONNECTIONS")
+                && e.getValue().equals("/var/run/kiln/connections.json"));
+        assertThat(template.getVolumes()).anyMatch(v -> v.getSecret() != null
+                && v.getSecret().getSecretName().equals(name));
         assertThat(jobStatus(session, studioId, jobId)).isEqualTo("STARTING");
 
         for (int index = 0; index < 2; index++) {
