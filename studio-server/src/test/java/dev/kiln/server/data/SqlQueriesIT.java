@@ -19,6 +19,7 @@ import tools.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -185,5 +186,34 @@ class SqlQueriesIT {
                     .isEqualTo(400);
             session.post("/api/studios/" + studio + "/machine/stop", "{}");
         }
+    }
+
+    @Test
+    void aPrepJobReadsAQueryThroughTheStudiosConnection() throws Exception {
+        KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Sam Sql");
+        var session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
+        String studio = session.postJson("/api/studios", "{\"name\":\"SQL prep\"}").path("id").asString();
+        session.postJson("/api/studios/" + studio + "/connections", """
+                {"name":"warehouse","kind":"postgresql","settings":{"url":"%s","user":"%s"},"secret":{"password":"x"}}"""
+                .formatted(postgres.jdbcUrl("postgres"), postgres.user()));
+        session.startMachine(studio, "local-1");
+        var body = KilnHttp.JSON.createObjectNode().put("entryPoint", "example.PrepareData").put("nodes", 1)
+                .put("devices", 1);
+        body.putArray("args").add("sql=warehouse")
+                .add("query=select id as a, id * 2 as b, amount as y from sales where id <= 5000 order by id")
+                .add("target=data/from-sql").add("label=y");
+        String jobs = "/api/studios/" + studio + "/jobs";
+        String id = session.postJson(jobs, body.toString()).path("id").asString();
+        await().atMost(Duration.ofMinutes(2)).until(() -> !List.of("QUEUED", "STARTING", "RUNNING", "CANCELLING").contains(
+                KilnHttp.JSON.readTree(session.get(jobs + "/" + id).body()).path("status").asString()));
+        var log = new StringBuilder();
+        KilnHttp.JSON.readTree(session.get(jobs + "/" + id + "/log?").body()).path("lines")
+                .forEach(line -> log.append(line.asString()).append('\n'));
+        assertThat(KilnHttp.JSON.readTree(session.get(jobs + "/" + id).body()).path("status").asString())
+                .as(log.toString()).isEqualTo("SUCCEEDED");
+        assertThat(log).contains("wrote 5,000 rows of 2 features to data/from-sql");
+        var index = properties.dataDir().resolve("machines").resolve(studio).resolve("home/workspace/data/from-sql/index.json");
+        assertThat(Files.readString(index)).contains("\"rows\" : 5000");
+        session.post("/api/studios/" + studio + "/machine/stop", "{}");
     }
 }

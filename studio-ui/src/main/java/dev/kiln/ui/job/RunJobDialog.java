@@ -10,7 +10,6 @@ import com.vaadin.flow.component.textfield.IntegerField;
 import com.vaadin.flow.component.textfield.TextField;
 import dev.kiln.ui.studio.StudioException;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -31,7 +30,7 @@ class RunJobDialog extends Dialog {
         var args = new TextField("Arguments");
         args.setId("run-args");
         args.setPlaceholder("--trainer.max-epochs=3 samples=4096");
-        args.setHelperText("Trainer options as --trainer.NAME=VALUE; key=value for the module");
+        args.setHelperText("Trainer options as --trainer.NAME=VALUE; key=value for the module; quote values with spaces");
         args.setWidthFull();
         var nodes = new IntegerField("Nodes");
         nodes.setId("run-nodes");
@@ -44,7 +43,7 @@ class RunJobDialog extends Dialog {
         devices.setHelperText("GPUs, or processes on a CPU machine");
         if (defaults != null) {
             entry.setValue(defaults.entryPoint());
-            args.setValue(String.join(" ", defaults.args()));
+            args.setValue(Arguments.join(defaults.args()));
             nodes.setValue(defaults.nodes());
             devices.setValue(defaults.devices());
         } else {
@@ -64,13 +63,12 @@ class RunJobDialog extends Dialog {
 
         var run = new Button("Run", e -> {
             try {
-                var request = new JobRequest(entry.getValue(), args.getValue().isBlank() ? List.of()
-                        : Arrays.asList(args.getValue().strip().split("\\s+")),
+                var request = new JobRequest(entry.getValue(), Arguments.split(args.getValue()),
                         nodes.getValue() == null ? 1 : nodes.getValue(),
                         devices.getValue() == null ? 1 : devices.getValue());
                 started.accept(jobs.start(studioId, request));
                 close();
-            } catch (StudioException refused) {
+            } catch (StudioException | IllegalArgumentException refused) {
                 error.setText(refused.getMessage());
                 error.setVisible(true);
             }

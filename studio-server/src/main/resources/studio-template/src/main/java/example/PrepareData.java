@@ -28,11 +28,12 @@ import org.apache.commons.csv.CSVRecord;
  * Run it from the Jobs tab with entry point example.PrepareData and arguments such as
  *
  *   source=s3://my-bucket/raw/ target=s3://my-bucket/prepared/sums label=y
- *   sql=warehouse queryFile=queries/train.sql target=data/sums label=y
+ *   sql=warehouse query="select f0, f1, y from sales" target=data/sums label=y
  *
  * source: every .csv and .parquet file under that S3 prefix (read with parallel ranged GETs, the next files
  *         prefetched; a query result exported from the Data tab is such a file);
- * sql + queryFile: the named connection of the Data tab and a file of this workspace holding the query;
+ * sql + query (or queryFile, a file of this workspace): the named connection of the Data tab and the query, whose
+ *         rows stream through a cursor;
  * label: the column to predict (float); every other column is a float feature.
  * The connections' credentials reach the job as short-lived credentials in a file that is deleted when it ends.
  */
@@ -55,10 +56,11 @@ public class PrepareData {
             if (options.containsKey("source")) {
                 readCsvFromS3(S3Uri.parse(options.get("source")), rows, writer);
             } else if (options.containsKey("sql")) {
-                String query = Files.readString(Path.of(require(options, "queryFile")));
+                String query = options.containsKey("query") ? options.get("query")
+                        : Files.readString(Path.of(require(options, "queryFile")));
                 readSql(options.get("sql"), query, rows, writer);
             } else {
-                throw new IllegalArgumentException("give source=s3://bucket/prefix/ or sql=<connection> queryFile=...");
+                throw new IllegalArgumentException("give source=s3://bucket/prefix/ or sql=<connection> query=\"select ...\"");
             }
             rows.flush(writer);
             writer.finish(); // publishes the index: without it (an exception above) nothing is left behind
