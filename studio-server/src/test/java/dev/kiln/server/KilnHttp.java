@@ -92,6 +92,47 @@ public final class KilnHttp {
         }
     }
 
+    /** Starts a job of one node and one device and waits (up to 3 minutes) until it has ended; returns it. */
+    public JsonNode runJob(String studioId, String entryPoint, String... args) {
+        var body = JSON.createObjectNode().put("entryPoint", entryPoint).put("nodes", 1).put("devices", 1);
+        var list = body.putArray("args");
+        for (String arg : args) {
+            list.add(arg);
+        }
+        return awaitJobEnded(studioId, postJson("/api/studios/" + studioId + "/jobs", body.toString()).path("id")
+                .asString());
+    }
+
+    /** Waits (up to 3 minutes) until the job has SUCCEEDED, FAILED or been CANCELLED; returns it. */
+    public JsonNode awaitJobEnded(String studioId, String jobId) {
+        String path = "/api/studios/" + studioId + "/jobs/" + jobId;
+        long until = System.nanoTime() + java.time.Duration.ofMinutes(3).toNanos();
+        while (true) {
+            JsonNode job = JSON.readTree(get(path).body());
+            String status = job.path("status").asString();
+            if (status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED")) {
+                return job;
+            }
+            if (System.nanoTime() > until) {
+                throw new IllegalStateException("job " + jobId + " still " + status + " after 3 minutes");
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** The job's log lines as one text ({@code query}: e.g. {@code rank=1}, or empty). */
+    public String jobLog(String studioId, String jobId, String query) {
+        JsonNode chunk = JSON.readTree(get("/api/studios/" + studioId + "/jobs/" + jobId + "/log?" + query).body());
+        var text = new StringBuilder();
+        chunk.path("lines").forEach(line -> text.append(line.asString()).append('\n'));
+        return text.toString();
+    }
+
     public int delete(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header(csrfHeader, csrfToken).DELETE()).statusCode();
     }

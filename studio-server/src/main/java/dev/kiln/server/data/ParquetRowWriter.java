@@ -128,15 +128,7 @@ final class ParquetRowWriter {
     }
 
     private static ThriftCompact schemaElement(ThriftCompact t, Column column) {
-        int type = switch (column.kind()) {
-            case BOOLEAN -> BOOLEAN;
-            case INT32, DATE -> INT32;
-            case INT64, TIMESTAMP_LOCAL, TIMESTAMP_UTC -> INT64;
-            case FLOAT -> FLOAT;
-            case DOUBLE -> DOUBLE;
-            case DECIMAL, STRING -> BYTE_ARRAY;
-        };
-        t.i32(1, type).i32(3, OPTIONAL).string(4, column.name());
+        t.i32(1, physicalType(column)).i32(3, OPTIONAL).string(4, column.name());
         switch (column.kind()) {
             case STRING -> t.i32(6, UTF8).struct(10).struct(1).end().end();
             case DECIMAL -> t.i32(6, DECIMAL).i32(7, column.scale()).i32(8, column.precision())

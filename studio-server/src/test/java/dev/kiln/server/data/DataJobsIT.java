@@ -18,11 +18,9 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Data in jobs, with real processes and a real S3-compatible server: the studio template's example.PrepareData reads
@@ -147,28 +145,10 @@ class DataJobsIT {
     }
 
     JsonNode run(String entryPoint, String... args) {
-        var body = KilnHttp.JSON.createObjectNode().put("entryPoint", entryPoint).put("nodes", 1).put("devices", 1);
-        var list = body.putArray("args");
-        for (String arg : args) {
-            list.add(arg);
-        }
-        String id = session.postJson(jobs(), body.toString()).path("id").asString();
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250)).until(() -> {
-            String status = job(id).path("status").asString();
-            return status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED");
-        });
-        return job(id);
-    }
-
-    JsonNode job(String id) {
-        return KilnHttp.JSON.readTree(session.get(jobs() + "/" + id).body());
+        return session.runJob(studio, entryPoint, args);
     }
 
     String log(JsonNode job) {
-        JsonNode chunk = KilnHttp.JSON.readTree(session.get(jobs() + "/" + job.path("id").asString() + "/log?")
-                .body());
-        var text = new StringBuilder();
-        chunk.path("lines").forEach(line -> text.append(line.asString()).append('\n'));
-        return text.toString();
+        return session.jobLog(studio, job.path("id").asString(), "");
     }
 }

@@ -19,7 +19,6 @@ import tools.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.sql.DriverManager;
 import java.time.Duration;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -197,20 +196,11 @@ class SqlQueriesIT {
                 {"name":"warehouse","kind":"postgresql","settings":{"url":"%s","user":"%s"},"secret":{"password":"x"}}"""
                 .formatted(postgres.jdbcUrl("postgres"), postgres.user()));
         session.startMachine(studio, "local-1");
-        var body = KilnHttp.JSON.createObjectNode().put("entryPoint", "example.PrepareData").put("nodes", 1)
-                .put("devices", 1);
-        body.putArray("args").add("sql=warehouse")
-                .add("query=select id as a, id * 2 as b, amount as y from sales where id <= 5000 order by id")
-                .add("target=data/from-sql").add("label=y");
-        String jobs = "/api/studios/" + studio + "/jobs";
-        String id = session.postJson(jobs, body.toString()).path("id").asString();
-        await().atMost(Duration.ofMinutes(2)).until(() -> !List.of("QUEUED", "STARTING", "RUNNING", "CANCELLING").contains(
-                KilnHttp.JSON.readTree(session.get(jobs + "/" + id).body()).path("status").asString()));
-        var log = new StringBuilder();
-        KilnHttp.JSON.readTree(session.get(jobs + "/" + id + "/log?").body()).path("lines")
-                .forEach(line -> log.append(line.asString()).append('\n'));
-        assertThat(KilnHttp.JSON.readTree(session.get(jobs + "/" + id).body()).path("status").asString())
-                .as(log.toString()).isEqualTo("SUCCEEDED");
+        JsonNode job = session.runJob(studio, "example.PrepareData", "sql=warehouse",
+                "query=select id as a, id * 2 as b, amount as y from sales where id <= 5000 order by id",
+                "target=data/from-sql", "label=y");
+        String log = session.jobLog(studio, job.path("id").asString(), "");
+        assertThat(job.path("status").asString()).as(log).isEqualTo("SUCCEEDED");
         assertThat(log).contains("wrote 5,000 rows of 2 features to data/from-sql");
         var index = properties.dataDir().resolve("machines").resolve(studio).resolve("home/workspace/data/from-sql/index.json");
         assertThat(Files.readString(index)).contains("\"rows\" : 5000");

@@ -50,11 +50,7 @@ class JobsIT {
     }
 
     JsonNode awaitEnded(String jobId) {
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250)).until(() -> {
-            String status = job(jobId).path("status").asString();
-            return status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED");
-        });
-        return job(jobId);
+        return session.awaitJobEnded(studioId, jobId);
     }
 
     JsonNode job(String jobId) {
@@ -62,10 +58,7 @@ class JobsIT {
     }
 
     String log(String jobId, String query) {
-        JsonNode chunk = KilnHttp.JSON.readTree(session.get(jobs() + "/" + jobId + "/log?" + query).body());
-        var text = new StringBuilder();
-        chunk.path("lines").forEach(line -> text.append(line.asString()).append('\n'));
-        return text.toString();
+        return session.jobLog(studioId, jobId, query);
     }
 
     @Test
