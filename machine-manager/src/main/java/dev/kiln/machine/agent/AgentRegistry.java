@@ -20,6 +20,7 @@ public final class AgentRegistry {
     private final Map<String, Identity> tokens = new ConcurrentHashMap<>();
     private final Map<Identity, Integer> connections = new ConcurrentHashMap<>();
     private final java.util.Set<Identity> synced = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<Identity> everConnected = ConcurrentHashMap.newKeySet();
     private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Called whenever an agent connects or disconnects, so a reconciler can act at once instead of at its next tick. */
@@ -62,6 +63,7 @@ public final class AgentRegistry {
     public void revoke(String studioId, long generation) {
         var identity = new Identity(studioId, generation);
         tokens.values().removeIf(identity::equals);
+        everConnected.remove(identity);
     }
 
     /** True once the machine's token was revoked (the machine was deleted or replaced). */
@@ -71,6 +73,7 @@ public final class AgentRegistry {
 
     public void connected(Identity identity) {
         connections.merge(identity, 1, Integer::sum);
+        everConnected.add(identity);
         listeners.forEach(Runnable::run);
     }
 
@@ -86,6 +89,11 @@ public final class AgentRegistry {
         if (connections.containsKey(identity) && synced.add(identity)) {
             listeners.forEach(Runnable::run);
         }
+    }
+
+    /** Whether this machine's agent dialled home at least once (one that never did failed while starting). */
+    public boolean everConnected(String studioId, long generation) {
+        return everConnected.contains(new Identity(studioId, generation));
     }
 
     public boolean isConnected(String studioId, long generation) {

@@ -33,6 +33,23 @@ final class RuntimeClasspath {
         return result;
     }
 
+    /** An extracted jar ({@code ./kiln start}) names its libraries in its manifest: list them for javac. */
+    private static List<String> withManifestClassPath(Path jar, JarFile file) throws IOException {
+        var result = new ArrayList<String>();
+        result.add(jar.toString());
+        var manifest = file.getManifest();
+        String classPath = manifest == null ? null : manifest.getMainAttributes().getValue("Class-Path");
+        if (classPath != null) {
+            for (String entry : classPath.trim().split("\\s+")) {
+                Path lib = jar.toAbsolutePath().getParent().resolve(entry).normalize();
+                if (Files.exists(lib)) {
+                    result.add(lib.toString());
+                }
+            }
+        }
+        return result;
+    }
+
     static List<String> resolve(Path home) throws IOException {
         String classpath = System.getProperty("java.class.path");
         var entries = expand(List.of(classpath.split(File.pathSeparator)));
@@ -42,7 +59,7 @@ final class RuntimeClasspath {
         Path jar = Path.of(entries.getFirst());
         try (var fat = new JarFile(jar.toFile())) {
             if (fat.getEntry("BOOT-INF/lib/") == null && fat.stream().noneMatch(e -> e.getName().startsWith("BOOT-INF/lib/"))) {
-                return entries;
+                return withManifestClassPath(jar, fat);
             }
             Path target = home.resolve(".kiln/runtime/" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).toMillis());
             Path done = target.resolve(".complete");

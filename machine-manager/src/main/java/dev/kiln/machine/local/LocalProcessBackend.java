@@ -39,12 +39,22 @@ public final class LocalProcessBackend implements MachineBackend {
     private final Map<String, LocalMachine> machines = new ConcurrentHashMap<>();
     private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    private final List<String> agentJvmOptions;
+
     private record LocalMachine(String studioId, String name, String type, long generation, Process process,
                                 Instant started, boolean deleting) {}
 
     public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents,
                                java.util.function.Supplier<String> serverUrl,
                                Clock clock) {
+        this(machinesDir, catalog, agents, serverUrl, clock, List.of());
+    }
+
+    /** {@code agentJvmOptions}: more options for every agent's JVM (kiln.machine.local.agent-jvm-options). */
+    public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents,
+                               java.util.function.Supplier<String> serverUrl,
+                               Clock clock, List<String> agentJvmOptions) {
+        this.agentJvmOptions = List.copyOf(agentJvmOptions);
         this.machinesDir = machinesDir;
         this.catalog = catalog;
         this.agents = agents;
@@ -97,6 +107,15 @@ public final class LocalProcessBackend implements MachineBackend {
             } else {
                 state = State.FAILED;
                 reason = "the agent process exited with code " + machine.process().exitValue();
+                if (!agents.everConnected(studioId, machine.generation())) {
+                    // It never got as far as dialling home: starting it again would fail the same way, so report
+                    // a crash loop (the planner gives up at once, as the since is long past) with the agent's words.
+                    state = State.CRASH_LOOP;
+                    reason = reason + lastLines(dir.resolve("agent-g" + machine.generation() + ".log"));
+                    pods.add(new ObservedMachine.Pod(machine.name(), machine.type(), machine.generation(), state,
+                            reason, java.time.Instant.EPOCH, machine.deleting()));
+                    continue;
+                }
             }
             pods.add(new ObservedMachine.Pod(machine.name(), machine.type(), machine.generation(), state, reason,
                     machine.started(), machine.deleting()));
@@ -170,6 +189,7 @@ public final class LocalProcessBackend implements MachineBackend {
         command.add("-XX:ActiveProcessorCount=" + cpus);
         command.add("-Xmx128m");
         command.add("-XX:+UseSerialGC");
+        command.addAll(agentJvmOptions);
         command.addAll(agentClasspath());
         var builder = new ProcessBuilder(command).directory(dir.resolve("home").toFile())
                 .redirectErrorStream(true)
@@ -186,14 +206,45 @@ public final class LocalProcessBackend implements MachineBackend {
         process.onExit().thenRun(() -> listeners.forEach(Runnable::run));
     }
 
-    /** The agent's main class on this JVM's classpath; inside Kiln's Spring Boot jar, through its launcher. */
+    /**
+     * The agent's main class on this JVM's classpath: inside Kiln's Spring Boot jar, through its launcher; from an
+     * extracted jar ({@code ./kiln start}) or a plain classpath, directly. (Not with the server's AOT cache: the
+     * agent's JVM flags differ, and the cache then fails to map.)
+     */
     static List<String> agentClasspath() {
         String classpath = System.getProperty("java.class.path");
-        if (!classpath.contains(java.io.File.pathSeparator) && classpath.endsWith(".jar")) {
-            return List.of("-cp", classpath, "-Dloader.main=" + MachineAgent.class.getName(),
-                    "org.springframework.boot.loader.launch.PropertiesLauncher");
+        // Absolute entries: the agent runs in its own home directory, and `java -jar` may have been given a
+        // relative path.
+        classpath = String.join(java.io.File.pathSeparator, java.util.Arrays.stream(classpath.split(
+                java.io.File.pathSeparator)).map(e -> e.isEmpty() ? e : Path.of(e).toAbsolutePath().toString()).toList());
+        var args = new java.util.ArrayList<String>();
+        args.addAll(List.of("-cp", classpath));
+        if (!classpath.contains(java.io.File.pathSeparator) && classpath.endsWith(".jar") && isBootJar(classpath)) {
+            args.addAll(List.of("-Dloader.main=" + MachineAgent.class.getName(),
+                    "org.springframework.boot.loader.launch.PropertiesLauncher"));
+        } else {
+            args.add(MachineAgent.class.getName());
         }
-        return List.of("-cp", classpath, MachineAgent.class.getName());
+        return args;
+    }
+
+    /** The last three lines of an agent's log (at most 400 characters), for a reason a person can act on. */
+    private static String lastLines(Path log) {
+        try {
+            var lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
+            String last = String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+            return lines.isEmpty() ? "" : ": " + (last.length() > 400 ? last.substring(last.length() - 400) : last);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "";
+        }
+    }
+
+    private static boolean isBootJar(String jar) {
+        try (var file = new java.util.jar.JarFile(jar)) {
+            return file.getEntry("org/springframework/boot/loader/launch/PropertiesLauncher.class") != null;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** GPUs on this computer, counted once (nvidia-smi; none without the NVIDIA driver). */

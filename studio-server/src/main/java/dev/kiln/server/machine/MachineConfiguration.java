@@ -25,6 +25,7 @@ import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The machine backend ({@code kiln.machine.backend}: local processes by default, or Kubernetes pods), its agents'
@@ -90,10 +91,12 @@ class MachineConfiguration implements WebSocketConfigurer {
     @Bean
     @ConditionalOnProperty(name = "kiln.machine.backend", havingValue = "local", matchIfMissing = true)
     LocalProcessBackend localProcessBackend(KilnProperties properties, MachineCatalog catalog, AgentRegistry agents,
-                                            @Lazy WebServerApplicationContext server, Clock clock) {
+                                            @Lazy WebServerApplicationContext server, Clock clock,
+                                            @Value("${kiln.machine.local.agent-jvm-options:}") List<String> jvmOptions) {
         // Agents dial home to this server on loopback; the port is known only once the server has started.
         return new LocalProcessBackend(properties.dataDir().resolve("machines"), catalog, agents,
-                () -> "http://127.0.0.1:" + server.getWebServer().getPort(), clock);
+                () -> "http://127.0.0.1:" + server.getWebServer().getPort(), clock,
+                jvmOptions.stream().filter(o -> !o.isBlank()).toList());
     }
 
     @Bean

@@ -206,6 +206,13 @@ public class MachineService implements MachineControl {
             // The switch is done: forget the fallback, so a later failure restarts instead of reverting.
             repository.save(DesiredMachine.running(desired.studioId(), desired.machineType()));
         }
+        if (plan.phase() == Phase.FAILED && desired.running()) {
+            // It cannot start (it crashed while starting, or there is no room): stop asking, say why, and let the
+            // user start it again, instead of retrying for ever.
+            repository.save(desired.stopped());
+            stoppedBecause.put(desired.studioId(), plan.detail());
+            log.warn("Machine of studio {} could not start: {}", desired.studioId(), plan.detail());
+        }
         latest.compute(desired.studioId(), (id, before) -> before != null && before.plan().phase() == plan.phase()
                 ? new Observed(plan, before.since()) : new Observed(plan, clock.instant()));
         if (plan.steps().stream().anyMatch(s -> s instanceof MachineStep.Revert)) {
