@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./kiln -B -q -DskipTests package
+./kiln prepare-start
 exec ./kiln -B -q -pl benchmarks exec:java -Dexec.mainClass=dev.kiln.benchmarks.ColdStart \
   -Dexec.args="$PWD/studio-server/target/kiln.jar ${1:-3}"

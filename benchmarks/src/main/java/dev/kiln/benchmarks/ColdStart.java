@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
  *   <li>milliseconds for headless Chromium to show the studio view (file tree visible) on its first visit and on a
  *       reload, beside the sign-in page (the lightest Vaadin page) in a fresh browser.</li>
  * </ul>
+ * When {@code ./kiln prepare-start} has run, also the way {@code ./kiln start} runs Kiln: the extracted jar with the
+ * JDK's AOT cache ({@code studio-server/target/run}).
  * Usage: ColdStart &lt;path to kiln.jar&gt; [runs]
  */
 public final class ColdStart {
@@ -51,18 +53,31 @@ public final class ColdStart {
                              "--disable-dev-shm-usage")))) {
             // Prime the shared data directory so that "restart" really restarts.
             startMeasureStop(jar, sharedDataDir, null, null);
-            for (int run = 1; run <= runs; run++) {
-                System.out.printf("run %d/%d%n", run, runs);
+            Path run = jar.getParent().resolve("run");
+            Path extracted = run.resolve("app/kiln.jar");
+            Path aot = run.resolve("kiln.aot");
+            boolean fast = Files.isRegularFile(extracted) && Files.isRegularFile(aot);
+            for (int i = 1; i <= runs; i++) {
+                System.out.printf("run %d/%d%n", i, runs);
                 startMeasureStop(jar, Files.createTempDirectory("kiln-bench-first-"), "first start (empty data dir)", null);
                 startMeasureStop(jar, sharedDataDir, "restart (existing data dir)", browser);
+                if (fast) {
+                    startMeasureStop(extracted, Files.createTempDirectory("kiln-bench-fast-"),
+                            "./kiln start (extracted, AOT cache), first start", null, List.of("-XX:AOTCache=" + aot));
+                }
             }
         }
         report(runs);
     }
 
     private static void startMeasureStop(Path jar, Path dataDir, String label, Browser browser) throws Exception {
+        startMeasureStop(jar, dataDir, label, browser, List.of());
+    }
+
+    private static void startMeasureStop(Path jar, Path dataDir, String label, Browser browser, List<String> jvmOptions)
+            throws Exception {
         long t0 = System.nanoTime();
-        try (var kiln = KilnProcess.start(jar, dataDir, PASSWORD)) {
+        try (var kiln = KilnProcess.start(jar, dataDir, PASSWORD, jvmOptions)) {
             long answeredAt = firstHttpAnswer(kiln.port);
             if (label != null) {
                 record(label + ": start to \"ready\" (s)", (kiln.readyAtNanos - t0) / 1e9);

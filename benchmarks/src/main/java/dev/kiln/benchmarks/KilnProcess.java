@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -30,9 +31,18 @@ final class KilnProcess implements AutoCloseable {
     }
 
     static KilnProcess start(Path jar, Path dataDir, String adminPassword) throws Exception {
+        return start(jar, dataDir, adminPassword, List.of());
+    }
+
+    /** {@code jvmOptions}: e.g. {@code -XX:AOTCache=...} for the way {@code ./kiln start} runs Kiln. */
+    static KilnProcess start(Path jar, Path dataDir, String adminPassword, List<String> jvmOptions) throws Exception {
         int port = freePort();
         var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        var builder = new ProcessBuilder(java, "-jar", jar.toString(), "--server.port=" + port).redirectErrorStream(true);
+        var command = new java.util.ArrayList<String>();
+        command.add(java);
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port));
+        var builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("KILN_DATA_DIR", dataDir.toString());
         builder.environment().put("KILN_ADMIN_PASSWORD", adminPassword);
         var process = builder.start();
