@@ -27,7 +27,9 @@ import java.util.Map;
  * {@code /terminal/{studioId}?name=1}: a browser's view of a shared terminal. Who may connect is decided in the
  * handshake (the studio's access rules; 404 for no access); viewers receive output but their keystrokes are ignored.
  * Messages: {@code {"type":"input","data"}} and {@code {"type":"resize","cols","rows"}} in; {@code output} and
- * {@code status} out. Same-origin only (Spring's default).
+ * {@code status} out. Same-origin only (Spring's default). Access is checked again after the handshake: a revoked
+ * share link closes its people's terminals at once (4403), and a sweep every few seconds closes those whose access
+ * lapsed (an expired link) or lets a demoted editor only watch.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSocket
@@ -37,6 +39,11 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
     private static final String NAME = "kiln.terminal.name";
     private static final String CAN_TYPE = "kiln.terminal.canType";
     private static final String OUT = "kiln.terminal.out";
+    private static final String USER = "kiln.terminal.user";
+    private static final CloseStatus REVOKED = new CloseStatus(4403, "access revoked");
+
+    /** Open sessions, for revocation and the sweep. */
+    private final java.util.Set<WebSocketSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final StudioAccess access;
     private final SharedTerminals terminals;
@@ -78,6 +85,7 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
         attributes.put(STUDIO, studioId);
         attributes.put(NAME, name);
         attributes.put(CAN_TYPE, studio.get().canEdit());
+        attributes.put(USER, user.id());
         return true;
     }
 
@@ -93,7 +101,41 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
         session.setTextMessageSizeLimit(64 * 1024); // a large paste
         var out = new ConcurrentWebSocketSessionDecorator(session, 5_000, 1 << 20);
         session.getAttributes().put(OUT, out);
+        sessions.add(session);
         terminals.join(studio(session), name(session), out);
+    }
+
+    /** A share link was revoked: its people's terminals close now, keystrokes in flight included. */
+    @org.springframework.context.event.EventListener
+    void revoked(dev.kiln.server.studio.AccessRevoked event) {
+        for (WebSocketSession session : sessions) {
+            if (event.studioId().equals(studio(session)) && event.userIds().contains(user(session))) {
+                session.getAttributes().put(CAN_TYPE, false);
+                closeQuietly(session, REVOKED);
+            }
+        }
+    }
+
+    /** Every few seconds: close terminals whose access ended (an expired link), and follow a changed role. */
+    @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 5000)
+    void sweep() {
+        for (WebSocketSession session : sessions) {
+            var studio = access.lookup(studio(session), user(session));
+            if (studio.isEmpty()) {
+                session.getAttributes().put(CAN_TYPE, false);
+                closeQuietly(session, REVOKED);
+            } else {
+                session.getAttributes().put(CAN_TYPE, studio.get().canEdit());
+            }
+        }
+    }
+
+    private static void closeQuietly(WebSocketSession session, CloseStatus status) {
+        try {
+            session.close(status);
+        } catch (java.io.IOException | IllegalStateException ignored) {
+            // already closing
+        }
     }
 
     @Override
@@ -119,6 +161,7 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
 
     @Override
     public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {
+        sessions.remove(session);
         if (session.getAttributes().get(OUT) instanceof WebSocketSession out) {
             terminals.leave(studio(session), name(session), out);
         }
@@ -126,6 +169,10 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
 
     private static String studio(WebSocketSession session) {
         return (String) session.getAttributes().get(STUDIO);
+    }
+
+    private static long user(WebSocketSession session) {
+        return (Long) session.getAttributes().get(USER);
     }
 
     private static String name(WebSocketSession session) {

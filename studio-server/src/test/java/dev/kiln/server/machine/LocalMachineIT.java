@@ -268,6 +268,25 @@ class LocalMachineIT {
     }
 
     @Test
+    void revokingAShareLinkClosesTheTeammatesTerminalAtOnce() throws Exception {
+        session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-1\"}");
+        awaitReady();
+        String token = session.postJson("/api/studios/" + studioId + "/links", "{\"role\":\"editor\"}").path("token")
+                .asString();
+        var teammate = ServerTestSupport.newUser(accounts, "Rae Revoked");
+        var theirs = KilnHttp.signIn(base(), teammate.getUsername(), "password-" + teammate.getUsername());
+        theirs.postJson("/api/studios/joined/" + token, "{}");
+        var terminal = TerminalClient.open(port, theirs, studioId);
+        terminal.send("{\"type\":\"input\",\"data\":\"echo before-$((1+1))\\r\"}");
+        await().atMost(Duration.ofSeconds(15)).until(() -> terminal.screen().contains("before-2"));
+
+        assertThat(session.delete("/api/studios/" + studioId + "/links/" + token)).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(3)).until(() -> terminal.closeCode == 4403);
+        assertThatThrownBy(() -> TerminalClient.open(port, theirs, studioId)).hasRootCauseMessage(
+                "Unexpected HTTP response status code 404");
+    }
+
+    @Test
     void theWorkspaceIsServedOverGitHttpToPeopleWithAccessOnly() throws Exception {
         String url = base() + "/git/" + studioId + ".git";
         var ls = org.eclipse.jgit.api.Git.lsRemoteRepository().setRemote(url).setCredentialsProvider(
@@ -305,6 +324,7 @@ class LocalMachineIT {
         final StringBuffer received = new StringBuffer();
         private final StringBuilder partial = new StringBuilder();
         WebSocket socket;
+        volatile int closeCode = -1;
 
         static TerminalClient open(int port, KilnHttp session, String studioId) throws Exception {
             var client = new TerminalClient();
@@ -333,6 +353,12 @@ class LocalMachineIT {
                 partial.setLength(0);
             }
             webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closeCode = statusCode;
             return null;
         }
 
