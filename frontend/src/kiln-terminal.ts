@@ -105,8 +105,13 @@ export class KilnTerminal extends LitElement {
         this.status = message.text;
       }
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (this.closedByUs) return;
+      if (event.code == 4403) {
+        // The owner revoked the link (or it expired): reconnecting would only be refused.
+        this.status = 'Your access to this studio ended; the terminal is closed.';
+        return;
+      }
       this.status = 'Disconnected; reconnecting…';
       setTimeout(() => this.connect(), this.retry);
       this.retry = Math.min(this.retry * 2, 10000);

@@ -94,4 +94,29 @@ class MachineBrowserIT extends BrowserTestBase {
     private static String phase(Page page) {
         return page.locator("#machine").getAttribute("data-phase");
     }
+
+    @Test
+    void aTeammatesTerminalClosesWhenTheirLinkIsRevoked() {
+        var admin = dev.kiln.server.KilnHttp.signIn("http://localhost:" + port, "admin", ADMIN_PASSWORD);
+        String studioId = admin.postJson("/api/studios", "{\"name\":\"Shared shell\"}").path("id").asString();
+        admin.startMachine(studioId, "local-1");
+        String token = admin.postJson("/api/studios/" + studioId + "/links", "{\"role\":\"editor\"}").path("token")
+                .asString();
+        var teammate = dev.kiln.server.ServerTestSupport.newUser(accounts, "Tom Teammate");
+        dev.kiln.server.KilnHttp.signIn("http://localhost:" + port, teammate.getUsername(), "password-"
+                + teammate.getUsername()).postJson("/api/studios/joined/" + token, "{}");
+        try (var context = chromium.browser().newContext(new Browser.NewContextOptions().setViewportSize(1400, 850))) {
+            var page = signedIn(context, teammate);
+            page.navigate("http://localhost:" + port + "/studio/" + studioId);
+            page.locator("#terminal .xterm-screen").click();
+            page.keyboard().type("echo shared-$((40+2))\n");
+            assertThat(page.locator("#terminal .xterm-rows")).containsText("shared-42");
+
+            admin.delete("/api/studios/" + studioId + "/links/" + token);
+            assertThat(page.locator("#terminal .kiln-terminal-status")).hasText(
+                    "Your access to this studio ended; the terminal is closed.");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("terminal-revoked.png")));
+        }
+        admin.post("/api/studios/" + studioId + "/machine/stop", "{}");
+    }
 }
