@@ -21,6 +21,7 @@ public final class AgentRegistry {
     private final Map<Identity, Integer> connections = new ConcurrentHashMap<>();
     private final java.util.Set<Identity> synced = ConcurrentHashMap.newKeySet();
     private final java.util.Set<Identity> everConnected = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<Identity> stoppedAgents = ConcurrentHashMap.newKeySet();
     private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Called whenever an agent connects or disconnects, so a reconciler can act at once instead of at its next tick. */
@@ -89,6 +90,16 @@ public final class AgentRegistry {
         if (connections.containsKey(identity) && synced.add(identity)) {
             listeners.forEach(Runnable::run);
         }
+    }
+
+    /** The agent closed its connection saying it has finished stopping (see MachineAgent.STOPPED). */
+    public void stoppedCleanly(Identity identity) {
+        stoppedAgents.add(identity);
+    }
+
+    /** Whether the machine's agent has said it finished stopping; answers true once, then forgets. */
+    public boolean takeStoppedCleanly(String studioId, long generation) {
+        return stoppedAgents.remove(new Identity(studioId, generation));
     }
 
     /** Whether this machine's agent dialled home at least once (one that never did failed while starting). */

@@ -32,6 +32,11 @@ public final class MachineAgent {
     static final JsonMapper JSON = JsonMapper.shared();
     /** Close code the server uses for a refused token: no point in retrying. */
     public static final int REFUSED = 4401;
+    /**
+     * Close code of an agent that has finished stopping (commands ended, files saved): its home may be used by the
+     * next machine now, without waiting the last few hundred ms until the JVM process is gone.
+     */
+    public static final int STOPPED = 4001;
 
     private final Map<String, String> env;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -81,6 +86,11 @@ public final class MachineAgent {
             commands.interrupted();
             commands.close();
             terminals.close();
+            // Last: tell the server this machine is done with its files. A JVM with threads in native code (the
+            // HTTP client's selector, process reapers) takes about 300 ms more to exit; the server need not wait.
+            // Before the main loop hears of the stop, so that its own plain close does not come first.
+            outbox.goodbye(STOPPED);
+            stopped.countDown();
         }));
         // Fetch the files while the connection is being set up: on a new machine both take about a second.
         syncs.execute(this::sync);

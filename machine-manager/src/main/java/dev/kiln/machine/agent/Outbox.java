@@ -71,6 +71,28 @@ final class Outbox implements AutoCloseable {
         }
     }
 
+    /** Sends what is queued (for up to half a second), then closes the connection with {@code code}. */
+    void goodbye(int code) {
+        WebSocket target = socket;
+        if (target == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        while (!queue.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        try {
+            target.sendClose(code, "stopped").get(300, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // the connection is already gone; the server notices the process exit instead
+        }
+    }
+
     @Override
     public void close() {
         sender.interrupt();

@@ -98,6 +98,12 @@ public final class LocalProcessBackend implements MachineBackend {
             }
             State state;
             String reason = null;
+            if (machine.deleting() && agents.takeStoppedCleanly(studioId, machine.generation())) {
+                // Being deleted and its agent has finished stopping: the home is free for the next machine. The
+                // process exits on its own in a moment (and is killed after 10 s if it does not).
+                machines.remove(machine.name());
+                continue;
+            }
             if (machine.process().isAlive()) {
                 state = agents.isReady(studioId, machine.generation()) ? State.READY
                         : agents.isConnected(studioId, machine.generation()) ? State.SYNCING : State.STARTING;

@@ -81,6 +81,9 @@ class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
 
     @Override
     public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {
+        if (status.getCode() == MachineAgent.STOPPED) {
+            registry.stoppedCleanly(identity(session));
+        }
         channel.closed(identity(session), session);
     }
 
