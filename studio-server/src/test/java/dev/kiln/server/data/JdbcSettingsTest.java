@@ -33,11 +33,8 @@ class JdbcSettingsTest {
 
     @Test
     void snowflakeWithAKeyPairPlainOrEncrypted() throws Exception {
-        var generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        PrivateKey key = generator.generateKeyPair().getPrivate();
-        String plain = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(key.getEncoded())
-                + "\n-----END PRIVATE KEY-----\n";
+        PrivateKey key = rsaKey();
+        String plain = pem(key);
         var settings = JdbcSettings.of("snowflake", Map.of("account", "myorg-myaccount", "user", "KILN"),
                 Map.of("privateKey", plain));
         assertThat(settings.properties()).containsEntry("authenticator", "SNOWFLAKE_JWT").doesNotContainKey("password");
@@ -70,5 +67,18 @@ class JdbcSettingsTest {
                 .hasMessageContaining("PKCS#8");
         assertThatThrownBy(() -> JdbcSettings.of("postgresql", Map.of("url", "jdbc:mysql://x/db"), Map.of()))
                 .hasMessageContaining("PostgreSQL JDBC URL");
+    }
+
+    /** A fresh 2048-bit RSA private key, as a Snowflake key pair uses. */
+    static PrivateKey rsaKey() throws java.security.GeneralSecurityException {
+        var generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        return generator.generateKeyPair().getPrivate();
+    }
+
+    /** The key as unencrypted PKCS#8 PEM. */
+    static String pem(PrivateKey key) {
+        return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(key.getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
     }
 }

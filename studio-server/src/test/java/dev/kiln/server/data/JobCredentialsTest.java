@@ -2,7 +2,6 @@ package dev.kiln.server.data;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
@@ -92,11 +91,8 @@ class JobCredentialsTest {
     @Test
     @SuppressWarnings("unchecked")
     void sqlConnectionsCarryTheirJdbcSettingsWithTheKeyDecrypted() throws Exception {
-        var generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        PrivateKey key = generator.generateKeyPair().getPrivate();
-        String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(key.getEncoded())
-                + "\n-----END PRIVATE KEY-----\n";
+        PrivateKey key = JdbcSettingsTest.rsaKey();
+        String pem = JdbcSettingsTest.pem(key);
         var forJob = new JobCredentials(null, Duration.ofHours(1), CLOCK).build(List.of(
                 new JobCredentials.Source("warehouse", "snowflake", Map.of("account", "myorg-myaccount",
                         "user", "KILN", "warehouse", "COMPUTE_WH"), Map.of("privateKey", pem)),
