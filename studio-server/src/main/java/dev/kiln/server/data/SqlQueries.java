@@ -110,17 +110,22 @@ class SqlQueries {
                 query.status = Status.READY;
             } catch (SQLException e) {
                 if (query.status != Status.CANCELLED) {
-                    query.status = Status.FAILED;
-                    query.error = e.getMessage();
+                    fail(query, e.getMessage());
+                } else {
+                    close(query);
                 }
-                close(query);
             } catch (DataException e) {
-                query.status = Status.FAILED;
-                query.error = e.getMessage();
-                close(query);
+                fail(query, e.getMessage());
             }
         });
         return result(query);
+    }
+
+    /** The query ends with the database's words as its error, and its connection is released. */
+    private void fail(Running query, String error) {
+        query.status = Status.FAILED;
+        query.error = error;
+        close(query);
     }
 
     QueryResult get(String studioId, String id) {
@@ -136,9 +141,7 @@ class SqlQueries {
                     query.page++;
                     readPage(query);
                 } catch (SQLException e) {
-                    query.status = Status.FAILED;
-                    query.error = e.getMessage();
-                    close(query);
+                    fail(query, e.getMessage());
                 }
             }
         }
