@@ -25,6 +25,21 @@ public interface MachineBackend extends Actuator<String> {
     /** Called when a machine changes (a process exits, a pod event), so the reconciler acts at once. */
     void onChange(Runnable listener);
 
+    /**
+     * Null when machines here are sandboxes (pods, or local machines in bubblewrap); else why not, in a sentence for
+     * the person starting one. Without a sandbox, only a studio's owner may run code on its machine.
+     */
+    default String unsandboxedReason() {
+        return null;
+    }
+
+    /**
+     * The studio was deleted and its machine has stopped: put what is left of it (the local home) in the trash.
+     * Kubernetes keeps the studio's volume until an admin deletes it, so there this does nothing.
+     */
+    default void discard(String studioId) {
+    }
+
     /** The server is shutting down: local machines stop with it; pods keep running and their agents reconnect. */
     void shutdown();
 }

@@ -13,8 +13,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * machine (or a stolen one after a switch) is refused. Tokens are random 256-bit values compared in constant time.
  */
 public final class AgentRegistry {
-    /** Who an agent is: the studio and the machine generation it was started for. */
-    public record Identity(String studioId, long generation) {}
+    /**
+     * Who an agent is: the studio and the machine generation it was started for. A negative generation is a
+     * git-read token (a cluster job's nodes fetch the workspace with it): it may never dial in as a machine.
+     */
+    public record Identity(String studioId, long generation) {
+        public boolean isMachine() {
+            return generation >= 0;
+        }
+    }
 
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Identity> tokens = new ConcurrentHashMap<>();
@@ -72,16 +79,16 @@ public final class AgentRegistry {
         return !tokens.containsValue(identity);
     }
 
+    /** The machine's one connection is open (the server refuses a second one with the same token). */
     public void connected(Identity identity) {
-        connections.merge(identity, 1, Integer::sum);
+        connections.put(identity, 1);
         everConnected.add(identity);
         listeners.forEach(Runnable::run);
     }
 
     public void disconnected(Identity identity) {
-        if (connections.computeIfPresent(identity, (k, n) -> n <= 1 ? null : n - 1) == null) {
-            synced.remove(identity);
-        }
+        connections.remove(identity);
+        synced.remove(identity);
         listeners.forEach(Runnable::run);
     }
 

@@ -21,7 +21,7 @@ public final class JobNode {
     static int run(Map<String, String> env) throws Exception {
         Path home = Path.of(env.getOrDefault("HOME", System.getProperty("user.home")));
         var sync = new WorkspaceSync(home, env.get("KILN_SERVER_URL"), env.get("KILN_STUDIO_ID"),
-                env.get("KILN_AGENT_TOKEN"));
+                AgentToken.read(env, System.in));
         var runner = new JobRunner(null, home, null, sync);
         String id = env.get("KILN_JOB_ID");
         List<String> jobArgs = env.getOrDefault("KILN_JOB_ARGS", "").isBlank() ? List.of()

@@ -185,7 +185,6 @@ final class JobRunner {
         env.put("KILN_METRICS", "stdout");
         env.put("KILN_JOB_ID", job.id());
         env.put("KILN_JOB_DIR", dir.toString());
-        env.remove("KILN_AGENT_TOKEN");
         reporter.phase(job.id(), "starting", module ? "Starting " + processes + " process" + (processes == 1 ? "" : "es")
                 + " (kiln-train launch)" : "Starting " + job.entryPoint());
         return new Launch(command, env, dir.resolve(job.resume() ? "output-resumed.log" : "output.log"));

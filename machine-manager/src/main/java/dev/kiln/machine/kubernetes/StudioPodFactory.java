@@ -6,6 +6,7 @@ import java.util.Map;
 import dev.kiln.machine.catalog.MachineType;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import dev.kiln.machine.agent.AgentToken;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -52,7 +53,10 @@ public final class StudioPodFactory {
                 .build();
     }
 
-    /** The machine's agent token for one generation; the pod reads it as KILN_AGENT_TOKEN. */
+    /** Where the pod's agent finds its token (the Secret below, mounted read-only). */
+    public static final String TOKEN_DIR = "/var/run/kiln/agent";
+
+    /** The machine's agent token for one generation; the pod reads it from a file ({@link #TOKEN_DIR}). */
     public static io.fabric8.kubernetes.api.model.Secret agentToken(StudioMachineSpec spec, long generation,
                                                                       String token, OwnerReference owner) {
         var labels = labels(spec, "agent-token");
@@ -117,11 +121,16 @@ public final class StudioPodFactory {
                 .withNewResources().withRequests(requests).withLimits(limits).endResources()
                 .addNewVolumeMount().withName("home").withMountPath(HOME).endVolumeMount()
                 .addNewVolumeMount().withName("shm").withMountPath("/dev/shm").endVolumeMount()
-                .withNewSecurityContext().withAllowPrivilegeEscalation(false)
+                .addNewVolumeMount().withName("agent-token").withMountPath(TOKEN_DIR).withReadOnly(true).endVolumeMount()
+                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withRunAsNonRoot(true)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .endContainer()
                 .addNewVolume().withName("home").withNewPersistentVolumeClaim().withClaimName(spec.volumeName())
                 .endPersistentVolumeClaim().endVolume()
+                // The token as a file readable by the machine's user only, never an environment variable that
+                // every shell and job would inherit.
+                .addNewVolume().withName("agent-token").withNewSecret().withSecretName(spec.tokenSecretName())
+                .withDefaultMode(0400).addNewItem().withKey("token").withPath("token").endItem().endSecret().endVolume()
                 // DataLoader workers and NCCL use shared memory; the container default (64 MB) is too small.
                 .addNewVolume().withName("shm").withNewEmptyDir().withMedium("Memory")
                 .withSizeLimit(new Quantity(type.hasGpu() ? "16Gi" : "1Gi")).endEmptyDir().endVolume()
@@ -135,8 +144,7 @@ public final class StudioPodFactory {
                 new EnvVarBuilder().withName("KILN_STUDIO_ID").withValue(spec.studioId()).build(),
                 new EnvVarBuilder().withName("KILN_MACHINE_TYPE").withValue(type.id()).build(),
                 new EnvVarBuilder().withName("KILN_MACHINE_GENERATION").withValue(String.valueOf(generation)).build(),
-                new EnvVarBuilder().withName("KILN_AGENT_TOKEN").withNewValueFrom().withNewSecretKeyRef()
-                        .withName(spec.tokenSecretName()).withKey("token").endSecretKeyRef().endValueFrom().build(),
+                new EnvVarBuilder().withName(AgentToken.FILE).withValue(TOKEN_DIR + "/token").build(),
                 new EnvVarBuilder().withName("HOME").withValue(HOME).build());
     }
 

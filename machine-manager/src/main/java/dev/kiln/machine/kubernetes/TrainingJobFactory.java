@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.agent.AgentToken;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -57,7 +58,7 @@ public final class TrainingJobFactory {
     public static final String CONNECTIONS_FILE = "/var/run/kiln/connections.json";
 
     /**
-     * The job's Secret: its workspace token, and the studio's data connections as the job receives them (the same
+     * The job's Secret: its workspace token (git read of its own studio only), and the studio's data connections as the job receives them (the same
      * document a machine's agent writes to a file), mounted read-only into every node. Deleted with the Job.
      */
     public static Secret token(TrainingJobSpec spec, String token, String connections, OwnerReference job) {
@@ -111,7 +112,7 @@ public final class TrainingJobFactory {
                 .addNewVolumeMount().withName("shm").withMountPath("/dev/shm").endVolumeMount()
                 .addNewVolumeMount().withName("connections").withMountPath("/var/run/kiln").withReadOnly(true)
                 .endVolumeMount()
-                .withNewSecurityContext().withAllowPrivilegeEscalation(false)
+                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withRunAsNonRoot(true)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .endContainer()
                 .addNewVolume().withName("home").withNewEmptyDir().endEmptyDir().endVolume()
@@ -119,7 +120,8 @@ public final class TrainingJobFactory {
                 .withSizeLimit(new Quantity(type.hasGpu() ? "16Gi" : "1Gi")).endEmptyDir().endVolume()
                 // Group-readable for the pod's fsGroup: the trainer runs as a non-root user.
                 .addNewVolume().withName("connections").withNewSecret().withSecretName(spec.name()).withDefaultMode(0440)
-                .addNewItem().withKey("connections.json").withPath("connections.json").endItem().endSecret().endVolume()
+                .addNewItem().withKey("connections.json").withPath("connections.json").endItem()
+                .addNewItem().withKey("token").withPath("token").endItem().endSecret().endVolume()
                 .endSpec()
                 .endTemplate()
                 .endSpec().build();
@@ -134,8 +136,9 @@ public final class TrainingJobFactory {
         env.add(value("KILN_JOB_ID", spec.jobId()));
         env.add(value("KILN_JOB_ENTRY", spec.entryPoint()));
         env.add(value("KILN_JOB_ARGS", String.join("\n", spec.args())));
-        env.add(new EnvVarBuilder().withName("KILN_AGENT_TOKEN").withNewValueFrom().withNewSecretKeyRef()
-                .withName(spec.name()).withKey("token").endSecretKeyRef().endValueFrom().build());
+        // A git-read token for the studio's repository only, as a file of the job's Secret (not an environment
+        // variable every rank would inherit).
+        env.add(value(AgentToken.FILE, "/var/run/kiln/token"));
         env.add(value("NNODES", String.valueOf(spec.nodes())));
         env.add(value("NPROC_PER_NODE", String.valueOf(spec.devicesPerNode())));
         env.add(new EnvVarBuilder().withName("NODE_RANK").withNewValueFrom().withNewFieldRef()

@@ -40,26 +40,43 @@ public final class LocalProcessBackend implements MachineBackend {
     private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private final List<String> agentJvmOptions;
+    private final MachineSandbox sandbox;
+    private final Map<String, String> extraEnvironment;
 
     private record LocalMachine(String studioId, String name, String type, long generation, Process process,
                                 Instant started, boolean deleting) {}
 
-    public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents,
-                               java.util.function.Supplier<String> serverUrl,
-                               Clock clock) {
-        this(machinesDir, catalog, agents, serverUrl, clock, List.of());
-    }
-
-    /** {@code agentJvmOptions}: more options for every agent's JVM (kiln.machine.local.agent-jvm-options). */
+    /** Unsandboxed, with no extra JVM options: for tests of the backend's own logic. */
     public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents,
                                java.util.function.Supplier<String> serverUrl,
                                Clock clock, List<String> agentJvmOptions) {
+        this(machinesDir, catalog, agents, serverUrl, clock, agentJvmOptions,
+                new MachineSandbox.None("not sandboxed (a test of the local backend)"), Map.of());
+    }
+
+    /**
+     * {@code agentJvmOptions}: more options for every agent's JVM (kiln.machine.local.agent-jvm-options);
+     * {@code sandbox}: how machines are kept apart from the server; {@code extraEnvironment}: variables an admin
+     * chose to give every machine (kiln.machine.local.environment). Nothing else of the server's environment reaches
+     * a machine.
+     */
+    public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents,
+                               java.util.function.Supplier<String> serverUrl,
+                               Clock clock, List<String> agentJvmOptions, MachineSandbox sandbox,
+                               Map<String, String> extraEnvironment) {
         this.agentJvmOptions = List.copyOf(agentJvmOptions);
         this.machinesDir = machinesDir;
         this.catalog = catalog;
         this.agents = agents;
         this.serverUrl = serverUrl;
         this.clock = clock;
+        this.sandbox = sandbox;
+        this.extraEnvironment = Map.copyOf(extraEnvironment);
+    }
+
+    @Override
+    public String unsandboxedReason() {
+        return sandbox.unsandboxedReason();
     }
 
     /** Called when a machine's process exits, so a reconciler can act at once. */
@@ -160,11 +177,11 @@ public final class LocalProcessBackend implements MachineBackend {
                         machines.put(machine.name(), new LocalMachine(machine.studioId(), machine.name(), machine.type(),
                                 machine.generation(), machine.process(), machine.started(), true));
                         agents.revoke(studioId, machine.generation());
-                        machine.process().destroy();
+                        MachineProcesses.terminate(machine.process());
                         // SIGTERM first, so the agent can save; a process that ignores it is killed after 10 s.
                         machine.process().onExit().orTimeout(10, TimeUnit.SECONDS).whenComplete((exited, timeout) -> {
                             if (timeout != null) {
-                                machine.process().destroyForcibly();
+                                MachineProcesses.kill(machine.process());
                             }
                         });
                     }
@@ -186,28 +203,41 @@ public final class LocalProcessBackend implements MachineBackend {
         writeGeneration(dir, generation);
         String token = agents.issue(studioId, generation);
         int cpus = Math.max(1, new Quantity(type.cpu()).getNumericalAmount().intValue());
+        var agent = new ArrayList<String>();
+        agent.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        agent.add("-XX:ActiveProcessorCount=" + cpus);
+        agent.add("-Xmx128m");
+        agent.add("-XX:+UseSerialGC");
+        agent.addAll(agentJvmOptions);
+        agent.addAll(agentClasspath());
+        Path home = dir.resolve("home");
+        var machine = new MachineSandbox.Machine(studioId, dir, home, agent);
         var command = new ArrayList<String>();
         if (cpus < Runtime.getRuntime().availableProcessors() && Files.isExecutable(Path.of("/usr/bin/taskset"))) {
             // Pin the machine (and everything it runs: shells, jobs) to its share of cores, as a pod's limit would.
             command.addAll(List.of("/usr/bin/taskset", "-c", "0-" + (cpus - 1)));
         }
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.add("-XX:ActiveProcessorCount=" + cpus);
-        command.add("-Xmx128m");
-        command.add("-XX:+UseSerialGC");
-        command.addAll(agentJvmOptions);
-        command.addAll(agentClasspath());
-        var builder = new ProcessBuilder(command).directory(dir.resolve("home").toFile())
+        command.addAll(sandbox.wrap(machine));
+        var builder = new ProcessBuilder(command).directory(home.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent-g" + generation + ".log").toFile()));
         var env = builder.environment();
+        // A machine starts from an empty environment: none of the server's variables (its admin password, cloud
+        // keys, database settings) may reach it.
+        env.clear();
+        env.putAll(MachineEnvironment.of(sandbox.homeInside(machine), extraEnvironment));
         env.put("KILN_SERVER_URL", serverUrl.get());
         env.put("KILN_STUDIO_ID", studioId);
         env.put("KILN_MACHINE_TYPE", type.id());
         env.put("KILN_MACHINE_GENERATION", String.valueOf(generation));
-        env.put("KILN_AGENT_TOKEN", token);
-        env.put("HOME", dir.resolve("home").toString());
         Process process = builder.start();
+        // The token travels on standard input, read once by the agent: never in an environment or a file that a
+        // shell or job of the machine could read.
+        try (var stdin = process.getOutputStream()) {
+            stdin.write((token + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            // it exited already; observe() reports why
+        }
         machines.put(name, new LocalMachine(studioId, name, type.id(), generation, process, clock.instant(), false));
         process.onExit().thenRun(() -> listeners.forEach(Runnable::run));
     }
@@ -296,6 +326,24 @@ public final class LocalProcessBackend implements MachineBackend {
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /**
+     * A deleted studio's machine directory (its home: data, job outputs, checkpoints) goes to the trash beside
+     * the deleted workspace, once no process of it runs.
+     */
+    @Override
+    public void discard(String studioId) {
+        Path dir = machinesDir.resolve(studioId);
+        if (!Files.exists(dir) || !processes(studioId).isEmpty()) {
+            return;
+        }
+        try {
+            Path trash = Files.createDirectories(machinesDir.resolveSibling("trash"));
+            Files.move(dir, trash.resolve(studioId + "-machine-" + clock.millis()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot move the machine of studio " + studioId + " to the trash", e);
+        }
+    }
+
     /** The live agent processes of a studio (normally one; two for a moment during a switch). */
     public List<ProcessHandle> processes(String studioId) {
         return machines.values().stream().filter(m -> m.studioId().equals(studioId) && m.process().isAlive())
@@ -306,12 +354,12 @@ public final class LocalProcessBackend implements MachineBackend {
     @Override
     public void shutdown() {
         for (LocalMachine machine : machines.values()) {
-            machine.process().destroy();
+            MachineProcesses.terminate(machine.process());
         }
         for (LocalMachine machine : machines.values()) {
             try {
                 if (!machine.process().waitFor(5, TimeUnit.SECONDS)) {
-                    machine.process().destroyForcibly();
+                    MachineProcesses.kill(machine.process());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -74,12 +74,15 @@ public class JobService implements StudioJobs {
         volatile boolean onCluster;
         volatile int resumes;
         final JobRequest request;
+        /** Who started it: when their access to the studio's machine ends, so does the job. */
+        final long starterId;
 
-        Run(String studioId, String jobId, JobOutput output, JobRequest request) {
+        Run(String studioId, String jobId, JobOutput output, JobRequest request, long starterId) {
             this.studioId = studioId;
             this.jobId = jobId;
             this.output = output;
             this.request = request;
+            this.starterId = starterId;
         }
     }
 
@@ -126,12 +129,12 @@ public class JobService implements StudioJobs {
 
     @Override
     public JobSummary start(String studioId, JobRequest request) {
-        access.require(studioId, Need.EDIT);
+        access.require(studioId, Need.RUN_CODE);
         MachineType type = checkRunnable(studioId, request);
         String id = UUID.randomUUID().toString();
         JobSummary job = jobs.create(id, studioId, request, type.id(), Users.current().displayName(), clock.instant());
         listenTo(studioId);
-        var run = new Run(studioId, id, output(studioId, id), request);
+        var run = new Run(studioId, id, output(studioId, id), request, Users.current().id());
         running.put(id, run);
         run.output.note("job " + job.number() + ": " + request.entryPoint() + " " + String.join(" ", request.args())
                 + " on " + type.displayName() + ", " + request.nodes() + " node(s) x " + request.devices()
@@ -236,16 +239,36 @@ public class JobService implements StudioJobs {
         if (job.status().ended() || run == null) {
             return job;
         }
+        cancel(run, Users.current().displayName());
+        return jobs.find(jobId).orElseThrow();
+    }
+
+    private void cancel(Run run, String by) {
         run.cancelling = true;
-        run.cancelledBy = Users.current().displayName();
-        jobs.status(jobId, Status.CANCELLING, "Stopping every process (they get 10 s to save a checkpoint)");
+        run.cancelledBy = by;
+        jobs.status(run.jobId, Status.CANCELLING, "Stopping every process (they get 10 s to save a checkpoint)");
         run.output.note("cancel requested by " + run.cancelledBy);
         if (run.onCluster) {
-            cluster.cancel(jobId, clusterListener, "Cancelled by " + run.cancelledBy);
-        } else if (!machines.send(studioId, Map.of("type", "cancel", "id", jobId, "graceMillis", 10_000))) {
+            cluster.cancel(run.jobId, clusterListener, "Cancelled by " + run.cancelledBy);
+        } else if (!machines.send(run.studioId, Map.of("type", "cancel", "id", run.jobId, "graceMillis", 10_000))) {
             finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy + " (the machine was already gone)");
         }
-        return jobs.find(jobId).orElseThrow();
+    }
+
+    /** A share link was revoked: the jobs its people started stop now. */
+    @org.springframework.context.event.EventListener
+    void revoked(dev.kiln.server.studio.AccessRevoked event) {
+        running.values().stream().filter(r -> r.studioId.equals(event.studioId()) && !r.cancelling
+                && event.userIds().contains(r.starterId)).forEach(r -> cancel(r, "Kiln (the access of the person "
+                + "who started it was revoked)"));
+    }
+
+    /** Every few seconds: a job whose starter may no longer run code on the machine (expired, lowered) stops. */
+    @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 5000)
+    void sweepStarters() {
+        running.values().stream().filter(r -> !r.cancelling && access.lookup(r.studioId, r.starterId)
+                .map(access::mayRunCode).orElse(false) == false)
+                .forEach(r -> cancel(r, "Kiln (the person who started it may no longer use this studio's machine)"));
     }
 
     @Override

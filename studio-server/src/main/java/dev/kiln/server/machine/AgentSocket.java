@@ -38,13 +38,27 @@ class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
                                    Map<String, Object> attributes) {
         String header = request.getHeaders().getFirst("Authorization");
         String token = header != null && header.startsWith("Bearer ") ? header.substring(7).strip() : null;
-        var identity = registry.authenticate(token);
+        var identity = registry.authenticate(token).filter(AgentRegistry.Identity::isMachine);
         if (identity.isEmpty()) {
             response.setStatusCode(HttpStatus.UNAUTHORIZED);
             return false;
         }
+        if (channel.isConnected(identity.get())) {
+            refusedSecond(identity.get(), request.getRemoteAddress());
+            response.setStatusCode(HttpStatus.CONFLICT);
+            return false;
+        }
         attributes.put(IDENTITY, identity.get());
         return true;
+    }
+
+    /**
+     * The token's machine is connected: a second connection with it is someone else (or a reconnect before the
+     * server noticed the old one is gone, which the agent retries). The first stays.
+     */
+    private static void refusedSecond(AgentRegistry.Identity identity, Object from) {
+        log.warn("Refused a second connection with the token of studio {}'s machine (generation {}) from {}",
+                identity.studioId(), identity.generation(), from);
     }
 
     @Override
@@ -52,13 +66,19 @@ class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
                                Exception exception) {
     }
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AgentSocket.class);
+
     /** Agents send output in chunks of up to 16 K characters, which JSON escaping can double. */
     static final int MAX_MESSAGE = 1 << 20;
 
     @Override
-    public void afterConnectionEstablished(WebSocketSession session) {
+    public void afterConnectionEstablished(WebSocketSession session) throws IOException {
         session.setTextMessageSizeLimit(MAX_MESSAGE);
-        channel.opened(identity(session), session);
+        if (!channel.opened(identity(session), session)) {
+            // Two handshakes with one token raced past the check: the later one goes.
+            refusedSecond(identity(session), session.getRemoteAddress());
+            session.close(new CloseStatus(MachineAgent.DUPLICATE, "this machine is already connected"));
+        }
     }
 
     @Override
@@ -86,6 +106,7 @@ class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
         }
         channel.closed(identity(session), session);
     }
+
 
     private static AgentRegistry.Identity identity(WebSocketSession session) {
         return (AgentRegistry.Identity) session.getAttributes().get(IDENTITY);

@@ -86,9 +86,23 @@ public class MachineChannel {
                 .max(Comparator.comparingLong(e -> e.getKey().generation())).map(Map.Entry::getValue);
     }
 
-    void opened(AgentRegistry.Identity identity, WebSocketSession session) {
-        sessions.put(identity, session);
+    /** Whether this machine has an open connection (a second one with its token is refused). */
+    boolean isConnected(AgentRegistry.Identity identity) {
+        var session = sessions.get(identity);
+        return session != null && session.isOpen();
+    }
+
+    /** False when another open connection holds this machine's token: the new one must go. */
+    boolean opened(AgentRegistry.Identity identity, WebSocketSession session) {
+        var before = sessions.putIfAbsent(identity, session);
+        if (before != null && before.isOpen()) {
+            return false;
+        }
+        if (before != null) {
+            sessions.replace(identity, before, session); // a dead connection the server had not noticed yet
+        }
         registry.connected(identity);
+        return true;
     }
 
     void closed(AgentRegistry.Identity identity, WebSocketSession session) {

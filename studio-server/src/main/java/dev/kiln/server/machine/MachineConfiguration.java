@@ -5,6 +5,8 @@ import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.MachineBackend;
 import dev.kiln.machine.kubernetes.KubernetesStudioMachines;
 import dev.kiln.machine.local.LocalProcessBackend;
+import dev.kiln.machine.local.MachineSandbox;
+import dev.kiln.server.studio.MachineIsolation;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -25,7 +27,9 @@ import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry
 
 import java.time.Clock;
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The machine backend ({@code kiln.machine.backend}: local processes by default, or Kubernetes pods), its agents'
@@ -92,12 +96,46 @@ class MachineConfiguration implements WebSocketConfigurer {
     @ConditionalOnProperty(name = "kiln.machine.backend", havingValue = "local", matchIfMissing = true)
     LocalProcessBackend localProcessBackend(KilnProperties properties, MachineCatalog catalog, AgentRegistry agents,
                                             @Lazy WebServerApplicationContext server, Clock clock,
-                                            @Value("${kiln.machine.local.agent-jvm-options:}") List<String> jvmOptions) {
+                                            @Value("${kiln.machine.local.agent-jvm-options:}") List<String> jvmOptions,
+                                            @Value("${kiln.machine.local.sandbox:auto}") String sandboxSetting,
+                                            @Value("${kiln.machine.local.environment:}") List<String> environment) {
+        Path machinesDir = properties.dataDir().resolve("machines");
+        var sandbox = MachineSandbox.forSetting(sandboxSetting, machinesDir);
+        if (sandbox.unsandboxedReason() != null) {
+            log.warn("{}", sandbox.unsandboxedReason());
+        } else {
+            log.info("Local machines run in bubblewrap sandboxes");
+        }
         // Agents dial home to this server on loopback; the port is known only once the server has started.
-        return new LocalProcessBackend(properties.dataDir().resolve("machines"), catalog, agents,
+        return new LocalProcessBackend(machinesDir, catalog, agents,
                 () -> "http://127.0.0.1:" + server.getWebServer().getPort(), clock,
-                jvmOptions.stream().filter(o -> !o.isBlank()).toList());
+                jvmOptions.stream().filter(o -> !o.isBlank()).toList(), sandbox, variables(environment));
     }
+
+    /** {@code NAME=value} pairs an admin gives every local machine (nothing of the server's own environment is). */
+    private static Map<String, String> variables(List<String> pairs) {
+        var variables = new java.util.LinkedHashMap<String, String>();
+        for (String pair : pairs) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int equals = pair.indexOf('=');
+            if (equals < 1) {
+                throw new IllegalArgumentException("kiln.machine.local.environment takes NAME=value pairs, not '"
+                        + pair + "'");
+            }
+            variables.put(pair.substring(0, equals).strip(), pair.substring(equals + 1));
+        }
+        return variables;
+    }
+
+    /** Who may run code on machines: editors where machines are sandboxes, else owners only. */
+    @Bean
+    MachineIsolation machineIsolation(MachineBackend backend) {
+        return new MachineIsolation(backend.unsandboxedReason());
+    }
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MachineConfiguration.class);
 
     @Bean
     MachineService machineService(MachineRepository repository, StudioAccess access, MachineCatalog catalog,

@@ -70,7 +70,7 @@ public class MachineService implements MachineControl {
                 .map(t -> new MachineState.Option(t.id(), t.displayName(), t.pricePerHour())).toList();
         if (desired == null) {
             return new MachineState(null, null, false, Phase.STOPPED.name(), "No machine yet", "Start a machine to run "
-                    + "code, a terminal or jobs", null, null, options);
+                    + "code, a terminal or jobs", null, null, options, backend.unsandboxedReason());
         }
         var observed = latest.get(studioId);
         Phase phase = observed == null ? (desired.running() ? Phase.SCHEDULING : Phase.STOPPED) : observed.plan().phase();
@@ -80,7 +80,8 @@ public class MachineService implements MachineControl {
         }
         return new MachineState(desired.machineType(), catalog.find(desired.machineType()).map(MachineType::displayName)
                 .orElse(desired.machineType()), desired.running(), phase.name(), phase.label(), detail,
-                observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options);
+                observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options,
+                backend.unsandboxedReason());
     }
 
     /** Whether the studio should have a running machine (no access check: for the server's own decisions). */
@@ -151,16 +152,36 @@ public class MachineService implements MachineControl {
         }
     }
 
+    /** Deleted studios whose machine's files go to the trash once the machine has stopped. */
+    private final java.util.Set<String> toDiscard = ConcurrentHashMap.newKeySet();
+
+    @org.springframework.context.event.EventListener
+    void studioDeleted(dev.kiln.server.studio.StudioDeleted event) {
+        toDiscard.add(event.studioId());
+        wake();
+    }
+
     @Scheduled(fixedDelay = 250)
     public synchronized void reconcileAll() {
         var all = repository.all();
         var known = new java.util.HashSet<String>();
         all.forEach(d -> known.add(d.studioId()));
-        for (String orphan : backend.studiosWithMachines()) {
+        var withMachines = backend.studiosWithMachines();
+        for (String orphan : withMachines) {
             if (!known.contains(orphan)) {
                 // The studio was deleted (its row went with it): stop its machine too.
                 reconcile(new DesiredMachine(orphan, "-", false, null));
                 latest.remove(orphan);
+            }
+        }
+        for (String deleted : toDiscard) {
+            if (!withMachines.contains(deleted)) {
+                try {
+                    backend.discard(deleted);
+                    toDiscard.remove(deleted);
+                } catch (RuntimeException e) {
+                    log.warn("Could not put the machine of deleted studio {} in the trash: {}", deleted, e.getMessage());
+                }
             }
         }
         for (DesiredMachine desired : all) {

@@ -18,15 +18,24 @@ public class StudioAccess {
 
     /** What a caller needs to do. */
     public enum Need {
-        VIEW, EDIT, OWN
+        VIEW, EDIT, OWN,
+        /** Run code on the studio's machine (type in its terminal, start jobs): editors where machines are sandboxed. */
+        RUN_CODE
     }
 
     private final StudioRepository studios;
     private final Clock clock;
+    private final MachineIsolation isolation;
 
-    StudioAccess(StudioRepository studios, Clock clock) {
+    StudioAccess(StudioRepository studios, Clock clock, MachineIsolation isolation) {
         this.studios = studios;
         this.clock = clock;
+        this.isolation = isolation;
+    }
+
+    /** Whether someone with this view of a studio may run code on its machine. */
+    public boolean mayRunCode(StudioSummary studio) {
+        return isolation.sandboxed() ? studio.canEdit() : studio.isOwner();
     }
 
     /** The studio with the signed-in user's role, or NOT_FOUND / FORBIDDEN. */
@@ -35,6 +44,11 @@ public class StudioAccess {
         var studio = lookup(studioId, user.id()).orElseThrow(StudioException::studioNotFound);
         if (need == Need.EDIT && !studio.canEdit()) {
             throw new StudioException(StudioException.Kind.FORBIDDEN, "You can view this studio but not change it (your share link is view-only).");
+        }
+        if (need == Need.RUN_CODE && !mayRunCode(studio)) {
+            throw new StudioException(StudioException.Kind.FORBIDDEN, studio.canEdit()
+                    ? "Only the studio's owner can run code on its machine here: " + isolation.unsandboxedReason()
+                    : "You can view this studio but not change it (your share link is view-only).");
         }
         if (need == Need.OWN && !studio.isOwner()) {
             throw new StudioException(StudioException.Kind.FORBIDDEN, "Only the studio's owner can do that.");

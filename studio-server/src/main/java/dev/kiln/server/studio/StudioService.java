@@ -33,9 +33,12 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
     private final Clock clock;
     private final StudioActivity activity;
 
+    private final org.springframework.context.ApplicationEventPublisher events;
+
     StudioService(StudioRepository studios, Workspaces workspaces, StudioAccess access, LiveDocuments live, Clock clock,
-                  StudioActivity activity) {
+                  StudioActivity activity, org.springframework.context.ApplicationEventPublisher events) {
         this.activity = activity;
+        this.events = events;
         this.studios = studios;
         this.workspaces = workspaces;
         this.access = access;
@@ -76,6 +79,7 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
         live.closeStudio(studioId);
         studios.delete(studioId);
         workspaces.trash(studioId);
+        events.publishEvent(new StudioDeleted(studioId));
     }
 
     @Override

@@ -22,6 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
 @Component
 public class SharedTerminals {
     static final int SCROLLBACK = 256 * 1024;
+    /** Terminals a studio may have at once: a name is a shell on the machine, so viewers cannot make up many. */
+    static final int MAX_PER_STUDIO = 8;
+    /** The attribute of a viewer's session that says whether it may type (and so open shells). */
+    static final String CAN_TYPE = "kiln.terminal.canType";
     private static final JsonMapper JSON = JsonMapper.shared();
 
     private final MachineChannel machines;
@@ -39,6 +43,8 @@ public class SharedTerminals {
         final String name;
         final Set<WebSocketSession> viewers = ConcurrentHashMap.newKeySet();
         final StringBuilder scrollback = new StringBuilder();
+        /** Who typed into the current shell: ending their access ends it. */
+        final Set<Long> typedBy = ConcurrentHashMap.newKeySet();
         boolean open;
         int cols = 80;
         int rows = 24;
@@ -47,6 +53,12 @@ public class SharedTerminals {
             this.studioId = studioId;
             this.name = name;
         }
+    }
+
+    /** Whether one more browser may watch this terminal: an existing name, or a new one under the cap. */
+    boolean mayJoin(String studioId, String name) {
+        return terminals.containsKey(key(studioId, name))
+                || terminals.values().stream().filter(t -> t.studioId.equals(studioId)).count() < MAX_PER_STUDIO;
     }
 
     void join(String studioId, String name, WebSocketSession viewer) {
@@ -74,17 +86,19 @@ public class SharedTerminals {
     }
 
     /** Keystrokes from an editor: opens the shell first if the machine has none yet. */
-    void input(String studioId, String name, String data) {
+    void input(String studioId, String name, long userId, String data) {
         var terminal = terminals.get(key(studioId, name));
         if (terminal == null) {
             return;
         }
         activity.touch(studioId);
         ensureOpen(terminal);
+        terminal.typedBy.add(userId);
         machines.send(studioId, Map.of("type", "pty.input", "id", name, "data", data));
     }
 
-    void resize(String studioId, String name, int cols, int rows) {
+    /** A browser's terminal size; from someone who may type, it opens the shell if there is none (viewers never do). */
+    void resize(String studioId, String name, int cols, int rows, boolean mayOpen) {
         var terminal = terminals.get(key(studioId, name));
         if (terminal == null || cols < 2 || rows < 2 || cols > 1000 || rows > 1000) {
             return;
@@ -97,9 +111,37 @@ public class SharedTerminals {
         }
         if (wasOpen) {
             machines.send(studioId, Map.of("type", "pty.resize", "id", name, "cols", cols, "rows", rows));
-        } else {
+        } else if (mayOpen) {
             ensureOpen(terminal);
         }
+    }
+
+    /**
+     * Ends the shells these people typed into (their access ended: revoked, expired or lowered to viewer), with
+     * everything started from them, and says so in the terminal.
+     */
+    void endShellsOf(String studioId, java.util.Collection<Long> userIds, String why) {
+        for (Terminal terminal : terminals.values()) {
+            if (terminal.studioId.equals(studioId) && terminal.typedBy.stream().anyMatch(userIds::contains)) {
+                machines.send(studioId, Map.of("type", "pty.close", "id", terminal.name));
+                closed(terminal, "\r\n\u001b[2m[this shell was ended: " + why + "]\u001b[0m\r\n");
+            }
+        }
+    }
+
+    /** The people who typed into the studio's open shells (for the access sweep). */
+    Map<String, Set<Long>> typists(String studioId) {
+        var typists = new java.util.HashMap<String, Set<Long>>();
+        terminals.values().stream().filter(t -> t.studioId.equals(studioId) && t.open)
+                .forEach(t -> typists.put(t.name, Set.copyOf(t.typedBy)));
+        return typists;
+    }
+
+    /** Studios with terminals (for the access sweep). */
+    Set<String> studios() {
+        var studios = new java.util.HashSet<String>();
+        terminals.values().forEach(t -> studios.add(t.studioId));
+        return studios;
     }
 
     private void ensureOpen(Terminal terminal) {
@@ -127,8 +169,10 @@ public class SharedTerminals {
                             : "") + "; press a key for a new one]\u001b[0m\r\n");
             case "machine.lost" -> terminals.values().stream().filter(t -> t.studioId.equals(studioId))
                     .forEach(t -> closed(t, "\r\n\u001b[2m[the machine stopped; this shell ended]\u001b[0m\r\n"));
+            // A new machine: the shells of terminals someone who may type is watching come back on it by themselves.
             case "synced" -> terminals.values().stream()
-                    .filter(t -> t.studioId.equals(studioId) && !t.viewers.isEmpty()).forEach(t -> {
+                    .filter(t -> t.studioId.equals(studioId) && t.viewers.stream().anyMatch(SharedTerminals::canType))
+                    .forEach(t -> {
                         boolean wasOpen = t.open;
                         ensureOpen(t);
                         if (!wasOpen && t.open) {
@@ -147,6 +191,7 @@ public class SharedTerminals {
         synchronized (terminal) {
             wasOpen = terminal.open;
             terminal.open = false;
+            terminal.typedBy.clear();
         }
         if (wasOpen) {
             output(terminal, notice);
@@ -173,6 +218,10 @@ public class SharedTerminals {
         } catch (IOException | IllegalStateException e) {
             // A viewer that went away or fell too far behind: it reconnects and replays the scrollback.
         }
+    }
+
+    static boolean canType(WebSocketSession viewer) {
+        return Boolean.TRUE.equals(viewer.getAttributes().get(CAN_TYPE));
     }
 
     private static String key(String studioId, String name) {

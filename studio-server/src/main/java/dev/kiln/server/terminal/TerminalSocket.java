@@ -37,7 +37,7 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
     private static final JsonMapper JSON = JsonMapper.shared();
     private static final String STUDIO = "kiln.terminal.studio";
     private static final String NAME = "kiln.terminal.name";
-    private static final String CAN_TYPE = "kiln.terminal.canType";
+    private static final String CAN_TYPE = SharedTerminals.CAN_TYPE;
     private static final String OUT = "kiln.terminal.out";
     private static final String USER = "kiln.terminal.user";
     private static final CloseStatus REVOKED = new CloseStatus(4403, "access revoked");
@@ -82,9 +82,13 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
             response.setStatusCode(HttpStatus.BAD_REQUEST);
             return false;
         }
+        if (!terminals.mayJoin(studioId, name)) {
+            response.setStatusCode(HttpStatus.CONFLICT); // a studio has at most SharedTerminals.MAX_PER_STUDIO
+            return false;
+        }
         attributes.put(STUDIO, studioId);
         attributes.put(NAME, name);
-        attributes.put(CAN_TYPE, studio.get().canEdit());
+        attributes.put(CAN_TYPE, access.mayRunCode(studio.get()));
         attributes.put(USER, user.id());
         return true;
     }
@@ -105,7 +109,10 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
         terminals.join(studio(session), name(session), out);
     }
 
-    /** A share link was revoked: its people's terminals close now, keystrokes in flight included. */
+    /**
+     * A share link was revoked: its people's terminals close now, keystrokes in flight included, and the shells they
+     * typed into end (with what they started from them), so nothing they left behind keeps running.
+     */
     @org.springframework.context.event.EventListener
     void revoked(dev.kiln.server.studio.AccessRevoked event) {
         for (WebSocketSession session : sessions) {
@@ -114,9 +121,13 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
                 closeQuietly(session, REVOKED);
             }
         }
+        terminals.endShellsOf(event.studioId(), event.userIds(), "the access of someone who typed in it was revoked");
     }
 
-    /** Every few seconds: close terminals whose access ended (an expired link), and follow a changed role. */
+    /**
+     * Every few seconds: close terminals whose access ended (an expired link), follow a changed role, and end the
+     * shells of people who may no longer run code on the machine (connected or not).
+     */
     @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 5000)
     void sweep() {
         for (WebSocketSession session : sessions) {
@@ -125,7 +136,15 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
                 session.getAttributes().put(CAN_TYPE, false);
                 closeQuietly(session, REVOKED);
             } else {
-                session.getAttributes().put(CAN_TYPE, studio.get().canEdit());
+                session.getAttributes().put(CAN_TYPE, access.mayRunCode(studio.get()));
+            }
+        }
+        for (String studioId : terminals.studios()) {
+            var lapsed = terminals.typists(studioId).values().stream().flatMap(java.util.Set::stream).distinct()
+                    .filter(user -> access.lookup(studioId, user).map(access::mayRunCode).orElse(false) == false)
+                    .toList();
+            if (!lapsed.isEmpty()) {
+                terminals.endShellsOf(studioId, lapsed, "someone who typed in it may no longer use this machine");
             }
         }
     }
@@ -150,11 +169,11 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
         switch (json.path("type").asString()) {
             case "input" -> {
                 if (Boolean.TRUE.equals(session.getAttributes().get(CAN_TYPE))) {
-                    terminals.input(studio(session), name(session), json.path("data").asString());
+                    terminals.input(studio(session), name(session), user(session), json.path("data").asString());
                 }
             }
             case "resize" -> terminals.resize(studio(session), name(session), json.path("cols").asInt(),
-                    json.path("rows").asInt());
+                    json.path("rows").asInt(), Boolean.TRUE.equals(session.getAttributes().get(CAN_TYPE)));
             default -> session.close(CloseStatus.BAD_DATA.withReason("unknown message type"));
         }
     }

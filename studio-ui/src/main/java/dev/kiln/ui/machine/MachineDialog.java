@@ -66,6 +66,12 @@ class MachineDialog extends Dialog {
         types.addValueChangeListener(e -> refresh(machines.state(studioId)));
 
         var body = new VerticalLayout(types, phases, message);
+        if (state.unsandboxedReason() != null) {
+            var notice = new Span(state.unsandboxedReason());
+            notice.setId("machine-isolation");
+            notice.getElement().setAttribute("data-kind", "warning");
+            body.addComponentAtIndex(0, notice);
+        }
         body.setPadding(false);
         add(body);
         var close = new Button("Close", e -> close());

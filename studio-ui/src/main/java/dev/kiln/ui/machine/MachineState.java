@@ -8,7 +8,8 @@ import java.util.List;
  * from (null when not switching), and the types this installation can offer.
  */
 public record MachineState(String machineType, String displayName, boolean running, String phase, String phaseLabel,
-                           String detail, Instant phaseSince, String switchingFrom, List<Option> types) {
+                           String detail, Instant phaseSince, String switchingFrom, List<Option> types,
+                           String unsandboxedReason) {
 
     public record Option(String id, String displayName, Double pricePerHour) {}
 
