@@ -78,7 +78,9 @@ final class TerminalHost implements AutoCloseable {
     void close(String id) {
         PtyProcess shell = shells.remove(id);
         if (shell != null) {
-            ProcessTrees.killSession(shell.toHandle());
+            // pty4j's process has a pid but no ProcessHandle of its own.
+            ProcessHandle.of(shell.pid()).ifPresent(ProcessTrees::killSession);
+            shell.destroyForcibly();
         }
     }
 

@@ -116,7 +116,10 @@ public final class Bubblewrap implements MachineSandbox {
                 "--ro-bind", layout.group().toString(), "/etc/group",
                 // A resolv.conf that points into /run (systemd-resolved) still resolves.
                 "--ro-bind-try", "/run/systemd/resolve", "/run/systemd/resolve",
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"));
+                "--proc", "/proc", "--dev", "/dev",
+                // Writable by everyone, as on any host (bwrap's default 0755 would leave them to root).
+                "--perms", "1777", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs", "/tmp",
+                "--perms", "1777", "--tmpfs", "/var/tmp"));
         for (Path device : layout.devices()) {
             args.addAll(List.of("--dev-bind-try", device.toString(), device.toString()));
         }

@@ -208,6 +208,7 @@ public final class LocalProcessBackend implements MachineBackend {
         agent.add("-XX:ActiveProcessorCount=" + cpus);
         agent.add("-Xmx128m");
         agent.add("-XX:+UseSerialGC");
+        agent.add("--enable-native-access=ALL-UNNAMED"); // pty4j and JNA (prctl)
         agent.addAll(agentJvmOptions);
         agent.addAll(agentClasspath());
         Path home = dir.resolve("home");

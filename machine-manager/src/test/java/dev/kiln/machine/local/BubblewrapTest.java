@@ -32,8 +32,9 @@ class BubblewrapTest {
                 "/usr/bin/bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try --hostname kiln-machine",
                 "--new-session --ro-bind /usr /usr --ro-bind /etc /etc",
                 "--ro-bind /data/machines/s1/sandbox/passwd /etc/passwd --ro-bind /data/machines/s1/sandbox/group /etc/group",
-                "--ro-bind-try /run/systemd/resolve /run/systemd/resolve --proc /proc --dev /dev --tmpfs /dev/shm",
-                "--tmpfs /tmp --tmpfs /var/tmp --dev-bind-try /dev/nvidia0 /dev/nvidia0",
+                "--ro-bind-try /run/systemd/resolve /run/systemd/resolve --proc /proc --dev /dev",
+                "--perms 1777 --tmpfs /dev/shm --perms 1777 --tmpfs /tmp --perms 1777 --tmpfs /var/tmp",
+                "--dev-bind-try /dev/nvidia0 /dev/nvidia0",
                 "--perms 0755 --dir /home --perms 0755 --dir /opt --perms 0755 --dir /srv --perms 0755 --dir /srv/kiln",
                 "--perms 0755 --dir /srv/kiln/lib",
                 "--ro-bind /opt/jdk /opt/jdk --ro-bind /srv/kiln/lib/kiln.jar /srv/kiln/lib/kiln.jar",
@@ -67,6 +68,7 @@ class BubblewrapTest {
                 "echo home=$HOME",
                 "cat ~/mine.txt && echo",
                 "echo x > ~/written.txt && echo wrote-home",
+                "echo x > /tmp/t && echo x > /dev/shm/t && echo wrote-tmp",
                 "cat " + secret + " 2>&1 || echo no-secret",
                 "cat " + other.resolve("private.txt") + " 2>&1 || echo no-other",
                 "ls " + machines + " 2>&1 || echo no-machines",
@@ -84,7 +86,7 @@ class BubblewrapTest {
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
         assertThat(out).contains("home=/home/kiln", "my file", "wrote-home", "no-secret", "no-other", "no-machines",
-                "usr-read-only").doesNotContain("server secret").doesNotContain("another studio");
+                "usr-read-only", "wrote-tmp").doesNotContain("server secret").doesNotContain("another studio");
         assertThat(home.resolve("written.txt")).exists();
         int procs = Integer.parseInt(out.replaceAll("(?s).*procs=(\\d+).*", "$1"));
         assertThat(procs).as("only the sandbox's own processes: " + out).isLessThan(8);

@@ -115,21 +115,46 @@ class KubernetesMachineIT {
         Path home = Files.createTempDirectory("kiln-pod-");
         var builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(home.resolve("agent.log").toFile());
-        for (EnvVar env : pod.getSpec().getContainers().getFirst().getEnv()) {
+        builder.environment().clear();
+        // Secret volumes, as a kubelet mounts them: each item a file under the mount path (here a temporary one).
+        var mounts = new java.util.LinkedHashMap<String, Path>();
+        var container = pod.getSpec().getContainers().getFirst();
+        for (var mount : container.getVolumeMounts()) {
+            var volume = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName()))
+                    .findFirst().orElseThrow();
+            if (volume.getSecret() != null) {
+                Path dir = Files.createDirectories(home.resolveSibling(home.getFileName() + "-" + mount.getName()));
+                var secret = client.secrets().inNamespace("kiln").withName(volume.getSecret().getSecretName()).get();
+                for (var item : volume.getSecret().getItems()) {
+                    Files.writeString(dir.resolve(item.getPath()), secretValue(secret, item.getKey()));
+                }
+                mounts.put(mount.getMountPath(), dir);
+            }
+        }
+        for (EnvVar env : container.getEnv()) {
             if (env.getValue() != null) {
-                builder.environment().put(env.getName(), env.getValue());
+                String value = env.getValue();
+                for (var mount : mounts.entrySet()) {
+                    if (value.startsWith(mount.getKey() + "/")) {
+                        value = mount.getValue() + value.substring(mount.getKey().length());
+                    }
+                }
+                builder.environment().put(env.getName(), value);
             } else if (env.getValueFrom() != null && env.getValueFrom().getSecretKeyRef() != null) {
                 var ref = env.getValueFrom().getSecretKeyRef();
-                var secret = client.secrets().inNamespace("kiln").withName(ref.getName()).get();
-                String value = secret.getData() != null && secret.getData().containsKey(ref.getKey())
-                        ? new String(Base64.getDecoder().decode(secret.getData().get(ref.getKey())))
-                        : secret.getStringData().get(ref.getKey());
-                builder.environment().put(env.getName(), value);
+                builder.environment().put(env.getName(), secretValue(
+                        client.secrets().inNamespace("kiln").withName(ref.getName()).get(), ref.getKey()));
             }
         }
         builder.environment().put("HOME", home.toString()); // the pod's volume mount, here a temporary directory
         homes.put(pod.getMetadata().getName(), home);
         return builder.start();
+    }
+
+    static String secretValue(io.fabric8.kubernetes.api.model.Secret secret, String key) {
+        return secret.getData() != null && secret.getData().containsKey(key)
+                ? new String(Base64.getDecoder().decode(secret.getData().get(key)))
+                : secret.getStringData().get(key);
     }
 
     static final Map<String, Path> homes = new ConcurrentHashMap<>();

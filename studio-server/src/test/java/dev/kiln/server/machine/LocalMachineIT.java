@@ -133,9 +133,13 @@ class LocalMachineIT {
     void aKilledAgentIsReplaced() {
         session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-1\"}");
         awaitReady();
-        ProcessHandle agent = agents().getFirst();
+        // The agent's JVM itself (inside its sandbox, below bwrap), as the kernel's OOM killer would pick it.
+        ProcessHandle agent = agents().getFirst().descendants()
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false)).findFirst()
+                .orElse(agents().getFirst());
         agent.destroyForcibly();
-        await().atMost(Duration.ofSeconds(45)).until(() -> agents().size() == 1 && agents().getFirst().pid() != agent.pid()
+        await().atMost(Duration.ofSeconds(45)).until(() -> agents().size() == 1 && !agent.isAlive()
+                && agents().getFirst().descendants().noneMatch(p -> p.pid() == agent.pid())
                 && status().path("phase").asString().equals("READY"));
         assertThat(status().path("machineType").asString()).isEqualTo("local-1");
     }
@@ -327,9 +331,13 @@ class LocalMachineIT {
         volatile int closeCode = -1;
 
         static TerminalClient open(int port, KilnHttp session, String studioId) throws Exception {
+            return open(port, session, studioId, "1");
+        }
+
+        static TerminalClient open(int port, KilnHttp session, String studioId, String name) throws Exception {
             var client = new TerminalClient();
             client.socket = HttpClient.newHttpClient().newWebSocketBuilder().header("Cookie", session.cookieHeader())
-                    .buildAsync(URI.create("ws://localhost:" + port + "/terminal/" + studioId + "?name=1"), client)
+                    .buildAsync(URI.create("ws://localhost:" + port + "/terminal/" + studioId + "?name=" + name), client)
                     .get(10, TimeUnit.SECONDS);
             return client;
         }
