@@ -42,7 +42,7 @@ public final class KubernetesTrainingJobs {
     }
 
     /**
-     * Creates the Job, then its Service and Secret (token and data connections, {@code connections} as the JSON a
+     * Creates the Job, then its Service, NetworkPolicy and Secret (token and data connections, {@code connections} as the JSON a
      * job receives; null for none) owned by it. Safe to repeat.
      */
     public void submit(TrainingJobSpec spec, OwnerReference studio, String connections) {
@@ -52,6 +52,7 @@ public final class KubernetesTrainingJobs {
                 .withName(job.getMetadata().getName()).withUid(job.getMetadata().getUid()).withController(true)
                 .withBlockOwnerDeletion(true).build();
         create(TrainingJobFactory.rendezvous(spec, owner));
+        create(TrainingJobFactory.nodesOfOneJob(spec, owner));
         create(TrainingJobFactory.token(spec, tokens.issue(spec.studioId(), JOB_GENERATION), connections, owner));
     }
 
@@ -106,7 +107,7 @@ public final class KubernetesTrainingJobs {
         return new Observation(Phase.STARTING, running, spec.nodes(), null);
     }
 
-    /** Deletes the Job, its Service, Secret and pods (the garbage collector would too; this does not wait for it). */
+    /** Deletes the Job, its Service, NetworkPolicy, Secret and pods (the garbage collector would too; this does not wait for it). */
     public void cleanUp(TrainingJobSpec spec) {
         tokens.revoke(spec.studioId(), JOB_GENERATION);
         String ns = spec.namespace();
@@ -114,6 +115,7 @@ public final class KubernetesTrainingJobs {
             client.batch().v1().jobs().inNamespace(ns).withName(spec.name())
                     .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
             client.services().inNamespace(ns).withName(spec.name()).delete();
+            client.network().v1().networkPolicies().inNamespace(ns).withName(spec.name()).delete();
             client.secrets().inNamespace(ns).withName(spec.name()).delete();
             client.pods().inNamespace(ns).withLabel(TrainingJobFactory.LABEL_JOB, spec.jobId()).delete();
         });

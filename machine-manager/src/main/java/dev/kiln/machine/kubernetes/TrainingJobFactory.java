@@ -42,6 +42,24 @@ public final class TrainingJobFactory {
         return labels;
     }
 
+    /**
+     * Lets the nodes of one job reach each other on any port (the c10d store, then Gloo's or NCCL's own
+     * connections): {@code k8s/network-policies.yaml} denies machine and job pods all other traffic between pods,
+     * so no other studio's job can reach this one's rendezvous.
+     */
+    public static io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy nodesOfOneJob(TrainingJobSpec spec,
+                                                                                               OwnerReference job) {
+        var sameJob = new io.fabric8.kubernetes.api.model.LabelSelectorBuilder()
+                .addToMatchLabels(LABEL_JOB, spec.jobId()).build();
+        return new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder()
+                .withNewMetadata().withName(spec.name()).withNamespace(spec.namespace()).withLabels(labels(spec))
+                .withOwnerReferences(job).endMetadata()
+                .withNewSpec().withPodSelector(sameJob).withPolicyTypes("Ingress", "Egress")
+                .addNewIngress().addNewFrom().withPodSelector(sameJob).endFrom().endIngress()
+                .addNewEgress().addNewTo().withPodSelector(sameJob).endTo().endEgress()
+                .endSpec().build();
+    }
+
     public static Service rendezvous(TrainingJobSpec spec, OwnerReference job) {
         return new ServiceBuilder()
                 .withNewMetadata().withName(spec.name()).withNamespace(spec.namespace()).withLabels(labels(spec))

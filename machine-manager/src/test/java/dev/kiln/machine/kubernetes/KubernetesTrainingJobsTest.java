@@ -73,6 +73,8 @@ class KubernetesTrainingJobsTest {
         var secret = client.secrets().inNamespace("kiln").withName(spec.name()).get();
         assertThat(service.getMetadata().getOwnerReferences().getFirst().getUid()).isEqualTo(job.getMetadata().getUid());
         assertThat(secret.getMetadata().getOwnerReferences().getFirst().getUid()).isEqualTo(job.getMetadata().getUid());
+        assertThat(client.network().v1().networkPolicies().inNamespace("kiln").withName(spec.name()).get()
+                .getMetadata().getOwnerReferences().getFirst().getUid()).isEqualTo(job.getMetadata().getUid());
         String token = secret.getStringData() != null ? secret.getStringData().get("token")
                 : new String(java.util.Base64.getDecoder().decode(secret.getData().get("token")));
         assertThat(tokens.authenticate(token)).map(AgentRegistry.Identity::studioId).contains("s1a2b3");
@@ -100,6 +102,7 @@ class KubernetesTrainingJobsTest {
         assertThat(client.batch().v1().jobs().inNamespace("kiln").list().getItems()).isEmpty();
         assertThat(client.pods().inNamespace("kiln").list().getItems()).isEmpty();
         assertThat(client.services().inNamespace("kiln").list().getItems()).isEmpty();
+        assertThat(client.network().v1().networkPolicies().inNamespace("kiln").list().getItems()).isEmpty();
         assertThat(client.secrets().inNamespace("kiln").list().getItems()).isEmpty();
     }
 

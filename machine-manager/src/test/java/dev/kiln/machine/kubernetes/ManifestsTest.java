@@ -43,6 +43,23 @@ class ManifestsTest {
     }
 
     @Test
+    void machinePodsReachTheServerDnsAndTheInternetButNoPrivateAddressOrTheMetadataService() throws IOException {
+        var policy = (io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy) objects(
+                K8S.resolve("network-policies.yaml")).stream().filter(o -> o.getMetadata().getName().equals("kiln-machines"))
+                .findFirst().orElseThrow();
+        var selected = policy.getSpec().getPodSelector().getMatchExpressions().getFirst();
+        var spec = new StudioMachineSpec("s1", "kiln", "image", "http://kiln", "1Gi", null);
+        assertThat(selected.getValues()).as("the labels the factories give machine and job pods").contains(
+                StudioPodFactory.labels(spec, "machine").get(selected.getKey()), "kiln-job");
+        assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
+        assertThat(policy.getSpec().getIngress()).isEmpty();
+        var internet = policy.getSpec().getEgress().stream().flatMap(e -> e.getTo().stream())
+                .filter(to -> to.getIpBlock() != null && to.getIpBlock().getCidr().equals("0.0.0.0/0")).findFirst()
+                .orElseThrow().getIpBlock();
+        assertThat(internet.getExcept()).contains("169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16");
+    }
+
+    @Test
     void theServerMayManageMachinesButOnlyReadNodes() throws IOException {
         var objects = objects(K8S.resolve("rbac.yaml"));
         var role = (io.fabric8.kubernetes.api.model.rbac.Role) objects.stream()

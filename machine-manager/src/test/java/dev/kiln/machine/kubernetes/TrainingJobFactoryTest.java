@@ -40,6 +40,12 @@ class TrainingJobFactoryTest {
                 + "kiln-job-7c9e6679-7425-40de-944b-e07fc1f90ae7");
     }
 
+    @Test
+    void onlyTheNodesOfOneJobReachEachOther() throws IOException {
+        assertMatches(TrainingJobFactory.nodesOfOneJob(SPEC, JOB), "a100-2-node-network-policy.expected.yaml",
+                io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class);
+    }
+
     static <T extends HasMetadata> void assertMatches(T actual, String expectedFile, Class<T> type) throws IOException {
         String expectedYaml;
         try (InputStream in = TrainingJobFactoryTest.class.getResourceAsStream("/kubernetes/" + expectedFile)) {
