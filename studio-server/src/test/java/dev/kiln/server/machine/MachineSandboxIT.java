@@ -118,6 +118,8 @@ class MachineSandboxIT {
         assertThat(run(terminal, "echo x > ~/mine.txt && cat ~/mine.txt && pwd")).contains("x").contains("/home/kiln");
         Path key = dataDir.resolve("secret.key");
         assertThat(key).as("the server has its key").exists();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir)))
+                .as("the data directory is the server's alone").isEqualTo("rwx------");
         String attempts = run(terminal, String.join("; ",
                 "cat " + key + " || echo no-key",
                 "ls " + dataDir.resolve("db") + " || echo no-db",

@@ -83,7 +83,11 @@ class ShareDialog extends Dialog {
                 return new Paragraph(l.revoked() ? "revoked" : "expired");
             }
             var revoke = new Button("Revoke", e -> Dialogs.confirm("Revoke this link?",
-                    "People who joined through it lose access now, including open editors.", "Revoke", true, () -> {
+                    "People who joined through it lose access now, including open editors, and the shells and jobs "
+                    + "they started on the machine are stopped." + (l.role().equals("editor") ? " While they could "
+                    + "edit, they could change any file in the machine's home (including ~/.bashrc and "
+                    + "~/.bash_profile, which run in every new shell): look there before you trust it again." : ""),
+                    "Revoke", true, () -> {
                         sharing.revoke(studioId, l.token());
                         refresh();
                     }));
