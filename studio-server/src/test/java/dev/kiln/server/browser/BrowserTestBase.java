@@ -42,6 +42,9 @@ abstract class BrowserTestBase {
     @BeforeAll
     static void startBrowser() {
         chromium = Chromium.launch();
+        // Assertions wait up to 15 s (Playwright's default is 5): a machine starting on a busy 2-core CI host, a JVM
+        // in its sandbox included, can take longer than 5 s to be ready.
+        com.microsoft.playwright.assertions.PlaywrightAssertions.setDefaultAssertionTimeout(15_000);
     }
 
     /**

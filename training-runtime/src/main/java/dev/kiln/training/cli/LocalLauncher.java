@@ -29,6 +29,12 @@ public final class LocalLauncher {
         this.out = out;
     }
 
+    /** This JVM's options for the workers, without debuggers and agents. */
+    private static List<String> jvmOptions() {
+        return ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(arg -> !arg.startsWith(
+                "-agentlib") && !arg.startsWith("-javaagent") && !arg.startsWith("-Xrunjdwp")).toList();
+    }
+
     /** Runs the workers to completion and returns the exit code for the whole job. */
     public int run(Spec spec, List<String> workerArgs, Map<String, String> extraEnv) throws IOException,
             InterruptedException {
@@ -38,16 +44,15 @@ public final class LocalLauncher {
         var pumps = new ArrayList<Thread>();
         Thread stopper = new Thread(() -> processes.forEach(Process::destroy));
         Runtime.getRuntime().addShutdownHook(stopper);
+        if (spec.nprocPerNode() > 1) {
+            NativeCache.warm(jvmOptions());
+        }
         try {
             for (int local = 0; local < spec.nprocPerNode(); local++) {
                 int rank = spec.nodeRank() * spec.nprocPerNode() + local;
                 var command = new ArrayList<String>();
                 command.add(ProcessHandle.current().info().command().orElse("java"));
-                for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                    if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent") && !arg.startsWith("-Xrunjdwp")) {
-                        command.add(arg);
-                    }
-                }
+                command.addAll(jvmOptions());
                 command.add("-cp");
                 command.add(System.getProperty("java.class.path"));
                 command.add(KilnTrain.class.getName());
