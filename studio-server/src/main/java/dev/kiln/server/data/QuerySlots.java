@@ -45,8 +45,10 @@ final class QuerySlots {
     }
 
     synchronized void release(String studioId) {
-        used.computeIfPresent(studioId, (k, n) -> n <= 1 ? null : n - 1);
-        inUse = Math.max(0, inUse - 1);
+        if (used.containsKey(studioId)) {
+            used.computeIfPresent(studioId, (k, n) -> n <= 1 ? null : n - 1);
+            inUse--;
+        }
     }
 
     synchronized int inUse() {
