@@ -112,10 +112,10 @@ public class DataPanel extends Div {
             }
             try {
                 var changed = data.shareWithJobs(studioId, current.id(), e.getValue());
+                reload(changed.id());
                 verdict.setText(changed.forJobs() ? "Jobs now receive '" + changed.name() + "'."
                         : "Jobs no longer receive '" + changed.name() + "'.");
                 verdict.getElement().setAttribute("data-kind", "ok");
-                reload(changed.id());
             } catch (RuntimeException refused) {
                 forJobs.setValue(current.forJobs());
                 verdict.setText(refused.getMessage());
