@@ -5,7 +5,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Map;
@@ -90,11 +89,6 @@ class EndpointGuard {
     /** The resolver for an HTTP client that talks to {@code port} only (an S3 connection's endpoint). */
     org.apache.http.conn.DnsResolver dnsResolver(int port) {
         return host -> policy.resolve(host, port);
-    }
-
-    /** Resolves and checks, for a socket about to connect. */
-    InetAddress[] resolve(String host, int port) throws UnknownHostException {
-        return policy.resolve(host, port);
     }
 
     /**
