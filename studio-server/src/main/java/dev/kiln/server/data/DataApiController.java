@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code /api/studios/{id}/connections}: a studio's data connections (S3 today). Secrets go in, never out. Browsing
- * and previews run on the server with the stored credentials.
+ * {@code /api/studios/{id}/connections}: a studio's data connections (S3, Snowflake, PostgreSQL). Secrets go in,
+ * never out. Browsing, previews and SQL run on the server with the stored credentials.
  */
 @RestController
 @RequestMapping("/api/studios/{id}/connections")
@@ -39,6 +39,13 @@ class DataApiController {
     @ResponseStatus(HttpStatus.CREATED)
     StudioData.Connection create(@PathVariable String id, @RequestBody StudioData.NewConnection request) {
         return connections.create(id, request);
+    }
+
+    /** {@code {"forJobs": true}}: whether the studio's jobs receive this connection (the owner only). */
+    @org.springframework.web.bind.annotation.PutMapping("/{connection}/jobs")
+    StudioData.Connection shareWithJobs(@PathVariable String id, @PathVariable String connection,
+                                        @RequestBody Map<String, Boolean> request) {
+        return connections.shareWithJobs(id, connection, Boolean.TRUE.equals(request.get("forJobs")));
     }
 
     @DeleteMapping("/{connection}")
@@ -86,7 +93,7 @@ class DataApiController {
     @ResponseStatus(HttpStatus.CREATED)
     StudioData.QueryResult query(@PathVariable String id, @PathVariable String connection,
                             @RequestBody Map<String, String> request) {
-        return connections.runQuery(id, connection, request.get("sql"));
+        return connections.runQuery(id, connection, request.get("sql"), request.get("editor"));
     }
 
     @GetMapping("/queries/{query}")
@@ -115,6 +122,14 @@ class DataApiController {
     ProblemDetail dataProblem(DataException e) {
         var problem = ProblemDetail.forStatusAndDetail(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage());
         problem.setTitle("The data store refused");
+        return problem;
+    }
+
+    /** Over the SQL limits ({@code kiln.data.sql.max-per-studio}, {@code max-total}). */
+    @ExceptionHandler(QuerySlots.TooMany.class)
+    ProblemDetail tooMany(QuerySlots.TooMany e) {
+        var problem = ProblemDetail.forStatusAndDetail(HttpStatus.TOO_MANY_REQUESTS, e.getMessage());
+        problem.setTitle("Too many queries running");
         return problem;
     }
 

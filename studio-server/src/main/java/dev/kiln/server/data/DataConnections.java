@@ -42,12 +42,17 @@ public class DataConnections implements StudioData {
     private final MachineChannel machines;
     private final SqlQueries queries;
     private final JobCredentials jobCredentials;
+    private final EndpointGuard guard;
+    private final ServerRole serverRole;
+    private final SecretMasks masks;
+    private final java.time.Duration jobTtl;
     private final Map<String, Map<String, Transfer>> transfers = new java.util.concurrent.ConcurrentHashMap<>();
     private final Set<String> listening = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     DataConnections(JdbcClient jdbc, StudioAccess access, KilnProperties properties,
                     @Value("${kiln.secret-key:}") String secretKey, Clock clock, MachineChannel machines,
-                    SqlQueries queries, @Value("${kiln.data.job-credentials-ttl:PT12H}") java.time.Duration jobTtl) {
+                    SqlQueries queries, @Value("${kiln.data.job-credentials-ttl:PT12H}") java.time.Duration jobTtl,
+                    EndpointGuard guard, ServerRole serverRole, SecretMasks masks) {
         this.jobCredentials = new JobCredentials(JobCredentials.AWS_STS, jobTtl, clock);
         this.jdbc = jdbc;
         this.queries = queries;
@@ -55,15 +60,21 @@ public class DataConnections implements StudioData {
         this.machines = machines;
         this.secrets = SecretBox.fromConfiguration(secretKey, properties.dataDir());
         this.clock = clock;
+        this.guard = guard;
+        this.serverRole = serverRole;
+        this.masks = masks;
+        this.jobTtl = jobTtl;
+        masks.loadFrom(this::secretValues);
     }
 
     @Override
     public List<Connection> connections(String studioId) {
         access.require(studioId, Need.VIEW);
-        return jdbc.sql("select id, name, kind, settings, secret, created_by, created_at from data_connection "
+        return jdbc.sql("select id, name, kind, settings, secret, created_by, created_at, for_jobs from data_connection "
                 + "where studio_id = ? order by name").param(studioId).query((rs, n) -> new Connection(rs.getString(1),
                 rs.getString(2), rs.getString(3), JSON.readValue(rs.getString(4), new TypeReference<>() {}),
-                !rs.getString(5).isEmpty(), rs.getString(6), rs.getTimestamp(7).toInstant())).list();
+                !rs.getString(5).isEmpty(), rs.getString(6), rs.getTimestamp(7).toInstant(), rs.getBoolean(8)))
+                .list();
     }
 
     @Override
@@ -86,19 +97,41 @@ public class DataConnections implements StudioData {
                 }
             });
         }
-        if (request.kind().equals("s3") && !settings.getOrDefault("bucket", "").matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
-            throw new StudioException(StudioException.Kind.INVALID, "Give the bucket's name (3-63 lower-case "
-                    + "letters, digits, dots and dashes).");
+        boolean forJobs = Boolean.TRUE.equals(request.forJobs());
+        if (forJobs && !mayChooseForJobs(studioId)) {
+            throw new StudioException(StudioException.Kind.FORBIDDEN, "Only the studio's owner chooses which "
+                    + "connections jobs receive; add it without, and ask the owner.");
         }
-        if (!request.kind().equals("s3")) {
+        var secret = request.secret() == null ? Map.<String, String>of() : request.secret();
+        String what = "studio " + studioId + ", new connection '" + request.name().strip() + "'";
+        if (request.kind().equals("s3")) {
+            if (!settings.getOrDefault("bucket", "").matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+                throw new StudioException(StudioException.Kind.INVALID, "Give the bucket's name (3-63 lower-case "
+                        + "letters, digits, dots and dashes).");
+            }
+            EndpointGuard.Target target;
             try {
-                JdbcSettings.of(request.kind(), settings, request.secret() == null ? Map.of() : request.secret());
+                target = EndpointGuard.s3(settings);
             } catch (DataException e) {
                 throw new StudioException(StudioException.Kind.INVALID, e.getMessage());
             }
+            if (secret.getOrDefault("accessKeyId", "").isBlank()) {
+                String refusal = serverRole.refusal(settings.get("bucket"));
+                if (refusal != null) {
+                    throw new StudioException(StudioException.Kind.INVALID, refusal);
+                }
+            }
+            guard.checkOnAdd(what, target);
+        } else {
+            JdbcSettings jdbcSettings;
+            try {
+                jdbcSettings = JdbcSettings.of(request.kind(), settings, secret);
+            } catch (DataException e) {
+                throw new StudioException(StudioException.Kind.INVALID, e.getMessage());
+            }
+            guard.checkOnAdd(what, jdbcSettings.target());
         }
         String id = UUID.randomUUID().toString();
-        var secret = request.secret() == null ? Map.<String, String>of() : request.secret();
         String sealed = secret.values().stream().allMatch(v -> v == null || v.isBlank()) ? ""
                 : secrets.encrypt(JSON.writeValueAsString(secret), studioId + "/" + id);
         int exists = jdbc.sql("select count(*) from data_connection where studio_id = ? and name = ?")
@@ -107,12 +140,29 @@ public class DataConnections implements StudioData {
             throw new StudioException(StudioException.Kind.CONFLICT, "This studio already has a connection named '"
                     + request.name().strip() + "'.");
         }
-        jdbc.sql("insert into data_connection (id, studio_id, name, kind, settings, secret, created_by, created_at) "
-                        + "values (?, ?, ?, ?, ?, ?, ?, ?)")
+        jdbc.sql("insert into data_connection (id, studio_id, name, kind, settings, secret, created_by, created_at, "
+                        + "for_jobs) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 .params(id, studioId, request.name().strip(), request.kind(), JSON.writeValueAsString(settings), sealed,
-                        Users.current().displayName(), OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC))
+                        Users.current().displayName(), OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC),
+                        forJobs)
                 .update();
+        masks.forget(studioId);
         return connections(studioId).stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    @Override
+    public Connection shareWithJobs(String studioId, String id, boolean forJobs) {
+        access.require(studioId, Need.OWN);
+        if (jdbc.sql("update data_connection set for_jobs = ? where studio_id = ? and id = ?")
+                .params(forJobs, studioId, id).update() == 0) {
+            throw new StudioException(StudioException.Kind.NOT_FOUND, "No such connection in this studio.");
+        }
+        return connections(studioId).stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    @Override
+    public boolean mayChooseForJobs(String studioId) {
+        return access.require(studioId, Need.VIEW).isOwner();
     }
 
     @Override
@@ -121,22 +171,30 @@ public class DataConnections implements StudioData {
         if (jdbc.sql("delete from data_connection where studio_id = ? and id = ?").params(studioId, id).update() == 0) {
             throw new StudioException(StudioException.Kind.NOT_FOUND, "No such connection in this studio.");
         }
+        masks.forget(studioId);
     }
 
     @Override
     public String test(String studioId, String id) {
         var stored = stored(studioId, id);
         if (!stored.kind().equals("s3")) {
-            var result = awaitQuery(studioId, queries.start(studioId, JdbcSettings.of(stored.kind(), stored.settings(),
-                    stored.secret()), "select 1"));
+            var started = queries.start(studioId, Users.current().getUsername(), null, jdbcSettings(stored),
+                    "select 1", stored.what());
+            var result = awaitQuery(studioId, started);
+            queries.discard(studioId, started.id());
             if (!result.status().equals("READY")) {
-                throw new DataException("Cannot connect: " + result.error());
+                throw new DataException(result.error() == null ? EndpointPolicy.UNREACHABLE : result.error()
+                        .equals(EndpointPolicy.UNREACHABLE) ? result.error() : "Cannot connect: " + result.error());
             }
             return "Connected: the database answered.";
         }
         try (var s3 = open(studioId, id)) {
             return s3.test();
         }
+    }
+
+    private static JdbcSettings jdbcSettings(Stored stored) {
+        return JdbcSettings.of(stored.kind(), stored.settings(), stored.secret());
     }
 
     private QueryResult awaitQuery(String studioId, QueryResult started) {
@@ -156,10 +214,14 @@ public class DataConnections implements StudioData {
 
     /** Starts a SQL query through a database connection (editors); its first page comes with a later get. */
     @Override
-    public QueryResult runQuery(String studioId, String id, String sql) {
+    public QueryResult runQuery(String studioId, String id, String sql, String editor) {
         access.require(studioId, Need.EDIT);
         var stored = stored(studioId, id);
-        return queries.start(studioId, JdbcSettings.of(stored.kind(), stored.settings(), stored.secret()), sql);
+        if (stored.kind().equals("s3")) {
+            throw new DataException("This is an S3 connection: browse it instead.");
+        }
+        return queries.start(studioId, Users.current().getUsername(), editor == null || editor.isBlank() ? null
+                : editor.strip(), jdbcSettings(stored), sql, stored.what());
     }
 
     @Override
@@ -235,7 +297,7 @@ public class DataConnections implements StudioData {
         transfers.computeIfAbsent(studioId, s -> new java.util.concurrent.ConcurrentHashMap<>()).put(transferId, transfer);
         var format = SqlQueries.Format.ofFileName(key);
         Thread.ofVirtual().name("kiln-export-" + transferId).start(() -> {
-            try (var s3 = new S3Browser(stored.settings(), stored.secret())) {
+            try (var s3 = browser(stored)) {
                 long[] sent = {0};
                 s3.uploadStream(key, out -> queries.export(studioId, queryId, format, out), bytes -> {
                     sent[0] = bytes;
@@ -250,33 +312,63 @@ public class DataConnections implements StudioData {
     }
 
     /**
-     * The studio's connections as one run of a job receives them (fresh short-lived credentials each time, also on a
-     * resume). No access check here: the job's start was checked, and a resume has no user.
+     * The connections the owner gave the studio's jobs, as one run of a job receives them (fresh short-lived
+     * credentials each time, also on a resume). Every secret in it is masked in the studio's job logs and terminals
+     * from now on, until it expires. No access check here: the job's start was checked, and a resume has no user.
      */
     public JobCredentials.ForJob forJob(String studioId) {
         var sources = jdbc.sql("select id, name, kind, settings, secret from data_connection where studio_id = ? "
-                + "order by name").param(studioId).query((rs, n) -> {
+                + "and for_jobs order by name").param(studioId).query((rs, n) -> {
             String id = rs.getString(1);
             Map<String, String> secret = rs.getString(5).isEmpty() ? Map.of() : JSON.readValue(
                     secrets.decrypt(rs.getString(5), studioId + "/" + id), new TypeReference<Map<String, String>>() {});
             return new JobCredentials.Source(rs.getString(2), rs.getString(3),
                     JSON.readValue(rs.getString(4), new TypeReference<Map<String, String>>() {}), secret);
         }).list();
-        return jobCredentials.build(sources);
+        var forJob = jobCredentials.build(sources);
+        masks.issued(studioId, JobCredentials.secretValues(forJob.document()), clock.instant().plus(jobTtl));
+        return forJob;
     }
 
-    private record Stored(String kind, Map<String, String> settings, Map<String, String> secret) {}
+    /** The studio's known secrets, for whatever shows a job's or a terminal's output. */
+    public SecretMasks masks() {
+        return masks;
+    }
+
+    /** What the studio's job logs and terminals never show: every secret value of its connections. */
+    private List<String> secretValues(String studioId) {
+        return jdbc.sql("select id, secret from data_connection where studio_id = ?").param(studioId)
+                .query((rs, n) -> new String[] {rs.getString(1), rs.getString(2)}).list().stream()
+                .filter(row -> !row[1].isEmpty()).flatMap(row -> {
+                    try {
+                        Map<String, String> secret = JSON.readValue(secrets.decrypt(row[1], studioId + "/" + row[0]),
+                                new TypeReference<Map<String, String>>() {});
+                        return secret.values().stream();
+                    } catch (SecretBox.SecretException e) {
+                        return java.util.stream.Stream.<String>empty(); // unreadable with this key: nothing to show
+                    }
+                }).toList();
+    }
+
+    private record Stored(String id, String studioId, String name, String kind, Map<String, String> settings,
+                          Map<String, String> secret) {
+        /** How the server's log names it. */
+        String what() {
+            return "studio " + studioId + ", connection '" + name + "'";
+        }
+    }
 
     private Stored stored(String studioId, String id) {
         access.require(studioId, Need.VIEW);
-        var row = jdbc.sql("select kind, settings, secret from data_connection where studio_id = ? and id = ?")
-                .params(studioId, id).query((rs, n) -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)})
+        var row = jdbc.sql("select kind, settings, secret, name from data_connection where studio_id = ? and id = ?")
+                .params(studioId, id).query((rs, n) -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3),
+                        rs.getString(4)})
                 .optional().orElseThrow(() -> new StudioException(StudioException.Kind.NOT_FOUND,
                         "No such connection in this studio."));
         Map<String, String> settings = JSON.readValue(row[1], new TypeReference<>() {});
         Map<String, String> secret = row[2].isEmpty() ? Map.of()
                 : JSON.readValue(secrets.decrypt(row[2], studioId + "/" + id), new TypeReference<>() {});
-        return new Stored(row[0], settings, secret);
+        return new Stored(id, studioId, row[3], row[0], settings, secret);
     }
 
     @Override
@@ -375,12 +467,20 @@ public class DataConnections implements StudioData {
                 bytes < 0 ? t.bytes() : bytes, t.total(), status, error));
     }
 
-    /** A client for an S3 connection the caller may see, its secret decrypted for this call only. */
+    /**
+     * A client for an S3 connection the caller may see, its secret decrypted for this call only, its endpoint checked
+     * now (and again by its HTTP client at every connect).
+     */
     private S3Browser open(String studioId, String id) {
         var stored = stored(studioId, id);
         if (!stored.kind().equals("s3")) {
             throw new DataException("This is a " + stored.kind() + " connection: run SQL through it instead.");
         }
-        return new S3Browser(stored.settings(), stored.secret());
+        return browser(stored);
+    }
+
+    private S3Browser browser(Stored stored) {
+        guard.require(stored.what(), EndpointGuard.s3(stored.settings()));
+        return new S3Browser(stored.settings(), stored.secret(), guard, serverRole, stored.what());
     }
 }

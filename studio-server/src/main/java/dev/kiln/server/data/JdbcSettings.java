@@ -12,11 +12,19 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * How to open a SQL connection of a data connection: the JDBC URL and the driver properties. Snowflake through its
- * official JDBC driver (account, user, warehouse, database, schema, role; a password, or key-pair authentication with
- * a PKCS#8 private key, encrypted or not), or PostgreSQL by URL. Pure, so it is unit-tested without a Snowflake.
+ * How to open a SQL connection of a data connection: the kind, the JDBC URL, the driver properties and the host it
+ * reaches. Snowflake through its official JDBC driver (account, user, warehouse, database, schema, role; a password,
+ * or key-pair authentication with a PKCS#8 private key, encrypted or not), or PostgreSQL by URL. A PostgreSQL URL is
+ * taken apart and written again with nothing after the database: its few harmless parameters become properties,
+ * and any other is refused, because pgjdbc's URL parameters can name classes to load, files of the server to read
+ * and the timeouts Kiln sets. Pure, so it is unit-tested without a database.
  */
-record JdbcSettings(String url, Properties properties) {
+record JdbcSettings(String kind, String url, Properties properties, EndpointGuard.Target target) {
+    /** PostgreSQL URL parameters a user may set; anything else is refused. */
+    static final java.util.Set<String> POSTGRESQL_PARAMETERS = java.util.Set.of("sslmode", "ssl", "currentSchema",
+            "prepareThreshold", "binaryTransfer");
+    private static final java.util.regex.Pattern POSTGRESQL_URL = java.util.regex.Pattern.compile(
+            "jdbc:postgresql://(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?(?:/([^?/#]*))?(?:\\?(.*))?");
 
     static JdbcSettings of(String kind, Map<String, String> settings, Map<String, String> secret) {
         return switch (kind) {
@@ -48,19 +56,57 @@ record JdbcSettings(String url, Properties properties) {
         } else {
             properties.put("password", secret.getOrDefault("password", ""));
         }
-        return new JdbcSettings("jdbc:snowflake://" + account + ".snowflakecomputing.com/", properties);
+        String host = account + ".snowflakecomputing.com";
+        return new JdbcSettings("snowflake", "jdbc:snowflake://" + host + "/", properties,
+                new EndpointGuard.Target(host, 443));
     }
 
     static JdbcSettings postgresql(Map<String, String> settings, Map<String, String> secret) {
         String url = settings.getOrDefault("url", "").strip();
+        var matcher = POSTGRESQL_URL.matcher(url);
         if (!url.startsWith("jdbc:postgresql://")) {
             throw new DataException("Give a PostgreSQL JDBC URL, such as jdbc:postgresql://db.example.com:5432/sales.");
         }
+        if (!matcher.matches()) {
+            throw new DataException("Give one host in the PostgreSQL JDBC URL, as jdbc:postgresql://host[:port]/database"
+                    + "[?sslmode=require], such as jdbc:postgresql://db.example.com:5432/sales.");
+        }
+        String host = matcher.group(1);
+        int port = matcher.group(2) == null ? 5432 : Integer.parseInt(matcher.group(2));
+        if (port < 1 || port > 65535) {
+            throw new DataException("The port in the JDBC URL must be 1 to 65535.");
+        }
+        String database = matcher.group(3) == null ? "" : matcher.group(3);
         var properties = new Properties();
-        properties.put("user", settings.getOrDefault("user", ""));
+        if (matcher.group(4) != null && !matcher.group(4).isEmpty()) {
+            for (String parameter : matcher.group(4).split("&")) {
+                int equals = parameter.indexOf('=');
+                String name = java.net.URLDecoder.decode(equals < 0 ? parameter : parameter.substring(0, equals),
+                        java.nio.charset.StandardCharsets.UTF_8);
+                String value = equals < 0 ? "" : java.net.URLDecoder.decode(parameter.substring(equals + 1),
+                        java.nio.charset.StandardCharsets.UTF_8);
+                if (!POSTGRESQL_PARAMETERS.contains(name)) {
+                    throw new DataException("Kiln does not take the URL parameter '" + SafeText.oneLine(name)
+                            + "'; it accepts " + String.join(", ", new java.util.TreeSet<>(POSTGRESQL_PARAMETERS))
+                            + ".");
+                }
+                properties.put(name, value);
+            }
+        }
+        String user = settings.getOrDefault("user", "").strip();
+        if (user.isEmpty()) {
+            // Without one, the driver would log in as the server's own operating-system user.
+            throw new DataException("Give the database user.");
+        }
+        properties.put("user", user);
+        // Always set, even empty: without a password the driver looks for one in the server's ~/.pgpass.
         properties.put("password", secret.getOrDefault("password", ""));
         properties.put("ApplicationName", "Kiln");
-        return new JdbcSettings(url, properties);
+        return new JdbcSettings("postgresql", "jdbc:postgresql://" + host + ":" + port + "/"
+                + java.net.URLEncoder.encode(java.net.URLDecoder.decode(database,
+                java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"),
+                properties, new EndpointGuard.Target(host.startsWith("[") ? host.substring(1, host.length() - 1) : host,
+                port));
     }
 
     /** A PKCS#8 PEM private key ("BEGIN PRIVATE KEY", or "BEGIN ENCRYPTED PRIVATE KEY" with its passphrase). */

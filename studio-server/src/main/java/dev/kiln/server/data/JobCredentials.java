@@ -19,7 +19,8 @@ import software.amazon.awssdk.services.sts.StsClient;
  * What a job receives of its studio's data connections: the document the agent writes to a file only the job can
  * read (the training runtime's {@code Connections} reads it) and deletes when the job ends. S3 on AWS gets temporary
  * credentials from STS (GetSessionToken, {@code ttl}), so a leaked file stops working on its own; S3-compatible
- * stores without STS get the connection's keys; a connection using the machine's role gets no keys at all.
+ * stores without STS get the connection's keys; a connection using the machine's role gets no keys at all. Only
+ * the connections the studio's owner gave to jobs are built here (see {@code DataConnections#forJob}).
  */
 public final class JobCredentials {
     /** The document and the lines to put in the job's log about connections it could not receive. */
@@ -73,6 +74,31 @@ public final class JobCredentials {
         return new ForJob(document, notes);
     }
 
+    /** Keys of the document whose values are secrets (masked wherever a job's output is shown). */
+    private static final java.util.Set<String> SECRET_KEYS = java.util.Set.of("accessKeyId", "secretAccessKey",
+            "sessionToken", "privateKeyPem", "password");
+
+    /** The secret values in a document built here: keys, tokens, passwords, private keys. */
+    static List<String> secretValues(Map<String, Object> document) {
+        var values = new ArrayList<String>();
+        collect(document, values);
+        return values;
+    }
+
+    private static void collect(Object node, List<String> values) {
+        if (node instanceof Map<?, ?> map) {
+            map.forEach((key, value) -> {
+                if (value instanceof String text && SECRET_KEYS.contains(String.valueOf(key))) {
+                    values.add(text);
+                } else {
+                    collect(value, values);
+                }
+            });
+        } else if (node instanceof List<?> list) {
+            list.forEach(item -> collect(item, values));
+        }
+    }
+
     private Map<String, Object> s3(Source source) {
         var entry = new LinkedHashMap<String, Object>();
         entry.put("name", source.name());
@@ -88,10 +114,10 @@ public final class JobCredentials {
         }
         String secret = source.secret().getOrDefault("secretAccessKey", "");
         if (settings.getOrDefault("endpoint", "").isBlank()) {
-            String region = settings.getOrDefault("region", "");
+            String region = EndpointGuard.region(settings);
             String[] temporary;
             try {
-                temporary = sts.sessionToken(region.isBlank() ? "us-east-1" : region, keyId, secret, ttl);
+                temporary = sts.sessionToken(region, keyId, secret, ttl);
             } catch (RuntimeException e) {
                 throw new DataException("AWS STS gave no short-lived credentials (" + e.getMessage() + "); the "
                         + "long-lived keys are not handed to jobs. Allow sts:GetSessionToken for this user, or use "

@@ -11,7 +11,9 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache.ProxyConfiguration;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
@@ -23,7 +25,6 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
 import java.io.StringReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,9 +33,10 @@ import java.util.Map;
 
 /**
  * One S3 (or S3-compatible) connection through the AWS SDK v2: test it, list a prefix a page at a time, preview the
- * first bytes of an object (text, CSV as a table, JSON), and upload. Credentials are an access key and secret, or
- * the machine's own identity (the SDK's default chain: instance role, web identity, environment) when none is given.
- * Errors come back as {@link DataException}s with a sentence a person can act on.
+ * first bytes of an object (text, CSV as a table, JSON), and upload. Credentials are an access key and secret, or,
+ * only where an admin allows it for the bucket ({@link ServerRole}), the server's own identity. Errors come back as
+ * {@link DataException}s with a sentence a person can act on; a network failure reads the same whatever its cause
+ * ({@link EndpointPolicy#UNREACHABLE}), with the detail in the server's log.
  */
 final class S3Browser implements AutoCloseable {
     static final int PREVIEW_BYTES = 64 * 1024;
@@ -45,23 +47,45 @@ final class S3Browser implements AutoCloseable {
     private final String endpoint;
     private final S3Presigner presigner;
 
-    S3Browser(Map<String, String> settings, Map<String, String> secret) {
+    private final SdkHttpClient http;
+    private final EndpointGuard guard;
+    private final String what;
+
+    /**
+     * A client for one connection ({@code what} names it in the server's log). Its HTTP client checks every address
+     * it resolves against the {@link EndpointGuard} before connecting, follows no redirects, and ignores the server's
+     * proxy settings. Without keys it uses the server's own AWS identity only where {@link ServerRole} allows it.
+     */
+    S3Browser(Map<String, String> settings, Map<String, String> secret, EndpointGuard guard, ServerRole serverRole,
+              String what) {
         this.bucket = settings.get("bucket");
         this.endpoint = settings.getOrDefault("endpoint", "");
-        String configured = settings.getOrDefault("region", "");
-        // The SDK needs a region even for S3-compatible stores; us-east-1 is what they accept.
-        Region region = Region.of(configured == null || configured.isBlank() ? "us-east-1" : configured.strip());
-        AwsCredentialsProvider credentials = secret.getOrDefault("accessKeyId", "").isBlank()
-                ? DefaultCredentialsProvider.builder().build()
-                : StaticCredentialsProvider.create(AwsBasicCredentials.create(secret.get("accessKeyId"),
-                secret.getOrDefault("secretAccessKey", "")));
+        this.guard = guard;
+        this.what = what;
+        Region region = Region.of(EndpointGuard.region(settings));
+        AwsCredentialsProvider credentials;
+        if (secret.getOrDefault("accessKeyId", "").isBlank()) {
+            String refusal = serverRole.refusal(bucket);
+            if (refusal != null) {
+                throw new DataException(refusal);
+            }
+            credentials = DefaultCredentialsProvider.builder().build();
+        } else {
+            credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(secret.get("accessKeyId"),
+                    secret.getOrDefault("secretAccessKey", "")));
+        }
+        var target = EndpointGuard.s3(settings);
+        this.http = ApacheHttpClient.builder().dnsResolver(guard.dnsResolver(target.port()))
+                .connectionTimeout(Duration.ofSeconds(5)).socketTimeout(Duration.ofSeconds(30))
+                .proxyConfiguration(ProxyConfiguration.builder().useSystemPropertyValues(false)
+                        .useEnvironmentVariableValues(false).build())
+                .build();
         var builder = S3Client.builder().credentialsProvider(credentials)
                 .region(region)
-                .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(5))
-                        .socketTimeout(Duration.ofSeconds(30)).build())
+                .httpClient(http)
                 .forcePathStyle(Boolean.parseBoolean(settings.getOrDefault("pathStyle", "false")));
         if (!endpoint.isBlank()) {
-            builder.endpointOverride(URI.create(endpoint));
+            builder.endpointOverride(EndpointGuard.s3Endpoint(endpoint));
         }
         this.s3 = builder.build();
         var presign = S3Presigner.builder().credentialsProvider(credentials)
@@ -69,7 +93,7 @@ final class S3Browser implements AutoCloseable {
                 .serviceConfiguration(S3Configuration.builder()
                         .pathStyleAccessEnabled(Boolean.parseBoolean(settings.getOrDefault("pathStyle", "false"))).build());
         if (!endpoint.isBlank()) {
-            presign.endpointOverride(URI.create(endpoint));
+            presign.endpointOverride(EndpointGuard.s3Endpoint(endpoint));
         }
         this.presigner = presign.build();
     }
@@ -186,15 +210,22 @@ final class S3Browser implements AutoCloseable {
         return new Page(entries, response.isTruncated() ? response.nextContinuationToken() : null);
     }
 
-    /** The first {@value #PREVIEW_BYTES} bytes only (a ranged GET), however large the object is. */
+    /**
+     * The first {@value #PREVIEW_BYTES} bytes only, however large the object is and whatever the server sends: a
+     * ranged GET, read as a stream that is dropped after those bytes (a server that ignores Range costs nothing more).
+     */
     Preview preview(String key) {
         var head = call(() -> s3.headObject(r -> r.bucket(bucket).key(key)));
         long size = head.contentLength();
         if (key.toLowerCase().endsWith(".parquet")) {
-            return call(() -> ParquetPreview.of(s3, bucket, key, size, PREVIEW_ROWS));
+            return call(() -> ParquetPreview.of(new ParquetPreview.Ranges() {
+                @Override
+                public byte[] read(long offset, int length) {
+                    return S3Browser.this.read(key, offset, length);
+                }
+            }, "s3://" + bucket + "/" + key, key, size, PREVIEW_ROWS));
         }
-        byte[] bytes = size == 0 ? new byte[0] : call(() -> s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)
-                .range("bytes=0-" + (PREVIEW_BYTES - 1)))).asByteArray();
+        byte[] bytes = size == 0 ? new byte[0] : read(key, 0, PREVIEW_BYTES);
         boolean truncated = size > bytes.length;
         String text = new String(bytes, StandardCharsets.UTF_8);
         if (truncated && text.contains("\n")) {
@@ -206,6 +237,24 @@ final class S3Browser implements AutoCloseable {
         }
         return new Preview(key, size, key.toLowerCase().endsWith(".json") ? "json" : "text", text, List.of(),
                 truncated, null);
+    }
+
+    /**
+     * At most {@code length} bytes from {@code offset}: a ranged GET whose answer is read as a stream and dropped
+     * after that many bytes, so no server can make Kiln hold more than it asked for.
+     */
+    byte[] read(String key, long offset, int length) {
+        return call(() -> {
+            var in = s3.getObject(r -> r.bucket(bucket).key(key).range("bytes=" + offset + "-" + (offset + length - 1)));
+            try (in) {
+                byte[] bytes = in.readNBytes(length);
+                in.abort(); // the rest, if the server sends more than the range, is never read: the connection goes
+                return bytes;
+            } catch (IOException e) {
+                in.abort();
+                throw SdkClientException.create("reading " + key + " failed", e);
+            }
+        });
     }
 
     static List<List<String>> csvRows(String text, boolean tabs) {
@@ -230,7 +279,8 @@ final class S3Browser implements AutoCloseable {
             return request.get();
         } catch (S3Exception e) {
             String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
-            throw new DataException(switch (code == null ? "" : code) {
+            code = code == null ? "" : code;
+            String message = switch (code) {
                 case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken" ->
                         "Wrong credentials: the access key or secret was refused (" + code + ").";
                 case "NoSuchBucket" -> "No such bucket '" + bucket + "'.";
@@ -238,10 +288,13 @@ final class S3Browser implements AutoCloseable {
                 case "AccessDenied" -> "Access denied: these credentials may not read bucket '" + bucket + "'.";
                 default -> e.statusCode() == 404 ? "Not found in bucket '" + bucket + "' (404)."
                         : e.statusCode() == 403 ? "Access denied or wrong credentials (403)."
-                        : "S3 said: " + e.getMessage();
-            });
+                        // Not the server's words: an endpoint that is not S3 must not get its page shown to users.
+                        : "The endpoint answered HTTP " + e.statusCode() + (code.matches("[A-Za-z0-9.]{1,64}")
+                        ? " (" + code + ")" : "") + " instead of what S3 answers.";
+            };
+            throw new DataException(message);
         } catch (SdkClientException e) {
-            throw new DataException("Cannot reach " + (endpoint.isBlank() ? "S3" : endpoint) + ": " + e.getMessage());
+            throw guard.unreachable(what, e);
         }
     }
 
@@ -249,5 +302,6 @@ final class S3Browser implements AutoCloseable {
     public void close() {
         s3.close();
         presigner.close();
+        http.close();
     }
 }

@@ -2,8 +2,10 @@ package dev.kiln.server.data;
 
 import dev.kiln.ui.studio.StudioException;
 import dev.kiln.ui.data.StudioData.QueryResult;
+import jakarta.annotation.PreDestroy;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
@@ -13,118 +15,268 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.Driver;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * SQL queries through data connections, never loaded whole: a query runs on its own connection in the background,
  * its first page comes back when ready, further pages are read from the open cursor on request, and cancel asks the
- * database to stop. An export re-runs the query and streams every row as CSV or Parquet. Idle queries are closed after ten
- * minutes. Drivers: PostgreSQL ships with Kiln; Snowflake's official driver (about 100 MB) is found on the classpath
- * (the {@code snowflake} Maven profile) or as a jar in {@code <data>/drivers}.
+ * database to stop. An export re-runs the query and streams every row as CSV or Parquet.
+ *
+ * <p>Bounded: at most {@code kiln.data.sql.max-per-studio} open connections per studio and
+ * {@code kiln.data.sql.max-total} in all (over that, {@link QuerySlots.TooMany}), on a pool of as many threads. The
+ * connect, login and socket timeouts are Kiln's, set as driver properties after the URL is parsed (which may not set
+ * them), and Kiln enforces the login timeout itself by closing the query's sockets, so a database that accepts and
+ * never answers holds a thread for {@code connect-timeout} at most. Cancel asks the database to stop, then after a few
+ * seconds closes the sockets: the thread and the connection are free either way. A person's new query in the same
+ * editor closes their previous one, and a query nobody read for {@code idle-timeout} is closed.
  */
 @Component
 class SqlQueries {
     static final int PAGE = 100;
-    private static final Duration IDLE = Duration.ofMinutes(10);
+    /** How long a cancelled query gets to stop by itself before its sockets are closed under it. */
+    private static final Duration CANCEL_GRACE = Duration.ofSeconds(3);
 
     enum Status { RUNNING, READY, FAILED, CANCELLED }
-
 
     private static final class Running {
         final String id;
         final String studioId;
+        final String owner;
+        final String editor;
         final JdbcSettings settings;
         final String sql;
+        final String what;
         volatile Status status = Status.RUNNING;
         volatile String error;
         volatile Statement statement;
-        Connection connection;
+        volatile Connection connection;
+        volatile boolean slot;
+        /** The worker is done with the connection (READY, or ended); a cancel then only closes it. */
+        volatile boolean settled;
         ResultSet cursor;
         List<String> columns = List.of();
         List<List<String>> rows = List.of();
         int page;
         boolean more;
-        volatile Instant lastUsed = Instant.now();
+        volatile Instant lastUsed;
 
-        Running(String id, String studioId, JdbcSettings settings, String sql) {
+        Running(String id, String studioId, String owner, String editor, JdbcSettings settings, String sql,
+                String what, Instant now) {
             this.id = id;
             this.studioId = studioId;
+            this.owner = owner;
+            this.editor = editor;
             this.settings = settings;
             this.sql = sql;
+            this.what = what;
+            this.lastUsed = now;
         }
     }
 
     private final Map<String, Running> queries = new ConcurrentHashMap<>();
-    private final ExecutorService executor = Executors.newCachedThreadPool(
-            Thread.ofPlatform().name("kiln-sql-", 0).daemon().factory());
-    private final java.nio.file.Path driversDir;
+    private final JdbcDrivers drivers;
+    private final EndpointGuard guard;
+    private final Clock clock;
+    private final QuerySlots slots;
+    private final Duration connectTimeout;
+    private final Duration queryTimeout;
+    private final Duration idle;
+    private final ThreadPoolExecutor executor;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("kiln-sql-timer").daemon().factory());
 
-    SqlQueries(dev.kiln.server.config.KilnProperties properties) {
-        this.driversDir = properties.dataDir().resolve("drivers");
+    SqlQueries(JdbcDrivers drivers, EndpointGuard guard, Clock clock,
+               @Value("${kiln.data.sql.max-per-studio:4}") int perStudio,
+               @Value("${kiln.data.sql.max-total:32}") int total,
+               @Value("${kiln.data.sql.connect-timeout:10s}") Duration connectTimeout,
+               @Value("${kiln.data.sql.query-timeout:10m}") Duration queryTimeout,
+               @Value("${kiln.data.sql.idle-timeout:10m}") Duration idle) {
+        this.drivers = drivers;
+        this.guard = guard;
+        this.clock = clock;
+        this.slots = new QuerySlots(perStudio, total);
+        this.connectTimeout = connectTimeout;
+        this.queryTimeout = queryTimeout;
+        this.idle = idle;
+        this.executor = new ThreadPoolExecutor(total, total, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                Thread.ofPlatform().name("kiln-sql-", 0).daemon().factory());
+        this.executor.allowCoreThreadTimeOut(true);
     }
 
-    QueryResult start(String studioId, JdbcSettings settings, String sql) {
+    @PreDestroy
+    void stop() {
+        queries.values().forEach(this::abort);
+        executor.shutdownNow();
+        timers.shutdownNow();
+    }
+
+    /**
+     * Starts a query for {@code owner}. With an {@code editor} (one SQL editor of one person), that person's earlier
+     * query in the same editor is closed first. {@code what} names the connection in the server's log.
+     */
+    QueryResult start(String studioId, String owner, String editor, JdbcSettings settings, String sql, String what) {
         if (sql == null || sql.isBlank()) {
             throw new StudioException(StudioException.Kind.INVALID, "Write a query first.");
         }
-        var query = new Running(UUID.randomUUID().toString(), studioId, settings, sql);
+        if (editor != null) {
+            queries.values().stream().filter(q -> q.studioId.equals(studioId) && q.owner.equals(owner)
+                    && editor.equals(q.editor)).toList().forEach(q -> end(q, "Closed: a newer query replaced it"));
+        }
+        guard.require(what, settings.target());
+        slots.acquire(studioId);
+        var query = new Running(UUID.randomUUID().toString(), studioId, owner, editor, settings, sql, what,
+                clock.instant());
+        query.slot = true;
         queries.put(query.id, query);
-        executor.execute(() -> {
+        executor.execute(() -> run(query));
+        return result(query);
+    }
+
+    private void run(Running query) {
+        try {
+            Connection connection = open(query.settings, query.id, query.what);
+            query.connection = connection;
+            if (query.status != Status.RUNNING) {
+                return;
+            }
+            // A cursor, not the whole result: PostgreSQL streams only outside autocommit with a fetch size.
+            connection.setAutoCommit(false);
+            connection.setReadOnly(true);
+            Statement statement = connection.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
+            statement.setFetchSize(PAGE * 5);
+            statement.setQueryTimeout((int) Math.max(1, queryTimeout.toSeconds()));
+            query.statement = statement;
+            // The database may not honour the statement timeout (or never answer the cancel): then the sockets go.
+            var stuck = timers.schedule(() -> {
+                if (query.status == Status.RUNNING && !query.settled) {
+                    synchronized (query) {
+                        query.status = Status.FAILED;
+                        query.error = "The query ran longer than " + queryTimeout.toMinutes() + " minutes "
+                                + "(kiln.data.sql.query-timeout) and was stopped.";
+                    }
+                    Thread.ofVirtual().name("kiln-sql-abort").start(() -> abort(query));
+                }
+            }, queryTimeout.plus(CANCEL_GRACE).toMillis(), TimeUnit.MILLISECONDS);
             try {
-                query.connection = open(settings);
-                // A cursor, not the whole result: PostgreSQL streams only outside autocommit with a fetch size.
-                query.connection.setAutoCommit(false);
-                query.connection.setReadOnly(true);
-                Statement statement = query.connection.createStatement(ResultSet.TYPE_FORWARD_ONLY,
-                        ResultSet.CONCUR_READ_ONLY);
-                statement.setFetchSize(PAGE * 5);
-                query.statement = statement;
-                if (statement.execute(sql)) {
+                if (statement.execute(query.sql)) {
                     query.cursor = statement.getResultSet();
                     var meta = query.cursor.getMetaData();
                     var columns = new ArrayList<String>();
                     for (int i = 1; i <= meta.getColumnCount(); i++) {
                         columns.add(meta.getColumnLabel(i));
                     }
-                    query.columns = columns;
                     synchronized (query) {
+                        if (query.status != Status.RUNNING) {
+                            return;
+                        }
+                        query.columns = columns;
                         readPage(query);
                     }
                 } else {
                     query.columns = List.of("updated rows");
                     query.rows = List.of(List.of(String.valueOf(statement.getUpdateCount())));
-                }
-                query.status = Status.READY;
-            } catch (SQLException e) {
-                if (query.status != Status.CANCELLED) {
-                    fail(query, e.getMessage());
-                } else {
                     close(query);
                 }
-            } catch (DataException e) {
-                fail(query, e.getMessage());
+            } finally {
+                stuck.cancel(false);
             }
-        });
-        return result(query);
+            synchronized (query) {
+                if (query.status == Status.RUNNING) {
+                    query.status = Status.READY;
+                }
+            }
+        } catch (SQLException e) {
+            fail(query, words(query.what, e));
+        } catch (DataException e) {
+            fail(query, e.getMessage());
+        } catch (RuntimeException e) {
+            fail(query, "The query failed: " + e);
+        } finally {
+            query.settled = true;
+            if (query.status != Status.READY) {
+                close(query);
+            }
+        }
     }
 
-    /** The query ends with the database's words as its error, and its connection is released. */
+    /**
+     * Opens a connection with Kiln's timeouts and, for PostgreSQL, sockets that check where they connect
+     * ({@link CheckedSocketFactory}) under {@code token}. The login is bounded here, not by the driver: after
+     * {@code connect-timeout} the sockets close, so the call returns even if the server never says a word.
+     */
+    private Connection open(JdbcSettings settings, String token, String what) throws SQLException {
+        var driver = drivers.forKind(settings.kind());
+        var properties = new Properties();
+        properties.putAll(settings.properties());
+        long connectSeconds = Math.max(1, connectTimeout.toSeconds());
+        long socketSeconds = queryTimeout.plus(Duration.ofSeconds(30)).toSeconds();
+        if (settings.kind().equals("postgresql")) {
+            properties.put("socketFactory", CheckedSocketFactory.class.getName());
+            properties.put("socketFactoryArg", token);
+            properties.put("connectTimeout", String.valueOf(connectSeconds));
+            properties.put("loginTimeout", "0"); // Kiln's own, below: the driver's runs in a thread of its own
+            properties.put("socketTimeout", String.valueOf(socketSeconds));
+            properties.put("cancelSignalTimeout", String.valueOf(CANCEL_GRACE.toSeconds()));
+            properties.put("tcpKeepAlive", "true");
+            // Never the server's own client certificate (~/.postgresql/postgresql.crt) or Kerberos identity.
+            properties.put("sslcert", "/nonexistent/kiln-sends-no-client-certificate.crt");
+            properties.put("sslkey", "/nonexistent/kiln-sends-no-client-certificate.key");
+            properties.put("gssEncMode", "disable");
+        } else {
+            properties.put("loginTimeout", String.valueOf(connectSeconds));
+            properties.put("networkTimeout", String.valueOf(socketSeconds * 1000));
+        }
+        var lease = CheckedSocketFactory.lease(token, guard.policy());
+        var login = timers.schedule(lease::closeAll, connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            Connection connection = driver.connect(settings.url(), properties);
+            if (connection == null) {
+                throw new DataException("The " + settings.kind() + " driver does not take this URL.");
+            }
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            CheckedSocketFactory.release(token);
+            throw e;
+        } finally {
+            login.cancel(false);
+        }
+    }
+
+    /** The database's own words for an error it gave; one sentence for every failure to reach it. */
+    private String words(String what, SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        boolean network = state.startsWith("08");
+        for (Throwable t = e; t != null && !network; t = t.getCause()) {
+            network = t instanceof java.net.SocketException || t instanceof java.net.SocketTimeoutException
+                    || t instanceof java.net.UnknownHostException || t instanceof java.io.EOFException;
+        }
+        return network ? guard.unreachable(what, e).getMessage() : e.getMessage();
+    }
+
+    /** The query ends with {@code error}, and its connection is released. */
     private void fail(Running query, String error) {
-        query.status = Status.FAILED;
-        query.error = error;
+        synchronized (query) {
+            if (query.status == Status.RUNNING || query.status == Status.READY) {
+                query.status = Status.FAILED;
+                query.error = error;
+            }
+        }
         close(query);
     }
 
@@ -141,7 +293,7 @@ class SqlQueries {
                     query.page++;
                     readPage(query);
                 } catch (SQLException e) {
-                    fail(query, e.getMessage());
+                    fail(query, words(query.what, e));
                 }
             }
         }
@@ -151,18 +303,65 @@ class SqlQueries {
     QueryResult cancel(String studioId, String id) {
         Running query = find(studioId, id);
         if (query.status == Status.RUNNING) {
-            query.status = Status.CANCELLED;
-            query.error = "Cancelled";
-            try {
-                Statement statement = query.statement;
-                if (statement != null) {
-                    statement.cancel();
-                }
-            } catch (SQLException ignored) {
-                // the connection closes below anyway
-            }
+            end(query, "Cancelled");
         }
         return result(query);
+    }
+
+    /** Forgets a query at once (a connection test), closing whatever it holds. */
+    void discard(String studioId, String id) {
+        Running query = find(studioId, id);
+        end(query, "Closed");
+        queries.remove(id);
+    }
+
+    /**
+     * Ends a query: a running one is asked to stop (the database's cancel), and if its thread has not let go after
+     * {@link #CANCEL_GRACE}, its sockets are closed under it; a ready one's cursor and connection close now.
+     */
+    private void end(Running query, String why) {
+        synchronized (query) {
+            if (query.status != Status.RUNNING && query.status != Status.READY) {
+                return;
+            }
+            query.status = Status.CANCELLED;
+            query.error = why;
+        }
+        if (query.settled) {
+            close(query);
+            return;
+        }
+        Statement statement = query.statement;
+        if (statement == null) {
+            CheckedSocketFactory.release(query.id); // still connecting: nothing to cancel, so the sockets go now
+        } else {
+            Thread.ofVirtual().name("kiln-sql-cancel").start(() -> {
+                try {
+                    statement.cancel();
+                } catch (SQLException | RuntimeException ignored) {
+                    // the sockets close below if the database did not listen
+                }
+            });
+        }
+        timers.schedule(() -> {
+            if (!query.settled) {
+                Thread.ofVirtual().name("kiln-sql-abort").start(() -> abort(query));
+            }
+        }, CANCEL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Pulls the plug: the query's sockets close, which frees a thread blocked on them whatever the server does. */
+    private void abort(Running query) {
+        CheckedSocketFactory.release(query.id);
+        Connection connection = query.connection;
+        if (connection != null) {
+            try {
+                connection.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ignored) {
+                // closed below
+            }
+        }
+        close(query);
     }
 
     /** What an export writes: CSV (header first) or Parquet (typed columns, see {@link ParquetRowWriter}). */
@@ -174,10 +373,16 @@ class SqlQueries {
         }
     }
 
-    /** Runs the query again and writes every row, streaming; never holds the result. Returns the rows written. */
+    /**
+     * Runs the query again and writes every row, streaming; never holds the result. It takes a slot like a query.
+     * Returns the rows written.
+     */
     long export(String studioId, String id, Format format, OutputStream out) throws IOException {
         Running query = find(studioId, id);
-        try (Connection connection = open(query.settings)) {
+        guard.require(query.what, query.settings.target());
+        slots.acquire(studioId);
+        String token = UUID.randomUUID().toString();
+        try (Connection connection = open(query.settings, token, query.what)) {
             connection.setAutoCommit(false);
             connection.setReadOnly(true);
             try (Statement statement = connection.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
@@ -187,7 +392,10 @@ class SqlQueries {
                 }
             }
         } catch (SQLException e) {
-            throw new DataException("The export failed: " + e.getMessage());
+            throw new DataException("The export failed: " + words(query.what, e));
+        } finally {
+            CheckedSocketFactory.release(token);
+            slots.release(studioId);
         }
     }
 
@@ -233,7 +441,7 @@ class SqlQueries {
         }
         query.rows = rows;
         query.more = rows.size() == PAGE;
-        query.lastUsed = Instant.now();
+        query.lastUsed = clock.instant();
         if (!query.more) {
             close(query);
         }
@@ -242,10 +450,10 @@ class SqlQueries {
     private Running find(String studioId, String id) {
         Running query = id == null ? null : queries.get(id);
         if (query == null || !query.studioId.equals(studioId)) {
-            throw new StudioException(StudioException.Kind.NOT_FOUND, "No such query (queries close after 10 minutes "
-                    + "without use).");
+            throw new StudioException(StudioException.Kind.NOT_FOUND, "No such query (queries close after "
+                    + idle.toMinutes() + " minutes without use).");
         }
-        query.lastUsed = Instant.now();
+        query.lastUsed = clock.instant();
         return query;
     }
 
@@ -253,60 +461,52 @@ class SqlQueries {
         return new QueryResult(q.id, q.status.name(), q.columns, q.rows, q.page, q.more, q.error);
     }
 
-    private Connection open(JdbcSettings settings) throws SQLException {
-        for (Driver driver : drivers()) {
-            if (driver.acceptsURL(settings.url())) {
-                Connection connection = driver.connect(settings.url(), settings.properties());
-                if (connection != null) {
-                    return connection;
-                }
-            }
+    /** Closes the query's connection (once) and gives its slot back. */
+    private void close(Running query) {
+        Connection connection;
+        boolean slot;
+        synchronized (query) {
+            connection = query.connection;
+            query.connection = null;
+            slot = query.slot;
+            query.slot = false;
         }
-        if (settings.url().startsWith("jdbc:snowflake:")) {
-            throw new DataException("The Snowflake JDBC driver is not installed: build Kiln with -Psnowflake, or put "
-                    + "snowflake-jdbc-4.4.1.jar in " + driversDir + ".");
-        }
-        throw new DataException("No JDBC driver for " + settings.url().replaceAll("//.*", "//…"));
-    }
-
-    /** Drivers on the classpath, then any in the drivers folder (so a 100 MB driver need not ship with Kiln). */
-    private List<Driver> drivers() {
-        var found = new ArrayList<Driver>();
-        ServiceLoader.load(Driver.class).forEach(found::add);
-        if (java.nio.file.Files.isDirectory(driversDir)) {
-            try (var jars = java.nio.file.Files.list(driversDir)) {
-                var urls = jars.filter(p -> p.toString().endsWith(".jar")).map(p -> {
-                    try {
-                        return p.toUri().toURL();
-                    } catch (java.net.MalformedURLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }).toArray(java.net.URL[]::new);
-                ServiceLoader.load(Driver.class, new java.net.URLClassLoader(urls, getClass().getClassLoader()))
-                        .forEach(found::add);
-            } catch (IOException ignored) {
-                // no extra drivers
-            }
-        }
-        return found;
-    }
-
-    private static void close(Running query) {
         try {
-            if (query.connection != null) {
-                query.connection.close();
+            if (connection != null) {
+                connection.close();
             }
-        } catch (SQLException ignored) {
-            // closing is best effort
+        } catch (SQLException | RuntimeException ignored) {
+            // closing is best effort; the sockets go below
         }
+        CheckedSocketFactory.release(query.id);
+        if (slot) {
+            slots.release(query.studioId);
+        }
+    }
+
+    /** Open connections: this studio's, and in all (for tests and health). */
+    int open(String studioId) {
+        return slots.inUse(studioId);
+    }
+
+    int open() {
+        return slots.inUse();
     }
 
     @Scheduled(fixedDelay = 60_000)
     void closeIdle() {
-        Instant limit = Instant.now().minus(IDLE);
+        closeIdle(clock.instant());
+    }
+
+    /** Closes and forgets every query nobody has read since {@code now - idle-timeout}. */
+    void closeIdle(Instant now) {
+        Instant limit = now.minus(idle);
         queries.values().removeIf(q -> {
             if (q.lastUsed.isBefore(limit)) {
-                close(q);
+                end(q, "Closed after " + idle.toMinutes() + " minutes without use");
+                if (q.settled) {
+                    close(q);
+                }
                 return true;
             }
             return false;

@@ -21,7 +21,11 @@ import java.util.regex.Pattern;
 /**
  * A job's output as it streams in: split into lines (chunks break lines anywhere), metric lines ({@code kiln.metrics}
  * JSON from the training runtime) taken out into series, every other line appended to the job's log file and kept in
- * memory for the live view. Each line remembers its rank ({@code [rank N]} prefixes from kiln-train launch).
+ * memory for the live view. Each line remembers its rank ({@code [rank N]} prefixes from kiln-train launch). Every line
+ * passes through {@code mask} (the studio's known secrets become {@code ***}) before it is kept or written, so no log
+ * reader ever sees them; lines are whole by then, so a secret split across chunks is masked too. Kiln's own notes are
+ * one line each whatever they quote: line breaks and control characters in them are escaped, so a job argument
+ * cannot forge a line of the log.
  */
 final class JobOutput {
     private static final JsonMapper JSON = JsonMapper.shared();
@@ -37,11 +41,17 @@ final class JobOutput {
     private int rankCount = 1;
     private final Map<String, List<double[]>> series = new LinkedHashMap<>();
     private final Consumer<JsonNode> onMetrics;
+    private final java.util.function.UnaryOperator<String> mask;
     private BufferedWriter writer;
 
     JobOutput(Path file, Consumer<JsonNode> onMetrics) {
+        this(file, onMetrics, java.util.function.UnaryOperator.identity());
+    }
+
+    JobOutput(Path file, Consumer<JsonNode> onMetrics, java.util.function.UnaryOperator<String> mask) {
         this.file = file;
         this.onMetrics = onMetrics;
+        this.mask = mask;
     }
 
     synchronized void append(String chunk) {
@@ -69,7 +79,7 @@ final class JobOutput {
 
     /** A line that does not come from the job's processes (Kiln's own notes, prefixed with "kiln:"). */
     synchronized void note(String text) {
-        line("kiln: " + text);
+        line("kiln: " + dev.kiln.server.data.SafeText.oneLine(text));
         flush();
     }
 
@@ -105,6 +115,7 @@ final class JobOutput {
                 // not JSON after all: keep it as a log line
             }
         }
+        line = mask.apply(line);
         int rank = -1;
         Matcher matcher = RANK.matcher(line);
         if (matcher.find()) {

@@ -337,7 +337,7 @@ public class JobService implements StudioJobs {
 
     private JobOutput output(String studioId, String jobId) {
         return outputs.computeIfAbsent(jobId, id -> new JobOutput(logs.resolve(id + ".log"),
-                json -> metrics.record(studioId, id, json)));
+                json -> metrics.record(studioId, id, json), line -> data.masks().mask(studioId, line)));
     }
 
     private void listenTo(String studioId) {

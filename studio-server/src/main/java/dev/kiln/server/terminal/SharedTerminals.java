@@ -33,9 +33,12 @@ public class SharedTerminals {
     private final Map<String, Terminal> terminals = new ConcurrentHashMap<>();
     private final Set<String> listening = ConcurrentHashMap.newKeySet();
 
-    SharedTerminals(MachineChannel machines, StudioActivity activity) {
+    private final dev.kiln.server.data.SecretMasks masks;
+
+    SharedTerminals(MachineChannel machines, StudioActivity activity, dev.kiln.server.data.SecretMasks masks) {
         this.machines = machines;
         this.activity = activity;
+        this.masks = masks;
     }
 
     private static final class Terminal {
@@ -202,6 +205,12 @@ public class SharedTerminals {
         if (terminal == null) {
             return;
         }
+        // The studio's known secrets (its connections' keys, its jobs' temporary keys) never reach a screen or the
+        // scrollback: masked here, also when a chunk boundary cuts one in two.
+        masks.stream(terminal.studioId, key(terminal.studioId, terminal.name), data, masked -> publish(terminal, masked));
+    }
+
+    private void publish(Terminal terminal, String data) {
         synchronized (terminal) {
             terminal.scrollback.append(data);
             if (terminal.scrollback.length() > SCROLLBACK) {

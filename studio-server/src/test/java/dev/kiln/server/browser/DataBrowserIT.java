@@ -12,18 +12,31 @@ import java.util.regex.Pattern;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 
-/** A user adds an S3 connection to a real S3-compatible server, tests it, browses the bucket and previews a CSV. */
+/**
+ * A user adds an S3 connection to a real S3-compatible server, tests it, browses the bucket and previews a CSV; the
+ * owner gives it to the studio's jobs; SQL against a real PostgreSQL a page at a time, exported to the bucket.
+ */
 class DataBrowserIT extends BrowserTestBase {
     static S3ProxyServer s3;
+    static dev.kiln.server.persistence.PostgresServer postgres;
+
+    /** The test's own S3 and PostgreSQL servers on 127.0.0.1, and nothing else internal. */
+    @org.springframework.test.context.DynamicPropertySource
+    static void allowTheTestServers(org.springframework.test.context.DynamicPropertyRegistry registry) {
+        registry.add("kiln.data.allowed-endpoints", () -> s3.endpoint().replace("http://", "") + ","
+                + postgres.jdbcUrl("x").replaceAll(".*//([^/]+)/.*", "$1"));
+    }
 
     @BeforeAll
     static void startS3() throws Exception {
         s3 = SeededS3.start();
+        postgres = dev.kiln.server.persistence.PostgresServer.start();
     }
 
     @AfterAll
     static void stopS3() {
         s3.close();
+        postgres.close();
     }
 
     @Test
@@ -40,6 +53,12 @@ class DataBrowserIT extends BrowserTestBase {
 
             page.locator("#data-test").click();
             assertThat(page.locator("#data-verdict")).containsText("Connected");
+            // Not given to jobs until the owner says so.
+            assertThat(page.locator("#data-for-jobs")).not().hasAttribute("checked", "");
+            page.locator("#data-for-jobs").click();
+            assertThat(page.locator("#data-verdict")).containsText("Jobs now receive 'datasets'.");
+            assertThat(page.locator("#data-for-jobs")).hasAttribute("checked", "");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-for-jobs.png")));
             assertThat(page.locator("#data-objects")).containsText("iris.csv");
             assertThat(page.locator("#data-objects")).containsText("shards/");
             page.locator("#data-objects").getByText("iris.csv").click();
@@ -76,8 +95,7 @@ class DataBrowserIT extends BrowserTestBase {
 
     @Test
     void queryADatabaseAPageAtATime() throws Exception {
-        try (var postgres = dev.kiln.server.persistence.PostgresServer.start();
-             var context = chromium.browser().newContext(new Browser.NewContextOptions().setViewportSize(1500, 950))) {
+        try (var context = chromium.browser().newContext(new Browser.NewContextOptions().setViewportSize(1500, 950))) {
             try (var connection = java.sql.DriverManager.getConnection(postgres.jdbcUrl("postgres"), postgres.user(), "");
                  var statement = connection.createStatement()) {
                 statement.execute("create table trips (id int, city text)");

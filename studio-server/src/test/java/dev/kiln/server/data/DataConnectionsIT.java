@@ -23,29 +23,71 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * S3 connections against a real S3-compatible server (S3Proxy on its file system backend, started by the test as its
  * own process): wrong credentials, a missing bucket, listing with paging, previews of CSV, of a large object (only
- * the first bytes are read) and of malformed CSV; the secret never leaves the server and is encrypted at rest.
+ * the first bytes are read) and of malformed CSV; the secret never leaves the server and is encrypted at rest. And
+ * what a connection may not do: reach an address the admin did not allow (a stand-in for the metadata service on
+ * 127.0.0.1), use the server's own AWS credentials (fake ones in its system properties), or make the server hold
+ * more than a preview of an object whose server ignores Range.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class DataConnectionsIT {
     static final String IDENTITY = SeededS3.IDENTITY;
     static final String CREDENTIAL = SeededS3.CREDENTIAL;
+    static final String SERVER_KEY = "AKIASERVERFAKEKEY0001";
+    static final long HUNDRED_MB = 100L << 20;
     static S3ProxyServer s3proxy;
     static int s3port;
+    /** Not allowed: a stand-in for the cloud metadata service, and a port nothing listens on. */
+    static StandInEndpoint metadata;
+    static int closedPort;
+    /** Allowed: an endpoint that records the requests it gets, and one that ignores Range and sends 100 MB. */
+    static StandInEndpoint recorder;
+    static StandInEndpoint ignoresRange;
 
     @DynamicPropertySource
     static void dataDirectory(DynamicPropertyRegistry registry) {
         ServerTestSupport.freshDataDirectory(registry);
+        // Exactly the test's own servers on 127.0.0.1; the metadata stand-in and the closed port stay out.
+        registry.add("kiln.data.allowed-endpoints", () -> "127.0.0.1:" + s3port + ", 127.0.0.1:" + recorder.port()
+                + ", 127.0.0.1:" + ignoresRange.port());
     }
 
     @BeforeAll
     static void startS3() throws Exception {
         s3proxy = SeededS3.start();
         s3port = s3proxy.port;
+        metadata = StandInEndpoint.metadataService();
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        recorder = StandInEndpoint.start(exchange -> {
+            byte[] body = "<ListBucketResult><Name>datasets</Name><IsTruncated>false</IsTruncated></ListBucketResult>"
+                    .getBytes();
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+        });
+        ignoresRange = StandInEndpoint.start(exchange -> {
+            exchange.getResponseHeaders().set("Last-Modified", "Tue, 01 Dec 2026 10:00:00 GMT");
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                exchange.getResponseHeaders().set("Content-Length", String.valueOf(HUNDRED_MB));
+                exchange.sendResponseHeaders(200, -1);
+            } else {
+                exchange.sendResponseHeaders(200, HUNDRED_MB); // the whole object, whatever Range said
+                ignoresRange.send(exchange, HUNDRED_MB);
+            }
+        });
+        // The server's own AWS identity, as the SDK's default chain would find it.
+        System.setProperty("aws.accessKeyId", SERVER_KEY);
+        System.setProperty("aws.secretAccessKey", "server-secret-not-for-users");
     }
 
     @AfterAll
     static void stopS3() {
         s3proxy.close();
+        metadata.close();
+        recorder.close();
+        ignoresRange.close();
+        System.clearProperty("aws.accessKeyId");
+        System.clearProperty("aws.secretAccessKey");
     }
 
     @LocalServerPort
@@ -63,6 +105,103 @@ class DataConnectionsIT {
 
     static String csrfToken(KilnHttp session) {
         return KilnHttp.JSON.readTree(session.get("/api/studios/csrf").body()).path("token").asString();
+    }
+
+    KilnHttp owner(String name) {
+        KilnPrincipal owner = ServerTestSupport.newUser(accounts, name);
+        return KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
+    }
+
+    static java.net.http.HttpResponse<String> add(KilnHttp session, String studio, String name, String endpoint,
+                                                  String keyJson) {
+        return session.post("/api/studios/" + studio + "/connections", """
+                {"name":"%s","kind":"s3","settings":{"bucket":"datasets","endpoint":"%s","pathStyle":"true"},
+                 "secret":%s}""".formatted(name, endpoint, keyJson));
+    }
+
+    static String detail(java.net.http.HttpResponse<String> response) {
+        return response.statusCode() + " " + KilnHttp.JSON.readTree(response.body()).path("detail").asString();
+    }
+
+    @Test
+    void internalAddressesAreRefusedOnAddTestAndPreviewAndGetNoRequest() {
+        var session = owner("Ida Internal");
+        String studio = session.postJson("/api/studios", "{\"name\":\"Internal\"}").path("id").asString();
+        String keys = "{\"accessKeyId\":\"user-key\",\"secretAccessKey\":\"user-secret\"}";
+        String unreachable = "422 " + EndpointPolicy.UNREACHABLE;
+
+        for (String endpoint : new String[] {metadata.url(), "http://169.254.169.254", "http://[::1]:" + metadata.port(),
+                "http://localhost:" + metadata.port(), "http://127.0.0.1:" + closedPort}) {
+            assertThat(detail(add(session, studio, "meta", endpoint, keys))).as(endpoint).isEqualTo(unreachable);
+        }
+        // A connection whose endpoint now leads inside (added when its name resolved elsewhere: DNS changes).
+        String open = KilnHttp.JSON.readTree(add(session, studio, "open", recorder.url(), keys).body()).path("id")
+                .asString();
+        String closed = KilnHttp.JSON.readTree(add(session, studio, "closed", recorder.url(), keys).body()).path("id")
+                .asString();
+        pointAt(open, metadata.url());
+        pointAt(closed, "http://127.0.0.1:" + closedPort);
+        String base = "/api/studios/" + studio + "/connections/";
+        assertThat(detail(session.post(base + open + "/test", "{}"))).isEqualTo(unreachable);
+        assertThat(detail(session.get(base + open + "/preview?key=latest/meta-data/iam"))).isEqualTo(unreachable);
+        assertThat(detail(session.get(base + open + "/objects"))).isEqualTo(unreachable);
+        // An open port and a closed one answer alike: no port scan through Kiln.
+        assertThat(detail(session.post(base + closed + "/test", "{}"))).isEqualTo(unreachable);
+        assertThat(metadata.requests).as("the metadata stand-in never heard from Kiln").isEmpty();
+        assertThat(session.get(base + open + "/preview?key=x").body()).doesNotContain("internal-secret", "ASIA");
+    }
+
+    void pointAt(String connectionId, String endpoint) {
+        jdbc.sql("update data_connection set settings = ? where id = ?").params(
+                "{\"bucket\":\"datasets\",\"endpoint\":\"" + endpoint + "\",\"pathStyle\":\"true\"}", connectionId).update();
+    }
+
+    @Test
+    void aConnectionWithoutKeysNeverSignsWithTheServersCredentials() {
+        var session = owner("Kim Keyless");
+        String studio = session.postJson("/api/studios", "{\"name\":\"Keyless\"}").path("id").asString();
+        var refused = add(session, studio, "mine", recorder.url(), "{}");
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(detail(refused)).contains("does not let connections use the server's own AWS identity")
+                .contains("kiln.data.server-role.enabled");
+
+        // One that was stored without keys (before this version): refused when used, and nothing is signed.
+        String keyed = KilnHttp.JSON.readTree(add(session, studio, "keyed", recorder.url(),
+                "{\"accessKeyId\":\"user-key\",\"secretAccessKey\":\"user-secret\"}").body()).path("id").asString();
+        String keyless = KilnHttp.JSON.readTree(add(session, studio, "old", recorder.url(),
+                "{\"accessKeyId\":\"user-key\",\"secretAccessKey\":\"user-secret\"}").body()).path("id").asString();
+        jdbc.sql("update data_connection set secret = '' where id = ?").param(keyless).update();
+        String base = "/api/studios/" + studio + "/connections/";
+        assertThat(session.post(base + keyed + "/test", "{}").statusCode()).isEqualTo(200);
+        var used = session.post(base + keyless + "/test", "{}");
+        assertThat(detail(used)).startsWith("422 Give an access key and its secret.");
+        assertThat(session.get(base + keyless + "/objects").statusCode()).isEqualTo(422);
+        assertThat(recorder.requests).isNotEmpty().allSatisfy(r -> assertThat(r.authorization()).contains("user-key")
+                .doesNotContain(SERVER_KEY));
+    }
+
+    @Test
+    void aPreviewOfAnEndpointThatIgnoresRangeReadsThePreviewAndNoMore() {
+        var session = owner("Rae Range");
+        String studio = session.postJson("/api/studios", "{\"name\":\"Range\"}").path("id").asString();
+        String id = KilnHttp.JSON.readTree(add(session, studio, "rangeless", ignoresRange.url(),
+                "{\"accessKeyId\":\"user-key\",\"secretAccessKey\":\"user-secret\"}").body()).path("id").asString();
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long allocatedBefore = threads.getTotalThreadAllocatedBytes();
+        var response = session.get("/api/studios/" + studio + "/connections/" + id + "/preview?key=huge.txt");
+        long allocated = threads.getTotalThreadAllocatedBytes() - allocatedBefore;
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode preview = KilnHttp.JSON.readTree(response.body());
+        assertThat(preview.path("size").asLong()).isEqualTo(HUNDRED_MB);
+        assertThat(preview.path("truncated").asBoolean()).isTrue();
+        assertThat(preview.path("text").asString().length()).isBetween(60_000, S3Browser.PREVIEW_BYTES);
+        // The stand-in offered 100 MB; the server read its 64 KB, dropped the connection, and allocated little.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                ignoresRange.requests.stream().anyMatch(r -> r.method().equals("GET")));
+        assertThat(ignoresRange.bytesSent.get()).as("bytes the endpoint got out").isLessThan(24L << 20);
+        assertThat(allocated).as("bytes allocated in the whole JVM during the preview").isLessThan(48L << 20);
+        System.out.printf("preview of a 100 MB object that ignores Range: endpoint sent %,d bytes, JVM allocated "
+                + "%,d bytes%n", ignoresRange.bytesSent.get(), allocated);
     }
 
     String connection(KilnHttp session, String studio, String name, String bucket, String secret) {

@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Data in jobs, with real processes and a real S3-compatible server: the studio template's example.PrepareData reads
  * CSV files from S3 with the studio's connection and writes shards back to S3; example.SumRegression trains on those
  * shards through an s3:// dataset and its loss falls. The credentials reach the job only in a file that exists while
- * it runs, and never show in its log.
+ * it runs, and never show in its log. Only the connections the owner gave to jobs reach them, and a job that prints
+ * its credentials file and environment, or a terminal that cats the file while it runs, shows *** instead of them.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class DataJobsIT {
@@ -35,6 +36,7 @@ class DataJobsIT {
     @DynamicPropertySource
     static void dataDirectory(DynamicPropertyRegistry registry) {
         ServerTestSupport.freshDataDirectory(registry);
+        registry.add("kiln.data.allowed-endpoints", () -> s3proxy.endpoint().replace("http://", ""));
     }
 
     @BeforeAll
@@ -91,7 +93,7 @@ class DataJobsIT {
         studio = session.postJson("/api/studios", "{\"name\":\"Lake\"}").path("id").asString();
         var created = session.post("/api/studios/" + studio + "/connections", """
                 {"name":"lake","kind":"s3","settings":{"bucket":"lake","endpoint":"%s","pathStyle":"true",
-                 "region":"us-east-1"},"secret":{"accessKeyId":"%s","secretAccessKey":"%s"}}"""
+                 "region":"us-east-1"},"secret":{"accessKeyId":"%s","secretAccessKey":"%s"},"forJobs":true}"""
                 .formatted(s3proxy.endpoint(), S3ProxyServer.IDENTITY, S3ProxyServer.CREDENTIAL));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         session.startMachine(studio, "local-2");
@@ -138,6 +140,136 @@ class DataJobsIT {
                     .as("nothing that looks like a finished dataset").noneMatch(o -> o.key().endsWith("index.json"));
         }
         session.post("/api/studios/" + studio + "/machine/stop", "{}");
+    }
+
+    static final String PRIVATE_SECRET = "never-for-jobs-secret-7Q2x";
+
+    @Test
+    void jobsGetOnlyWhatTheOwnerGaveThemAndSecretsNeverShowInTheLogOrTheTerminal() throws Exception {
+        KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Mia Mask");
+        session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
+        studio = session.postJson("/api/studios", "{\"name\":\"Masks\"}").path("id").asString();
+        String connections = "/api/studios/" + studio + "/connections";
+        session.postJson(connections, """
+                {"name":"lake","kind":"s3","settings":{"bucket":"lake","endpoint":"%s","pathStyle":"true"},
+                 "secret":{"accessKeyId":"%s","secretAccessKey":"%s"}}"""
+                .formatted(s3proxy.endpoint(), S3ProxyServer.IDENTITY, S3ProxyServer.CREDENTIAL));
+        String lake = KilnHttp.JSON.readTree(session.get(connections).body()).get(0).path("id").asString();
+        assertThat(KilnHttp.JSON.readTree(session.get(connections).body()).get(0).path("forJobs").asBoolean())
+                .as("not given to jobs unless the owner says so").isFalse();
+        session.postJson(connections, """
+                {"name":"private","kind":"s3","settings":{"bucket":"private","endpoint":"%s","pathStyle":"true"},
+                 "secret":{"accessKeyId":"private-key-id","secretAccessKey":"%s"}}"""
+                .formatted(s3proxy.endpoint(), PRIVATE_SECRET));
+
+        // Only the owner chooses: an editor through a share link may not.
+        String token = session.postJson("/api/studios/" + studio + "/links", "{\"role\":\"editor\"}").path("token")
+                .asString();
+        var teammate = ServerTestSupport.newUser(accounts, "Ted Teammate");
+        var theirs = KilnHttp.signIn("http://localhost:" + port, teammate.getUsername(), "password-"
+                + teammate.getUsername());
+        theirs.postJson("/api/studios/joined/" + token, "{}");
+        assertThat(theirs.put(connections + "/" + lake + "/jobs", "{\"forJobs\":true}").statusCode()).isEqualTo(403);
+        assertThat(theirs.post(connections, """
+                {"name":"sneaky","kind":"s3","settings":{"bucket":"lake","endpoint":"%s","pathStyle":"true"},
+                 "secret":{"accessKeyId":"a-key-id","secretAccessKey":"a-secret-value"},"forJobs":true}"""
+                .formatted(s3proxy.endpoint())).statusCode()).isEqualTo(403);
+        var given = session.put(connections + "/" + lake + "/jobs", "{\"forJobs\":true}");
+        assertThat(given.statusCode()).as(given.body()).isEqualTo(200);
+        assertThat(KilnHttp.JSON.readTree(given.body()).path("forJobs").asBoolean()).isTrue();
+
+        session.put("/api/studios/" + studio + "/file?path=src/main/java/example/ShowSecrets.java", """
+                {"text":%s,"baseVersion":""}""".formatted(KilnHttp.JSON.writeValueAsString("""
+                package example;
+
+                public class ShowSecrets {
+                    public static void main(String[] args) throws Exception {
+                        String file = System.getenv("KILN_CONNECTIONS");
+                        System.out.println("credentials file " + file + ":");
+                        System.out.println(java.nio.file.Files.readString(java.nio.file.Path.of(file)));
+                        System.getenv().forEach((k, v) -> System.out.println("env " + k + "=" + v));
+                        System.out.println("printed everything");
+                        System.out.flush();
+                        Thread.sleep(Long.parseLong(args[0]));
+                    }
+                }
+                """)));
+        session.startMachine(studio, "local-1");
+        String jobs = "/api/studios/" + studio + "/jobs";
+        String job = session.postJson(jobs, """
+                {"entryPoint":"example.ShowSecrets","nodes":1,"devices":1,"args":["60000","x\\nkiln: succeeded: Finished"]}
+                """).path("id").asString();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() ->
+                session.jobLog(studio, job, "").contains("printed everything"));
+
+        // While it runs, a terminal cats the credentials file: the scrollback shows *** where the keys are.
+        var terminal = Terminal.open(port, session, studio);
+        terminal.send("{\"type\":\"input\",\"data\":\"cat ~/.kiln/secrets/*.json; echo; echo cat-done\\r\"}");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
+                terminal.screen().contains("cat-done\r\n") && terminal.screen().contains("\"name\":\"lake\""));
+        var later = Terminal.open(port, session, studio);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
+                later.screen().contains("cat-done"));
+        for (String screen : new String[] {terminal.screen(), later.screen()}) {
+            assertThat(screen).contains("\"secretAccessKey\":\"***\"").doesNotContain(S3ProxyServer.CREDENTIAL)
+                    .doesNotContain("\"private\"");
+        }
+        terminal.close();
+        later.close();
+
+        session.post(jobs + "/" + job + "/cancel", "{}");
+        session.awaitJobEnded(studio, job);
+        var lines = KilnHttp.JSON.readTree(session.get(jobs + "/" + job + "/log").body()).path("lines");
+        String log = session.jobLog(studio, job, "");
+        assertThat(log).contains("\"name\":\"lake\"", "\"secretAccessKey\":\"***\"", "env KILN_CONNECTIONS=")
+                .doesNotContain(S3ProxyServer.CREDENTIAL, PRIVATE_SECRET, "\"name\":\"private\"");
+        // The argument's line break did not make a line of its own: Kiln's note quotes it escaped.
+        assertThat(lines.get(0).asString()).startsWith("kiln: job 1: example.ShowSecrets 60000 x\\nkiln: succeeded");
+        lines.forEach(line -> assertThat(line.asString()).doesNotStartWith("kiln: succeeded"));
+        session.post("/api/studios/" + studio + "/machine/stop", "{}");
+    }
+
+    /** A browser's terminal connection, keeping the text it received. */
+    static final class Terminal implements java.net.http.WebSocket.Listener {
+        final StringBuffer received = new StringBuffer();
+        private final StringBuilder partial = new StringBuilder();
+        java.net.http.WebSocket socket;
+
+        static Terminal open(int port, KilnHttp session, String studioId) throws Exception {
+            var client = new Terminal();
+            client.socket = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                    .header("Cookie", session.cookieHeader())
+                    .buildAsync(java.net.URI.create("ws://localhost:" + port + "/terminal/" + studioId + "?name=1"),
+                            client).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            return client;
+        }
+
+        void send(String json) throws Exception {
+            socket.sendText(json, true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        String screen() {
+            return received.toString();
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket webSocket, CharSequence data,
+                                                              boolean last) {
+            partial.append(data);
+            if (last) {
+                JsonNode message = KilnHttp.JSON.readTree(partial.toString());
+                if (message.path("type").asString().equals("output")) {
+                    received.append(message.path("data").asString());
+                }
+                partial.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        void close() {
+            socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done");
+        }
     }
 
     String jobs() {

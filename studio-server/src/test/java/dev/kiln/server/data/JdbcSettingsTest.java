@@ -69,6 +69,36 @@ class JdbcSettingsTest {
                 .hasMessageContaining("PostgreSQL JDBC URL");
     }
 
+    @Test
+    void aPostgresqlUrlIsRewrittenWithItsHarmlessParametersAsPropertiesAndNothingElse() {
+        var settings = JdbcSettings.of("postgresql", Map.of("url",
+                "jdbc:postgresql://db.example.com:6543/sales%20db?sslmode=require&currentSchema=mart", "user", "ana"),
+                Map.of("password", "pw"));
+        assertThat(settings.url()).isEqualTo("jdbc:postgresql://db.example.com:6543/sales%20db");
+        assertThat(settings.properties()).containsEntry("sslmode", "require").containsEntry("currentSchema", "mart")
+                .containsEntry("user", "ana").containsEntry("password", "pw");
+        assertThat(settings.target()).isEqualTo(new EndpointGuard.Target("db.example.com", 6543));
+        assertThat(JdbcSettings.of("postgresql", Map.of("url", "jdbc:postgresql://[::1]/x", "user", "u"), Map.of())
+                .target()).isEqualTo(new EndpointGuard.Target("::1", 5432));
+        // No password given is still a password: else the driver reads the server's ~/.pgpass.
+        assertThat(JdbcSettings.of("postgresql", Map.of("url", "jdbc:postgresql://h/x", "user", "u"), Map.of())
+                .properties()).containsEntry("password", "");
+
+        // Parameters that load classes, read the server's files or set Kiln's timeouts are refused.
+        for (String parameter : new String[] {"socketFactory=evil.Factory", "sslfactory=evil.Factory",
+                "sslhostnameverifier=x", "authenticationPluginClassName=x", "loggerFile=/tmp/x", "sslkey=/root/k",
+                "sslrootcert=/etc/shadow", "socketTimeout=0", "connectTimeout=0", "loginTimeout=0", "service=prod",
+                "options=-c%20statement_timeout=0", "SocketFactory=x"}) {
+            assertThatThrownBy(() -> JdbcSettings.of("postgresql", Map.of("url", "jdbc:postgresql://h:5432/db?"
+                    + parameter, "user", "u"), Map.of())).as(parameter)
+                    .hasMessageContaining("Kiln does not take the URL parameter");
+        }
+        assertThatThrownBy(() -> JdbcSettings.of("postgresql", Map.of("url",
+                "jdbc:postgresql://a:5432,b:5432/db", "user", "u"), Map.of())).hasMessageContaining("one host");
+        assertThatThrownBy(() -> JdbcSettings.of("postgresql", Map.of("url", "jdbc:postgresql://h/db"), Map.of()))
+                .hasMessageContaining("Give the database user");
+    }
+
     /** A fresh 2048-bit RSA private key, as a Snowflake key pair uses. */
     static PrivateKey rsaKey() throws java.security.GeneralSecurityException {
         var generator = KeyPairGenerator.getInstance("RSA");

@@ -25,20 +25,31 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The SQL query path against a real PostgreSQL the test starts: 10,000 rows come a page at a time from an open
- * cursor, a long query is cancelled, SQL errors are shown verbatim, and an export streams every row as CSV onto the
- * studio's machine. (Snowflake uses the same path with its driver; its settings are unit-tested.)
+ * cursor, a long query is cancelled (and its connection is gone from the database), a newer query in the same editor
+ * and an abandoned cursor close theirs, SQL errors are shown verbatim, and an export streams every row as CSV onto the
+ * studio's machine. JDBC drivers load once at start: a jar that shows up later never runs. (Snowflake uses the same
+ * path with its driver; its settings are unit-tested.)
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class SqlQueriesIT {
     static PostgresServer postgres;
+    static dev.kiln.training.storage.S3ProxyServer s3;
+    static java.nio.file.Path driversDir;
 
     @DynamicPropertySource
     static void dataDirectory(DynamicPropertyRegistry registry) {
         ServerTestSupport.freshDataDirectory(registry);
+        registry.add("kiln.data.allowed-endpoints", () -> postgres.jdbcUrl("x").replaceAll(".*//([^/]+)/.*", "$1")
+                + "," + s3.endpoint().replace("http://", ""));
+        registry.add("kiln.data.drivers-dir", () -> driversDir.toString());
     }
 
     @BeforeAll
     static void database() throws Exception {
+        driversDir = Files.createTempDirectory("kiln-drivers");
+        DriverJars.write(driversDir.resolve("at-start.jar"), "net.snowflake.fromfolder.Driver",
+                "kiln.test.driver.at-start");
+        s3 = dev.kiln.training.storage.S3ProxyServer.start();
         postgres = PostgresServer.start();
         try (var connection = DriverManager.getConnection(postgres.jdbcUrl("postgres"), postgres.user(), "");
              var statement = connection.createStatement()) {
@@ -51,6 +62,85 @@ class SqlQueriesIT {
     @AfterAll
     static void stop() {
         postgres.close();
+        s3.close();
+    }
+
+    @Autowired
+    SqlQueries queries;
+    @Autowired
+    JdbcDrivers drivers;
+
+    /** Kiln's connections to the database whose last query contains {@code marker}, as the database sees them. */
+    static int kilnConnections(String marker) throws Exception {
+        try (var connection = DriverManager.getConnection(postgres.jdbcUrl("postgres"), postgres.user(), "");
+             var statement = connection.prepareStatement("select count(*) from pg_stat_activity "
+                     + "where application_name = 'Kiln' and position(? in query) > 0")) {
+            statement.setString(1, marker);
+            try (var rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getInt(1);
+            }
+        }
+    }
+
+    @Test
+    void driversLoadOnceAtStartAndAJarDroppedLaterNeverRuns() throws Exception {
+        assertThat(System.getProperty("kiln.test.driver.at-start")).as("the admin's folder is read at start")
+                .isEqualTo("ran");
+        assertThat(drivers.forKind("snowflake").getClass().getName()).isEqualTo("net.snowflake.fromfolder.Driver");
+
+        // Planted afterwards, where a terminal could put it: the admin's folder and the old <data>/drivers.
+        DriverJars.write(driversDir.resolve("later.jar"), "org.postgresql.planted.Driver", "kiln.test.driver.later");
+        DriverJars.write(properties.dataDir().resolve("drivers/planted.jar"), "org.postgresql.planted2.Driver",
+                "kiln.test.driver.planted");
+        KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Dru Driver");
+        var session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
+        String studio = session.postJson("/api/studios", "{\"name\":\"Drivers\"}").path("id").asString();
+        String base = "/api/studios/" + studio + "/connections";
+        String connection = session.postJson(base, """
+                {"name":"warehouse","kind":"postgresql","settings":{"url":"%s","user":"%s"},"secret":{"password":"x"}}"""
+                .formatted(postgres.jdbcUrl("postgres"), postgres.user())).path("id").asString();
+        assertThat(session.post(base + "/" + connection + "/test", "{}").body()).contains("Connected");
+        String query = session.postJson(base + "/" + connection + "/queries", "{\"sql\":\"select 42\"}").path("id")
+                .asString();
+        assertThat(finished(session, base, query).path("rows").toString()).isEqualTo("[[\"42\"]]");
+        assertThat(System.getProperty("kiln.test.driver.later")).isNull();
+        assertThat(System.getProperty("kiln.test.driver.planted")).isNull();
+    }
+
+    @Test
+    void aNewerQueryInTheSameEditorAndAnAbandonedCursorCloseTheirConnections() throws Exception {
+        KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Sue Superseded");
+        var session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
+        String studio = session.postJson("/api/studios", "{\"name\":\"Editors\"}").path("id").asString();
+        String base = "/api/studios/" + studio + "/connections";
+        String connection = session.postJson(base, """
+                {"name":"warehouse","kind":"postgresql","settings":{"url":"%s","user":"%s"},"secret":{"password":"x"}}"""
+                .formatted(postgres.jdbcUrl("postgres"), postgres.user())).path("id").asString();
+        String run = base + "/" + connection + "/queries";
+        String sql = "select id, 'superseded' as marker from sales order by id";
+        String first = session.postJson(run, "{\"sql\":\"" + sql + "\",\"editor\":\"e1\"}")
+                .path("id").asString();
+        assertThat(finished(session, base, first).path("more").asBoolean()).isTrue(); // an open cursor
+        String other = session.postJson(run, "{\"sql\":\"" + sql + "\",\"editor\":\"e2\"}")
+                .path("id").asString();
+        finished(session, base, other);
+        assertThat(queries.open(studio)).isEqualTo(2);
+
+        String second = session.postJson(run, "{\"sql\":\"" + sql + "\",\"editor\":\"e1\"}")
+                .path("id").asString();
+        finished(session, base, second);
+        JsonNode replaced = KilnHttp.JSON.readTree(session.get(base + "/queries/" + first).body());
+        assertThat(replaced.path("status").asString()).isEqualTo("CANCELLED");
+        assertThat(replaced.path("error").asString()).contains("a newer query replaced it");
+        assertThat(queries.open(studio)).isEqualTo(2); // e1's second and e2's
+        await().atMost(Duration.ofSeconds(10)).until(() -> kilnConnections("'superseded'") == 2);
+
+        // Nobody reads them for longer than kiln.data.sql.idle-timeout: closed.
+        queries.closeIdle(java.time.Instant.now().plus(Duration.ofMinutes(11)));
+        assertThat(queries.open(studio)).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> kilnConnections("'superseded'") == 0);
+        assertThat(session.get(base + "/queries/" + second).statusCode()).isEqualTo(404);
     }
 
     @LocalServerPort
@@ -91,12 +181,15 @@ class SqlQueriesIT {
 
         String slow = session.postJson(base + "/" + connection + "/queries", "{\"sql\":\"select pg_sleep(60)\"}")
                 .path("id").asString();
-        Thread.sleep(500);
+        await().atMost(Duration.ofSeconds(10)).until(() -> kilnConnections("pg_sleep(60)") == 1);
         session.post(base + "/queries/" + slow + "/cancel", "{}");
         long start = System.nanoTime();
         JsonNode cancelled = finished(session, base, slow);
         assertThat(cancelled.path("status").asString()).isEqualTo("CANCELLED");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+        // Its connection is gone from the database, and its slot is free: only the paged query's cursor stays.
+        await().atMost(Duration.ofSeconds(10)).until(() -> kilnConnections("pg_sleep(60)") == 0);
+        assertThat(queries.open(studio)).isEqualTo(1);
 
         String wrong = session.postJson(base + "/" + connection + "/queries", "{\"sql\":\"select * from nope\"}")
                 .path("id").asString();
@@ -121,7 +214,7 @@ class SqlQueriesIT {
 
     @Test
     void resultsExportAsParquetToTheMachineAndToS3AndAFailedExportLeavesNothing() throws Exception {
-        try (var s3 = dev.kiln.training.storage.S3ProxyServer.start(); var client = s3.client()) {
+        try (var client = s3.client()) {
             client.createBucket(b -> b.bucket("exports"));
             KilnPrincipal owner = ServerTestSupport.newUser(accounts, "Pia Parquet");
             var session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-"
@@ -193,8 +286,8 @@ class SqlQueriesIT {
         var session = KilnHttp.signIn("http://localhost:" + port, owner.getUsername(), "password-" + owner.getUsername());
         String studio = session.postJson("/api/studios", "{\"name\":\"SQL prep\"}").path("id").asString();
         session.postJson("/api/studios/" + studio + "/connections", """
-                {"name":"warehouse","kind":"postgresql","settings":{"url":"%s","user":"%s"},"secret":{"password":"x"}}"""
-                .formatted(postgres.jdbcUrl("postgres"), postgres.user()));
+                {"name":"warehouse","kind":"postgresql","settings":{"url":"%s","user":"%s"},"secret":{"password":"x"},
+                 "forJobs":true}""".formatted(postgres.jdbcUrl("postgres"), postgres.user()));
         session.startMachine(studio, "local-1");
         JsonNode job = session.runJob(studio, "example.PrepareData", "sql=warehouse",
                 "query=select id as a, id * 2 as b, amount as y from sales where id <= 5000 order by id",

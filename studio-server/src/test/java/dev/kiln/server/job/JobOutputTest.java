@@ -43,4 +43,19 @@ class JobOutputTest {
         assertThat(output.lines(null, page.next(), 100).lines()).hasSize(4);
         assertThat(Files.readAllLines(dir.resolve("job.log"))).hasSize(6);
     }
+
+    @Test
+    void secretsAreMaskedBeforeTheyAreKeptAndNotesStayOneLine() throws Exception {
+        String secret = "wJalrXUtnFEMI/K7MDENG";
+        var output = new JobOutput(dir.resolve("masked.log"), json -> { }, line -> line.replace(secret, "***"));
+        output.note("job 1: example.Main x\nkiln: succeeded: Finished\r\u001b[2J on 1 core");
+        output.append("[rank 0] key=" + secret.substring(0, 7));
+        output.append(secret.substring(7) + " end\n{\"type\":\"kiln.event\",\"rank\":0,\"event\":\"saved\",\"data\":\"");
+        output.append(secret + "\"}\nlast " + secret);
+        output.close();
+        assertThat(output.lines(null, 0, 100).lines()).containsExactly(
+                "kiln: job 1: example.Main x\\nkiln: succeeded: Finished\\r\\u001b[2J on 1 core",
+                "[rank 0] key=*** end", "[rank 0] saved \"***\"", "last ***");
+        assertThat(Files.readString(dir.resolve("masked.log"))).doesNotContain(secret).hasLineCount(4);
+    }
 }

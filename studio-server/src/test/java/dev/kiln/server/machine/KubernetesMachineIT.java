@@ -204,7 +204,8 @@ class KubernetesMachineIT {
         // A data connection of the studio reaches every node through the job's Secret, mounted as a file.
         session.postJson("/api/studios/" + studioId + "/connections", """
                 {"name":"lake","kind":"s3","settings":{"bucket":"lake","endpoint":"http://minio.data:9000",
-                 "pathStyle":"true"},"secret":{"accessKeyId":"minio-key","secretAccessKey":"minio-secret-for-jobs"}}""");
+                 "pathStyle":"true"},"secret":{"accessKeyId":"minio-key","secretAccessKey":"minio-secret-for-jobs"},
+                 "forJobs":true}""");
         String jobId = session.postJson("/api/studios/" + studioId + "/jobs", "{\"entryPoint\":\"example.SumRegression\","
                 + "\"nodes\":2,\"devices\":1,\"args\":[\"--trainer.max-epochs=2\"]}").path("id").asString();
         String name = "kiln-job-" + jobId;

@@ -23,7 +23,8 @@ import java.util.Map;
 
 /**
  * The studio's data: its S3 connections (add, test, remove), a bucket browser a page at a time, and a preview of an
- * object's first bytes (CSV as a table). Everything goes through the server, which holds the credentials.
+ * object's first bytes (CSV as a table). Everything goes through the server, which holds the credentials. The owner
+ * chooses, per connection, whether the studio's jobs receive it ("Jobs receive it").
  */
 public class DataPanel extends Div {
     private final String studioId;
@@ -47,6 +48,10 @@ public class DataPanel extends Div {
     private final Button sqlNext = new Button("Next page");
     private final Button sqlCancel = new Button("Cancel");
     private final Button sqlExport = new Button("Export…", VaadinIcon.DOWNLOAD.create());
+    private final Checkbox forJobs = new Checkbox("Jobs receive it");
+    /** This panel's SQL editor: a new query here closes this person's previous one (and its open cursor). */
+    private final String editorId = java.util.UUID.randomUUID().toString();
+    private final boolean mayChooseForJobs;
     private StudioData.QueryResult query;
     private String nextToken;
 
@@ -54,6 +59,7 @@ public class DataPanel extends Div {
         this.studioId = studioId;
         this.data = data;
         this.canEdit = canEdit;
+        this.mayChooseForJobs = data.mayChooseForJobs(studioId);
         addClassName("kiln-data");
         setId("data-panel");
 
@@ -63,6 +69,7 @@ public class DataPanel extends Div {
                 + c.settings().getOrDefault("bucket", "") : " · " + c.kind()));
         connection.addValueChangeListener(e -> {
             verdict.setText("");
+            showForJobs(e.getValue());
             prefix = "";
             boolean sql = e.getValue() != null && !e.getValue().kind().equals("s3");
             browserBody.setVisible(!sql);
@@ -93,7 +100,29 @@ public class DataPanel extends Div {
         test.setId("data-test");
         test.addThemeVariants(ButtonVariant.LUMO_SMALL);
         verdict.setId("data-verdict");
-        var bar = new Div(connection, test, add, addSql, verdict);
+        forJobs.setId("data-for-jobs");
+        forJobs.setTooltipText("Jobs of this studio get this connection's credentials (short-lived ones where AWS "
+                + "gives them) while they run. Only the studio's owner chooses.");
+        forJobs.setReadOnly(!mayChooseForJobs);
+        forJobs.setVisible(false);
+        forJobs.addValueChangeListener(e -> {
+            var current = connection.getValue();
+            if (!e.isFromClient() || current == null || current.forJobs() == e.getValue()) {
+                return;
+            }
+            try {
+                var changed = data.shareWithJobs(studioId, current.id(), e.getValue());
+                reload(changed.id());
+                verdict.setText(changed.forJobs() ? "Jobs now receive '" + changed.name() + "'."
+                        : "Jobs no longer receive '" + changed.name() + "'.");
+                verdict.getElement().setAttribute("data-kind", "ok");
+            } catch (RuntimeException refused) {
+                forJobs.setValue(current.forJobs());
+                verdict.setText(refused.getMessage());
+                verdict.getElement().setAttribute("data-kind", "error");
+            }
+        });
+        var bar = new Div(connection, test, add, addSql, forJobs, verdict);
         bar.addClassName("kiln-data-bar");
 
         location.setId("data-location");
@@ -142,7 +171,7 @@ public class DataPanel extends Div {
         sqlText.addClassName("kiln-sql-text");
         var run = new Button("Run", VaadinIcon.PLAY.create(), e -> {
             try {
-                show(data.runQuery(studioId, connection.getValue().id(), sqlText.getValue()));
+                show(data.runQuery(studioId, connection.getValue().id(), sqlText.getValue(), editorId));
             } catch (RuntimeException refused) {
                 sqlStatus.setText(refused.getMessage());
             }
@@ -242,11 +271,21 @@ public class DataPanel extends Div {
         }
     }
 
+    private void showForJobs(StudioData.Connection current) {
+        forJobs.setVisible(current != null);
+        if (current != null) {
+            forJobs.setValue(current.forJobs());
+        }
+    }
+
     private void reload(String select) {
         List<StudioData.Connection> all = data.connections(studioId);
         connection.setItems(all);
         all.stream().filter(c -> c.id().equals(select)).findFirst().or(() -> all.stream().findFirst())
-                .ifPresent(connection::setValue);
+                .ifPresent(c -> {
+                    connection.setValue(c);
+                    showForJobs(c);
+                });
         if (all.isEmpty()) {
             location.setText("Add an S3 connection to browse its data.");
         }
@@ -350,6 +389,14 @@ public class DataPanel extends Div {
                 : String.format("%.1f MB", bytes / (double) (1 << 20));
     }
 
+    /** "Jobs receive it" in an add dialog: shown to the owner only, off to begin with. */
+    private Checkbox jobsCheckbox(String id) {
+        var box = new Checkbox("Jobs of this studio receive it");
+        box.setId(id);
+        box.setVisible(mayChooseForJobs);
+        return box;
+    }
+
     /**
      * Where a query's whole result goes: the studio's machine ({@code ~/data}) or one of the studio's S3 connections,
      * as Parquet (typed columns) or CSV.
@@ -449,12 +496,13 @@ public class DataPanel extends Div {
                 snowflakeOnly.forEach(f -> f.setVisible(snowflake));
                 url.setVisible(!snowflake);
             });
+            var giveJobs = jobsCheckbox("db-for-jobs");
             var error = new Paragraph();
             error.setId("db-error");
             error.addClassName("kiln-error");
             error.setVisible(false);
             var form = new Div(kind, name, account, url, user, warehouse, database, schema, role, password, key,
-                    passphrase, error);
+                    passphrase, giveJobs, error);
             form.getChildren().forEach(c -> c.getElement().getStyle().set("width", "100%"));
             add(form);
             setWidth("480px");
@@ -473,7 +521,7 @@ public class DataPanel extends Div {
                 try {
                     var created = data.create(studioId, new StudioData.NewConnection(name.getValue(), kind.getValue(),
                             settings, Map.of("password", password.getValue(), "privateKey", key.getValue(),
-                            "privateKeyPassphrase", passphrase.getValue())));
+                            "privateKeyPassphrase", passphrase.getValue()), giveJobs.getValue()));
                     close();
                     reload(created.id());
                 } catch (StudioException refused) {
@@ -506,9 +554,11 @@ public class DataPanel extends Div {
             pathStyle.setId("conn-path-style");
             var key = new TextField("Access key id");
             key.setId("conn-key");
-            key.setHelperText("Leave both empty to use the machine's own role or web identity");
+            key.setHelperText("Leave both empty to use the server's own AWS identity, where the admin allows it "
+                    + "for this bucket");
             var secret = new PasswordField("Secret access key");
             secret.setId("conn-secret");
+            var giveJobs = jobsCheckbox("conn-for-jobs");
             var error = new Paragraph();
             error.setId("conn-error");
             error.addClassName("kiln-error");
@@ -517,7 +567,7 @@ public class DataPanel extends Div {
                 field.setWidthFull();
             }
             secret.setWidthFull();
-            add(new Div(name, bucket, region, endpoint, pathStyle, key, secret, error));
+            add(new Div(name, bucket, region, endpoint, pathStyle, key, secret, giveJobs, error));
             setWidth("480px");
             var save = new Button("Save", e -> {
                 Map<String, String> settings = new LinkedHashMap<>();
@@ -527,7 +577,8 @@ public class DataPanel extends Div {
                 settings.put("pathStyle", String.valueOf(pathStyle.getValue()));
                 try {
                     var created = data.create(studioId, new StudioData.NewConnection(name.getValue(), "s3", settings,
-                            Map.of("accessKeyId", key.getValue(), "secretAccessKey", secret.getValue())));
+                            Map.of("accessKeyId", key.getValue(), "secretAccessKey", secret.getValue()),
+                            giveJobs.getValue()));
                     close();
                     reload(created.id());
                 } catch (StudioException refused) {

@@ -26,8 +26,17 @@ public interface StudioData {
     /** Downloads of this studio since the server started, newest first. */
     java.util.List<Transfer> transfers(String studioId);
 
-    /** Starts a SQL query through a database connection; poll {@link #query} for its first page. */
-    QueryResult runQuery(String studioId, String connectionId, String sql);
+    /**
+     * Starts a SQL query through a database connection; poll {@link #query} for its first page. {@code editor} names
+     * one SQL editor of the caller (any string; null for none): their previous query in it is closed first.
+     */
+    QueryResult runQuery(String studioId, String connectionId, String sql, String editor);
+
+    /** Whether jobs of the studio receive this connection (the owner decides; off for a new connection). */
+    Connection shareWithJobs(String studioId, String connectionId, boolean forJobs);
+
+    /** Whether the caller may choose which connections jobs receive (the studio's owner). */
+    boolean mayChooseForJobs(String studioId);
 
     /** The query's state and current page, or with {@code nextPage} the next page from its open cursor. */
     QueryResult query(String studioId, String queryId, boolean nextPage);
@@ -50,12 +59,16 @@ public interface StudioData {
      */
     record Transfer(String id, String key, String target, long bytes, long total, String status, String error) {}
 
-    /** A connection as shown: no secret, only whether one is stored. */
+    /** A connection as shown: no secret, only whether one is stored; and whether jobs receive it. */
     record Connection(String id, String name, String kind, Map<String, String> settings, boolean hasSecret,
-                      String createdBy, Instant createdAt) {}
+                      String createdBy, Instant createdAt, boolean forJobs) {}
 
-    /** What a user enters. {@code secret}: accessKeyId and secretAccessKey for S3 (empty: the machine's identity). */
-    record NewConnection(String name, String kind, Map<String, String> settings, Map<String, String> secret) {}
+    /**
+     * What a user enters. {@code secret}: accessKeyId and secretAccessKey for S3 (empty: the server's identity, where
+     * an admin allows it). {@code forJobs}: whether jobs receive it (null: no; only the owner may say yes).
+     */
+    record NewConnection(String name, String kind, Map<String, String> settings, Map<String, String> secret,
+                         Boolean forJobs) {}
 
     record Entry(String key, boolean folder, long size, String lastModified) {}
 
