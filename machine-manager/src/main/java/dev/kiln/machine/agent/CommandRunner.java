@@ -1,5 +1,7 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -83,9 +85,7 @@ final class CommandRunner implements AutoCloseable {
                 ended.run();
                 exit(id, p.exitValue(), null, dropped.get());
             });
-            var started = MachineAgent.message("started", id);
-            started.put("pid", process.pid());
-            outbox.offer(started);
+            outbox.offer(new FromMachine.Started(id, process.pid()));
         } catch (IOException e) {
             ended.run();
             exit(id, -1, "cannot start " + command.getFirst() + ": " + e.getMessage());
@@ -131,9 +131,7 @@ final class CommandRunner implements AutoCloseable {
                 int length = carry + n;
                 int complete = completeUtf8(buffer, length);
                 if (outbox.hasRoom()) {
-                    var output = MachineAgent.message("output", id);
-                    output.put("stream", stream);
-                    output.put("data", new String(buffer, 0, complete, StandardCharsets.UTF_8));
+                    var output = new FromMachine.Output(id, stream, new String(buffer, 0, complete, StandardCharsets.UTF_8));
                     if (!outbox.offer(output)) {
                         dropped.addAndGet(complete);
                     }
@@ -166,18 +164,8 @@ final class CommandRunner implements AutoCloseable {
     }
 
     private void exit(String id, int code, String error, long droppedChars) {
-        var exit = MachineAgent.message("exit", id);
-        exit.put("code", code);
-        if (droppedChars > 0) {
-            exit.put("droppedChars", droppedChars);
-        }
-        if (interrupted) {
-            exit.put("interrupted", true);
-        }
-        if (error != null) {
-            exit.put("error", error);
-        }
-        outbox.offer(exit);
+        outbox.offer(new FromMachine.Exit(id, code, error, droppedChars > 0 ? droppedChars : null,
+                interrupted ? true : null));
     }
 
     /** Stops every command, waiting up to 8 s for them to exit (the backend kills the agent after 10). */

@@ -1,5 +1,7 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -62,12 +64,12 @@ final class Downloader {
                     copied += n;
                     if (System.nanoTime() - lastReport > 250_000_000L) {
                         lastReport = System.nanoTime();
-                        progress(id, "download.progress", copied, size);
+                        outbox.offer(new FromMachine.DownloadProgress(id, copied, size));
                     }
                 }
             }
             Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            progress(id, "download.done", copied, size);
+            outbox.offer(new FromMachine.DownloadDone(id, copied, size));
         } catch (IOException | RuntimeException e) {
             failed(id, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         } catch (InterruptedException e) {
@@ -82,16 +84,7 @@ final class Downloader {
         }
     }
 
-    private void progress(String id, String type, long bytes, long total) {
-        var message = MachineAgent.message(type, id);
-        message.put("bytes", bytes);
-        message.put("total", total);
-        outbox.offer(message);
-    }
-
     private void failed(String id, String reason) {
-        var message = MachineAgent.message("download.failed", id);
-        message.put("error", reason);
-        outbox.offer(message);
+        outbox.offer(new FromMachine.DownloadFailed(id, reason));
     }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,7 +49,7 @@ public final class GpuSampler {
     }
 
     /** The GPUs now, each as index, name, utilization (0..1), memoryUsed/Total (bytes), temperature, power. */
-    public List<Map<String, Object>> sample() {
+    public List<FromMachine.Gpu> sample() {
         if (nvidiaSmi == null) {
             return List.of();
         }
@@ -69,22 +71,15 @@ public final class GpuSampler {
     }
 
     /** Parses {@code nvidia-smi --query-gpu=QUERY --format=csv,noheader,nounits}; "[N/A]" fields read as 0. */
-    static List<Map<String, Object>> parse(String csv) {
-        var gpus = new ArrayList<Map<String, Object>>();
+    static List<FromMachine.Gpu> parse(String csv) {
+        var gpus = new ArrayList<FromMachine.Gpu>();
         for (String line : csv.split("\\R")) {
             String[] f = line.split(",\\s*");
             if (f.length < 7 || !f[0].strip().matches("\\d+")) {
                 continue;
             }
-            var gpu = new LinkedHashMap<String, Object>();
-            gpu.put("index", Integer.parseInt(f[0].strip()));
-            gpu.put("name", f[1].strip());
-            gpu.put("utilization", number(f[2]) / 100.0);
-            gpu.put("memoryUsed", (long) (number(f[3]) * MIB));
-            gpu.put("memoryTotal", (long) (number(f[4]) * MIB));
-            gpu.put("temperature", number(f[5]));
-            gpu.put("power", number(f[6]));
-            gpus.add(gpu);
+            gpus.add(new FromMachine.Gpu(Integer.parseInt(f[0].strip()), f[1].strip(), number(f[2]) / 100.0,
+                    (long) (number(f[3]) * MIB), (long) (number(f[4]) * MIB), number(f[5]), number(f[6])));
         }
         return gpus;
     }

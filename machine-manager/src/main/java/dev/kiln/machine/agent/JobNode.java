@@ -1,5 +1,7 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -37,9 +39,9 @@ public final class JobNode {
             }
 
             @Override
-            public void diagnostics(String job, List<Map<String, Object>> items) {
-                items.forEach(d -> System.out.println(d.get("path") + ":" + d.get("line") + ":" + d.get("column") + ": "
-                        + d.get("severity") + ": " + d.get("message")));
+            public void diagnostics(String job, List<FromMachine.Diagnostic> items) {
+                items.forEach(d -> System.out.println(d.path() + ":" + d.line() + ":" + d.column() + ": "
+                        + d.severity() + ": " + d.message()));
             }
 
             @Override

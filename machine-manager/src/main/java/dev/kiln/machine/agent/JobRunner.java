@@ -1,5 +1,7 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+
 import java.io.File;
 import java.io.IOException;
 import java.net.URL;
@@ -33,7 +35,7 @@ final class JobRunner {
     interface Reporter {
         void phase(String id, String phase, String detail);
 
-        void diagnostics(String id, List<Map<String, Object>> items);
+        void diagnostics(String id, List<FromMachine.Diagnostic> items);
 
         void failed(String id, String reason);
     }
@@ -98,10 +100,8 @@ final class JobRunner {
         }
 
         @Override
-        public void diagnostics(String id, List<Map<String, Object>> items) {
-            var message = MachineAgent.message("job.diagnostics", id);
-            message.put("items", items);
-            outbox.offer(message);
+        public void diagnostics(String id, List<FromMachine.Diagnostic> items) {
+            outbox.offer(new FromMachine.JobDiagnostics(id, items));
         }
 
         @Override
@@ -212,20 +212,16 @@ final class JobRunner {
             var options = List.of("-d", classes.toString(), "-cp", String.join(File.pathSeparator, classpath),
                     "-proc:none", "-encoding", "UTF-8", "-g", "-Xlint:none");
             boolean ok = compiler.getTask(null, fileManager, diagnostics, options, null, units).call();
-            var items = new ArrayList<Map<String, Object>>();
+            var items = new ArrayList<FromMachine.Diagnostic>();
             Path workspaceRoot = home.resolve(WorkspaceSync.DIRECTORY);
             for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {
                 if (d.getKind() != Diagnostic.Kind.ERROR && d.getKind() != Diagnostic.Kind.WARNING) {
                     continue;
                 }
-                var item = new LinkedHashMap<String, Object>();
-                item.put("severity", d.getKind() == Diagnostic.Kind.ERROR ? "error" : "warning");
-                item.put("path", d.getSource() == null ? null
-                        : workspaceRoot.relativize(Path.of(d.getSource().toUri())).toString().replace('\\', '/'));
-                item.put("line", d.getLineNumber());
-                item.put("column", d.getColumnNumber());
-                item.put("message", d.getMessage(Locale.ROOT));
-                items.add(item);
+                items.add(new FromMachine.Diagnostic(d.getKind() == Diagnostic.Kind.ERROR ? "error" : "warning",
+                        d.getSource() == null ? null : workspaceRoot.relativize(Path.of(d.getSource().toUri()))
+                                .toString().replace('\\', '/'), d.getLineNumber(), d.getColumnNumber(),
+                        d.getMessage(Locale.ROOT)));
             }
             if (!items.isEmpty()) {
                 reporter.diagnostics(id, items);
@@ -251,16 +247,10 @@ final class JobRunner {
     }
 
     private void phase(String id, String phase, String detail) {
-        var message = MachineAgent.message("job.phase", id);
-        message.put("phase", phase);
-        message.put("detail", detail);
-        outbox.offer(message);
+        outbox.offer(new FromMachine.JobPhase(id, phase, detail));
     }
 
     private void exit(String id, String error) {
-        var exit = MachineAgent.message("exit", id);
-        exit.put("code", -1);
-        exit.put("error", error);
-        outbox.offer(exit);
+        outbox.offer(new FromMachine.Exit(id, -1, error, null, null));
     }
 }

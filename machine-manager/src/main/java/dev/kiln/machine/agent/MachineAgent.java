@@ -1,5 +1,9 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+import dev.kiln.machine.protocol.MachineCodec;
+import dev.kiln.machine.protocol.ToMachine;
+
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.file.Path;
@@ -7,7 +11,6 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -16,8 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The small process on every studio machine (a local process or a pod). It dials home to the server over a
@@ -25,11 +26,10 @@ import tools.jackson.databind.json.JsonMapper;
  * reports health and usage every second, so the server knows the machine is ready without ever reaching into it. It
  * reconnects with backoff when the server restarts, and exits when the server refuses its token or tells it to stop.
  * Once connected it syncs the studio's files ({@link WorkspaceSync}), then serves the server's requests: commands
- * ({@link CommandRunner}), terminals ({@link TerminalHost}) and further syncs. Protocol: JSON text messages with a
- * {@code type}; see the README's "Machine agent" section.
+ * ({@link CommandRunner}), terminals ({@link TerminalHost}) and further syncs. Protocol: the typed messages of
+ * {@code dev.kiln.machine.protocol}, written down in machine-manager/PROTOCOL.md.
  */
 public final class MachineAgent {
-    static final JsonMapper JSON = JsonMapper.shared();
     /** Close code the server uses for a refused token: no point in retrying. */
     public static final int REFUSED = 4401;
     /**
@@ -51,7 +51,7 @@ public final class MachineAgent {
             Thread.ofPlatform().name("kiln-agent-sync").daemon().factory());
     private WorkspaceSync workspace;
     /** The last sync's report, sent again when the first connection opens (the first sync runs while connecting). */
-    private volatile Map<String, Object> lastSync;
+    private volatile FromMachine.Synced lastSync;
     private boolean firstConnection = true;
     private JobRunner jobs;
     private Downloader downloads;
@@ -110,7 +110,7 @@ public final class MachineAgent {
                 WebSocket socket = http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
                         .buildAsync(uri, listener).get(15, TimeUnit.SECONDS);
                 backoff = Duration.ofMillis(250);
-                socket.sendText(JSON.writeValueAsString(hello()), true).get(10, TimeUnit.SECONDS);
+                socket.sendText(MachineCodec.encode(hello()), true).get(10, TimeUnit.SECONDS);
                 outbox.attach(socket);
                 if (firstConnection) {
                     firstConnection = false;
@@ -161,101 +161,70 @@ public final class MachineAgent {
         return exitCode;
     }
 
-    private Map<String, Object> hello() {
-        var hello = new LinkedHashMap<String, Object>();
-        hello.put("type", "hello");
-        hello.put("studio", env.get("KILN_STUDIO_ID"));
-        hello.put("machineType", env.get("KILN_MACHINE_TYPE"));
-        hello.put("generation", Long.parseLong(env.getOrDefault("KILN_MACHINE_GENERATION", "0")));
-        hello.put("cpus", Runtime.getRuntime().availableProcessors());
-        hello.put("pid", ProcessHandle.current().pid());
-        return hello;
+    private FromMachine.Hello hello() {
+        return new FromMachine.Hello(env.get("KILN_STUDIO_ID"), env.get("KILN_MACHINE_TYPE"),
+                Long.parseLong(env.getOrDefault("KILN_MACHINE_GENERATION", "0")),
+                Runtime.getRuntime().availableProcessors(), ProcessHandle.current().pid());
     }
 
-    private Map<String, Object> health() {
-        var health = new LinkedHashMap<String, Object>();
-        health.put("type", "health");
-        health.put("time", Instant.now().toString());
-        health.putAll(usage.sample());
-        health.put("dropped", outbox.dropped());
-        return health;
+    private FromMachine.Health health() {
+        return usage.sample(Instant.now().toString(), outbox.dropped());
     }
 
     /** Syncs the workspace and tells the server the commit (the machine is ready once it has its files). */
     private void sync() {
-        var synced = new LinkedHashMap<String, Object>();
-        synced.put("type", "synced");
         long started = System.nanoTime();
+        String commit = null;
+        String kept = null;
+        String error = null;
         try {
             var result = workspace.sync();
-            synced.put("commit", result.commit());
-            if (result.keptBranch() != null) {
-                synced.put("kept", result.keptBranch());
-                log("kept changes made on this machine on branch " + result.keptBranch());
+            commit = result.commit();
+            kept = result.keptBranch();
+            if (kept != null) {
+                log("kept changes made on this machine on branch " + kept);
             }
         } catch (Exception e) {
-            synced.put("error", "cannot sync the workspace: " + e.getMessage());
+            error = "cannot sync the workspace: " + e.getMessage();
             log("cannot sync the workspace: " + e);
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
-        synced.put("millis", millis);
         log("synced the workspace in " + millis + " ms, "
                 + (ManagementFactory.getRuntimeMXBean().getUptime()) + " ms after the JVM started");
+        var synced = new FromMachine.Synced(commit, kept, error, millis);
         lastSync = synced;
         outbox.offer(synced);
     }
 
-    private void handle(JsonNode message) {
-        String id = message.path("id").asString();
-        switch (message.path("type").asString()) {
-            case "stop" -> {
+    private void handle(ToMachine message) {
+        switch (message) {
+            case ToMachine.Stop ignored -> {
                 log("the server asked this machine to stop");
                 exitCode = 0;
                 stopped.countDown();
             }
-            case "sync" -> syncs.execute(this::sync);
-            case "exec" -> {
-                var command = new java.util.ArrayList<String>();
-                message.path("command").forEach(part -> command.add(part.asString()));
-                var commandEnv = new java.util.HashMap<String, String>();
-                message.path("env").properties().forEach(e -> commandEnv.put(e.getKey(), e.getValue().asString()));
-                if (command.isEmpty()) {
+            case ToMachine.Sync ignored -> syncs.execute(this::sync);
+            case ToMachine.Exec exec -> {
+                if (exec.command().isEmpty()) {
                     log("ignored an exec without a command");
                     return;
                 }
-                commands.start(id, command, message.path("cwd").asString(null), commandEnv);
+                commands.start(exec.id(), exec.command(), exec.cwd(), exec.env());
             }
-            case "job.start" -> {
-                var args = new java.util.ArrayList<String>();
-                message.path("args").forEach(a -> args.add(a.asString()));
-                var jobEnv = new java.util.HashMap<String, String>();
-                message.path("env").properties().forEach(e -> jobEnv.put(e.getKey(), e.getValue().asString()));
-                JsonNode connections = message.path("connections");
-                jobs.start(new JobRunner.Request(id, message.path("entryPoint").asString(), args,
-                        message.path("nodes").asInt(1), message.path("devices").asInt(1), jobEnv,
-                        message.path("resume").asBoolean(false),
-                        connections.isObject() ? connections.toString() : null));
+            case ToMachine.JobStart job -> jobs.start(new JobRunner.Request(job.id(), job.entryPoint(), job.args(),
+                    job.nodes(), job.devices(), job.env(), job.resume(),
+                    job.connections() != null && job.connections().isObject() ? job.connections().toString() : null));
+            case ToMachine.Download download -> downloads.start(download.id(), download.url(), download.target(),
+                    download.size());
+            case ToMachine.Cancel cancel -> {
+                jobs.cancel(cancel.id());
+                commands.cancel(cancel.id(), cancel.graceMillis());
             }
-            case "download" -> downloads.start(id, message.path("url").asString(), message.path("target").asString(),
-                    message.path("size").asLong(-1));
-            case "cancel" -> {
-                jobs.cancel(id);
-                commands.cancel(id, message.path("graceMillis").asLong(10_000));
-            }
-            case "pty.open" -> terminals.open(id, message.path("cols").asInt(80), message.path("rows").asInt(24));
-            case "pty.input" -> terminals.input(id, message.path("data").asString());
-            case "pty.resize" -> terminals.resize(id, message.path("cols").asInt(), message.path("rows").asInt());
-            case "pty.close" -> terminals.close(id);
-            default -> log("ignored a message of unknown type " + message.path("type"));
+            case ToMachine.PtyOpen open -> terminals.open(open.id(), open.cols(), open.rows());
+            case ToMachine.PtyInput input -> terminals.input(input.id(), input.data());
+            case ToMachine.PtyResize resize -> terminals.resize(resize.id(), resize.cols(), resize.rows());
+            case ToMachine.PtyClose close -> terminals.close(close.id());
         }
-    }
-
-    /** A message to the server about one command or terminal. */
-    static Map<String, Object> message(String type, String id) {
-        var message = new LinkedHashMap<String, Object>();
-        message.put("type", type);
-        message.put("id", id);
-        return message;
     }
 
     private final class Listener implements WebSocket.Listener {
@@ -267,9 +236,9 @@ public final class MachineAgent {
             text.append(data);
             if (last) {
                 try {
-                    handle(JSON.readTree(text.toString()));
-                } catch (RuntimeException e) {
-                    log("ignored a malformed message from the server");
+                    handle(MachineCodec.toMachine(text.toString()));
+                } catch (MachineCodec.ProtocolException e) {
+                    log("ignored a message that does not follow the protocol: " + e.getMessage());
                 }
                 text.setLength(0);
             }

@@ -1,5 +1,8 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+import java.util.List;
+
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -21,28 +24,29 @@ final class MachineUsage {
         this.home = home;
     }
 
-    Map<String, Object> sample() {
-        var usage = new LinkedHashMap<String, Object>();
+    /** A health report at {@code time}, with {@code dropped} messages so far. */
+    FromMachine.Health sample(String time, long dropped) {
         var os = ManagementFactory.getOperatingSystemMXBean();
-        usage.put("cpus", os.getAvailableProcessors());
-        usage.put("load", os.getSystemLoadAverage());
+        Double cpu = null;
+        Long memoryTotal = null;
+        Long memoryUsed = null;
         if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
-            usage.put("cpu", Math.max(0, sun.getCpuLoad()));
-            usage.put("memoryTotal", sun.getTotalMemorySize());
-            usage.put("memoryUsed", sun.getTotalMemorySize() - sun.getFreeMemorySize());
+            cpu = Math.max(0, sun.getCpuLoad());
+            memoryTotal = sun.getTotalMemorySize();
+            memoryUsed = sun.getTotalMemorySize() - sun.getFreeMemorySize();
         }
+        Long diskTotal = null;
+        Long diskUsed = null;
         try {
             if (store == null) {
                 store = Files.getFileStore(home); // looked up once: it reads the mount table
             }
-            usage.put("diskTotal", store.getTotalSpace());
-            usage.put("diskUsed", store.getTotalSpace() - store.getUsableSpace());
+            diskTotal = store.getTotalSpace();
+            diskUsed = store.getTotalSpace() - store.getUsableSpace();
         } catch (IOException ignored) {
             // no disk figures this time
         }
-        if (gpus.available()) {
-            usage.put("gpus", gpus.sample());
-        }
-        return usage;
+        return new FromMachine.Health(time, os.getAvailableProcessors(), os.getSystemLoadAverage(), cpu, memoryTotal,
+                memoryUsed, diskTotal, diskUsed, gpus.available() ? gpus.sample() : List.of(), dropped);
     }
 }

@@ -1,5 +1,8 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+import dev.kiln.machine.protocol.MachineCodec;
+
 import java.net.http.WebSocket;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -31,8 +34,8 @@ final class Outbox implements AutoCloseable {
     }
 
     /** Queues a message; false (and counted) when the queue is full or no server is connected. */
-    boolean offer(Map<String, ?> message) {
-        if (socket == null || !queue.offer(MachineAgent.JSON.writeValueAsString(message))) {
+    boolean offer(FromMachine message) {
+        if (socket == null || !queue.offer(MachineCodec.encode(message))) {
             dropped.incrementAndGet();
             return false;
         }

@@ -1,5 +1,7 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.protocol.FromMachine;
+
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -47,9 +49,7 @@ final class TerminalHost implements AutoCloseable {
             // starve every other virtual thread (command output) on a one-core machine.
             Thread.ofPlatform().name("kiln-pty-" + id).daemon().start(() -> pump(id, shell));
         } catch (IOException e) {
-            var exit = MachineAgent.message("pty.exit", id);
-            exit.put("error", "cannot start a shell: " + e.getMessage());
-            outbox.offer(exit);
+            outbox.offer(new FromMachine.PtyExit(id, null, "cannot start a shell: " + e.getMessage()));
         }
     }
 
@@ -89,21 +89,19 @@ final class TerminalHost implements AutoCloseable {
         try (Reader out = new InputStreamReader(shell.getInputStream(), StandardCharsets.UTF_8)) {
             int n;
             while ((n = out.read(buffer)) > 0) {
-                var output = MachineAgent.message("pty.output", id);
-                output.put("data", new String(buffer, 0, n));
-                outbox.offer(output);
+                outbox.offer(new FromMachine.PtyOutput(id, new String(buffer, 0, n)));
             }
         } catch (IOException ignored) {
             // the shell ended
         }
         shells.remove(id, shell);
-        var exit = MachineAgent.message("pty.exit", id);
+        Integer code = null;
         try {
-            exit.put("code", shell.waitFor());
+            code = shell.waitFor();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        outbox.offer(exit);
+        outbox.offer(new FromMachine.PtyExit(id, code, null));
     }
 
     private static String shell() {

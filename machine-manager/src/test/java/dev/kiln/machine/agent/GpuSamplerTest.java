@@ -21,11 +21,10 @@ class GpuSamplerTest {
     void readsEveryGpuOfAnEightGpuNode() throws IOException {
         var gpus = GpuSampler.parse(recorded("dgx-8xa100.csv"));
         assertThat(gpus).hasSize(8);
-        assertThat(gpus.getFirst()).containsEntry("index", 0).containsEntry("name", "NVIDIA A100-SXM4-80GB")
-                .containsEntry("utilization", 0.97).containsEntry("memoryUsed", 71234L << 20)
-                .containsEntry("memoryTotal", 81920L << 20).containsEntry("temperature", 63.0)
-                .containsEntry("power", 341.52);
-        assertThat(gpus.get(7)).containsEntry("index", 7).containsEntry("utilization", 0.0);
+        assertThat(gpus.getFirst()).isEqualTo(new dev.kiln.machine.protocol.FromMachine.Gpu(0, "NVIDIA A100-SXM4-80GB",
+                0.97, 71234L << 20, 81920L << 20, 63.0, 341.52));
+        assertThat(gpus.get(7).index()).isEqualTo(7);
+        assertThat(gpus.get(7).utilization()).isEqualTo(0.0);
     }
 
     @Test
@@ -33,7 +32,8 @@ class GpuSamplerTest {
         var gpus = GpuSampler.parse(recorded("t4-idle-na-power.csv") + "\nNVIDIA-SMI has failed because it couldn't "
                 + "communicate with the NVIDIA driver.\n");
         assertThat(gpus).hasSize(1);
-        assertThat(gpus.getFirst()).containsEntry("name", "Tesla T4").containsEntry("power", 0.0);
+        assertThat(gpus.getFirst().name()).isEqualTo("Tesla T4");
+        assertThat(gpus.getFirst().power()).isEqualTo(0.0);
     }
 
     @Test

@@ -1,0 +1,86 @@
+package dev.kiln.machine.protocol;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/** What a studio's machine tells the server. The wire names are in {@code PROTOCOL.md}; {@link MachineCodec} codes them. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = FromMachine.Hello.class, name = "hello"),
+        @JsonSubTypes.Type(value = FromMachine.Health.class, name = "health"),
+        @JsonSubTypes.Type(value = FromMachine.Synced.class, name = "synced"),
+        @JsonSubTypes.Type(value = FromMachine.Started.class, name = "started"),
+        @JsonSubTypes.Type(value = FromMachine.Output.class, name = "output"),
+        @JsonSubTypes.Type(value = FromMachine.Exit.class, name = "exit"),
+        @JsonSubTypes.Type(value = FromMachine.JobPhase.class, name = "job.phase"),
+        @JsonSubTypes.Type(value = FromMachine.JobDiagnostics.class, name = "job.diagnostics"),
+        @JsonSubTypes.Type(value = FromMachine.DownloadProgress.class, name = "download.progress"),
+        @JsonSubTypes.Type(value = FromMachine.DownloadDone.class, name = "download.done"),
+        @JsonSubTypes.Type(value = FromMachine.DownloadFailed.class, name = "download.failed"),
+        @JsonSubTypes.Type(value = FromMachine.PtyOutput.class, name = "pty.output"),
+        @JsonSubTypes.Type(value = FromMachine.PtyExit.class, name = "pty.exit"),
+        @JsonSubTypes.Type(value = FromMachine.MachineLost.class, name = "machine.lost"),
+})
+public sealed interface FromMachine {
+
+    /** First message of every connection. */
+    record Hello(String studio, String machineType, long generation, int cpus, long pid) implements FromMachine {}
+
+    /** Every second: the machine's use of its cores, memory, disk and GPUs; messages the outbox had to drop. */
+    record Health(String time, int cpus, double load, Double cpu, Long memoryTotal, Long memoryUsed, Long diskTotal,
+                  Long diskUsed, List<Gpu> gpus, long dropped) implements FromMachine {
+        public Health {
+            gpus = gpus == null ? List.of() : List.copyOf(gpus);
+        }
+    }
+
+    /** One GPU's reading (nvidia-smi): utilization 0..1, bytes, degrees Celsius, watts. */
+    record Gpu(int index, String name, double utilization, long memoryUsed, long memoryTotal, double temperature,
+               double power) {}
+
+    /** The workspace is at {@code commit}; {@code kept}: a branch holding changes made on the machine; or an error. */
+    record Synced(String commit, String kept, String error, long millis) implements FromMachine {}
+
+    record Started(String id, long pid) implements FromMachine {}
+
+    /** A chunk of a command's output ({@code stream}: stdout or stderr), cut at character boundaries. */
+    record Output(String id, String stream, String data) implements FromMachine {}
+
+    /**
+     * A command or job ended: its exit code, or why it never ran ({@code error}); {@code interrupted} when the
+     * machine was going away (a switch or stop: a job resumes on the next machine); {@code droppedChars} of output
+     * that the connection could not carry (the machine's log file has everything).
+     */
+    record Exit(String id, int code, String error, Long droppedChars, Boolean interrupted) implements FromMachine {
+        public boolean wasInterrupted() {
+            return Boolean.TRUE.equals(interrupted);
+        }
+    }
+
+    /** A job's step before it runs: syncing, compiling, resuming, starting. */
+    record JobPhase(String id, String phase, String detail) implements FromMachine {}
+
+    /** Compiler messages for the editor. */
+    record JobDiagnostics(String id, List<Diagnostic> items) implements FromMachine {
+        public JobDiagnostics {
+            items = items == null ? List.of() : List.copyOf(items);
+        }
+    }
+
+    record Diagnostic(String severity, String path, long line, long column, String message) {}
+
+    record DownloadProgress(String id, long bytes, long total) implements FromMachine {}
+
+    record DownloadDone(String id, long bytes, long total) implements FromMachine {}
+
+    record DownloadFailed(String id, String error) implements FromMachine {}
+
+    record PtyOutput(String id, String data) implements FromMachine {}
+
+    record PtyExit(String id, Integer code, String error) implements FromMachine {}
+
+    /** Made by the server, never sent by a machine: the connection of generation {@code generation} ended. */
+    record MachineLost(long generation) implements FromMachine {}
+}

@@ -1,0 +1,84 @@
+package dev.kiln.machine.protocol;
+
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+import tools.jackson.databind.JsonNode;
+
+/** What the server asks of a studio's machine. The wire names are in {@code PROTOCOL.md}; {@link MachineCodec} codes them. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = ToMachine.Sync.class, name = "sync"),
+        @JsonSubTypes.Type(value = ToMachine.Stop.class, name = "stop"),
+        @JsonSubTypes.Type(value = ToMachine.Exec.class, name = "exec"),
+        @JsonSubTypes.Type(value = ToMachine.JobStart.class, name = "job.start"),
+        @JsonSubTypes.Type(value = ToMachine.Cancel.class, name = "cancel"),
+        @JsonSubTypes.Type(value = ToMachine.Download.class, name = "download"),
+        @JsonSubTypes.Type(value = ToMachine.PtyOpen.class, name = "pty.open"),
+        @JsonSubTypes.Type(value = ToMachine.PtyInput.class, name = "pty.input"),
+        @JsonSubTypes.Type(value = ToMachine.PtyResize.class, name = "pty.resize"),
+        @JsonSubTypes.Type(value = ToMachine.PtyClose.class, name = "pty.close"),
+})
+public sealed interface ToMachine {
+
+    /** Fetch the studio's latest commit into {@code ~/workspace}; answered by {@link FromMachine.Synced}. */
+    record Sync() implements ToMachine {}
+
+    /** Stop the machine (end commands, save, exit). */
+    record Stop() implements ToMachine {}
+
+    /** Run a command in the machine's home ({@code cwd} relative to it); answered by started, output and exit. */
+    record Exec(String id, List<String> command, String cwd, Map<String, String> env) implements ToMachine {
+        public Exec {
+            command = command == null ? List.of() : List.copyOf(command);
+            env = env == null ? Map.of() : Map.copyOf(env);
+        }
+    }
+
+    /**
+     * Sync, compile and run an entry point of the workspace; {@code resume} when it moved here from another machine;
+     * {@code connections}: the data connections the job receives (a JSON document written to a file only it reads).
+     */
+    record JobStart(String id, String entryPoint, List<String> args, Integer nodes, Integer devices,
+                    Map<String, String> env, Boolean resume, JsonNode connections) implements ToMachine {
+        public JobStart {
+            args = args == null ? List.of() : List.copyOf(args);
+            env = env == null ? Map.of() : Map.copyOf(env);
+            nodes = nodes == null ? 1 : Math.max(1, nodes);
+            devices = devices == null ? 1 : Math.max(1, devices);
+            resume = Boolean.TRUE.equals(resume);
+        }
+    }
+
+    /** Stop a command or job: SIGTERM, then SIGKILL after {@code graceMillis} (10 s when absent). */
+    record Cancel(String id, Long graceMillis) implements ToMachine {
+        public Cancel {
+            graceMillis = graceMillis == null ? 10_000L : graceMillis;
+        }
+    }
+
+    /** Fetch {@code url} (a presigned or one-time URL) into {@code target} under {@code ~/data}; size -1: unknown. */
+    record Download(String id, String url, String target, Long size) implements ToMachine {
+        public Download {
+            size = size == null ? -1L : size;
+        }
+    }
+
+    /** Open a shell on a pseudo-terminal of {@code cols} x {@code rows} (80 x 24 when absent); again: resize it. */
+    record PtyOpen(String id, Integer cols, Integer rows) implements ToMachine {
+        public PtyOpen {
+            cols = cols == null ? 80 : cols;
+            rows = rows == null ? 24 : rows;
+        }
+    }
+
+    record PtyInput(String id, String data) implements ToMachine {}
+
+    record PtyResize(String id, int cols, int rows) implements ToMachine {}
+
+    /** End the shell and everything started from it. */
+    record PtyClose(String id) implements ToMachine {}
+}

@@ -1,0 +1,90 @@
+package dev.kiln.machine.protocol;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Each message as it travels (the wire of PROTOCOL.md), both ways, and what bad input gets. */
+class MachineCodecTest {
+
+    @Test
+    void theServersMessagesOnTheWire() {
+        assertWire(new ToMachine.Sync(), "{\"type\":\"sync\"}");
+        assertWire(new ToMachine.Stop(), "{\"type\":\"stop\"}");
+        assertWire(new ToMachine.Exec("c1", List.of("sh", "-c", "ls"), "workspace", Map.of("A", "1")),
+                "{\"type\":\"exec\",\"id\":\"c1\",\"command\":[\"sh\",\"-c\",\"ls\"],\"cwd\":\"workspace\",\"env\":{\"A\":\"1\"}}");
+        assertWire(new ToMachine.JobStart("j1", "example.SumRegression", List.of("--trainer.max-epochs=2"), 1, 2,
+                Map.of(), true, JsonMapper.shared().readTree("{\"connections\":[]}")),
+                "{\"type\":\"job.start\",\"id\":\"j1\",\"entryPoint\":\"example.SumRegression\",\"args\":"
+                        + "[\"--trainer.max-epochs=2\"],\"nodes\":1,\"devices\":2,\"env\":{},\"resume\":true,"
+                        + "\"connections\":{\"connections\":[]}}");
+        assertWire(new ToMachine.Cancel("j1", 5_000L), "{\"type\":\"cancel\",\"id\":\"j1\",\"graceMillis\":5000}");
+        assertWire(new ToMachine.Download("t1", "http://s/x", "data/x.csv", 12L),
+                "{\"type\":\"download\",\"id\":\"t1\",\"url\":\"http://s/x\",\"target\":\"data/x.csv\",\"size\":12}");
+        assertWire(new ToMachine.PtyOpen("1", 100, 30), "{\"type\":\"pty.open\",\"id\":\"1\",\"cols\":100,\"rows\":30}");
+        assertWire(new ToMachine.PtyInput("1", "ls\r"), "{\"type\":\"pty.input\",\"id\":\"1\",\"data\":\"ls\\r\"}");
+        assertWire(new ToMachine.PtyResize("1", 90, 20), "{\"type\":\"pty.resize\",\"id\":\"1\",\"cols\":90,\"rows\":20}");
+        assertWire(new ToMachine.PtyClose("1"), "{\"type\":\"pty.close\",\"id\":\"1\"}");
+    }
+
+    @Test
+    void theMachinesMessagesOnTheWire() {
+        assertWire(new FromMachine.Hello("s1", "local-1", 3, 2, 7), "{\"type\":\"hello\",\"studio\":\"s1\","
+                + "\"machineType\":\"local-1\",\"generation\":3,\"cpus\":2,\"pid\":7}");
+        assertWire(new FromMachine.Synced("abc", null, null, 12), "{\"type\":\"synced\",\"commit\":\"abc\",\"millis\":12}");
+        assertWire(new FromMachine.Output("c1", "stderr", "oops\n"),
+                "{\"type\":\"output\",\"id\":\"c1\",\"stream\":\"stderr\",\"data\":\"oops\\n\"}");
+        assertWire(new FromMachine.Exit("c1", 3, null, null, null), "{\"type\":\"exit\",\"id\":\"c1\",\"code\":3}");
+        assertWire(new FromMachine.Exit("j1", 143, null, 10L, true),
+                "{\"type\":\"exit\",\"id\":\"j1\",\"code\":143,\"droppedChars\":10,\"interrupted\":true}");
+        assertWire(new FromMachine.JobDiagnostics("j1", List.of(new FromMachine.Diagnostic("error", "src/A.java", 3, 7,
+                "';' expected"))), "{\"type\":\"job.diagnostics\",\"id\":\"j1\",\"items\":[{\"severity\":\"error\","
+                + "\"path\":\"src/A.java\",\"line\":3,\"column\":7,\"message\":\"';' expected\"}]}");
+        assertWire(new FromMachine.PtyExit("1", 0, null), "{\"type\":\"pty.exit\",\"id\":\"1\",\"code\":0}");
+        var health = new FromMachine.Health("2026-12-01T10:00:00Z", 1, 0.5, 0.25, 100L, 50L, null, null,
+                List.of(new FromMachine.Gpu(0, "T4", 0.5, 1, 2, 60, 70)), 0);
+        assertThat(MachineCodec.fromMachine(MachineCodec.encode(health))).isEqualTo(health);
+    }
+
+    @Test
+    void absentOptionalFieldsTakeTheirDefaultsAndUnknownFieldsAreIgnored() {
+        assertThat(MachineCodec.toMachine("{\"type\":\"pty.open\",\"id\":\"1\"}"))
+                .isEqualTo(new ToMachine.PtyOpen("1", 80, 24));
+        assertThat(MachineCodec.toMachine("{\"type\":\"cancel\",\"id\":\"j\",\"later\":true}"))
+                .isEqualTo(new ToMachine.Cancel("j", 10_000L));
+        assertThat(MachineCodec.toMachine("{\"type\":\"job.start\",\"id\":\"j\",\"entryPoint\":\"A\"}"))
+                .isEqualTo(new ToMachine.JobStart("j", "A", List.of(), 1, 1, Map.of(), false, null));
+    }
+
+    @Test
+    void badInputIsAProtocolErrorThatSaysWhat() {
+        assertThatThrownBy(() -> MachineCodec.toMachine("{\"type\":\"format-disk\"}"))
+                .isInstanceOf(MachineCodec.ProtocolException.class).hasMessageContaining("format-disk");
+        assertThatThrownBy(() -> MachineCodec.fromMachine("not json"))
+                .isInstanceOf(MachineCodec.ProtocolException.class);
+        assertThatThrownBy(() -> MachineCodec.fromMachine("{\"id\":\"x\"}"))
+                .isInstanceOf(MachineCodec.ProtocolException.class).hasMessageContaining("type");
+        assertThatThrownBy(() -> MachineCodec.fromMachine("{\"type\":\"machine.lost\",\"generation\":1}"))
+                .isInstanceOf(MachineCodec.ProtocolException.class).hasMessageContaining("server's own");
+        assertThatThrownBy(() -> MachineCodec.fromMachine("{\"type\":\"exit\",\"id\":\"x\",\"code\":\"soon\"}"))
+                .isInstanceOf(MachineCodec.ProtocolException.class);
+    }
+
+    private static void assertWire(ToMachine message, String json) {
+        assertThat(JsonMapper.shared().readTree(MachineCodec.encode(message)))
+                .isEqualTo(JsonMapper.shared().readTree(json));
+        assertThat(MachineCodec.toMachine(json)).isEqualTo(message);
+    }
+
+    private static void assertWire(FromMachine message, String json) {
+        assertThat(JsonMapper.shared().readTree(MachineCodec.encode(message)))
+                .isEqualTo(JsonMapper.shared().readTree(json));
+        assertThat(MachineCodec.fromMachine(json)).isEqualTo(message);
+    }
+}
