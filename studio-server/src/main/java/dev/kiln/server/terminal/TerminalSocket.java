@@ -116,6 +116,17 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
         }
     }
 
+    /** A user's sessions were ended (account disabled, deleted, password reset): their terminals close now. */
+    @org.springframework.context.event.EventListener
+    void sessionsEnded(dev.kiln.server.security.SessionsEnded event) {
+        for (WebSocketSession session : sessions) {
+            if (user(session) == event.userId()) {
+                session.getAttributes().put(CAN_TYPE, false);
+                closeQuietly(session, REVOKED);
+            }
+        }
+    }
+
     /** Every few seconds: close terminals whose access ended (an expired link), and follow a changed role. */
     @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 5000)
     void sweep() {
