@@ -35,7 +35,6 @@ public final class Problems {
         response.resetBuffer();
         response.setStatus(problem.getStatus());
         response.setContentType("application/problem+json");
-        response.setCharacterEncoding("UTF-8");
         // Written as a plain map: Spring's own converters flatten ProblemDetail's properties with a mix-in that a
         // plain mapper lacks.
         var body = new java.util.LinkedHashMap<String, Object>();
@@ -49,7 +48,11 @@ public final class Problems {
         if (problem.getProperties() != null) {
             problem.getProperties().forEach(body::putIfAbsent);
         }
-        response.getWriter().write(JSON.writeValueAsString(body));
+        // With its length, so a client has the whole answer at once, even while the server still refuses the
+        // rest of a request body.
+        var bytes = JSON.writeValueAsBytes(body);
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
         response.flushBuffer();
     }
 

@@ -94,9 +94,11 @@ class SecurityConfiguration {
         // included, needs Spring's. The login form sends it from the page's _csrf meta tags.
         http.csrf(csrf -> csrf.ignoringRequestMatchers(vaadinRequests::isFrameworkInternalRequest));
         http.exceptionHandling(e -> e.accessDeniedHandler(new LoginFormExpired()));
-        // Kept when Vaadin's configurer sets up the form login below (it only fills in a failure URL when none is set).
+        http.with(VaadinSecurityConfigurer.vaadin(), vaadin -> vaadin.loginView(LoginView.class)
+                .enableCsrfConfiguration(false));
+        // After Vaadin's configurer, so that its login page is set before the form login initialises (otherwise
+        // Spring's generated login page would be served); Vaadin leaves the failure handler alone when one is set.
         http.formLogin(form -> form.failureHandler(new SignInFailures()));
-        return http.with(VaadinSecurityConfigurer.vaadin(), vaadin -> vaadin.loginView(LoginView.class)
-                .enableCsrfConfiguration(false)).build();
+        return http.build();
     }
 }

@@ -42,8 +42,10 @@ public class UserSessions implements HttpSessionListener, HttpSessionAttributeLi
      * @return how many HTTP sessions were ended
      */
     public int endAll(long userId, String message) {
-        int ended = invalidate(userId, null);
+        // Sockets first, so they close with this message: invalidating an HTTP session also makes the container
+        // close the WebSockets opened under it, with a bare 1008.
         events.publishEvent(new SessionsEnded(userId, message));
+        int ended = invalidate(userId, null);
         log.info("Ended {} session(s) of user {}", ended, userId);
         return ended;
     }
