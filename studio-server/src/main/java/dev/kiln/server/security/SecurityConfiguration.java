@@ -34,6 +34,14 @@ import org.springframework.security.web.SecurityFilterChain;
 @EnableWebSecurity
 class SecurityConfiguration {
 
+    /** Before the security chains, which send a signed-out browser to the sign-in page. */
+    @Bean
+    org.springframework.boot.web.servlet.FilterRegistrationBean<EndedSessionNotice> endedSessionNotice(UserSessions sessions) {
+        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new EndedSessionNotice(sessions));
+        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE + 20);
+        return registration;
+    }
+
     @Bean
     PasswordEncoder passwordEncoder() {
         // bcrypt today, with the algorithm stored beside each hash so it can be upgraded later.

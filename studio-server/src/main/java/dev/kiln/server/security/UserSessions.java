@@ -31,6 +31,14 @@ public class UserSessions implements HttpSessionListener, HttpSessionAttributeLi
     /** Each signed-in session and its user (a few per user: a map this way round needs no locking). */
     private final Map<HttpSession, Long> users = new ConcurrentHashMap<>();
     private final ApplicationEventPublisher events;
+    /** Why recently ended sessions ended, by session id, for the sign-in page those browsers land on (bounded). */
+    private final Map<String, String> endedBecause = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(64, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                    return size() > 1000;
+                }
+            });
 
     UserSessions(ApplicationEventPublisher events) {
         this.events = events;
@@ -45,28 +53,35 @@ public class UserSessions implements HttpSessionListener, HttpSessionAttributeLi
         // Sockets first, so they close with this message: invalidating an HTTP session also makes the container
         // close the WebSockets opened under it, with a bare 1008.
         events.publishEvent(new SessionsEnded(userId, message));
-        int ended = invalidate(userId, null);
+        int ended = invalidate(userId, null, message);
         log.info("Ended {} session(s) of user {}", ended, userId);
         return ended;
     }
 
     /** Invalidates every session of {@code userId} except {@code keepSessionId} (the one asking). */
     int endOthers(long userId, String keepSessionId) {
-        return invalidate(userId, keepSessionId);
+        return invalidate(userId, keepSessionId, "You changed your password in another session. Sign in with the new one.");
+    }
+
+    /** Why the session {@code sessionId} was ended, once: the browser that still holds its cookie is told. */
+    String takeEndedReason(String sessionId) {
+        return sessionId == null ? null : endedBecause.remove(sessionId);
     }
 
     int count(long userId) {
         return sessionsOf(userId).size();
     }
 
-    private int invalidate(long userId, String keep) {
+    private int invalidate(long userId, String keep, String reason) {
         int ended = 0;
         for (var session : sessionsOf(userId)) {
             try {
                 if (keep != null && keep.equals(session.getId())) {
                     continue;
                 }
+                var id = session.getId();
                 session.invalidate();
+                endedBecause.put(id, reason);
                 ended++;
             } catch (IllegalStateException alreadyInvalid) {
                 // ended meanwhile

@@ -33,8 +33,8 @@ import java.time.format.FormatStyle;
 @RolesAllowed("ADMIN")
 public class UsersView extends Div {
 
-    private static final DateTimeFormatter WHEN =
-            DateTimeFormatter.ofLocalizedDateTime(FormatStyle.MEDIUM).withZone(ZoneId.systemDefault());
+    private static final DateTimeFormatter DAY =
+            DateTimeFormatter.ofLocalizedDate(FormatStyle.MEDIUM).withZone(ZoneId.systemDefault());
 
     private final UserDirectory directory;
     private final String me;
@@ -52,11 +52,10 @@ public class UsersView extends Div {
         title.setWidthFull();
         title.setJustifyContentMode(HorizontalLayout.JustifyContentMode.BETWEEN);
         title.setAlignItems(HorizontalLayout.Alignment.CENTER);
-        grid.addColumn(UserDirectory.UserSummary::username).setHeader("User name");
-        grid.addColumn(UserDirectory.UserSummary::displayName).setHeader("Name");
-        grid.addColumn(u -> u.admin() ? "administrator" : "").setHeader("Role");
-        grid.addColumn(u -> u.disabled() ? "disabled" : "").setHeader("Status");
-        grid.addColumn(u -> WHEN.format(u.createdAt())).setHeader("Created");
+        grid.addColumn(UserDirectory.UserSummary::username).setHeader("User name").setAutoWidth(true);
+        grid.addColumn(UserDirectory.UserSummary::displayName).setHeader("Name").setAutoWidth(true);
+        grid.addColumn(UsersView::status).setHeader("Role").setAutoWidth(true);
+        grid.addColumn(u -> DAY.format(u.createdAt())).setHeader("Created").setAutoWidth(true);
         grid.addComponentColumn(this::actions).setHeader("").setAutoWidth(true).setFlexGrow(0);
         grid.setAllRowsVisible(true);
         grid.setId("users");
@@ -93,6 +92,11 @@ public class UsersView extends Div {
         dialog.add(new VerticalLayout(username, name, password, admin));
         dialog.getFooter().add(new Button("Cancel", e -> dialog.close()), create);
         dialog.open();
+    }
+
+    private static String status(UserDirectory.UserSummary user) {
+        var role = user.admin() ? "administrator" : "";
+        return user.disabled() ? (role.isEmpty() ? "disabled" : role + ", disabled") : role;
     }
 
     /** Reset, disable or enable, delete: not on the administrator's own row (see UserDirectory). */
@@ -150,24 +154,28 @@ public class UsersView extends Div {
             act(() -> directory.setDisabled(user.username(), false), user.username() + " can sign in again.");
             return;
         }
-        Dialogs.confirm("Disable " + user.displayName() + "?", user.displayName() + " is signed out at once (open pages, "
+        var dialog = Dialogs.confirm("Disable " + user.displayName() + "?", user.displayName() + " is signed out at once (open pages, "
                         + "editors and terminals close) and can't sign in until you enable the account again. Their "
                         + "studios and files stay as they are.", "Disable", true,
                 () -> act(() -> directory.setDisabled(user.username(), true), user.username() + " is disabled."));
+        dialog.setWidth("34rem");
     }
 
     private void delete(UserDirectory.UserSummary user) {
         var owned = directory.studiosOwnedBy(user.username());
+        var names = "(" + String.join(", ", owned.size() > 5 ? owned.subList(0, 5) : owned) + (owned.size() > 5 ? ", ..." : "") + ")";
         var studios = owned.isEmpty() ? "They own no studios."
-                : "The " + (owned.size() == 1 ? "studio" : owned.size() + " studios") + " they own ("
-                + String.join(", ", owned.size() > 5 ? owned.subList(0, 5) : owned) + (owned.size() > 5 ? ", ..." : "")
-                + ") move to the trash folder on the server, as when a studio is deleted, and the people they shared "
-                + (owned.size() == 1 ? "it" : "them") + " with lose access.";
-        Dialogs.confirm("Delete the account " + user.username() + "?", user.displayName() + " is signed out at once and "
+                : owned.size() == 1
+                ? "The studio they own " + names + " moves to the trash folder on the server, as when a studio is "
+                + "deleted, and the people they shared it with lose access."
+                : "The " + owned.size() + " studios they own " + names + " move to the trash folder on the server, as "
+                + "when a studio is deleted, and the people they shared them with lose access.";
+        var dialog = Dialogs.confirm("Delete the account " + user.username() + "?", user.displayName() + " is signed out at once and "
                         + "can never sign in again. " + studios + " They leave the studios others shared with them. Their "
                         + "name stays on the commits and jobs they made, and the user name becomes free. This can't be "
                         + "undone.", "Delete account", true,
                 () -> act(() -> directory.delete(user.username()), "Deleted " + user.username() + "."));
+        dialog.setWidth("34rem");
     }
 
     private void act(Runnable action, String done) {

@@ -15,7 +15,8 @@ import com.vaadin.flow.server.auth.AnonymousAllowed;
 /**
  * Spring Security's form login, posted to /login with the page's CSRF token. A refused sign-in comes back with
  * {@code ?error}; the reason, when it is more than a wrong password (a wait after too many failures, a disabled
- * account), is left in the session under {@link #MESSAGE_ATTRIBUTE}. {@code ?expired}: the form's token was not
+ * account), is left in the session under {@link #MESSAGE_ATTRIBUTE}, as is the reason a session was ended (an
+ * administrator disabled the account or reset its password), shown when the signed-out browser comes back. {@code ?expired}: the form's token was not
  * the session's (the page was left open too long, or the form came from another site).
  */
 @Route(value = "login", autoLayout = false)
@@ -47,18 +48,16 @@ public class LoginView extends Main implements BeforeEnterObserver {
             i18n.getErrorMessage().setTitle("Sign in again");
             i18n.getErrorMessage().setMessage("This sign-in page had expired (or the form came from another site), "
                     + "so nobody was signed in.");
-            login.setI18n(i18n);
-            login.setError(true);
-        } else if (parameters.containsKey("error")) {
-            if (message != null) {
-                i18n.getErrorMessage().setTitle("Not signed in");
-                i18n.getErrorMessage().setMessage(message);
-            }
-            login.setI18n(i18n);
-            login.setError(true);
-        } else {
+        } else if (message != null) {
+            // A refused sign-in with its reason, or a session an administrator ended.
+            i18n.getErrorMessage().setTitle(parameters.containsKey("error") ? "Not signed in" : "Signed out");
+            i18n.getErrorMessage().setMessage(message);
+        } else if (!parameters.containsKey("error")) {
             login.setError(false);
+            return;
         }
+        login.setI18n(i18n);
+        login.setError(true);
     }
 
     private static String takeMessage() {
