@@ -90,7 +90,8 @@ public class PasswordLogin {
         var waitUntil = throttle.waitUntil(name, clientAddress);
         if (waitUntil.isPresent()) {
             var now = clock.instant();
-            log.info("Sign-in for '{}' from {} refused: waiting until {}", LogText.clean(name), LogText.clean(clientAddress),
+            // Debug only: a flood of refused attempts must not flood the log (the wait's start is a warning).
+            log.debug("Sign-in for '{}' from {} refused: waiting until {}", LogText.clean(name), LogText.clean(clientAddress),
                     waitUntil.get());
             return new Throttled(waitUntil.get(), Duration.between(now, waitUntil.get()));
         }

@@ -174,7 +174,7 @@ class AccountsBrowserIT extends BrowserTestBase {
             admin.locator("#delete-" + name).click();
             var dialog = admin.getByRole(com.microsoft.playwright.options.AriaRole.DIALOG);
             assertThat(dialog).containsText("Bea's experiments");
-            assertThat(dialog).containsText("move to the trash folder");
+            assertThat(dialog).containsText("to the trash folder");
             shot(admin, "users-delete-confirm.png");
             admin.locator("#confirm-button").click();
             assertThat(admin.locator("vaadin-notification-card").last()).containsText("Deleted " + name);

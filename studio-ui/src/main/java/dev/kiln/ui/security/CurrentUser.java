@@ -6,9 +6,7 @@ public interface CurrentUser {
     String displayName();
 
     /** The name they sign in with. */
-    default String username() {
-        return displayName();
-    }
+    String username();
 
     /** Administrators manage accounts (the Users page). */
     boolean isAdmin();
