@@ -97,17 +97,35 @@ class ApiProblems extends ResponseEntityExceptionHandler {
                 return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).headers(headers).body(tooLargeProblem(tooLarge));
             }
         }
-        String detail;
-        if (e.getCause() instanceof tools.jackson.core.JacksonException json && json.getLocation() != null
+        return answer(e, headers, HttpStatus.BAD_REQUEST, unreadable(e), request);
+    }
+
+    /**
+     * What is wrong with a body, in words for the person who wrote it: where the JSON breaks, or which field has
+     * the wrong type; never Jackson's own message, which names Kiln's Java classes.
+     */
+    static String unreadable(HttpMessageNotReadableException e) {
+        if (e.getCause() instanceof tools.jackson.core.exc.StreamReadException json && json.getLocation() != null
                 && json.getLocation().getLineNr() > 0) {
-            detail = "The request body is not the JSON this route expects (line " + json.getLocation().getLineNr()
-                    + ", column " + json.getLocation().getColumnNr() + "): " + LogText.clean(json.getOriginalMessage());
-        } else if (e.getMessage() != null && e.getMessage().startsWith("Required request body is missing")) {
-            detail = "This request needs a JSON body.";
-        } else {
-            detail = "The request body is not the JSON this route expects.";
+            return "The request body is not valid JSON (line " + json.getLocation().getLineNr() + ", column "
+                    + json.getLocation().getColumnNr() + ").";
         }
-        return answer(e, headers, HttpStatus.BAD_REQUEST, detail, request);
+        if (e.getCause() instanceof tools.jackson.core.JacksonException json) {
+            var field = new StringBuilder();
+            for (var reference : json.getPath()) {
+                if (reference.getPropertyName() != null) {
+                    field.append(field.isEmpty() ? "" : ".").append(reference.getPropertyName());
+                } else if (reference.getIndex() >= 0) {
+                    field.append('[').append(reference.getIndex()).append(']');
+                }
+            }
+            return field.isEmpty() ? "The request body is not the JSON object this route expects."
+                    : "The field '" + LogText.clean(field) + "' of the request body is missing or has the wrong type.";
+        }
+        if (e.getMessage() != null && e.getMessage().startsWith("Required request body is missing")) {
+            return "This request needs a JSON body.";
+        }
+        return "The request body is not the JSON this route expects.";
     }
 
     private ResponseEntity<Object> answer(Exception e, HttpHeaders headers, HttpStatus status, String detail,

@@ -47,7 +47,7 @@ public class SharingService implements StudioSharing {
     @Override
     public ShareLink createLink(String studioId, String role, Duration validFor) {
         access.require(studioId, Need.OWN);
-        if (!ROLES.contains(role)) {
+        if (role == null || !ROLES.contains(role)) {
             throw new StudioException(Kind.INVALID, "A share link's role is viewer or editor.");
         }
         if (validFor != null && (validFor.isNegative() || validFor.isZero())) {

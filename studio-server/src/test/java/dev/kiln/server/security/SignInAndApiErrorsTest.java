@@ -138,6 +138,23 @@ class SignInAndApiErrorsTest {
                 .content("{\"name\":")).andReturn().getResponse();
         assertThat(notJson.getStatus()).isEqualTo(400);
         assertThat(notJson.getContentType()).startsWith("application/problem+json");
-        assertThat(notJson.getContentAsString()).contains("JSON");
+        assertThat(notJson.getContentAsString()).contains("not valid JSON (line 1, column 9)");
+
+        // Bodies of the wrong shape say which field, in words, not in Kiln's Java class names; none is a 500.
+        var wrongType = mvc.perform(post("/api/studios/{id}/jobs", studioId).with(user(owner)).with(csrf())
+                .contentType(MediaType.APPLICATION_JSON).content("{\"entryPoint\":\"x\",\"nodes\":\"two\"}")).andReturn().getResponse();
+        assertThat(wrongType.getStatus()).isEqualTo(400);
+        assertThat(wrongType.getContentAsString()).contains("The field 'nodes'").doesNotContain("dev.kiln", "Jackson", "`");
+        var array = mvc.perform(post("/api/studios").with(user(owner)).with(csrf()).contentType(MediaType.APPLICATION_JSON)
+                .content("[]")).andReturn().getResponse();
+        assertThat(array.getStatus()).isEqualTo(400);
+        assertThat(array.getContentAsString()).contains("not the JSON object this route expects").doesNotContain("dev.kiln");
+        var noRole = mvc.perform(post("/api/studios/{id}/links", studioId).with(user(owner)).with(csrf())
+                .contentType(MediaType.APPLICATION_JSON).content("{}")).andReturn().getResponse();
+        assertThat(noRole.getStatus()).as(noRole.getContentAsString()).isEqualTo(400);
+        assertThat(noRole.getContentAsString()).contains("viewer or editor");
+        var noBody = mvc.perform(post("/api/studios").with(user(owner)).with(csrf()).contentType(MediaType.APPLICATION_JSON))
+                .andReturn().getResponse();
+        assertThat(noBody.getContentAsString()).contains("needs a JSON body");
     }
 }
