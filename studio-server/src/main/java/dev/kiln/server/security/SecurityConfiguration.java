@@ -3,8 +3,10 @@ package dev.kiln.server.security;
 import com.vaadin.flow.spring.security.RequestUtil;
 import com.vaadin.flow.spring.security.VaadinSecurityConfigurer;
 import dev.kiln.ui.security.LoginView;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.EnableWebSecurity;
@@ -13,7 +15,8 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
 
 /**
- * Who may ask for what. Five chains:
+ * Who may ask for what. Five chains (after two plain filters: the request-body limit, and the notice that tells a
+ * browser whose session an administrator ended why it is signed out):
  * <ul>
  *   <li>{@code /agent}: machine agents, each with its per-machine token checked in the WebSocket handshake.</li>
  *   <li>{@code /git/**}: the studios' repositories over git's HTTP protocol, read-only, Basic credentials checked
@@ -36,9 +39,9 @@ class SecurityConfiguration {
 
     /** Before the security chains, which send a signed-out browser to the sign-in page. */
     @Bean
-    org.springframework.boot.web.servlet.FilterRegistrationBean<EndedSessionNotice> endedSessionNotice(UserSessions sessions) {
-        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new EndedSessionNotice(sessions));
-        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE + 20);
+    FilterRegistrationBean<EndedSessionNotice> endedSessionNotice(UserSessions sessions) {
+        var registration = new FilterRegistrationBean<>(new EndedSessionNotice(sessions));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 20);
         return registration;
     }
 
