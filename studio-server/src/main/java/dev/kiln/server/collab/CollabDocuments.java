@@ -223,6 +223,14 @@ public class CollabDocuments implements LiveDocuments {
         }
     }
 
+    /** A user's sessions were ended (account disabled, deleted, password reset): close their connections everywhere. */
+    @EventListener
+    void sessionsEnded(dev.kiln.server.security.SessionsEnded event) {
+        for (var document : open.values()) {
+            document.room.disconnect(p -> p.userId() == event.userId(), "revoked", event.message());
+        }
+    }
+
     /** Every few seconds: drop silent participants, and end connections whose access lapsed (an expired link). */
     @Scheduled(fixedDelay = 5000)
     void sweep() {

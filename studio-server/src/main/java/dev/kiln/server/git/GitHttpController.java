@@ -1,7 +1,7 @@
 package dev.kiln.server.git;
 
 import dev.kiln.machine.agent.AgentRegistry;
-import dev.kiln.server.security.UserAccounts;
+import dev.kiln.server.security.PasswordLogin;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.Workspaces;
 import jakarta.servlet.http.HttpServletRequest;
@@ -9,7 +9,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.eclipse.jgit.transport.PacketLineOut;
 import org.eclipse.jgit.transport.RefAdvertiser;
 import org.eclipse.jgit.transport.UploadPack;
-import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -35,16 +34,13 @@ class GitHttpController {
     private final Workspaces workspaces;
     private final StudioAccess access;
     private final AgentRegistry agents;
-    private final UserAccounts users;
-    private final PasswordEncoder passwords;
+    private final PasswordLogin logins;
 
-    GitHttpController(Workspaces workspaces, StudioAccess access, AgentRegistry agents, UserAccounts users,
-                      PasswordEncoder passwords) {
+    GitHttpController(Workspaces workspaces, StudioAccess access, AgentRegistry agents, PasswordLogin logins) {
         this.workspaces = workspaces;
         this.access = access;
         this.agents = agents;
-        this.users = users;
-        this.passwords = passwords;
+        this.logins = logins;
     }
 
     @GetMapping("/git/{studioId}.git/info/refs")
@@ -122,11 +118,21 @@ class GitHttpController {
             }
             permitted = identity.get().studioId().equals(studioId);
         } else {
-            var account = users.find(user).filter(a -> passwords.matches(password, a.getPassword()));
-            if (account.isEmpty()) {
-                return challenge(response);
+            // Throttled per account and address like the sign-in form, and as slow for unknown users as known ones.
+            switch (logins.attempt(user, password, request.getRemoteAddr())) {
+                case PasswordLogin.SignedIn(var account) -> permitted = access.lookup(studioId, account.id()).isPresent();
+                case PasswordLogin.Throttled throttled -> {
+                    response.setHeader("Retry-After", Long.toString(throttled.retryAfterSeconds()));
+                    refuse(response, 429, throttled.message());
+                    return false;
+                }
+                case PasswordLogin.Refused refused -> {
+                    return challenge(response);
+                }
+                case PasswordLogin.Disabled disabled -> {
+                    return challenge(response);
+                }
             }
-            permitted = access.lookup(studioId, account.get().id()).isPresent();
         }
         if (!permitted) {
             refuse(response, HttpServletResponse.SC_NOT_FOUND, "No such studio");

@@ -14,7 +14,13 @@ public final class KilnPrincipal extends User {
     private final String email;
 
     public KilnPrincipal(long id, String username, String passwordHash, String displayName, String email, boolean admin) {
-        super(username, passwordHash, admin
+        this(id, username, passwordHash, displayName, email, admin, true);
+    }
+
+    /** @param enabled false for an account an administrator disabled: it cannot sign in */
+    public KilnPrincipal(long id, String username, String passwordHash, String displayName, String email, boolean admin,
+                         boolean enabled) {
+        super(username, passwordHash, enabled, true, true, true, admin
                 ? List.of(new SimpleGrantedAuthority("ROLE_USER"), new SimpleGrantedAuthority("ROLE_ADMIN"))
                 : List.of(new SimpleGrantedAuthority("ROLE_USER")));
         this.id = id;
@@ -28,6 +34,10 @@ public final class KilnPrincipal extends User {
 
     public String displayName() {
         return displayName;
+    }
+
+    public boolean isAdmin() {
+        return getAuthorities().stream().anyMatch(a -> "ROLE_ADMIN".equals(a.getAuthority()));
     }
 
     /** How this user appears as a commit author. */

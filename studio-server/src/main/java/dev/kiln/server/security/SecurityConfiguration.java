@@ -1,20 +1,22 @@
 package dev.kiln.server.security;
 
+import com.vaadin.flow.spring.security.RequestUtil;
 import com.vaadin.flow.spring.security.VaadinSecurityConfigurer;
 import dev.kiln.ui.security.LoginView;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.http.HttpStatus;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.EnableWebSecurity;
 import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
-import org.springframework.security.web.authentication.HttpStatusEntryPoint;
 
 /**
- * Who may ask for what. Five chains:
+ * Who may ask for what. Five chains (after two plain filters: the request-body limit, and the notice that tells a
+ * browser whose session an administrator ended why it is signed out):
  * <ul>
  *   <li>{@code /agent}: machine agents, each with its per-machine token checked in the WebSocket handshake.</li>
  *   <li>{@code /git/**}: the studios' repositories over git's HTTP protocol, read-only, Basic credentials checked
@@ -23,12 +25,25 @@ import org.springframework.security.web.authentication.HttpStatusEntryPoint;
  *   <li>{@code /api/**} and the {@code /collab/*} WebSockets: signed-in users (session cookie, CSRF on for writes);
  *       anonymous callers get 401, not a login page.
  *       Which studio a user may touch is decided in the studio service, for the API and the views alike.</li>
- *   <li>everything else: the Vaadin app; anonymous users are sent to the login view.</li>
+ *   <li>everything else: the Vaadin app; anonymous users are sent to the login view, whose form carries the
+ *       session's CSRF token like every other form (Vaadin's default exempts it, which allows login CSRF).</li>
  * </ul>
+ * User names and passwords (the form, Basic on {@code /actuator}, git) are all checked by {@link PasswordLogin},
+ * throttled per account and per address. The session cookie is {@code SameSite=Lax} (application.properties) and
+ * {@code Secure} whenever the request is HTTPS, as the server sees it or as a trusted proxy says it
+ * ({@code server.forward-headers-strategy=native}).
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSecurity
 class SecurityConfiguration {
+
+    /** Before the security chains, which send a signed-out browser to the sign-in page. */
+    @Bean
+    FilterRegistrationBean<EndedSessionNotice> endedSessionNotice(UserSessions sessions) {
+        var registration = new FilterRegistrationBean<>(new EndedSessionNotice(sessions));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 20);
+        return registration;
+    }
 
     @Bean
     PasswordEncoder passwordEncoder() {
@@ -74,17 +89,27 @@ class SecurityConfiguration {
     @Bean
     @Order(2)
     SecurityFilterChain api(HttpSecurity http) throws Exception {
+        var refusals = new ApiRefusals();
         return http.securityMatcher("/api/**", "/collab/**", "/terminal/**")
                 .authorizeHttpRequests(auth -> auth.anyRequest().authenticated())
-                .exceptionHandling(e -> e.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
+                .exceptionHandling(e -> e.authenticationEntryPoint(refusals).accessDeniedHandler(refusals))
                 .build();
     }
 
     @Bean
     @Order(3)
-    SecurityFilterChain app(HttpSecurity http) throws Exception {
+    SecurityFilterChain app(HttpSecurity http, RequestUtil vaadinRequests) throws Exception {
         // Kiln's stylesheet is needed by the login page too.
         http.authorizeHttpRequests(auth -> auth.requestMatchers("/styles/**").permitAll());
-        return http.with(VaadinSecurityConfigurer.vaadin(), vaadin -> vaadin.loginView(LoginView.class)).build();
+        // Vaadin's own requests carry Vaadin's CSRF token, which Vaadin checks; every other POST, the login form's
+        // included, needs Spring's. The login form sends it from the page's _csrf meta tags.
+        http.csrf(csrf -> csrf.ignoringRequestMatchers(vaadinRequests::isFrameworkInternalRequest));
+        http.exceptionHandling(e -> e.accessDeniedHandler(new LoginFormExpired()));
+        http.with(VaadinSecurityConfigurer.vaadin(), vaadin -> vaadin.loginView(LoginView.class)
+                .enableCsrfConfiguration(false));
+        // After Vaadin's configurer, so that its login page is set before the form login initialises (otherwise
+        // Spring's generated login page would be served); Vaadin leaves the failure handler alone when one is set.
+        http.formLogin(form -> form.failureHandler(new SignInFailures()));
+        return http.build();
     }
 }

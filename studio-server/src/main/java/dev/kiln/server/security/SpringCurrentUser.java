@@ -10,14 +10,26 @@ import org.springframework.stereotype.Component;
 class SpringCurrentUser implements CurrentUser {
 
     private final AuthenticationContext authentication;
+    private final OwnPassword passwords;
 
-    SpringCurrentUser(AuthenticationContext authentication) {
+    SpringCurrentUser(AuthenticationContext authentication, OwnPassword passwords) {
         this.authentication = authentication;
+        this.passwords = passwords;
     }
 
     @Override
     public String displayName() {
         return authentication.getAuthenticatedUser(KilnPrincipal.class).map(KilnPrincipal::displayName).orElse("");
+    }
+
+    @Override
+    public String username() {
+        return authentication.getAuthenticatedUser(KilnPrincipal.class).map(KilnPrincipal::getUsername).orElse("");
+    }
+
+    @Override
+    public void changePassword(String currentPassword, String newPassword) {
+        passwords.change(currentPassword, newPassword);
     }
 
     @Override

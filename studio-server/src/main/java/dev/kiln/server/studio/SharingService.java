@@ -2,6 +2,7 @@ package dev.kiln.server.studio;
 
 import dev.kiln.server.security.Users;
 import dev.kiln.server.studio.StudioAccess.Need;
+import dev.kiln.ui.studio.ShareInvitation;
 import dev.kiln.ui.studio.ShareLink;
 import dev.kiln.ui.studio.StudioException;
 import dev.kiln.ui.studio.StudioException.Kind;
@@ -46,7 +47,7 @@ public class SharingService implements StudioSharing {
     @Override
     public ShareLink createLink(String studioId, String role, Duration validFor) {
         access.require(studioId, Need.OWN);
-        if (!ROLES.contains(role)) {
+        if (role == null || !ROLES.contains(role)) {
             throw new StudioException(Kind.INVALID, "A share link's role is viewer or editor.");
         }
         if (validFor != null && (validFor.isNegative() || validFor.isZero())) {
@@ -102,35 +103,63 @@ public class SharingService implements StudioSharing {
         events.publishEvent(new AccessRevoked(studioId, users));
     }
 
+    /** A link as stored, if it exists and was not revoked; its expiry is checked by {@link #valid}. */
+    private record Link(String token, String studioId, String role, String sharedBy, OffsetDateTime expires) {
+    }
+
     @Override
+    public ShareInvitation invitation(String token) {
+        var user = Users.current();
+        var link = valid(token);
+        var studio = access.lookup(link.studioId(), user.id());
+        var name = studio.map(StudioSummary::name).orElseGet(() -> jdbc.sql("select name from studio where id = :id")
+                .param("id", link.studioId()).query(String.class).single());
+        return new ShareInvitation(link.studioId(), name, link.sharedBy(), link.role(), instant(link.expires()),
+                studio.map(StudioSummary::role).orElse(null));
+    }
+
+    /**
+     * Joins only when the link gives a role the user does not have yet: an editor who opens a viewer link stays an
+     * editor (their membership keeps its editor link), and an owner stays the owner.
+     */
+    @Override
+    @Transactional
     public StudioSummary join(String token) {
         var user = Users.current();
-        record Link(String studioId, OffsetDateTime expires, OffsetDateTime revoked) {
+        var invitation = invitation(token);
+        if (invitation.joinChangesSomething()) {
+            var now = StudioRepository.utc(clock.instant());
+            int updated = jdbc.sql("update studio_member set link_token = :token, joined_at = :now where studio_id = :studio and user_id = :user")
+                    .param("token", token).param("now", now).param("studio", invitation.studioId()).param("user", user.id()).update();
+            if (updated == 0) {
+                jdbc.sql("insert into studio_member (studio_id, user_id, link_token, joined_at) values (:studio, :user, :token, :now)")
+                        .param("token", token).param("now", now).param("studio", invitation.studioId()).param("user", user.id()).update();
+            }
         }
-        var link = jdbc.sql("select studio_id, expires_at, revoked_at from share_link where token = :token")
+        return access.require(invitation.studioId(), Need.VIEW);
+    }
+
+    /** The link behind {@code token}, or NOT_FOUND saying whether it never existed, was revoked or expired. */
+    private Link valid(String token) {
+        record Row(Link link, OffsetDateTime revoked) {
+        }
+        var row = jdbc.sql("""
+                        select l.token, l.studio_id, l.role, l.expires_at, l.revoked_at, u.display_name
+                        from share_link l join kiln_user u on u.id = l.created_by where l.token = :token""")
                 .param("token", token == null ? "" : token)
-                .query((rs, n) -> new Link(rs.getString("studio_id"), rs.getObject("expires_at", OffsetDateTime.class),
+                .query((rs, n) -> new Row(new Link(rs.getString("token"), rs.getString("studio_id"), rs.getString("role"),
+                        rs.getString("display_name"), rs.getObject("expires_at", OffsetDateTime.class)),
                         rs.getObject("revoked_at", OffsetDateTime.class)))
                 .optional()
-                .filter(l -> l.revoked() == null)
+                .filter(r -> r.revoked() == null)
                 .orElseThrow(() -> new StudioException(Kind.NOT_FOUND, "This share link does not exist or was revoked. Ask the studio's owner for a new one."));
+        var link = row.link();
         if (link.expires() != null && !link.expires().toInstant().isAfter(clock.instant())) {
             throw new StudioException(Kind.NOT_FOUND, "This share link expired on "
                     + DateTimeFormatter.ofLocalizedDateTime(FormatStyle.MEDIUM).withZone(ZoneId.systemDefault()).format(link.expires())
                     + ". Ask the studio's owner for a new one.");
         }
-        var existing = access.lookup(link.studioId(), user.id());
-        if (existing.isPresent() && existing.get().isOwner()) {
-            return existing.get();
-        }
-        var now = StudioRepository.utc(clock.instant());
-        int updated = jdbc.sql("update studio_member set link_token = :token, joined_at = :now where studio_id = :studio and user_id = :user")
-                .param("token", token).param("now", now).param("studio", link.studioId()).param("user", user.id()).update();
-        if (updated == 0) {
-            jdbc.sql("insert into studio_member (studio_id, user_id, link_token, joined_at) values (:studio, :user, :token, :now)")
-                    .param("token", token).param("now", now).param("studio", link.studioId()).param("user", user.id()).update();
-        }
-        return access.require(link.studioId(), Need.VIEW);
+        return link;
     }
 
     private static java.time.Instant instant(OffsetDateTime time) {

@@ -62,7 +62,20 @@ class StudioApiController {
         sharing.revoke(id, token);
     }
 
-    /** Joins the studio behind a share link as the signed-in user. */
+    /** What a share link offers the signed-in user (studio, who shared it, role, their role now); changes nothing. */
+    @GetMapping("/joined/{token}")
+    Invitation invitation(@PathVariable String token) {
+        var offer = sharing.invitation(token);
+        return new Invitation(offer.studioId(), offer.studioName(), offer.sharedBy(), offer.linkRole(), offer.expiresAt(),
+                offer.currentRole(), offer.effect().name());
+    }
+
+    /** @param effect what joining would do: JOIN, UPGRADE, SAME, KEEPS_HIGHER (a lower link changes nothing), OWNER */
+    record Invitation(String studioId, String studioName, String sharedBy, String linkRole, java.time.Instant expiresAt,
+                      String currentRole, String effect) {
+    }
+
+    /** Joins the studio behind a share link as the signed-in user; a link never lowers the role they have. */
     @PostMapping("/joined/{token}")
     StudioSummary join(@PathVariable String token) {
         return sharing.join(token);

@@ -64,6 +64,11 @@ class StudioRepository {
                 .query(String.class).optional();
     }
 
+    List<StudioRow> ownedBy(long ownerId) {
+        return jdbc.sql(SELECT + " where s.owner_id = :owner order by s.name").param("owner", ownerId)
+                .query((rs, n) -> row(rs, "owner")).list();
+    }
+
     Optional<StudioRow> find(String id) {
         return jdbc.sql(SELECT + " where s.id = :id").param("id", id).query((rs, n) -> row(rs, null)).optional();
     }

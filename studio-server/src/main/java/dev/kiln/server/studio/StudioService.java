@@ -76,6 +76,25 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
     @Override
     public void delete(String studioId) {
         access.require(studioId, Need.OWN);
+        remove(studioId);
+    }
+
+    /** The names of the studios {@code ownerId} owns, for an administrator about to delete that account. */
+    public List<String> namesOwnedBy(long ownerId) {
+        return studios.ownedBy(ownerId).stream().map(StudioRepository.StudioRow::summary).map(StudioSummary::name).toList();
+    }
+
+    /**
+     * Deletes every studio {@code ownerId} owns, as {@link #delete(String)} deletes one (files to the trash). Only
+     * for deleting an account: the caller has checked that an administrator asks.
+     */
+    public int deleteAllOwnedBy(long ownerId) {
+        var owned = studios.ownedBy(ownerId);
+        owned.forEach(row -> remove(row.summary().id()));
+        return owned.size();
+    }
+
+    private void remove(String studioId) {
         live.closeStudio(studioId);
         studios.delete(studioId);
         workspaces.trash(studioId);

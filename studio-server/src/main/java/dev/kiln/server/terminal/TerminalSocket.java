@@ -125,6 +125,22 @@ class TerminalSocket extends TextWebSocketHandler implements HandshakeIntercepto
     }
 
     /**
+     * A user's sessions were ended (account disabled, deleted, password reset): their terminals close now, and
+     * the shells they typed in end.
+     */
+    @org.springframework.context.event.EventListener
+    void sessionsEnded(dev.kiln.server.security.SessionsEnded event) {
+        for (WebSocketSession session : sessions) {
+            if (user(session) == event.userId()) {
+                session.getAttributes().put(CAN_TYPE, false);
+                closeQuietly(session, REVOKED);
+            }
+        }
+        terminals.studios().forEach(studioId -> terminals.endShellsOf(studioId, java.util.List.of(event.userId()),
+                "the account of someone who typed in it was closed"));
+    }
+
+    /**
      * Every few seconds: close terminals whose access ended (an expired link), follow a changed role, and end the
      * shells of people who may no longer run code on the machine (connected or not).
      */

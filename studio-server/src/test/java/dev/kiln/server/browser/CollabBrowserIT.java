@@ -66,6 +66,8 @@ class CollabBrowserIT extends BrowserTestBase {
             var team = signedIn(teamContext, "tess", "tess-password-1");
             assertThat(team.locator("#users-link")).hasCount(0);
             team.navigate(editLink);
+            // The link asks first (see AccountsBrowserIT); joining is the click.
+            team.locator("#join-studio").click();
             team.waitForURL(Pattern.compile(".*/studio/.*"));
             assertThat(team.locator("#studio-role")).containsText("can edit");
             openLiveFile(team, "README.md");
@@ -90,6 +92,7 @@ class CollabBrowserIT extends BrowserTestBase {
 
             var viewer = signedIn(viewerContext, watcher);
             viewer.navigate(viewLink);
+            viewer.locator("#join-studio").click();
             viewer.waitForURL(Pattern.compile(".*/studio/.*"));
             openLiveFile(viewer, "README.md");
             assertThat(editorContent(viewer)).hasAttribute("contenteditable", "false");

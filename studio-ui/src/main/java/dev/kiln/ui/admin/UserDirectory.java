@@ -3,15 +3,33 @@ package dev.kiln.ui.admin;
 import java.time.Instant;
 import java.util.List;
 
-/** Kiln's accounts, for administrators: teammates need an account before a share link can let them in. */
+/**
+ * Kiln's accounts, for administrators: teammates need an account before a share link can let them in. Every call
+ * is refused with {@link SecurityException} unless the signed-in user is an administrator; a bad name or password,
+ * or an action an administrator may not take on their own account, with {@link IllegalArgumentException}.
+ */
 public interface UserDirectory {
 
-    record UserSummary(String username, String displayName, boolean admin, Instant createdAt) {
+    /** @param disabled an administrator disabled it: it cannot sign in until enabled again */
+    record UserSummary(String username, String displayName, boolean admin, boolean disabled, Instant createdAt) {
     }
 
-    /** Refused with {@link SecurityException} unless the signed-in user is an administrator. */
     List<UserSummary> users();
 
-    /** Creates an account; a bad name or a short password is refused with {@link IllegalArgumentException}. */
     UserSummary create(String username, String displayName, String password, boolean admin);
+
+    /** Sets a new password; the user's sessions and open editors and terminals end at once. */
+    void resetPassword(String username, String newPassword);
+
+    /** Disabling ends the user's sessions, open editors and terminals at once; enabling lets them sign in again. */
+    void setDisabled(String username, boolean disabled);
+
+    /** The names of the studios the user owns: what deleting the account moves to the trash. */
+    List<String> studiosOwnedBy(String username);
+
+    /**
+     * Deletes the account: its sessions end at once, the studios it owns go to the trash (as when a studio is
+     * deleted), it leaves the studios shared with it, and the name is free for a new account.
+     */
+    void delete(String username);
 }

@@ -4,17 +4,28 @@ import com.vaadin.flow.component.html.H1;
 import com.vaadin.flow.component.html.Main;
 import com.vaadin.flow.component.html.Paragraph;
 import com.vaadin.flow.component.login.LoginForm;
+import com.vaadin.flow.component.login.LoginI18n;
 import com.vaadin.flow.router.BeforeEnterEvent;
 import com.vaadin.flow.router.BeforeEnterObserver;
 import com.vaadin.flow.router.PageTitle;
 import com.vaadin.flow.router.Route;
+import com.vaadin.flow.server.VaadinRequest;
 import com.vaadin.flow.server.auth.AnonymousAllowed;
 
-/** Spring Security's form login, posted to /login. */
+/**
+ * Spring Security's form login, posted to /login with the page's CSRF token. A refused sign-in comes back with
+ * {@code ?error}; the reason, when it is more than a wrong password (a wait after too many failures, a disabled
+ * account), is left in the session under {@link #MESSAGE_ATTRIBUTE}, as is the reason a session was ended (an
+ * administrator disabled the account or reset its password), shown when the signed-out browser comes back. {@code ?expired}: the form's token was not
+ * the session's (the page was left open too long, or the form came from another site).
+ */
 @Route(value = "login", autoLayout = false)
 @PageTitle("Sign in · Kiln")
 @AnonymousAllowed
 public class LoginView extends Main implements BeforeEnterObserver {
+
+    /** Session attribute with the reason the last sign-in was refused, for this view to show once. */
+    public static final String MESSAGE_ATTRIBUTE = "kiln.login.message";
 
     private final LoginForm login = new LoginForm();
 
@@ -30,6 +41,33 @@ public class LoginView extends Main implements BeforeEnterObserver {
 
     @Override
     public void beforeEnter(BeforeEnterEvent event) {
-        login.setError(event.getLocation().getQueryParameters().getParameters().containsKey("error"));
+        var parameters = event.getLocation().getQueryParameters().getParameters();
+        var message = takeMessage();
+        var i18n = LoginI18n.createDefault();
+        if (parameters.containsKey("expired")) {
+            i18n.getErrorMessage().setTitle("Sign in again");
+            i18n.getErrorMessage().setMessage("This sign-in page had expired (or the form came from another site), "
+                    + "so nobody was signed in.");
+        } else if (message != null) {
+            // A refused sign-in with its reason, or a session an administrator ended.
+            i18n.getErrorMessage().setTitle(parameters.containsKey("error") ? "Not signed in" : "Signed out");
+            i18n.getErrorMessage().setMessage(message);
+        } else if (!parameters.containsKey("error")) {
+            login.setError(false);
+            return;
+        }
+        login.setI18n(i18n);
+        login.setError(true);
+    }
+
+    private static String takeMessage() {
+        var request = VaadinRequest.getCurrent();
+        var session = request == null ? null : request.getWrappedSession(false);
+        if (session == null) {
+            return null;
+        }
+        var message = session.getAttribute(MESSAGE_ATTRIBUTE);
+        session.removeAttribute(MESSAGE_ATTRIBUTE);
+        return message instanceof String text ? text : null;
     }
 }

@@ -14,6 +14,16 @@ public interface StudioSharing {
     /** Revokes at once: people who joined through it lose access, open editors included. */
     void revoke(String studioId, String token);
 
-    /** Makes the signed-in user a member through the link and returns the studio. */
+    /**
+     * What the link offers the signed-in user, changing nothing (its confirmation page).
+     *
+     * @throws StudioException NOT_FOUND for a link that does not exist, was revoked or expired, saying which
+     */
+    ShareInvitation invitation(String token);
+
+    /**
+     * Makes the signed-in user a member through the link, unless they already have its role or a higher one (a
+     * link never lowers a role), and returns the studio with the role they now have.
+     */
     StudioSummary join(String token);
 }
