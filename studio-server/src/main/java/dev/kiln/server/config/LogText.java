@@ -17,14 +17,21 @@ public final class LogText {
 
     /** {@code value} as one safe log token; {@code null} stays {@code "null"}. */
     public static String clean(Object value) {
-        if (value == null) {
-            return "null";
+        return value == null ? "null" : oneLine(value.toString(), MAX);
+    }
+
+    /**
+     * {@code text} as one line of at most {@code max} characters of its own (escapes aside): for lines other people
+     * read, such as Kiln's notes in a job's log, where a job argument must not start a line of its own.
+     */
+    public static String oneLine(String text, int max) {
+        if (text == null) {
+            return "";
         }
-        var text = value.toString();
-        var out = new StringBuilder(Math.min(text.length(), MAX) + 16);
+        var out = new StringBuilder(Math.min(text.length(), max) + 16);
         int shown = 0;
         int i = 0;
-        while (i < text.length() && shown < MAX) {
+        while (i < text.length() && shown < max) {
             char c = text.charAt(i++);
             shown++;
             switch (c) {

@@ -24,7 +24,7 @@ class EndpointGuard {
     EndpointGuard(@Value("${kiln.data.allowed-endpoints:}") String allowed) {
         this.policy = EndpointPolicy.of(allowed);
         if (policy.allowsNonPublic()) {
-            log.info("Data connections may reach these internal endpoints: {}", SafeText.oneLine(allowed));
+            log.info("Data connections may reach these internal endpoints: {}", dev.kiln.server.config.LogText.clean(allowed));
         }
     }
 
@@ -51,7 +51,7 @@ class EndpointGuard {
             throw refused(what, target, e);
         } catch (UnknownHostException e) {
             log.info("{}: {} does not resolve from this server yet; it is checked again on every use",
-                    SafeText.oneLine(what), SafeText.oneLine(target.toString()));
+                    dev.kiln.server.config.LogText.clean(what), dev.kiln.server.config.LogText.clean(target.toString()));
         }
     }
 
@@ -66,14 +66,14 @@ class EndpointGuard {
 
     /** Logs why (with whatever the failure said) and returns the one sentence users get. */
     DataException refused(String what, Target target, Throwable why) {
-        log.info("{}: cannot reach {}: {}", SafeText.oneLine(what), SafeText.oneLine(String.valueOf(target)),
-                SafeText.oneLine(describe(why)));
+        log.info("{}: cannot reach {}: {}", dev.kiln.server.config.LogText.clean(what), dev.kiln.server.config.LogText.clean(String.valueOf(target)),
+                dev.kiln.server.config.LogText.clean(describe(why)));
         return new DataException(EndpointPolicy.UNREACHABLE);
     }
 
     /** Logs a failure of a connection to an endpoint it was allowed to try, and returns the same sentence. */
     DataException unreachable(String what, Throwable why) {
-        log.info("{}: cannot reach the endpoint: {}", SafeText.oneLine(what), SafeText.oneLine(describe(why)));
+        log.info("{}: cannot reach the endpoint: {}", dev.kiln.server.config.LogText.clean(what), dev.kiln.server.config.LogText.clean(describe(why)));
         return new DataException(EndpointPolicy.UNREACHABLE);
     }
 

@@ -86,7 +86,7 @@ record JdbcSettings(String kind, String url, Properties properties, EndpointGuar
                 String value = equals < 0 ? "" : java.net.URLDecoder.decode(parameter.substring(equals + 1),
                         java.nio.charset.StandardCharsets.UTF_8);
                 if (!POSTGRESQL_PARAMETERS.contains(name)) {
-                    throw new DataException("Kiln does not take the URL parameter '" + SafeText.oneLine(name)
+                    throw new DataException("Kiln does not take the URL parameter '" + dev.kiln.server.config.LogText.clean(name)
                             + "'; it accepts " + String.join(", ", new java.util.TreeSet<>(POSTGRESQL_PARAMETERS))
                             + ".");
                 }

@@ -89,7 +89,7 @@ final class ClusterJobs {
                     case STARTING -> { }
                 }
             } catch (RuntimeException e) {
-                log.warn("Following job {} failed: {}", job.spec().jobId(), e.getMessage());
+                log.warn("Following job {} failed: {}", job.spec().jobId(), dev.kiln.server.config.LogText.clean(e.getMessage()));
             }
         }
     }

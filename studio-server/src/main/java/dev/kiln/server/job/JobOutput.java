@@ -79,7 +79,7 @@ final class JobOutput {
 
     /** A line that does not come from the job's processes (Kiln's own notes, prefixed with "kiln:"). */
     synchronized void note(String text) {
-        line("kiln: " + dev.kiln.server.data.SafeText.oneLine(text));
+        line("kiln: " + dev.kiln.server.config.LogText.oneLine(text, 2_000));
         flush();
     }
 

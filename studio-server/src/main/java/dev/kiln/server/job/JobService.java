@@ -461,7 +461,8 @@ public class JobService implements StudioJobs {
         run.output.note(status.name().toLowerCase() + ": " + detail);
         run.output.close();
         jobs.ended(run.jobId, status, detail, clock.instant());
-        log.info("Job {} of studio {}: {} ({})", run.jobId, run.studioId, status, detail);
+        log.info("Job {} of studio {}: {} ({})", run.jobId, run.studioId, status,
+                dev.kiln.server.config.LogText.clean(detail)); // the detail may be the machine's words
     }
 
     private static String describe(int code) {

@@ -9,6 +9,7 @@ import dev.kiln.machine.plan.MachinePlan;
 import dev.kiln.machine.plan.MachinePlan.Phase;
 import dev.kiln.machine.plan.MachineReconciler;
 import dev.kiln.machine.plan.MachineStep;
+import dev.kiln.server.config.LogText;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioActivity;
 import dev.kiln.server.studio.StudioAccess.Need;
@@ -190,7 +191,8 @@ public class MachineService implements MachineControl {
                 reconcile(desired);
             } catch (RuntimeException e) {
                 // One studio's trouble (a full disk, a bad process) must not stop the others.
-                log.warn("Reconciling the machine of studio {} failed: {}", desired.studioId(), e.getMessage());
+                log.warn("Reconciling the machine of studio {} failed: {}", desired.studioId(),
+                        LogText.clean(e.getMessage()));
             }
         }
     }
@@ -232,12 +234,13 @@ public class MachineService implements MachineControl {
             // user start it again, instead of retrying for ever.
             repository.save(desired.stopped());
             stoppedBecause.put(desired.studioId(), plan.detail());
-            log.warn("Machine of studio {} could not start: {}", desired.studioId(), plan.detail());
+            // The detail may quote the agent's own log: the machine's words, made safe for one line.
+            log.warn("Machine of studio {} could not start: {}", desired.studioId(), LogText.clean(plan.detail()));
         }
         latest.compute(desired.studioId(), (id, before) -> before != null && before.plan().phase() == plan.phase()
                 ? new Observed(plan, before.since()) : new Observed(plan, clock.instant()));
         if (plan.steps().stream().anyMatch(s -> s instanceof MachineStep.Revert)) {
-            log.info("Machine of studio {}: {}", desired.studioId(), plan.detail());
+            log.info("Machine of studio {}: {}", desired.studioId(), LogText.clean(plan.detail()));
         }
     }
 
