@@ -54,6 +54,15 @@ final class CommandRunner implements AutoCloseable {
     /** As above, running {@code ended} once the process has exited (or could not start), before the exit is sent. */
     void start(String id, List<String> command, String directory, Map<String, String> env, Path logFile,
                Runnable ended) {
+        start(id, command, directory, env, logFile, ended, () -> null);
+    }
+
+    /**
+     * As above; a process that exits with a code other than 0 is reported with {@code failureReason}'s sentence
+     * (null: none), for processes that say why they failed (a launcher whose rank crashed).
+     */
+    void start(String id, List<String> command, String directory, Map<String, String> env, Path logFile,
+               Runnable ended, java.util.function.Supplier<String> failureReason) {
         if (running.containsKey(id)) {
             return; // a repeated request (the server retried after a reconnect): already running
         }
@@ -82,8 +91,9 @@ final class CommandRunner implements AutoCloseable {
                         // the output was streamed anyway
                     }
                 }
+                String reason = p.exitValue() == 0 ? null : failureReason.get();
                 ended.run();
-                exit(id, p.exitValue(), null, dropped.get());
+                exit(id, p.exitValue(), reason, dropped.get());
             });
             outbox.offer(new FromMachine.Started(id, process.pid()));
         } catch (IOException e) {

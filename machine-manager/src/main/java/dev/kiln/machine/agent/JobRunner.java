@@ -89,8 +89,12 @@ final class JobRunner {
         if (secrets != null) {
             env.put(JobSecrets.ENV, secrets.toString());
         }
+        // The launcher writes why a rank failed here; it goes back with the exit, so the server reads no output.
+        Path reason = launch.logFile().resolveSibling("exit-reason.txt");
+        Files.deleteIfExists(reason);
+        env.put("KILN_EXIT_REASON_FILE", reason.toString());
         commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, env, launch.logFile(),
-                () -> JobSecrets.delete(home, job.id()));
+                () -> JobSecrets.delete(home, job.id()), () -> readReason(reason));
     }
 
     private final Reporter reporter = new Reporter() {
@@ -244,6 +248,14 @@ final class JobRunner {
             urls[i] = Path.of(classpath.get(i)).toUri().toURL();
         }
         return urls;
+    }
+
+    private static String readReason(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file).strip() : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private void phase(String id, String phase, String detail) {

@@ -42,15 +42,29 @@ public final class MachineCodec {
     private static <T> T decode(String text, Class<T> type) {
         try {
             return JSON.readValue(text, type);
+        } catch (tools.jackson.databind.exc.InvalidTypeIdException e) {
+            throw new ProtocolException(e.getOriginalMessage(), e.getTypeId() != null);
         } catch (JacksonException e) {
-            throw new ProtocolException(e.getOriginalMessage());
+            throw new ProtocolException(e.getOriginalMessage(), false);
         }
     }
 
     /** A message that does not follow the protocol. */
     public static final class ProtocolException extends RuntimeException {
-        public ProtocolException(String message) {
+        private final boolean unknownType;
+
+        ProtocolException(String message, boolean unknownType) {
             super(message);
+            this.unknownType = unknownType;
+        }
+
+        ProtocolException(String message) {
+            this(message, false);
+        }
+
+        /** Well-formed, of a type this side does not know (a newer peer's): skipped, not an error. */
+        public boolean unknownType() {
+            return unknownType;
         }
     }
 }

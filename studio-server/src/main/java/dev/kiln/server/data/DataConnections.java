@@ -1,5 +1,8 @@
 package dev.kiln.server.data;
 
+import dev.kiln.machine.protocol.FromMachine;
+import dev.kiln.machine.protocol.ToMachine;
+
 import dev.kiln.server.config.KilnProperties;
 import dev.kiln.server.machine.MachineChannel;
 import dev.kiln.server.security.Users;
@@ -47,7 +50,6 @@ public class DataConnections implements StudioData {
     private final SecretMasks masks;
     private final java.time.Duration jobTtl;
     private final Map<String, Map<String, Transfer>> transfers = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Set<String> listening = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     DataConnections(JdbcClient jdbc, StudioAccess access, KilnProperties properties,
                     @Value("${kiln.secret-key:}") String secretKey, Clock clock, MachineChannel machines,
@@ -58,6 +60,7 @@ public class DataConnections implements StudioData {
         this.queries = queries;
         this.access = access;
         this.machines = machines;
+        followDownloads();
         this.secrets = SecretBox.fromConfiguration(secretKey, properties.dataDir());
         this.clock = clock;
         this.guard = guard;
@@ -402,12 +405,10 @@ public class DataConnections implements StudioData {
 
     /** Asks the machine to download {@code url} (presigned, or a one-time export path) and follows its progress. */
     private Transfer startTransfer(String studioId, String what, String target, String url, long size) {
-        listenTo(studioId);
         String transferId = UUID.randomUUID().toString();
         var transfer = new Transfer(transferId, what, target, 0, size, "RUNNING", null);
         transfers.computeIfAbsent(studioId, s -> new java.util.concurrent.ConcurrentHashMap<>()).put(transferId, transfer);
-        if (!machines.send(studioId, Map.of("type", "download", "id", transferId, "url", url, "target", target,
-                "size", size))) {
+        if (!machines.send(studioId, new ToMachine.Download(transferId, url, target, size))) {
             update(studioId, transferId, 0, "FAILED", "the machine went away");
         }
         return transfers.get(studioId).get(transferId);
@@ -438,24 +439,16 @@ public class DataConnections implements StudioData {
         }
     }
 
-    private void listenTo(String studioId) {
-        if (listening.add(studioId)) {
-            machines.listen(studioId, message -> {
-                String type = message.path("type").asString();
-                String transferId = message.path("id").asString();
-                switch (type) {
-                    case "download.progress" -> update(studioId, transferId, message.path("bytes").asLong(), "RUNNING",
-                            null);
-                    case "download.done" -> update(studioId, transferId, message.path("bytes").asLong(), "DONE", null);
-                    case "download.failed" -> update(studioId, transferId, -1, "FAILED",
-                            message.path("error").asString());
-                    case "machine.lost" -> transfers.getOrDefault(studioId, Map.of()).values().stream()
-                            .filter(t -> t.status().equals("RUNNING")).toList()
-                            .forEach(t -> update(studioId, t.id(), -1, "FAILED", "the machine stopped"));
-                    default -> { }
-                }
-            });
-        }
+    /** Downloads onto machines report here, for every studio: registered once. */
+    private void followDownloads() {
+        machines.on(FromMachine.DownloadProgress.class, (studioId, m) -> update(studioId, m.id(), m.bytes(),
+                "RUNNING", null));
+        machines.on(FromMachine.DownloadDone.class, (studioId, m) -> update(studioId, m.id(), m.bytes(), "DONE", null));
+        machines.on(FromMachine.DownloadFailed.class, (studioId, m) -> update(studioId, m.id(), -1, "FAILED",
+                m.error()));
+        machines.on(FromMachine.MachineLost.class, (studioId, m) -> transfers.getOrDefault(studioId, Map.of())
+                .values().stream().filter(t -> t.status().equals("RUNNING")).toList()
+                .forEach(t -> update(studioId, t.id(), -1, "FAILED", "the machine stopped")));
     }
 
     private void update(String studioId, String transferId, long bytes, String status, String error) {

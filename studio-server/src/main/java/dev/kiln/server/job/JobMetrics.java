@@ -32,11 +32,7 @@ class JobMetrics {
 
     JobMetrics(MeterRegistry registry, MachineChannel machines) {
         this.registry = registry;
-        machines.listenAll((studioId, message) -> {
-            if ("health".equals(message.path("type").asString())) {
-                machine(studioId, message);
-            }
-        });
+        machines.on(dev.kiln.machine.protocol.FromMachine.Health.class, this::machine);
     }
 
     void record(String studio, String job, JsonNode line) {
@@ -49,19 +45,23 @@ class JobMetrics {
         });
     }
 
-    void machine(String studio, JsonNode health) {
+    void machine(String studio, dev.kiln.machine.protocol.FromMachine.Health health) {
         var tags = Tags.of("studio", studio);
-        set(null, "kiln_machine_cpu_utilization", tags, health.path("cpu").asDouble());
-        set(null, "kiln_machine_memory_used_bytes", tags, health.path("memoryUsed").asDouble());
-        set(null, "kiln_machine_memory_total_bytes", tags, health.path("memoryTotal").asDouble());
-        set(null, "kiln_machine_disk_used_bytes", tags, health.path("diskUsed").asDouble());
-        for (JsonNode gpu : health.path("gpus")) {
-            var gpuTags = tags.and("gpu", gpu.path("index").asString("0"), "model", gpu.path("name").asString(""));
-            set(null, "kiln_machine_gpu_utilization", gpuTags, gpu.path("utilization").asDouble());
-            set(null, "kiln_machine_gpu_memory_used_bytes", gpuTags, gpu.path("memoryUsed").asDouble());
-            set(null, "kiln_machine_gpu_temperature_celsius", gpuTags, gpu.path("temperature").asDouble());
-            set(null, "kiln_machine_gpu_power_watts", gpuTags, gpu.path("power").asDouble());
+        set(null, "kiln_machine_cpu_utilization", tags, number(health.cpu()));
+        set(null, "kiln_machine_memory_used_bytes", tags, number(health.memoryUsed()));
+        set(null, "kiln_machine_memory_total_bytes", tags, number(health.memoryTotal()));
+        set(null, "kiln_machine_disk_used_bytes", tags, number(health.diskUsed()));
+        for (var gpu : health.gpus()) {
+            var gpuTags = tags.and("gpu", String.valueOf(gpu.index()), "model", gpu.name() == null ? "" : gpu.name());
+            set(null, "kiln_machine_gpu_utilization", gpuTags, gpu.utilization());
+            set(null, "kiln_machine_gpu_memory_used_bytes", gpuTags, gpu.memoryUsed());
+            set(null, "kiln_machine_gpu_temperature_celsius", gpuTags, gpu.temperature());
+            set(null, "kiln_machine_gpu_power_watts", gpuTags, gpu.power());
         }
+    }
+
+    private static double number(Number value) {
+        return value == null ? 0 : value.doubleValue();
     }
 
     private void set(String job, String name, Tags tags, double value) {

@@ -20,7 +20,8 @@ import jakarta.annotation.PostConstruct;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
-import tools.jackson.databind.JsonNode;
+import dev.kiln.machine.protocol.FromMachine;
+import dev.kiln.machine.protocol.ToMachine;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -42,6 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public class JobService implements StudioJobs {
     private final dev.kiln.server.data.DataConnections data;
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
+    private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.shared();
     private static final String JAVA_NAME = "([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)*[\\p{L}_$][\\p{L}\\p{N}_$]*";
     private static final int MAX_LINES_PER_READ = 5_000;
 
@@ -58,7 +60,6 @@ public class JobService implements StudioJobs {
     private final Map<String, Run> running = new ConcurrentHashMap<>();
     /** Multi-node jobs on the Kubernetes backend; null on the local backend (nodes are local processes there). */
     private final ClusterJobs cluster;
-    private final Set<String> listening = ConcurrentHashMap.newKeySet();
 
     /** A job this server is following. */
     private static final class Run {
@@ -67,7 +68,6 @@ public class JobService implements StudioJobs {
         final JobOutput output;
         volatile boolean cancelling;
         volatile String cancelledBy;
-        volatile String lastFailure;
         /** The machine went away mid-run (a switch, a crash); the job restarts from its checkpoint on the next one. */
         volatile boolean awaitingMachine;
         /** A multi-node job running as a Kubernetes Indexed Job rather than on the studio's machine. */
@@ -105,6 +105,7 @@ public class JobService implements StudioJobs {
         this.metrics = metrics;
         this.logs = properties.dataDir().resolve("jobs");
         this.clock = clock;
+        follow();
     }
 
     /** Jobs that were running when the server stopped cannot be followed any more: say so instead of "running". */
@@ -133,7 +134,6 @@ public class JobService implements StudioJobs {
         MachineType type = checkRunnable(studioId, request);
         String id = UUID.randomUUID().toString();
         JobSummary job = jobs.create(id, studioId, request, type.id(), Users.current().displayName(), clock.instant());
-        listenTo(studioId);
         var run = new Run(studioId, id, output(studioId, id), request, Users.current().id());
         running.put(id, run);
         run.output.note("job " + job.number() + ": " + request.entryPoint() + " " + String.join(" ", request.args())
@@ -157,22 +157,14 @@ public class JobService implements StudioJobs {
         return jobs.find(id).orElseThrow();
     }
 
-    private Map<String, Object> startMessage(Run run, boolean resume) {
-        var message = new LinkedHashMap<String, Object>();
-        message.put("type", "job.start");
-        message.put("id", run.jobId);
-        message.put("entryPoint", run.request.entryPoint());
-        message.put("args", run.request.args());
-        message.put("nodes", run.request.nodes());
-        message.put("devices", run.request.devices());
-        message.put("env", Map.of("KILN_STUDIO_ID", run.studioId));
-        message.put("resume", resume);
+    private ToMachine.JobStart startMessage(Run run, boolean resume) {
         // The studio's data connections, with short-lived credentials: the agent writes them to a file only this
         // job can read (KILN_CONNECTIONS) and deletes it when the job ends. Never logged.
         var connections = data.forJob(run.studioId);
         connections.notes().forEach(run.output::note);
-        message.put("connections", connections.document());
-        return message;
+        return new ToMachine.JobStart(run.jobId, run.request.entryPoint(), run.request.args(), run.request.nodes(),
+                run.request.devices(), Map.of("KILN_STUDIO_ID", run.studioId), resume,
+                JSON.valueToTree(connections.document()));
     }
 
     /**
@@ -250,7 +242,7 @@ public class JobService implements StudioJobs {
         run.output.note("cancel requested by " + run.cancelledBy);
         if (run.onCluster) {
             cluster.cancel(run.jobId, clusterListener, "Cancelled by " + run.cancelledBy);
-        } else if (!machines.send(run.studioId, Map.of("type", "cancel", "id", run.jobId, "graceMillis", 10_000))) {
+        } else if (!machines.send(run.studioId, new ToMachine.Cancel(run.jobId, 10_000L))) {
             finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy + " (the machine was already gone)");
         }
     }
@@ -319,13 +311,19 @@ public class JobService implements StudioJobs {
         return machines.health(studioId).map(JobService::usage).orElse(null);
     }
 
-    static MachineUsage usage(JsonNode health) {
-        var gpus = new ArrayList<MachineUsage.Gpu>();
-        health.path("gpus").forEach(g -> gpus.add(new MachineUsage.Gpu(g.path("index").asInt(),
-                g.path("name").asString(), g.path("utilization").asDouble(), g.path("memoryUsed").asLong(),
-                g.path("memoryTotal").asLong(), g.path("temperature").asDouble(), g.path("power").asDouble())));
-        return new MachineUsage(health.path("cpu").asDouble(), health.path("cpus").asInt(),
-                health.path("memoryUsed").asLong(), health.path("memoryTotal").asLong(), gpus);
+    static MachineUsage usage(FromMachine.Health health) {
+        var gpus = health.gpus().stream().map(g -> new MachineUsage.Gpu(g.index(), g.name(), g.utilization(),
+                g.memoryUsed(), g.memoryTotal(), g.temperature(), g.power())).toList();
+        return new MachineUsage(orZero(health.cpu()), health.cpus(), orZero(health.memoryUsed()),
+                orZero(health.memoryTotal()), gpus);
+    }
+
+    private static double orZero(Double value) {
+        return value == null ? 0 : value;
+    }
+
+    private static long orZero(Long value) {
+        return value == null ? 0 : value;
     }
 
     private JobSummary find(String studioId, String jobId) {
@@ -340,83 +338,65 @@ public class JobService implements StudioJobs {
                 json -> metrics.record(studioId, id, json), line -> data.masks().mask(studioId, line)));
     }
 
-    private void listenTo(String studioId) {
-        if (listening.add(studioId)) {
-            machines.listen(studioId, message -> onMachineMessage(studioId, message));
+    /** What machines say about the jobs they run, for every studio: registered once. */
+    private void follow() {
+        machines.on(FromMachine.MachineLost.class, (studioId, lost) -> running.values().stream()
+                .filter(r -> r.studioId.equals(studioId) && !r.onCluster).toList()
+                .forEach(run -> interrupted(run, "The machine stopped while the job ran")));
+        machines.on(FromMachine.Synced.class, (studioId, synced) -> resumeWaiting(studioId));
+        machines.on(FromMachine.JobPhase.class, (studioId, phase) -> ifRunning(phase.id(), run -> {
+            if (!run.cancelling) {
+                jobs.status(run.jobId, Status.STARTING, phase.detail());
+            }
+            run.output.note(phase.detail());
+        }));
+        machines.on(FromMachine.JobDiagnostics.class, (studioId, found) -> ifRunning(found.id(), run -> {
+            var diagnostics = found.items().stream().map(d -> new JobSummary.Diagnostic(d.severity(), d.path(),
+                    d.line(), d.column(), d.message())).toList();
+            jobs.diagnostics(run.jobId, diagnostics);
+            diagnostics.forEach(d -> run.output.note(d.path() + ":" + d.line() + ":" + d.column() + ": "
+                    + d.severity() + ": " + d.message()));
+        }));
+        machines.on(FromMachine.Started.class, (studioId, started) -> ifRunning(started.id(), run -> {
+            jobs.started(run.jobId, clock.instant());
+            if (run.cancelling) {
+                machines.send(studioId, new ToMachine.Cancel(run.jobId, 10_000L));
+            }
+        }));
+        machines.on(FromMachine.Output.class, (studioId, output) -> ifRunning(output.id(), run -> {
+            activity.touch(studioId); // a running job keeps its machine from being stopped as idle
+            run.output.append(output.data());
+        }));
+        machines.on(FromMachine.Exit.class, (studioId, exit) -> ifRunning(exit.id(), run -> ended(run, exit)));
+    }
+
+    private void ifRunning(String jobId, java.util.function.Consumer<Run> action) {
+        Run run = jobId == null ? null : running.get(jobId);
+        if (run != null) {
+            action.accept(run);
         }
     }
 
-    private void onMachineMessage(String studioId, JsonNode message) {
-        String type = message.path("type").asString();
-        if ("machine.lost".equals(type)) {
-            running.values().stream().filter(r -> r.studioId.equals(studioId) && !r.onCluster).toList()
-                    .forEach(run -> interrupted(run, "The machine stopped while the job ran"));
-            return;
+    private void ended(Run run, FromMachine.Exit exit) {
+        if (exit.droppedChars() != null && exit.droppedChars() > 0) {
+            run.output.note(String.format("%,d characters of output came faster than they could be streamed "
+                    + "and are missing here; the machine kept all of it in ~/jobs/%s/output.log",
+                    exit.droppedChars(), run.jobId));
         }
-        if ("synced".equals(type)) {
-            resumeWaiting(studioId);
-            return;
+        if (run.awaitingMachine) {
+            return; // the old machine's processes, stopped by the move
         }
-        Run run = running.get(message.path("id").asString());
-        if (run == null) {
-            return;
-        }
-        switch (type) {
-            case "job.phase" -> {
-                if (!run.cancelling) {
-                    jobs.status(run.jobId, Status.STARTING, message.path("detail").asString());
-                }
-                run.output.note(message.path("detail").asString());
-            }
-            case "job.diagnostics" -> {
-                var diagnostics = new ArrayList<JobSummary.Diagnostic>();
-                message.path("items").forEach(d -> diagnostics.add(new JobSummary.Diagnostic(
-                        d.path("severity").asString(), d.path("path").asString(null), d.path("line").asLong(),
-                        d.path("column").asLong(), d.path("message").asString())));
-                jobs.diagnostics(run.jobId, diagnostics);
-                diagnostics.forEach(d -> run.output.note(d.path() + ":" + d.line() + ":" + d.column() + ": "
-                        + d.severity() + ": " + d.message()));
-            }
-            case "started" -> {
-                jobs.started(run.jobId, clock.instant());
-                if (run.cancelling) {
-                    machines.send(studioId, Map.of("type", "cancel", "id", run.jobId, "graceMillis", 10_000));
-                }
-            }
-            case "output" -> {
-                activity.touch(studioId); // a running job keeps its machine from being stopped as idle
-                String data = message.path("data").asString();
-                int failed = data.indexOf("failed: ");
-                if (data.contains("kiln-train launch: rank") && failed >= 0) {
-                    int end = data.indexOf('\n', failed);
-                    run.lastFailure = data.substring(data.indexOf("kiln-train launch: ") + 19, end < 0 ? data.length() : end);
-                }
-                run.output.append(data);
-            }
-            case "exit" -> {
-                int code = message.path("code").asInt();
-                if (message.path("droppedChars").asLong() > 0) {
-                    run.output.note(String.format("%,d characters of output came faster than they could be streamed "
-                            + "and are missing here; the machine kept all of it in ~/jobs/%s/output.log",
-                            message.path("droppedChars").asLong(), run.jobId));
-                }
-                if (run.awaitingMachine) {
-                    return; // the old machine's processes, stopped by the move
-                }
-                if (message.path("interrupted").asBoolean(false) && !run.cancelling) {
-                    interrupted(run, "The machine is being replaced");
-                } else if (run.cancelling) {
-                    finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy);
-                } else if (code == 0) {
-                    finish(run, Status.SUCCEEDED, "Finished");
-                } else if (message.has("error")) {
-                    finish(run, Status.FAILED, capitalize(message.path("error").asString()));
-                } else {
-                    finish(run, Status.FAILED, run.lastFailure != null ? capitalize(run.lastFailure)
-                            : "Exited with code " + code + describe(code));
-                }
-            }
-            default -> { }
+        if (exit.wasInterrupted() && !run.cancelling) {
+            interrupted(run, "The machine is being replaced");
+        } else if (run.cancelling) {
+            finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy);
+        } else if (exit.code() == 0) {
+            finish(run, Status.SUCCEEDED, "Finished");
+        } else if (exit.error() != null) {
+            // Why it never ran, or why it failed in the words of whoever knew (the launcher, for a crashed rank).
+            finish(run, Status.FAILED, capitalize(exit.error()));
+        } else {
+            finish(run, Status.FAILED, "Exited with code " + exit.code() + describe(exit.code()));
         }
     }
 

@@ -11,7 +11,8 @@ import org.springframework.web.socket.WebSocketHandler;
 import org.springframework.web.socket.WebSocketSession;
 import org.springframework.web.socket.handler.TextWebSocketHandler;
 import org.springframework.web.socket.server.HandshakeInterceptor;
-import tools.jackson.databind.json.JsonMapper;
+import dev.kiln.machine.protocol.FromMachine;
+import dev.kiln.machine.protocol.MachineCodec;
 
 import java.io.IOException;
 import java.util.Map;
@@ -23,7 +24,6 @@ import java.util.Map;
  */
 class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
     static final String IDENTITY = "kiln.agent.identity";
-    private static final JsonMapper JSON = JsonMapper.shared();
 
     private final AgentRegistry registry;
     private final MachineChannel channel;
@@ -89,14 +89,22 @@ class AgentSocket extends TextWebSocketHandler implements HandshakeInterceptor {
             session.close(new CloseStatus(MachineAgent.REFUSED, "this machine was replaced"));
             return;
         }
-        tools.jackson.databind.JsonNode json;
+        FromMachine decoded;
         try {
-            json = JSON.readTree(message.getPayload());
-        } catch (RuntimeException e) {
-            session.close(CloseStatus.BAD_DATA.withReason("not JSON"));
+            decoded = MachineCodec.fromMachine(message.getPayload());
+        } catch (MachineCodec.ProtocolException e) {
+            if (e.unknownType()) {
+                // A newer agent may say more than this server knows: skip that message, keep the machine.
+                log.debug("Ignored a message of studio {}'s machine: {}", identity.studioId(),
+                        dev.kiln.server.config.LogText.clean(e.getMessage()));
+                return;
+            }
+            log.warn("Closed the connection of studio {}'s machine, which broke the protocol: {}",
+                    identity.studioId(), dev.kiln.server.config.LogText.clean(e.getMessage()));
+            session.close(CloseStatus.BAD_DATA.withReason("not a message of the machine protocol"));
             return;
         }
-        channel.received(identity, json);
+        channel.received(identity, decoded);
     }
 
     @Override

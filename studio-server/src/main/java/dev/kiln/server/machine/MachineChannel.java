@@ -3,8 +3,9 @@ package dev.kiln.server.machine;
 import dev.kiln.machine.agent.AgentRegistry;
 import org.springframework.web.socket.TextMessage;
 import org.springframework.web.socket.WebSocketSession;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
+import dev.kiln.machine.protocol.FromMachine;
+import dev.kiln.machine.protocol.MachineCodec;
+import dev.kiln.machine.protocol.ToMachine;
 
 import java.io.IOException;
 import java.util.Comparator;
@@ -13,44 +14,46 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
- * The server's side of its conversation with studios' machines: sends requests to a studio's current agent and hands
- * the agent's messages (command output, terminal output, syncs) to whoever listens for that studio. The server never
- * reaches into a machine any other way.
+ * The server's side of its conversation with studios' machines, in the typed messages of the machine protocol
+ * ({@code machine-manager/PROTOCOL.md}): sends requests to a studio's current agent, and hands each message a machine
+ * sends to the handlers registered for its type (once, at start, for every studio). The server never reaches into a
+ * machine any other way.
  */
 public class MachineChannel {
-    private static final JsonMapper JSON = JsonMapper.shared();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MachineChannel.class);
 
     private final AgentRegistry registry;
     private final Map<AgentRegistry.Identity, WebSocketSession> sessions = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<JsonNode>>> listeners = new ConcurrentHashMap<>();
-    private final Map<String, JsonNode> health = new ConcurrentHashMap<>();
-    private final List<java.util.function.BiConsumer<String, JsonNode>> everything = new CopyOnWriteArrayList<>();
+    private final Map<String, FromMachine.Health> health = new ConcurrentHashMap<>();
+    private final List<Handler<?>> handlers = new CopyOnWriteArrayList<>();
+
+    private record Handler<T extends FromMachine>(Class<T> type, BiConsumer<String, T> action) {
+        void offer(String studioId, FromMachine message) {
+            if (type.isInstance(message)) {
+                action.accept(studioId, type.cast(message));
+            }
+        }
+    }
 
     public MachineChannel(AgentRegistry registry) {
         this.registry = registry;
-    }
-
-    /** A handle to stop listening. */
-    public interface Subscription extends AutoCloseable {
-        @Override
-        void close();
     }
 
     /**
      * Sends a message to the studio's ready machine (the newest generation if two are up during a switch). False
      * when the studio has no ready machine.
      */
-    public boolean send(String studioId, Map<String, ?> message) {
+    public boolean send(String studioId, ToMachine message) {
         var session = current(studioId);
         if (session.isEmpty()) {
             return false;
         }
         try {
             synchronized (session.get()) {
-                session.get().sendMessage(new TextMessage(JSON.writeValueAsString(message)));
+                session.get().sendMessage(new TextMessage(MachineCodec.encode(message)));
             }
             return true;
         } catch (IOException | IllegalStateException e) {
@@ -63,19 +66,24 @@ public class MachineChannel {
         return current(studioId).isPresent();
     }
 
-    /** Every message the studio's agents send (and a {@code {"type":"machine.lost"}} when one disconnects). */
-    public Subscription listen(String studioId, Consumer<JsonNode> listener) {
-        listeners.computeIfAbsent(studioId, id -> new CopyOnWriteArrayList<>()).add(listener);
-        return () -> listeners.getOrDefault(studioId, List.of()).remove(listener);
+    /**
+     * Calls {@code action} with the studio and the message for every message of {@code type} any machine sends (and
+     * for {@link FromMachine.MachineLost}, which the server makes when a machine's connection ends). Register once.
+     */
+    public <T extends FromMachine> Subscription on(Class<T> type, BiConsumer<String, T> action) {
+        var handler = new Handler<>(type, action);
+        handlers.add(handler);
+        return () -> handlers.remove(handler);
     }
 
-    /** Every message of every studio's agents (for metrics exporters). */
-    public void listenAll(java.util.function.BiConsumer<String, JsonNode> listener) {
-        everything.add(listener);
+    /** A handle to stop listening (services listen for good; tests stop). */
+    public interface Subscription extends AutoCloseable {
+        @Override
+        void close();
     }
 
-    /** The latest health report of the studio's machine: CPU, memory, disk. */
-    public Optional<JsonNode> health(String studioId) {
+    /** The latest health report of the studio's machine: CPU, memory, disk, GPUs. */
+    public Optional<FromMachine.Health> health(String studioId) {
         return Optional.ofNullable(health.get(studioId));
     }
 
@@ -109,27 +117,25 @@ public class MachineChannel {
         if (sessions.remove(identity, session)) {
             registry.disconnected(identity);
             health.remove(identity.studioId());
-            deliver(identity.studioId(), JSON.createObjectNode().put("type", "machine.lost")
-                    .put("generation", identity.generation()));
+            deliver(identity.studioId(), new FromMachine.MachineLost(identity.generation()));
         }
     }
 
-    void received(AgentRegistry.Identity identity, JsonNode message) {
-        switch (message.path("type").asString()) {
-            case "health" -> health.put(identity.studioId(), message);
-            case "synced" -> registry.synced(identity);
+    void received(AgentRegistry.Identity identity, FromMachine message) {
+        switch (message) {
+            case FromMachine.Health report -> health.put(identity.studioId(), report);
+            case FromMachine.Synced ignored -> registry.synced(identity);
             default -> { }
         }
         deliver(identity.studioId(), message);
     }
 
-    private void deliver(String studioId, JsonNode message) {
-        everything.forEach(listener -> listener.accept(studioId, message));
-        for (var listener : listeners.getOrDefault(studioId, List.of())) {
+    private void deliver(String studioId, FromMachine message) {
+        for (var handler : handlers) {
             try {
-                listener.accept(message);
+                handler.offer(studioId, message);
             } catch (RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(MachineChannel.class).warn("A machine listener failed", e);
+                log.warn("Handling a machine's {} failed", message.getClass().getSimpleName(), e);
             }
         }
     }

@@ -54,7 +54,7 @@ class MachineConfiguration implements WebSocketConfigurer {
     static MachineChannel machineChannel(AgentRegistry agents, Workspaces workspaces) {
         var channel = new MachineChannel(agents);
         // Machines follow the studio's files: every commit (a save, a write-back of live edits) asks for a fetch.
-        workspaces.onCommit(studioId -> channel.send(studioId, java.util.Map.of("type", "sync")));
+        workspaces.onCommit(studioId -> channel.send(studioId, new dev.kiln.machine.protocol.ToMachine.Sync()));
         return channel;
     }
 

@@ -5,7 +5,8 @@ import dev.kiln.server.studio.StudioActivity;
 import org.springframework.stereotype.Component;
 import org.springframework.web.socket.TextMessage;
 import org.springframework.web.socket.WebSocketSession;
-import tools.jackson.databind.JsonNode;
+import dev.kiln.machine.protocol.FromMachine;
+import dev.kiln.machine.protocol.ToMachine;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
@@ -31,7 +32,6 @@ public class SharedTerminals {
     private final MachineChannel machines;
     private final StudioActivity activity;
     private final Map<String, Terminal> terminals = new ConcurrentHashMap<>();
-    private final Set<String> listening = ConcurrentHashMap.newKeySet();
 
     private final dev.kiln.server.data.SecretMasks masks;
 
@@ -39,6 +39,14 @@ public class SharedTerminals {
         this.machines = machines;
         this.activity = activity;
         this.masks = masks;
+        machines.on(FromMachine.PtyOutput.class, (studioId, m) -> output(terminals.get(key(studioId, m.id())), m.data()));
+        machines.on(FromMachine.PtyExit.class, (studioId, m) -> closed(terminals.get(key(studioId, m.id())),
+                "\r\n\u001b[2m[the shell ended" + (m.error() != null ? ": " + m.error() : "")
+                        + "; press a key for a new one]\u001b[0m\r\n"));
+        machines.on(FromMachine.MachineLost.class, (studioId, m) -> terminals.values().stream()
+                .filter(t -> t.studioId.equals(studioId))
+                .forEach(t -> closed(t, "\r\n\u001b[2m[the machine stopped; this shell ended]\u001b[0m\r\n")));
+        machines.on(FromMachine.Synced.class, (studioId, m) -> reopen(studioId));
     }
 
     private static final class Terminal {
@@ -65,7 +73,6 @@ public class SharedTerminals {
     }
 
     void join(String studioId, String name, WebSocketSession viewer) {
-        listenTo(studioId);
         var terminal = terminals.computeIfAbsent(key(studioId, name), k -> new Terminal(studioId, name));
         String replay;
         synchronized (terminal) {
@@ -97,7 +104,7 @@ public class SharedTerminals {
         activity.touch(studioId);
         ensureOpen(terminal);
         terminal.typedBy.add(userId);
-        machines.send(studioId, Map.of("type", "pty.input", "id", name, "data", data));
+        machines.send(studioId, new ToMachine.PtyInput(name, data));
     }
 
     /** A browser's terminal size; from someone who may type, it opens the shell if there is none (viewers never do). */
@@ -113,7 +120,7 @@ public class SharedTerminals {
             wasOpen = terminal.open;
         }
         if (wasOpen) {
-            machines.send(studioId, Map.of("type", "pty.resize", "id", name, "cols", cols, "rows", rows));
+            machines.send(studioId, new ToMachine.PtyResize(name, cols, rows));
         } else if (mayOpen) {
             ensureOpen(terminal);
         }
@@ -126,7 +133,7 @@ public class SharedTerminals {
     void endShellsOf(String studioId, java.util.Collection<Long> userIds, String why) {
         for (Terminal terminal : terminals.values()) {
             if (terminal.studioId.equals(studioId) && terminal.typedBy.stream().anyMatch(userIds::contains)) {
-                machines.send(studioId, Map.of("type", "pty.close", "id", terminal.name));
+                machines.send(studioId, new ToMachine.PtyClose(terminal.name));
                 closed(terminal, "\r\n\u001b[2m[this shell was ended: " + why + "]\u001b[0m\r\n");
             }
         }
@@ -152,38 +159,22 @@ public class SharedTerminals {
             if (terminal.open) {
                 return;
             }
-            terminal.open = machines.send(terminal.studioId, Map.of("type", "pty.open", "id", terminal.name,
-                    "cols", terminal.cols, "rows", terminal.rows));
+            terminal.open = machines.send(terminal.studioId, new ToMachine.PtyOpen(terminal.name, terminal.cols,
+                    terminal.rows));
         }
     }
 
-    private void listenTo(String studioId) {
-        if (listening.add(studioId)) {
-            machines.listen(studioId, message -> onMachineMessage(studioId, message));
-        }
-    }
-
-    private void onMachineMessage(String studioId, JsonNode message) {
-        switch (message.path("type").asString()) {
-            case "pty.output" -> output(terminals.get(key(studioId, message.path("id").asString())),
-                    message.path("data").asString());
-            case "pty.exit" -> closed(terminals.get(key(studioId, message.path("id").asString())),
-                    "\r\n\u001b[2m[the shell ended" + (message.has("error") ? ": " + message.path("error").asString()
-                            : "") + "; press a key for a new one]\u001b[0m\r\n");
-            case "machine.lost" -> terminals.values().stream().filter(t -> t.studioId.equals(studioId))
-                    .forEach(t -> closed(t, "\r\n\u001b[2m[the machine stopped; this shell ended]\u001b[0m\r\n"));
-            // A new machine: the shells of terminals someone who may type is watching come back on it by themselves.
-            case "synced" -> terminals.values().stream()
-                    .filter(t -> t.studioId.equals(studioId) && t.viewers.stream().anyMatch(SharedTerminals::canType))
-                    .forEach(t -> {
-                        boolean wasOpen = t.open;
-                        ensureOpen(t);
-                        if (!wasOpen && t.open) {
-                            t.viewers.forEach(v -> send(v, Map.of("type", "status", "text", "")));
-                        }
-                    });
-            default -> { }
-        }
+    /** A new machine: the shells of terminals someone who may type is watching come back on it by themselves. */
+    private void reopen(String studioId) {
+        terminals.values().stream()
+                .filter(t -> t.studioId.equals(studioId) && t.viewers.stream().anyMatch(SharedTerminals::canType))
+                .forEach(t -> {
+                    boolean wasOpen = t.open;
+                    ensureOpen(t);
+                    if (!wasOpen && t.open) {
+                        t.viewers.forEach(v -> send(v, Map.of("type", "status", "text", "")));
+                    }
+                });
     }
 
     private void closed(Terminal terminal, String notice) {

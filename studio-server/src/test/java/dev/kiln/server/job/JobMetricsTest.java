@@ -16,8 +16,10 @@ class JobMetricsTest {
     void machineAndGpuGaugesCarryStudioAndGpuLabels() {
         var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         var metrics = new JobMetrics(registry, new MachineChannel(new AgentRegistry()));
-        metrics.machine("s1", JsonMapper.shared().readTree("""
+        metrics.machine("s1", (dev.kiln.machine.protocol.FromMachine.Health) dev.kiln.machine.protocol.MachineCodec
+                .fromMachine("""
                 {"type":"health","cpu":0.25,"cpus":8,"memoryUsed":1073741824,"memoryTotal":8589934592,
+                 "time":"2026-12-01T10:00:00Z","load":1.0,"dropped":0,
                  "gpus":[{"index":0,"name":"NVIDIA A100-SXM4-80GB","utilization":0.97,"memoryUsed":74693656576,
                           "memoryTotal":85899345920,"temperature":63.0,"power":341.52},
                          {"index":1,"name":"NVIDIA A100-SXM4-80GB","utilization":0.0,"memoryUsed":4194304,

@@ -1,5 +1,7 @@
 package dev.kiln.server.machine;
 
+import dev.kiln.machine.protocol.FromMachine;
+import dev.kiln.machine.protocol.ToMachine;
 import dev.kiln.server.KilnHttp;
 import dev.kiln.server.ServerTestSupport;
 import dev.kiln.server.config.KilnProperties;
@@ -206,30 +208,32 @@ class LocalMachineIT {
         session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"local-1\"}");
         awaitReady();
         var output = new StringBuffer();
-        var exits = new java.util.concurrent.ConcurrentHashMap<String, JsonNode>();
-        try (var ignored = channel.listen(studioId, message -> {
-            switch (message.path("type").asString()) {
-                case "output" -> output.append(message.path("stream").asString()).append(':')
-                        .append(message.path("data").asString());
-                case "exit" -> exits.put(message.path("id").asString(), message);
-                default -> { }
-            }
-        })) {
-            assertThat(channel.send(studioId, java.util.Map.of("type", "exec", "id", "c1", "cwd", "workspace",
-                    "command", List.of("sh", "-c", "ls; echo problem >&2; exit 3")))).isTrue();
+        var exits = new java.util.concurrent.ConcurrentHashMap<String, FromMachine.Exit>();
+        try (var outputs = channel.on(FromMachine.Output.class, (studio, message) -> {
+                 if (studio.equals(studioId)) {
+                     output.append(message.stream()).append(':').append(message.data());
+                 }
+             });
+             var ends = channel.on(FromMachine.Exit.class, (studio, message) -> {
+                 if (studio.equals(studioId)) {
+                     exits.put(message.id(), message);
+                 }
+             })) {
+            assertThat(channel.send(studioId, new ToMachine.Exec("c1", List.of("sh", "-c", "ls; echo problem >&2; exit 3"),
+                    "workspace", java.util.Map.of()))).isTrue();
             await().atMost(Duration.ofSeconds(10)).until(() -> exits.containsKey("c1"));
-            assertThat(exits.get("c1").path("code").asInt()).isEqualTo(3);
+            assertThat(exits.get("c1").code()).isEqualTo(3);
             assertThat(output.toString()).contains("stdout:").contains("README.md").contains("stderr:problem");
 
-            channel.send(studioId, java.util.Map.of("type", "exec", "id", "c2", "command", List.of("sleep", "120")));
+            channel.send(studioId, new ToMachine.Exec("c2", List.of("sleep", "120"), null, null));
             Thread.sleep(300);
-            channel.send(studioId, java.util.Map.of("type", "cancel", "id", "c2", "graceMillis", 2000));
+            channel.send(studioId, new ToMachine.Cancel("c2", 2000L));
             await().atMost(Duration.ofSeconds(10)).until(() -> exits.containsKey("c2"));
-            assertThat(exits.get("c2").path("code").asInt()).isNotZero();
+            assertThat(exits.get("c2").code()).isNotZero();
 
-            channel.send(studioId, java.util.Map.of("type", "exec", "id", "c3", "command", List.of("no-such-program")));
+            channel.send(studioId, new ToMachine.Exec("c3", List.of("no-such-program"), null, null));
             await().atMost(Duration.ofSeconds(10)).until(() -> exits.containsKey("c3"));
-            assertThat(exits.get("c3").path("error").asString()).contains("cannot start no-such-program");
+            assertThat(exits.get("c3").error()).contains("cannot start no-such-program");
         }
     }
 
@@ -253,13 +257,12 @@ class LocalMachineIT {
         // With a shell open, commands on this one-core machine still stream their output (the shell's reader must
         // not hold the agent's only carrier thread).
         var output = new StringBuffer();
-        try (var ignored = channel.listen(studioId, message -> {
-            if (message.path("type").asString().equals("output")) {
-                output.append(message.path("data").asString());
+        try (var ignored = channel.on(FromMachine.Output.class, (studio, message) -> {
+            if (studio.equals(studioId)) {
+                output.append(message.data());
             }
         })) {
-            channel.send(studioId, java.util.Map.of("type", "exec", "id", "beside-terminal",
-                    "command", List.of("sh", "-c", "seq 1 20000")));
+            channel.send(studioId, new ToMachine.Exec("beside-terminal", List.of("sh", "-c", "seq 1 20000"), null, null));
             await().atMost(Duration.ofSeconds(10)).until(() -> output.toString().contains("\n20000\n"));
         }
 

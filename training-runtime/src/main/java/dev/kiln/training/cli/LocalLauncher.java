@@ -105,8 +105,9 @@ public final class LocalLauncher {
                 }
                 int code = process.exitValue();
                 if (code != 0) {
-                    log("rank " + (base + i) + " (pid " + process.pid() + ") failed: " + describe(code)
-                            + "; stopping the other ranks");
+                    String reason = "Rank " + (base + i) + " (pid " + process.pid() + ") failed: " + describe(code);
+                    log("r" + reason.substring(1) + "; stopping the other ranks");
+                    ExitReason.write(reason + "; stopped the other ranks");
                     stopOthers(processes, spec.grace());
                     return code;
                 }
