@@ -15,6 +15,7 @@ import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
 import dev.kiln.machine.plan.MachineStep;
 import dev.kiln.machine.plan.ObservedMachine;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -141,6 +142,18 @@ public final class KubernetesStudioMachines implements MachineBackend {
 
     private void changed() {
         listeners.forEach(Runnable::run);
+    }
+
+    /**
+     * The studio was deleted: delete its anchor, and Kubernetes' garbage collector deletes everything the anchor owns
+     * (the home volume claim, the agent-token Secret, a pod still there), so no token of a deleted studio is restored
+     * after a restart. Whether the disk behind the claim goes too is the storage class's reclaim policy (Retain keeps
+     * it for an admin).
+     */
+    @Override
+    public void discard(String studioId) {
+        ApiRetry.run("delete the deleted studio's objects", () -> client.configMaps().inNamespace(settings.namespace())
+                .withName(spec(studioId).anchorName()).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete());
     }
 
     /** Pods keep running without the server; their agents reconnect to the next one. */
