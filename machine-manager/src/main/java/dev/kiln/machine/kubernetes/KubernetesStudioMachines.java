@@ -167,16 +167,33 @@ public final class KubernetesStudioMachines implements MachineBackend {
         }
     }
 
-    /** Accepts again the tokens of machines that outlived the previous server (kept in their Secrets). */
+    /**
+     * Accepts again the tokens of machines that outlived the previous server (kept in their Secrets). Only of
+     * machines whose pod is still there: a stopped studio's Secret keeps its last token, which code on that machine
+     * could have read, and which must not come back to life with a restart.
+     */
     public static void restoreTokens(KubernetesClient client, String namespace, AgentRegistry agents) {
+        var running = new HashSet<AgentRegistry.Identity>();
+        for (Pod pod : client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/name", "kiln-machine").list()
+                .getItems()) {
+            var labels = pod.getMetadata().getLabels();
+            if (pod.getMetadata().getDeletionTimestamp() == null && labels.containsKey(StudioPodFactory.LABEL_STUDIO)) {
+                running.add(new AgentRegistry.Identity(labels.get(StudioPodFactory.LABEL_STUDIO),
+                        Long.parseLong(labels.getOrDefault(StudioPodFactory.LABEL_GENERATION, "0"))));
+            }
+        }
         for (Secret secret : client.secrets().inNamespace(namespace)
                 .withLabel("app.kubernetes.io/name", "kiln-agent-token").list().getItems()) {
             var labels = secret.getMetadata().getLabels();
+            var identity = new AgentRegistry.Identity(labels.get(StudioPodFactory.LABEL_STUDIO),
+                    Long.parseLong(labels.getOrDefault(StudioPodFactory.LABEL_GENERATION, "0")));
+            if (!running.contains(identity)) {
+                continue;
+            }
             String token = secret.getData() != null && secret.getData().containsKey("token")
                     ? new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8)
                     : secret.getStringData() == null ? null : secret.getStringData().get("token");
-            agents.restore(token, new AgentRegistry.Identity(labels.get(StudioPodFactory.LABEL_STUDIO),
-                    Long.parseLong(labels.getOrDefault(StudioPodFactory.LABEL_GENERATION, "0"))));
+            agents.restore(token, identity);
         }
     }
 }
