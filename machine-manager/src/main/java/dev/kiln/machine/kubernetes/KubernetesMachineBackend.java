@@ -55,8 +55,12 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
         var observed = pods.stream().map(PodStates::observe).toList();
         long lastGeneration = anchor == null ? 0 : lastGeneration(anchor);
         boolean targetExists = observed.stream().anyMatch(p -> p.machineType().equals(desiredType) && !p.deleting());
+        // Not a type of the catalog: the machine of a deleted studio being stopped ("-"), or a type an admin took
+        // out of the catalog. Nothing to place, and stopping must not fail on it.
         ObservedMachine.Capacity capacity = targetExists ? ObservedMachine.Capacity.available()
-                : capacity(catalog.require(desiredType), pods, volume);
+                : catalog.find(desiredType).map(type -> capacity(type, pods, volume))
+                .orElseGet(() -> ObservedMachine.Capacity.noRoom("'" + desiredType
+                        + "' is not a machine type of this cluster's catalog"));
         return new ObservedMachine(anchor != null, volume != null, lastGeneration, observed, capacity);
     }
 

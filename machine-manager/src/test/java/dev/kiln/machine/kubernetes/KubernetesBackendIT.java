@@ -250,6 +250,16 @@ class KubernetesBackendIT {
                 .withLabel(StudioPodFactory.LABEL_STUDIO, spec.studioId()).list().getItems()).hasSize(1);
     }
 
+    /** The server stops a deleted studio's machine with the desired type "-", which no catalog has. */
+    @Test
+    void theMachineOfADeletedStudioIsStoppedThoughItsDesiredTypeIsNoType() {
+        desired = DesiredMachine.running(spec.studioId(), "cpu-2");
+        settle();
+        desired = new DesiredMachine(spec.studioId(), "-", false, null);
+        assertThat(settle().phase()).isEqualTo(Phase.STOPPED);
+        assertThat(pods()).isEmpty();
+    }
+
     @Test
     void theHomeVolumeClaimIsWhatTheApiServerAcceptsAndKeepsItsDefaults() {
         desired = DesiredMachine.running(spec.studioId(), "cpu-2");
