@@ -169,6 +169,18 @@ public final class KubeApiServer implements AutoCloseable {
         return new KubernetesClientBuilder().withConfig(config(serverToken)).withHttpClientBuilderConsumer(http).build();
     }
 
+    /**
+     * The system properties by which a fabric8 client built without configuration (as Kiln's server builds its own)
+     * finds this API server as Kiln's server's ServiceAccount. They win over a kubeconfig and the pod's own account.
+     */
+    public java.util.Map<String, String> serverClientProperties() {
+        return java.util.Map.of(Config.KUBERNETES_MASTER_SYSTEM_PROPERTY, url(),
+                Config.KUBERNETES_OAUTH_TOKEN_SYSTEM_PROPERTY, serverToken,
+                Config.KUBERNETES_TRUST_CERT_SYSTEM_PROPERTY, "true",
+                Config.KUBERNETES_AUTH_TRYKUBECONFIG_SYSTEM_PROPERTY, "false",
+                Config.KUBERNETES_AUTH_TRYSERVICEACCOUNT_SYSTEM_PROPERTY, "false");
+    }
+
     KubernetesClient client(String token) {
         return new KubernetesClientBuilder().withConfig(config(token)).build();
     }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 import io.fabric8.kubernetes.api.model.BindingBuilder;
 import io.fabric8.kubernetes.api.model.Node;
@@ -32,20 +33,32 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
  * <p>Nodes are registered as a kubelet registers them (with their status), then the not-ready taint the API server
  * puts on every new node is taken off, as the node lifecycle controller does once a node reports Ready.
  */
-final class StandInKubelet {
+public final class StandInKubelet {
     static final String GPU = "nvidia.com/gpu";
 
-    enum Behaviour { RUN, CRASH_LOOP, IMAGE_PULL_FAILS }
+    public enum Behaviour { RUN, CRASH_LOOP, IMAGE_PULL_FAILS }
 
     private final KubernetesClient admin;
     /** How the next pods that get a node behave. */
-    volatile Behaviour behaviour = Behaviour.RUN;
+    public volatile Behaviour behaviour = Behaviour.RUN;
+    private volatile Consumer<Pod> onRun = pod -> {};
+    private volatile Consumer<Pod> onStop = pod -> {};
 
-    StandInKubelet(KubernetesClient admin) {
+    public StandInKubelet(KubernetesClient admin) {
         this.admin = admin;
     }
 
-    void addNode(String name, Map<String, String> labels, String cpu, String memory, int gpus, boolean gpuTaint) {
+    /**
+     * What "running the containers" does besides reporting them running (for example start a real agent process from
+     * the pod's spec), and what stopping them does.
+     */
+    public StandInKubelet containers(Consumer<Pod> onRun, Consumer<Pod> onStop) {
+        this.onRun = onRun;
+        this.onStop = onStop;
+        return this;
+    }
+
+    public void addNode(String name, Map<String, String> labels, String cpu, String memory, int gpus, boolean gpuTaint) {
         var all = new LinkedHashMap<String, String>();
         all.put("kubernetes.io/hostname", name);
         all.put("kubernetes.io/os", "linux");
@@ -92,13 +105,14 @@ final class StandInKubelet {
     }
 
     /** One round of scheduling and kubelet work over every pod of the cluster. */
-    void tick() {
+    public void tick() {
         List<Node> nodes = admin.nodes().list().getItems();
         List<Pod> pods = admin.pods().inAnyNamespace().list().getItems();
         for (Pod pod : pods) {
             try {
                 if (pod.getMetadata().getDeletionTimestamp() != null) {
                     // The containers have stopped: the kubelet's final delete.
+                    onStop.accept(pod);
                     admin.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
                             .withGracePeriod(0).delete();
                 } else if (pod.getSpec().getNodeName() == null) {
@@ -117,8 +131,9 @@ final class StandInKubelet {
     }
 
     /** Forgets every pod of the cluster at once (between tests). */
-    void removeAllPods() {
+    public void removeAllPods() {
         for (Pod pod : admin.pods().inAnyNamespace().list().getItems()) {
+            onStop.accept(pod);
             admin.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
                     .withGracePeriod(0).delete();
         }
@@ -227,6 +242,9 @@ final class StandInKubelet {
                     .withNewWaiting().withReason("ImagePullBackOff")
                     .withMessage("Back-off pulling image \"" + container.getImage() + "\"").endWaiting().endState()
                     .endContainerStatus();
+        }
+        if (behaviour == Behaviour.RUN) {
+            onRun.accept(pod);
         }
         setStatus(pod, status.endStatus().build());
     }

@@ -25,7 +25,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
  * The cluster every real-API-server test starts from: k8s/rbac.yaml applied (so the backend runs with the server's
  * real permissions), a CPU node and two A100 nodes registered. Idempotent: the control plane is shared by the tests.
  */
-final class TestCluster {
+public final class TestCluster {
     static final Path K8S = Path.of("..", "k8s");
     static final String IMAGE = "ghcr.io/kiln-dev/kiln-machine:0.1.0";
     private static final AtomicInteger STUDIOS = new AtomicInteger();
@@ -34,7 +34,7 @@ final class TestCluster {
 
     private TestCluster() {}
 
-    static synchronized void prepare(KubernetesClient admin, StandInKubelet kubelet) {
+    public static synchronized void prepare(KubernetesClient admin, StandInKubelet kubelet) {
         for (HasMetadata object : manifests("rbac.yaml")) {
             apply(admin, object);
         }
