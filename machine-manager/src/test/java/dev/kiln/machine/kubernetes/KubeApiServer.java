@@ -66,21 +66,33 @@ public final class KubeApiServer implements AutoCloseable {
 
     /** The directory with kube-apiserver, kube-controller-manager and etcd, or a skip (a failure under CI). */
     static Path binaries() {
+        String reason = missing();
+        if (reason != null) {
+            if ("true".equals(System.getenv("CI"))) {
+                throw new IllegalStateException(reason);
+            }
+            Assumptions.abort(reason);
+        }
+        return directory();
+    }
+
+    /** Why the binaries cannot be used here, or null when they can. */
+    static String missing() {
+        Path bin = directory();
+        for (String name : List.of("kube-apiserver", "kube-controller-manager", "etcd")) {
+            if (!Files.isExecutable(bin.resolve(name))) {
+                return "No " + name + " in " + bin + ": .ci/kube-apiserver.sh builds Kubernetes " + VERSION
+                        + " there once (about 5 minutes; ./kiln test runs it when it may use apt-get)";
+            }
+        }
+        return null;
+    }
+
+    private static Path directory() {
         String explicit = System.getenv("KILN_KUBE_BINARIES");
         Path cache = Path.of(System.getenv().getOrDefault("KILN_CACHE_DIR",
                 System.getProperty("user.home") + "/.cache/kiln"));
-        Path bin = explicit != null ? Path.of(explicit) : cache.resolve("kubernetes-" + VERSION);
-        for (String name : List.of("kube-apiserver", "kube-controller-manager", "etcd")) {
-            if (!Files.isExecutable(bin.resolve(name))) {
-                String reason = "No " + name + " in " + bin + ": .ci/kube-apiserver.sh builds Kubernetes " + VERSION
-                        + " there once (about 5 minutes; ./kiln test runs it when it may use apt-get)";
-                if ("true".equals(System.getenv("CI"))) {
-                    throw new IllegalStateException(reason);
-                }
-                Assumptions.abort(reason);
-            }
-        }
-        return bin;
+        return explicit != null ? Path.of(explicit) : cache.resolve("kubernetes-" + VERSION);
     }
 
     public static KubeApiServer start() {
