@@ -71,8 +71,8 @@ class KubernetesManifestsIT {
 
     /**
      * Kubernetes 1.20 takes a multi-node job's objects but not what makes it indexed: {@code completionMode} is
-     * dropped (Indexed Jobs came in 1.21). So the job tests run on fabric8's mock server; this says so the day the
-     * API server here is newer.
+     * dropped (Indexed Jobs came in 1.21), and so is {@code ttlSecondsAfterFinished} (beta in 1.21). So the job tests
+     * run on fabric8's mock server; this says so the day the API server here is newer.
      */
     @Test
     void aMultiNodeJobsObjectsAreAcceptedButThisVersionDropsTheIndexedCompletionMode() {
@@ -88,6 +88,8 @@ class KubernetesManifestsIT {
         Job accepted = admin.resource(built).dryRun().create();
         assertThat(accepted.getSpec().getCompletions()).isEqualTo(2);
         assertThat(accepted.getSpec().getCompletionMode()).as("Kubernetes " + KubeApiServer.VERSION).isNull();
+        assertThat(accepted.getSpec().getTtlSecondsAfterFinished()).as("an alpha field in 1.20, off by default")
+                .isNull();
     }
 
     private static OwnerReference owner(String kind, String name) {
