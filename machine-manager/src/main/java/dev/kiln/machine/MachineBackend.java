@@ -35,7 +35,7 @@ public interface MachineBackend extends Actuator<String> {
 
     /**
      * The studio was deleted and its machine has stopped: put what is left of it (the local home) in the trash.
-     * Kubernetes keeps the studio's volume until an admin deletes it, so there this does nothing.
+     * On Kubernetes the studio's anchor goes, and the garbage collector deletes its volume claim and token Secret.
      */
     default void discard(String studioId) {
     }

@@ -53,11 +53,14 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
         PersistentVolumeClaim volume = client.persistentVolumeClaims().inNamespace(ns).withName(spec.volumeName()).get();
         List<Pod> pods = studioPods(spec);
         var observed = pods.stream().map(PodStates::observe).toList();
-        long lastGeneration = anchor == null || anchor.getMetadata().getAnnotations() == null ? 0
-                : Long.parseLong(anchor.getMetadata().getAnnotations().getOrDefault(LAST_GENERATION, "0"));
+        long lastGeneration = anchor == null ? 0 : lastGeneration(anchor);
         boolean targetExists = observed.stream().anyMatch(p -> p.machineType().equals(desiredType) && !p.deleting());
+        // Not a type of the catalog: the machine of a deleted studio being stopped ("-"), or a type an admin took
+        // out of the catalog. Nothing to place, and stopping must not fail on it.
         ObservedMachine.Capacity capacity = targetExists ? ObservedMachine.Capacity.available()
-                : capacity(catalog.require(desiredType), pods, volume);
+                : catalog.find(desiredType).map(type -> capacity(type, pods, volume))
+                .orElseGet(() -> ObservedMachine.Capacity.noRoom("'" + desiredType
+                        + "' is not a machine type of this cluster's catalog"));
         return new ObservedMachine(anchor != null, volume != null, lastGeneration, observed, capacity);
     }
 
@@ -107,9 +110,17 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
             }
             case MachineStep.CreatePod create -> {
                 ConfigMap anchor = anchor(spec);
-                // Record the generation first: if the server dies right after, the name is still never reused.
-                apply(new ConfigMapBuilder(StudioPodFactory.anchor(spec)).editMetadata()
-                        .addToAnnotations(LAST_GENERATION, String.valueOf(create.generation())).endMetadata().build());
+                if (lastGeneration(anchor) >= create.generation()) {
+                    // Someone took this generation after the plan was made (another server during a restart, or an
+                    // earlier try of this step): the plan is stale, and the next pass plans from what is there now.
+                    return;
+                }
+                // Record the generation first, so that if the server dies right after, the name is never reused.
+                // A compare-and-set on the anchor's resourceVersion: if another server records one in between, this
+                // write gets a 409, and the retried step finds the generation taken above.
+                client.resource(new ConfigMapBuilder(anchor).editMetadata()
+                        .addToAnnotations(LAST_GENERATION, String.valueOf(create.generation())).endMetadata().build())
+                        .update();
                 if (tokens != null) {
                     // The agent's credential, in a Secret the pod reads (never in the pod spec itself). Kept across
                     // server restarts: the running agent reconnects with it.
@@ -122,6 +133,11 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
             case MachineStep.Revert ignored -> throw new IllegalArgumentException("Revert changes desired state; "
                     + "the reconciler handles it");
         }
+    }
+
+    private static long lastGeneration(ConfigMap anchor) {
+        var annotations = anchor.getMetadata().getAnnotations();
+        return annotations == null ? 0 : Long.parseLong(annotations.getOrDefault(LAST_GENERATION, "0"));
     }
 
     private ConfigMap anchor(StudioMachineSpec spec) {

@@ -15,6 +15,7 @@ import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
 import dev.kiln.machine.plan.MachineStep;
 import dev.kiln.machine.plan.ObservedMachine;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -143,6 +144,18 @@ public final class KubernetesStudioMachines implements MachineBackend {
         listeners.forEach(Runnable::run);
     }
 
+    /**
+     * The studio was deleted: delete its anchor, and Kubernetes' garbage collector deletes everything the anchor owns
+     * (the home volume claim, the agent-token Secret, a pod still there), so no token of a deleted studio is restored
+     * after a restart. Whether the disk behind the claim goes too is the storage class's reclaim policy (Retain keeps
+     * it for an admin).
+     */
+    @Override
+    public void discard(String studioId) {
+        ApiRetry.run("delete the deleted studio's objects", () -> client.configMaps().inNamespace(settings.namespace())
+                .withName(spec(studioId).anchorName()).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete());
+    }
+
     /** Pods keep running without the server; their agents reconnect to the next one. */
     @Override
     public void shutdown() {
@@ -154,16 +167,33 @@ public final class KubernetesStudioMachines implements MachineBackend {
         }
     }
 
-    /** Accepts again the tokens of machines that outlived the previous server (kept in their Secrets). */
+    /**
+     * Accepts again the tokens of machines that outlived the previous server (kept in their Secrets). Only of
+     * machines whose pod is still there: a stopped studio's Secret keeps its last token, which code on that machine
+     * could have read, and which must not come back to life with a restart.
+     */
     public static void restoreTokens(KubernetesClient client, String namespace, AgentRegistry agents) {
+        var running = new HashSet<AgentRegistry.Identity>();
+        for (Pod pod : client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/name", "kiln-machine").list()
+                .getItems()) {
+            var labels = pod.getMetadata().getLabels();
+            if (pod.getMetadata().getDeletionTimestamp() == null && labels.containsKey(StudioPodFactory.LABEL_STUDIO)) {
+                running.add(new AgentRegistry.Identity(labels.get(StudioPodFactory.LABEL_STUDIO),
+                        Long.parseLong(labels.getOrDefault(StudioPodFactory.LABEL_GENERATION, "0"))));
+            }
+        }
         for (Secret secret : client.secrets().inNamespace(namespace)
                 .withLabel("app.kubernetes.io/name", "kiln-agent-token").list().getItems()) {
             var labels = secret.getMetadata().getLabels();
+            var identity = new AgentRegistry.Identity(labels.get(StudioPodFactory.LABEL_STUDIO),
+                    Long.parseLong(labels.getOrDefault(StudioPodFactory.LABEL_GENERATION, "0")));
+            if (!running.contains(identity)) {
+                continue;
+            }
             String token = secret.getData() != null && secret.getData().containsKey("token")
                     ? new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8)
                     : secret.getStringData() == null ? null : secret.getStringData().get("token");
-            agents.restore(token, new AgentRegistry.Identity(labels.get(StudioPodFactory.LABEL_STUDIO),
-                    Long.parseLong(labels.getOrDefault(StudioPodFactory.LABEL_GENERATION, "0"))));
+            agents.restore(token, identity);
         }
     }
 }

@@ -48,6 +48,14 @@ public final class KubernetesTrainingJobs {
     public void submit(TrainingJobSpec spec, OwnerReference studio, String connections) {
         Job job = ApiRetry.call("create the job", () -> client.resource(TrainingJobFactory.job(spec, studio))
                 .unlock().createOr(NonDeletingOperation::update));
+        if (!"Indexed".equals(job.getSpec().getCompletionMode())) {
+            // An API server before 1.21 drops completionMode without a word: the nodes would get random names, and
+            // no node would ever find rank 0 at <job>-0.<job>.
+            ApiRetry.run("delete the job", () -> client.resource(job).withPropagationPolicy(
+                    io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete());
+            throw new IllegalStateException("this cluster's Kubernetes has no Indexed Jobs (they came in 1.21), which "
+                    + "a multi-node job needs: upgrade the cluster, or run the job on one node");
+        }
         OwnerReference owner = new OwnerReferenceBuilder().withApiVersion("batch/v1").withKind("Job")
                 .withName(job.getMetadata().getName()).withUid(job.getMetadata().getUid()).withController(true)
                 .withBlockOwnerDeletion(true).build();
