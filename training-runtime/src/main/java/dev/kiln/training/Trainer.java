@@ -79,6 +79,7 @@ public final class Trainer implements AutoCloseable {
             if (optimizers == null) {
                 throw new TrainingException("configureOptimizers() returned null: return OptimizerConfig.of(new Adam(...))");
             }
+            // A second fit on the same Trainer continues from where the first one stopped, as it always did.
             LoopProgress start = ckptPath != null ? restore(ckptPath, module, optimizers, train.batchesPerEpoch())
                     : fitLoop != null ? fitLoop.progress() : LoopProgress.START;
             fitLoop = new FitLoop(run, evaluation, optimizers, train, val, start);
