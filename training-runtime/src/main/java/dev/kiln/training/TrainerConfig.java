@@ -22,7 +22,8 @@ import dev.kiln.training.metrics.MetricsSink;
 public record TrainerConfig(Accelerator accelerator, int devices, boolean devicesExplicit, int numNodes,
                             StrategyKind strategy, Precision precision, int maxEpochs, long maxSteps,
                             int accumulateGradBatches, double gradientClipVal, ClipAlgorithm gradientClipAlgorithm,
-                            long valCheckInterval, int checkValEveryNEpoch, Long seed, boolean deterministic,
+                            long valCheckInterval, int checkValEveryNEpoch, int numSanityValSteps, Long seed,
+                            boolean deterministic,
                             boolean fastDevRun, NanPolicy nanPolicy, int logEveryNSteps, int threads, Path rootDir,
                             boolean checkpointing, boolean progressBar, String metricsChannel,
                             Duration distributedTimeout, List<Callback> callbacks, Map<String, String> environment,
@@ -32,6 +33,14 @@ public record TrainerConfig(Accelerator accelerator, int devices, boolean device
 
     /** The configuration checked against this machine: what actually runs. */
     public record Resolved(Accelerator accelerator, StrategyKind strategy, DistributedEnv distributed) {}
+
+    /** Validation batches of the sanity check before training: none in a fast dev run, all for -1. */
+    long sanityCheckBatches() {
+        if (fastDevRun) {
+            return 0;
+        }
+        return numSanityValSteps < 0 ? Long.MAX_VALUE : numSanityValSteps;
+    }
 
     int effectiveMaxEpochs() {
         if (fastDevRun) {
@@ -126,6 +135,7 @@ public record TrainerConfig(Accelerator accelerator, int devices, boolean device
         private ClipAlgorithm gradientClipAlgorithm = ClipAlgorithm.NORM;
         private long valCheckInterval;
         private int checkValEveryNEpoch = 1;
+        private int numSanityValSteps = 2;
         private Long seed;
         private boolean deterministic;
         private boolean fastDevRun;
@@ -156,6 +166,11 @@ public record TrainerConfig(Accelerator accelerator, int devices, boolean device
         /** Validate every N optimizer steps (0: once per epoch). */
         public Builder valCheckInterval(long steps) { this.valCheckInterval = steps; return this; }
         public Builder checkValEveryNEpoch(int epochs) { this.checkValEveryNEpoch = epochs; return this; }
+        /**
+         * Validation batches to run before training, so a broken validation step fails at once (default 2, as
+         * Lightning; 0 turns the sanity check off, -1 runs the whole validation set). Nothing they log is kept.
+         */
+        public Builder numSanityValSteps(int batches) { this.numSanityValSteps = batches; return this; }
         public Builder seed(long seed) { this.seed = seed; return this; }
         /** Deterministic algorithms only (seeds 0 unless a seed is given): same inputs, same weights. */
         public Builder deterministic(boolean deterministic) { this.deterministic = deterministic; return this; }
@@ -204,6 +219,10 @@ public record TrainerConfig(Accelerator accelerator, int devices, boolean device
             if (gradientClipVal < 0) {
                 throw new ConfigurationException("gradientClipVal must be 0 (off) or positive");
             }
+            if (numSanityValSteps < -1) {
+                throw new ConfigurationException("numSanityValSteps must be -1 (all validation batches), 0 (off) or "
+                        + "a number of batches, not " + numSanityValSteps);
+            }
             if (logEveryNSteps < 1 || checkValEveryNEpoch < 1 || valCheckInterval < 0) {
                 throw new ConfigurationException("logEveryNSteps and checkValEveryNEpoch must be at least 1, "
                         + "valCheckInterval 0 or more");
@@ -221,9 +240,9 @@ public record TrainerConfig(Accelerator accelerator, int devices, boolean device
             }
             return new Trainer(new TrainerConfig(accelerator, devices, devicesExplicit, numNodes, strategy, precision,
                     maxEpochs, maxSteps, accumulateGradBatches, gradientClipVal, gradientClipAlgorithm,
-                    valCheckInterval, checkValEveryNEpoch, effectiveSeed, deterministic, fastDevRun, nanPolicy,
-                    logEveryNSteps, threads, root, checkpointing, bar, channel, timeout, List.copyOf(callbacks), env,
-                    out, verbose));
+                    valCheckInterval, checkValEveryNEpoch, numSanityValSteps, effectiveSeed, deterministic, fastDevRun,
+                    nanPolicy, logEveryNSteps, threads, root, checkpointing, bar, channel, timeout,
+                    List.copyOf(callbacks), env, out, verbose));
         }
 
         private static final Map<String, BiConsumer<Builder, String>> SETTERS = new TreeMap<>();
@@ -242,6 +261,7 @@ public record TrainerConfig(Accelerator accelerator, int devices, boolean device
                     ClipAlgorithm.valueOf(v.toUpperCase(Locale.ROOT))));
             SETTERS.put("val-check-interval", (b, v) -> b.valCheckInterval(Long.parseLong(v)));
             SETTERS.put("check-val-every-n-epoch", (b, v) -> b.checkValEveryNEpoch(Integer.parseInt(v)));
+            SETTERS.put("num-sanity-val-steps", (b, v) -> b.numSanityValSteps(Integer.parseInt(v)));
             SETTERS.put("seed", (b, v) -> b.seed(Long.parseLong(v)));
             SETTERS.put("deterministic", (b, v) -> b.deterministic(Boolean.parseBoolean(v)));
             SETTERS.put("fast-dev-run", (b, v) -> b.fastDevRun(Boolean.parseBoolean(v)));

@@ -31,7 +31,10 @@ public interface Callback {
 
     default void onValidationStart(Trainer trainer, TrainingModule module) {}
 
-    /** After validation; {@link Trainer#callbackMetrics()} holds the averaged validation metrics. */
+    /**
+     * After validation; {@link Trainer#callbackMetrics()} holds the averaged validation metrics. Also called after
+     * the sanity check before training, with {@link Trainer#isSanityCheck()} true: its metrics are not kept.
+     */
     default void onValidationEnd(Trainer trainer, TrainingModule module) {}
 
     default void onTestStart(Trainer trainer, TrainingModule module) {}

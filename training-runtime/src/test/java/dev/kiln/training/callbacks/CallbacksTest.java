@@ -107,7 +107,9 @@ class CallbacksTest {
             @Override public void onFitStart(Trainer t, TrainingModule m) { seen.add("fit_start"); }
             @Override public void onTrainEpochStart(Trainer t, TrainingModule m) { seen.add("epoch_start"); }
             @Override public void onTrainBatchEnd(Trainer t, TrainingModule m, double loss, long i) { seen.add("batch"); }
-            @Override public void onValidationEnd(Trainer t, TrainingModule m) { seen.add("validation"); }
+            @Override public void onValidationEnd(Trainer t, TrainingModule m) {
+                seen.add(t.isSanityCheck() ? "sanity_check" : "validation");
+            }
             @Override public void onTrainEpochEnd(Trainer t, TrainingModule m) { seen.add("epoch_end"); }
             @Override public void onFitEnd(Trainer t, TrainingModule m) { seen.add("fit_end"); }
         };
@@ -115,8 +117,8 @@ class CallbacksTest {
                 .metricsChannel("file:" + dir.resolve("metrics.jsonl")).callbacks(recorder).build()) {
             trainer.fit(new MlpClassifier(), new ImageData(128, 64));
         }
-        assertThat(seen).containsExactly("fit_start", "epoch_start", "batch", "batch", "validation", "epoch_end",
-                "fit_end");
+        assertThat(seen).containsExactly("fit_start", "sanity_check", "epoch_start", "batch", "batch", "validation",
+                "epoch_end", "fit_end");
     }
 
     @Test
