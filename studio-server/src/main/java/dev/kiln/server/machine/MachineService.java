@@ -171,8 +171,13 @@ public class MachineService implements MachineControl {
         for (String orphan : withMachines) {
             if (!known.contains(orphan)) {
                 // The studio was deleted (its row went with it): stop its machine too.
-                reconcile(new DesiredMachine(orphan, "-", false, null));
-                latest.remove(orphan);
+                try {
+                    reconcile(new DesiredMachine(orphan, "-", false, null));
+                    latest.remove(orphan);
+                } catch (RuntimeException e) {
+                    log.warn("Stopping the machine of deleted studio {} failed: {}", orphan,
+                            LogText.clean(e.getMessage()));
+                }
             }
         }
         for (String deleted : toDiscard) {
