@@ -55,6 +55,8 @@ public final class MachineAgent {
     private boolean firstConnection = true;
     private JobRunner jobs;
     private Downloader downloads;
+    private WorkspaceWatcher watcher;
+    private FileService files;
     private volatile int exitCode;
     /** Health and usage reports: every second (the studio's live machine charts), or KILN_HEALTH_INTERVAL_MS. */
     private final long healthIntervalMillis;
@@ -88,12 +90,17 @@ public final class MachineAgent {
         jobs = new JobRunner(outbox, home, commands, workspace);
         JobSecrets.purge(home);
         downloads = new Downloader(outbox, home, server);
+        watcher = new WorkspaceWatcher(home, workspace, outbox);
+        files = new FileService(outbox, home, server, workspace, watcher, syncs);
+        workspace.onFetchNeeded(() -> syncs.execute(this::sync));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint, and say that their
             // exits are interruptions (the server resumes jobs on the next machine), not failures.
             commands.interrupted();
             commands.close();
             terminals.close();
+            watcher.close();
+            files.close();
             // Last: tell the server this machine is done with its files. A JVM with threads in native code (the
             // HTTP client's selector, process reapers) takes about 300 ms more to exit; the server need not wait.
             // Before the main loop hears of the stop, so that its own plain close does not come first.
@@ -119,7 +126,9 @@ public final class MachineAgent {
                         outbox.offer(done);
                     }
                 } else {
-                    syncs.execute(this::sync); // files may have changed while the server was away
+                    // Reports the old connection may have lost are made again; files may have changed meanwhile.
+                    watcher.reconnected();
+                    syncs.execute(this::sync);
                 }
                 if (!announced) {
                     announced = true;
@@ -175,15 +184,9 @@ public final class MachineAgent {
     private void sync() {
         long started = System.nanoTime();
         String commit = null;
-        String kept = null;
         String error = null;
         try {
-            var result = workspace.sync();
-            commit = result.commit();
-            kept = result.keptBranch();
-            if (kept != null) {
-                log("kept changes made on this machine on branch " + kept);
-            }
+            commit = workspace.sync().commit();
         } catch (Exception e) {
             error = "cannot sync the workspace: " + e.getMessage();
             log("cannot sync the workspace: " + e);
@@ -191,7 +194,7 @@ public final class MachineAgent {
         long millis = (System.nanoTime() - started) / 1_000_000;
         log("synced the workspace in " + millis + " ms, "
                 + (ManagementFactory.getRuntimeMXBean().getUptime()) + " ms after the JVM started");
-        var synced = new FromMachine.Synced(commit, kept, error, millis);
+        var synced = new FromMachine.Synced(commit, null, error, millis);
         lastSync = synced;
         outbox.offer(synced);
     }
@@ -224,6 +227,7 @@ public final class MachineAgent {
             case ToMachine.PtyInput input -> terminals.input(input.id(), input.data());
             case ToMachine.PtyResize resize -> terminals.resize(resize.id(), resize.cols(), resize.rows());
             case ToMachine.PtyClose close -> terminals.close(close.id());
+            case ToMachine.Fs fs -> files.handle(fs);
         }
     }
 

@@ -22,6 +22,12 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = FromMachine.PtyOutput.class, name = "pty.output"),
         @JsonSubTypes.Type(value = FromMachine.PtyExit.class, name = "pty.exit"),
         @JsonSubTypes.Type(value = FromMachine.MachineLost.class, name = "machine.lost"),
+        // Files of the machine's home (fs.*): see "Files" in PROTOCOL.md.
+        @JsonSubTypes.Type(value = FromMachine.FsChanges.class, name = "fs.changes"),
+        @JsonSubTypes.Type(value = FromMachine.FsEvents.class, name = "fs.events"),
+        @JsonSubTypes.Type(value = FromMachine.FsListing.class, name = "fs.listing"),
+        @JsonSubTypes.Type(value = FromMachine.FsData.class, name = "fs.data"),
+        @JsonSubTypes.Type(value = FromMachine.FsDone.class, name = "fs.done"),
 })
 public sealed interface FromMachine {
 
@@ -83,4 +89,55 @@ public sealed interface FromMachine {
 
     /** Made by the server, never sent by a machine: the connection of generation {@code generation} ended. */
     record MachineLost(long generation) implements FromMachine {}
+
+    // ---- Files of the machine's home (fs.*): see "Files" in PROTOCOL.md.
+
+    /**
+     * Workspace files changed on the machine (the terminal, a script, git, a job): each {@link FsChange} says what the
+     * file was when the machine last agreed with the server ({@code base}) and what it is now.
+     */
+    record FsChanges(List<FsChange> changes) implements FromMachine {
+        public FsChanges {
+            changes = changes == null ? List.of() : List.copyOf(changes);
+        }
+    }
+
+    /**
+     * One workspace file ({@code path} relative to {@code ~/workspace}): git blob ids of its content before
+     * ({@code base}; null: new) and now ({@code blob}; null: deleted), its size, and its bytes in base64
+     * ({@code data}) when small enough to travel in the message; otherwise the server fetches {@code blob} with
+     * fs.send.
+     */
+    record FsChange(String path, String base, String blob, long size, String data) {}
+
+    /** Something was created, deleted or renamed in these folders (home-relative; "" is the home). */
+    record FsEvents(List<String> dirs) implements FromMachine {
+        public FsEvents {
+            dirs = dirs == null ? List.of() : List.copyOf(dirs);
+        }
+    }
+
+    /**
+     * A folder's entries, or why not: {@code kind} is NOT_FOUND, INVALID, CONFLICT, TOO_LARGE or FORBIDDEN (the
+     * server's refusal kinds), {@code error} the sentence for a person.
+     */
+    record FsListing(String id, String path, List<FsEntry> entries, boolean truncated, String error, String kind)
+            implements FromMachine {
+        public FsListing {
+            entries = entries == null ? List.of() : List.copyOf(entries);
+        }
+    }
+
+    /**
+     * A file or folder: {@code path} home-relative, size in bytes, modified (epoch ms); {@code link}: a symbolic link;
+     * {@code ignored}: inside the workspace and ignored by git (it stays on the machine).
+     */
+    record FsEntry(String path, boolean dir, long size, long modified, Boolean link, Boolean ignored) {}
+
+    /** Bytes of a file ({@code data}, base64) from an fs.read, with the file's whole size and modification time. */
+    record FsData(String id, long size, long modified, String data, String error, String kind)
+            implements FromMachine {}
+
+    /** An fs.send, fs.receive, fs.delete, fs.rename or fs.mkdir finished: {@code bytes} moved, or why it failed. */
+    record FsDone(String id, Long bytes, String error, String kind) implements FromMachine {}
 }

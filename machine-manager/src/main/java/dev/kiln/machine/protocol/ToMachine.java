@@ -21,6 +21,16 @@ import tools.jackson.databind.JsonNode;
         @JsonSubTypes.Type(value = ToMachine.PtyInput.class, name = "pty.input"),
         @JsonSubTypes.Type(value = ToMachine.PtyResize.class, name = "pty.resize"),
         @JsonSubTypes.Type(value = ToMachine.PtyClose.class, name = "pty.close"),
+        // Files of the machine's home (fs.*): see "Files" in PROTOCOL.md.
+        @JsonSubTypes.Type(value = ToMachine.FsWatch.class, name = "fs.watch"),
+        @JsonSubTypes.Type(value = ToMachine.FsApplied.class, name = "fs.applied"),
+        @JsonSubTypes.Type(value = ToMachine.FsList.class, name = "fs.list"),
+        @JsonSubTypes.Type(value = ToMachine.FsRead.class, name = "fs.read"),
+        @JsonSubTypes.Type(value = ToMachine.FsSend.class, name = "fs.send"),
+        @JsonSubTypes.Type(value = ToMachine.FsReceive.class, name = "fs.receive"),
+        @JsonSubTypes.Type(value = ToMachine.FsDelete.class, name = "fs.delete"),
+        @JsonSubTypes.Type(value = ToMachine.FsRename.class, name = "fs.rename"),
+        @JsonSubTypes.Type(value = ToMachine.FsMkdir.class, name = "fs.mkdir"),
 })
 public sealed interface ToMachine {
 
@@ -81,4 +91,62 @@ public sealed interface ToMachine {
 
     /** End the shell and everything started from it. */
     record PtyClose(String id) implements ToMachine {}
+
+    // ---- Files of the machine's home (fs.*). Paths are relative to the home ("workspace/README.md", "data/x.csv"),
+    // '/'-separated; the agent refuses any that leaves the home or touches ~/.kiln or the workspace's .git.
+
+    /** The messages about the machine's files, handled by the agent's file service as one group. */
+    sealed interface Fs extends ToMachine {}
+
+    /**
+     * Watch {@code ~/workspace} and the home: changes to workspace files go to the server as {@code fs.changes}
+     * (files up to {@code maxFileBytes} that git does not ignore), anything created or deleted as {@code fs.events}.
+     * Sent after every {@code synced}; a second one only updates the limit.
+     */
+    record FsWatch(long maxFileBytes) implements Fs {}
+
+    /**
+     * The server took the machine's change of workspace file {@code path} whose content was {@code blob} (null: the
+     * machine deleted it); the workspace's file is now {@code result} (null: absent). {@code error}: why it was not
+     * taken (the file stays on the machine only).
+     */
+    record FsApplied(String path, String blob, String result, String error) implements Fs {}
+
+    /** List a folder ({@code recursive}: everything under it, up to {@code max} entries); answered by fs.listing. */
+    record FsList(String id, String path, Boolean recursive, Integer max) implements Fs {
+        public FsList {
+            recursive = Boolean.TRUE.equals(recursive);
+            max = max == null ? 2000 : Math.max(1, Math.min(max, 20_000));
+        }
+    }
+
+    /** Read at most {@code length} bytes (at most 512 KiB) of a file from {@code offset}; answered by fs.data. */
+    record FsRead(String id, String path, long offset, int length) implements Fs {}
+
+    /**
+     * Send a file, or a folder as an archive ({@code format}: file, zip or tar.gz), with an HTTP PUT to {@code url}
+     * (a one-time path on the server). {@code blob}: instead of a path, a git object of the workspace's repository on
+     * the machine (the content of a change it reported). Answered by one fs.done.
+     */
+    record FsSend(String id, String path, String url, String format, String blob) implements Fs {}
+
+    /**
+     * Fetch {@code url} (a one-time path on the server) into the file {@code path}: {@code size} bytes exactly, in a
+     * hidden part file renamed into place when complete. {@code overwrite}: replace an existing file. Answered by one
+     * fs.done.
+     */
+    record FsReceive(String id, String path, String url, long size, Boolean overwrite) implements Fs {
+        public FsReceive {
+            overwrite = Boolean.TRUE.equals(overwrite);
+        }
+    }
+
+    /** Delete a file or a folder with everything in it (a symbolic link itself, never what it points to). */
+    record FsDelete(String id, String path) implements Fs {}
+
+    /** Rename or move; the target must not exist. */
+    record FsRename(String id, String from, String to) implements Fs {}
+
+    /** Create a folder (and its parents). */
+    record FsMkdir(String id, String path) implements Fs {}
 }

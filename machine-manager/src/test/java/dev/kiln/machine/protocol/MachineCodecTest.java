@@ -53,6 +53,43 @@ class MachineCodecTest {
     }
 
     @Test
+    void theFileMessagesOnTheWire() {
+        assertWire(new ToMachine.FsWatch(10_485_760), "{\"type\":\"fs.watch\",\"maxFileBytes\":10485760}");
+        assertWire(new ToMachine.FsApplied("README.md", "aa", "bb", null),
+                "{\"type\":\"fs.applied\",\"path\":\"README.md\",\"blob\":\"aa\",\"result\":\"bb\"}");
+        assertWire(new ToMachine.FsList("l1", "data", true, 500),
+                "{\"type\":\"fs.list\",\"id\":\"l1\",\"path\":\"data\",\"recursive\":true,\"max\":500}");
+        assertThat(MachineCodec.toMachine("{\"type\":\"fs.list\",\"id\":\"l\",\"path\":\"\"}"))
+                .isEqualTo(new ToMachine.FsList("l", "", false, 2000));
+        assertWire(new ToMachine.FsRead("r1", "data/x.csv", 0, 65536),
+                "{\"type\":\"fs.read\",\"id\":\"r1\",\"path\":\"data/x.csv\",\"offset\":0,\"length\":65536}");
+        assertWire(new ToMachine.FsSend("s1", "jobs/j1/checkpoints", "/agent-files/t", "zip", null),
+                "{\"type\":\"fs.send\",\"id\":\"s1\",\"path\":\"jobs/j1/checkpoints\",\"url\":\"/agent-files/t\","
+                        + "\"format\":\"zip\"}");
+        assertWire(new ToMachine.FsReceive("u1", "data/big.bin", "/agent-files/t", 5, true),
+                "{\"type\":\"fs.receive\",\"id\":\"u1\",\"path\":\"data/big.bin\",\"url\":\"/agent-files/t\","
+                        + "\"size\":5,\"overwrite\":true}");
+        assertWire(new ToMachine.FsDelete("d1", "data/x"), "{\"type\":\"fs.delete\",\"id\":\"d1\",\"path\":\"data/x\"}");
+        assertWire(new ToMachine.FsRename("m1", "a", "b"), "{\"type\":\"fs.rename\",\"id\":\"m1\",\"from\":\"a\",\"to\":\"b\"}");
+        assertWire(new ToMachine.FsMkdir("k1", "data/new"), "{\"type\":\"fs.mkdir\",\"id\":\"k1\",\"path\":\"data/new\"}");
+
+        assertWire(new FromMachine.FsChanges(List.of(new FromMachine.FsChange("a.txt", null, "bb", 2, "aGk="),
+                        new FromMachine.FsChange("b.txt", "cc", null, 0, null))),
+                "{\"type\":\"fs.changes\",\"changes\":[{\"path\":\"a.txt\",\"blob\":\"bb\",\"size\":2,\"data\":\"aGk=\"},"
+                        + "{\"path\":\"b.txt\",\"base\":\"cc\",\"size\":0}]}");
+        assertWire(new FromMachine.FsEvents(List.of("", "data")), "{\"type\":\"fs.events\",\"dirs\":[\"\",\"data\"]}");
+        assertWire(new FromMachine.FsListing("l1", "data", List.of(new FromMachine.FsEntry("data/x.csv", false, 12, 99,
+                        null, null), new FromMachine.FsEntry("data/out", true, 0, 98, true, true)), false, null, null),
+                "{\"type\":\"fs.listing\",\"id\":\"l1\",\"path\":\"data\",\"entries\":[{\"path\":\"data/x.csv\","
+                        + "\"dir\":false,\"size\":12,\"modified\":99},{\"path\":\"data/out\",\"dir\":true,\"size\":0,"
+                        + "\"modified\":98,\"link\":true,\"ignored\":true}],\"truncated\":false}");
+        assertWire(new FromMachine.FsData("r1", 100, 5, "AAE=", null, null),
+                "{\"type\":\"fs.data\",\"id\":\"r1\",\"size\":100,\"modified\":5,\"data\":\"AAE=\"}");
+        assertWire(new FromMachine.FsDone("u1", null, "The machine's disk is full", "TOO_LARGE"),
+                "{\"type\":\"fs.done\",\"id\":\"u1\",\"error\":\"The machine's disk is full\",\"kind\":\"TOO_LARGE\"}");
+    }
+
+    @Test
     void absentOptionalFieldsTakeTheirDefaultsAndUnknownFieldsAreIgnored() {
         assertThat(MachineCodec.toMachine("{\"type\":\"pty.open\",\"id\":\"1\"}"))
                 .isEqualTo(new ToMachine.PtyOpen("1", 80, 24));
