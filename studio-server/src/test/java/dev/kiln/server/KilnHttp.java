@@ -137,6 +137,30 @@ public final class KilnHttp {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header(csrfHeader, csrfToken).DELETE()).statusCode();
     }
 
+    /** A PUT of raw bytes (an upload), with the session's CSRF token; the answer as text. */
+    public HttpResponse<String> putBody(String path, HttpRequest.BodyPublisher body) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/octet-stream")
+                .header(csrfHeader, csrfToken).PUT(body));
+    }
+
+    /** A GET whose body is written to {@code target} (a download), for files too large to hold. */
+    public HttpResponse<java.nio.file.Path> download(String path, java.nio.file.Path target) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
+                    HttpResponse.BodyHandlers.ofFile(target));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A DELETE whose answer the caller inspects. */
+    public HttpResponse<String> deleteRequest(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header(csrfHeader, csrfToken).DELETE());
+    }
+
     /** The session cookie header, for the WebSocket handshake. */
     public String cookieHeader() {
         return cookies.getCookieStore().getCookies().stream().map(c -> c.getName() + "=" + c.getValue())

@@ -309,7 +309,8 @@ final class FileService implements AutoCloseable {
         if (!Files.isDirectory(file) && format.equals("file")) {
             throw FileRefusal.invalid("That is not a file.");
         }
-        var archive = Archives.Format.of(format);
+        // A folder asked for "as it is" comes as a zip.
+        var archive = Archives.Format.of(format.equals("file") ? "zip" : format);
         // The archive is written on one thread while the HTTP client reads it on another: a 1 MB pipe between.
         var in = new PipedInputStream(1 << 20);
         var out = new PipedOutputStream(in);

@@ -1,5 +1,6 @@
 package dev.kiln.machine.agent;
 
+import dev.kiln.machine.files.GitIgnores;
 import dev.kiln.machine.files.HomePaths;
 import dev.kiln.machine.protocol.FromMachine;
 

@@ -58,7 +58,12 @@ public final class Archives {
 
     /** Writes {@code root} (a folder or a file) to {@code out} as {@code format}; returns the bytes of file content. */
     public static long write(Path root, Format format, OutputStream out, Predicate<Path> skip) throws IOException {
-        String top = root.getFileName() == null ? "home" : root.getFileName().toString();
+        return write(root, root.getFileName() == null ? "home" : root.getFileName().toString(), format, out, skip);
+    }
+
+    /** As {@link #write(Path, Format, OutputStream, Predicate)}, the entries under {@code top} instead of the folder's name. */
+    public static long write(Path root, String top, Format format, OutputStream out, Predicate<Path> skip)
+            throws IOException {
         return switch (format) {
             case ZIP -> zip(root, top, out, skip);
             case TAR_GZ -> tarGz(root, top, out, skip);

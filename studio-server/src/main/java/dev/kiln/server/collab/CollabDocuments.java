@@ -190,6 +190,40 @@ public class CollabDocuments implements LiveDocuments {
     }
 
     @Override
+    public Optional<String> mergeIfLive(String studioId, String path, String base, String text, PersonIdent author) {
+        var document = open.get(key(studioId, path));
+        if (document == null) {
+            return Optional.empty();
+        }
+        var authority = document.room.authority();
+        synchronized (authority) {
+            var live = authority.text();
+            var from = base == null ? live : ChangeSet.normalizeLineBreaks(base);
+            // The machine's change, rebased over what the editors typed since the version it started from.
+            var change = dev.kiln.collab.LineDiff.between(from, ChangeSet.normalizeLineBreaks(text))
+                    .map(dev.kiln.collab.LineDiff.between(from, live));
+            if (!change.isEmpty()) {
+                var clientId = SERVER_CLIENT + "-" + author.getEmailAddress();
+                document.byClient.put(clientId, new Participant(-1, author.getName(), author.getEmailAddress(),
+                        "#888888", CollabRoom.Role.EDITOR));
+                var result = authority.push(authority.version(), List.of(new Update(change, clientId)));
+                if (!(result instanceof DocumentAuthority.PushResult.Accepted)) {
+                    throw new StudioException(StudioException.Kind.INVALID, "The machine's change of " + path
+                            + " was not taken: " + result);
+                }
+            }
+        }
+        document.writeBack();
+        return Optional.of(Workspace.versionOf(authority.text()));
+    }
+
+    @Override
+    public Optional<String> liveVersion(String studioId, String path) {
+        var document = open.get(key(studioId, path));
+        return document == null ? Optional.empty() : Optional.of(Workspace.versionOf(document.room.authority().text()));
+    }
+
+    @Override
     public synchronized void closeUnder(String studioId, String path, String why) {
         for (var document : List.copyOf(open.values())) {
             if (document.studioId.equals(studioId) && (document.path.equals(path) || document.path.startsWith(path + "/"))) {

@@ -28,12 +28,18 @@ import java.util.List;
  * read and parsed in full before the file-size check refused it.
  * <p>
  * Uploads that stream straight through to their destination ({@code PUT .../connections/{conn}/objects}, an object
- * copied to S3 with 8 MB of memory whatever its size) are not limited here: their size is the point.
+ * copied to S3 with 8 MB of memory whatever its size; {@code PUT .../fs/upload}, a file piped into the studio's
+ * machine; {@code PUT /agent-files/<token>}, a machine's file piped to a browser) are not limited here: their size is
+ * the point, and each has its own limit.
  */
 final class RequestBodyLimit extends OncePerRequestFilter {
 
-    private static final List<PathPattern> STREAMED_UPLOADS =
-            List.of(PathPatternParser.defaultInstance.parse("/api/studios/*/connections/*/objects"));
+    private static final List<PathPattern> STREAMED_UPLOADS = List.of(
+            PathPatternParser.defaultInstance.parse("/api/studios/*/connections/*/objects"),
+            // Files into the studio's machine (kiln.files.max-upload-size, checked by their route before reading),
+            // and a machine's side of a download, whose reader on the server takes only what it asked for.
+            PathPatternParser.defaultInstance.parse("/api/studios/*/fs/upload"),
+            PathPatternParser.defaultInstance.parse("/agent-files/*"));
 
     private final long limitBytes;
 

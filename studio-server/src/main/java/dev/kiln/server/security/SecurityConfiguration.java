@@ -63,13 +63,14 @@ class SecurityConfiguration {
 
     /**
      * Git over HTTP ({@code /git/<studio>.git}): Basic credentials checked per request in GitHttpController, a
-     * machine token or a user's password; and {@code /exports/<token>}, one-time query exports fetched by machines
-     * (the token is the credential). No session, no CSRF (git clients and agents have neither).
+     * machine token or a user's password; {@code /exports/<token>}, one-time query exports fetched by machines; and
+     * {@code /agent-files/<token>}, one-time file transfers between a machine and a browser (in both, the token is the
+     * credential). No session, no CSRF (git clients and agents have neither).
      */
     @Bean
     @Order(0)
     SecurityFilterChain git(HttpSecurity http) throws Exception {
-        return http.securityMatcher("/git/**", "/exports/**")
+        return http.securityMatcher("/git/**", "/exports/**", "/agent-files/**")
                 .authorizeHttpRequests(auth -> auth.anyRequest().permitAll())
                 .csrf(csrf -> csrf.disable())
                 .sessionManagement(s -> s.sessionCreationPolicy(

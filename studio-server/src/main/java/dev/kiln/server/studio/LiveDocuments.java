@@ -25,4 +25,15 @@ public interface LiveDocuments {
 
     /** Closes every live document of a studio (it is being deleted). */
     void closeStudio(String studioId);
+
+    /**
+     * If {@code path} is live: merges a change made outside the editors (on the studio's machine) into the live text
+     * as one edit by {@code author}: what changed from {@code base} to {@code text} is applied over whatever the
+     * editors typed meanwhile ({@code base} null: unknown, then {@code text} replaces the live text). Commits it,
+     * and returns the new version. Empty if the file is not live.
+     */
+    Optional<String> mergeIfLive(String studioId, String path, String base, String text, PersonIdent author);
+
+    /** The version (git blob id) of the live text of {@code path}, if it is live. */
+    Optional<String> liveVersion(String studioId, String path);
 }

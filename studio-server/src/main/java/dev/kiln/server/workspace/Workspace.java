@@ -393,4 +393,107 @@ public final class Workspace implements AutoCloseable {
     public void close() {
         git.close();
     }
+
+    // ---- The machine's side of the studio's files (issue 16): what the machine changed, and what the file tree needs.
+
+    /** Whether git ignores this workspace path (by the workspace's .gitignore files): such a file is never committed. */
+    public boolean isIgnored(String path) {
+        var checked = WorkspacePaths.check(path);
+        return new dev.kiln.machine.files.GitIgnores(root).isIgnored(checked, Files.isDirectory(root.resolve(checked)));
+    }
+
+    /** The bytes as text, or null when they are binary (a NUL early on, or invalid UTF-8), as the editor decides. */
+    public static String text(byte[] bytes) {
+        return decodeText(bytes);
+    }
+
+    /** The file's bytes (up to the size limit), for previews and downloads. */
+    public byte[] bytes(String path) {
+        var checked = WorkspacePaths.check(path);
+        var file = WorkspacePaths.resolve(root, checked);
+        if (!Files.isRegularFile(file)) {
+            throw new StudioException(Files.isDirectory(file) ? Kind.INVALID : Kind.NOT_FOUND,
+                    Files.isDirectory(file) ? checked + " is a folder, not a file." : "File not found: " + checked);
+        }
+        if (file.toFile().length() > maxFileBytes) {
+            throw new StudioException(Kind.TOO_LARGE, checked + " is over the workspace's limit.");
+        }
+        return readBytes(file);
+    }
+
+    /** The file on disk for a checked path (symbolic links out of the workspace refused), for streaming a folder. */
+    public Path file(String path) {
+        return WorkspacePaths.resolve(root, WorkspacePaths.check(path));
+    }
+
+    /** The blob id of the file as it is now, or null when there is no such file. */
+    public String fileVersion(String path) {
+        var file = WorkspacePaths.resolve(root, WorkspacePaths.check(path));
+        return Files.isRegularFile(file) ? blobId(readBytes(file)) : null;
+    }
+
+    /**
+     * Keeps {@code bytes} as a git object without committing it: a machine's reported version of a file, which a
+     * later change of the machine names as the version it started from.
+     */
+    public String storeBlob(byte[] bytes) {
+        try (var inserter = git.getRepository().newObjectInserter()) {
+            var id = inserter.insert(Constants.OBJ_BLOB, bytes);
+            inserter.flush();
+            return id.name();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One file to write: its new bytes, or null for a deletion. */
+    public record FileWrite(String path, byte[] bytes) {}
+
+    /**
+     * Writes (or deletes) files and commits them all at once, as {@code author}, with {@code message}: what the
+     * machine changed, or an upload. Returns the paths that changed (an unchanged file makes no commit).
+     */
+    public synchronized List<String> writeAndCommit(List<FileWrite> writes, PersonIdent author, String message) {
+        var changed = new ArrayList<String>();
+        try {
+            for (var write : writes) {
+                var checked = WorkspacePaths.check(write.path());
+                var file = WorkspacePaths.resolve(root, checked);
+                if (write.bytes() == null) {
+                    if (Files.isRegularFile(file)) {
+                        Files.delete(file);
+                        removeEmptyParents(file);
+                        changed.add(checked);
+                    }
+                    continue;
+                }
+                if (Files.isDirectory(file)) {
+                    continue;
+                }
+                if (Files.isRegularFile(file) && java.util.Arrays.equals(readBytes(file), write.bytes())) {
+                    continue;
+                }
+                Files.createDirectories(file.getParent());
+                Files.write(file, write.bytes());
+                changed.add(checked);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (!changed.isEmpty()) {
+            commit(message, author, stage -> changed.forEach(stage));
+        }
+        return changed;
+    }
+
+    private void removeEmptyParents(Path file) throws IOException {
+        for (var dir = file.getParent(); dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
+            try (var entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    return;
+                }
+            }
+            Files.delete(dir);
+        }
+    }
 }

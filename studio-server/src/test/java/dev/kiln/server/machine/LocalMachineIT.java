@@ -190,16 +190,22 @@ class LocalMachineIT {
         JsonNode file = KilnHttp.JSON.readTree(session.get("/api/studios/" + studioId + "/file?path=README.md").body());
         assertThat(Files.readString(readme)).isEqualTo(file.path("text").asString());
 
-        // A file made on the machine (a job's output) stays; a tracked file changed there is kept on a side branch.
+        // A tracked file changed on the machine comes back into the studio's files (no side branch any more); a
+        // save in the studio reaches the machine; an ignored file made there (a job's output) stays there only.
+        Files.writeString(home().resolve("workspace/.gitignore"), "*.csv\n");
         Files.writeString(home().resolve("workspace/output.csv"), "loss\n0.1\n");
-        Files.writeString(readme, "changed on the machine");
+        Files.writeString(readme, "changed on the machine\n");
+        await().atMost(Duration.ofSeconds(20)).until(() -> KilnHttp.JSON.readTree(session.get("/api/studios/"
+                + studioId + "/file?path=README.md").body()).path("text").asString().equals("changed on the machine\n"));
+        JsonNode changed = KilnHttp.JSON.readTree(session.get("/api/studios/" + studioId + "/file?path=README.md").body());
         var saved = session.put("/api/studios/" + studioId + "/file?path=README.md", KilnHttp.JSON.createObjectNode()
-                .put("text", "# Saved in the studio\n").put("baseVersion", file.path("version").asString()).toString());
+                .put("text", "# Saved in the studio\n").put("baseVersion", changed.path("version").asString()).toString());
         assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(readme).equals("# Saved in the studio\n"));
         assertThat(home().resolve("workspace/output.csv")).hasContent("loss\n0.1\n");
+        assertThat(session.get("/api/studios/" + studioId + "/file?path=output.csv").statusCode()).isEqualTo(404);
         try (var git = org.eclipse.jgit.api.Git.open(home().resolve("workspace").toFile())) {
-            assertThat(git.branchList().call()).anyMatch(ref -> ref.getName().startsWith("refs/heads/machine/"));
+            assertThat(git.branchList().call()).noneMatch(ref -> ref.getName().startsWith("refs/heads/machine/"));
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.kiln.machine.agent;
+package dev.kiln.machine.files;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,18 +16,18 @@ import org.eclipse.jgit.ignore.IgnoreNode;
  * folder is ignored. Ignored files stay on the machine and out of the studio's history. Each {@code .gitignore} is
  * parsed once and again only when it changes.
  */
-final class GitIgnores {
+public final class GitIgnores {
     private final Path root;
     private final Map<Path, Parsed> parsed = new HashMap<>();
 
     private record Parsed(FileTime modified, IgnoreNode node) {}
 
-    GitIgnores(Path workspace) {
+    public GitIgnores(Path workspace) {
         this.root = workspace;
     }
 
     /** {@code path} is relative to the workspace, '/'-separated. */
-    synchronized boolean isIgnored(String path, boolean directory) {
+    public synchronized boolean isIgnored(String path, boolean directory) {
         if (path.isEmpty()) {
             return false;
         }
