@@ -19,6 +19,9 @@ import dev.kiln.ui.component.CodeEditor;
 import dev.kiln.ui.component.TerminalView;
 import dev.kiln.ui.data.DataPanel;
 import dev.kiln.ui.data.StudioData;
+import dev.kiln.ui.files.FileEntry;
+import dev.kiln.ui.files.FileViewer;
+import dev.kiln.ui.files.StudioFiles;
 import dev.kiln.ui.job.JobSummary;
 import dev.kiln.ui.job.JobsPanel;
 import dev.kiln.ui.job.MachineUsageBadge;
@@ -66,13 +69,16 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private HistoryPanel history;
     private final StudioJobs jobs;
     private final StudioData data;
+    private final StudioFiles studioFiles;
+    private FileViewer viewer;
 
     /** The file in the editor, and whether it is edited live (text) or shown read-only (binary). */
     private String openPath;
     private boolean live;
 
     public StudioView(StudioCatalog catalog, StudioWorkspace workspace, StudioSharing sharing, MachineControl machines,
-                      StudioJobs jobs, StudioData data, CurrentUser user, Clock clock) {
+                      StudioJobs jobs, StudioData data, StudioFiles studioFiles, CurrentUser user, Clock clock) {
+        this.studioFiles = studioFiles;
         this.machines = machines;
         this.jobs = jobs;
         this.data = data;
@@ -125,8 +131,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     }
 
     private SplitLayout body() {
-        files = new FilesPanel(studio.id(), workspace, studio.canEdit(), entry -> confirmIfUnsent(() -> open(entry.path())),
-                new FilesPanel.FileEvents() {
+        files = new FilesPanel(studio.id(), studioFiles, studio.canEdit(), clock, new FilesPanel.FileEvents() {
                     @Override
                     public void renamed(String from, String to) {
                         if (openPath != null && (openPath.equals(from) || openPath.startsWith(from + "/"))) {
@@ -141,7 +146,17 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                             showNotice("The open file was deleted. Its earlier versions stay in the repository's history.", false);
                         }
                     }
-                });
+                }, this::preview);
+        // Versioned text opens in the live editor; images, checkpoints, Parquet and the machine's files in the viewer.
+        files.addOpener(entry -> {
+            if (entry.where() != FileEntry.Where.VERSIONED || FileViewer.previews(entry.name())) {
+                return false;
+            }
+            confirmIfUnsent(() -> open(entry.workspacePath()));
+            return true;
+        });
+        viewer = new FileViewer(studioFiles, studio.id());
+        viewer.setVisible(false);
         history = new HistoryPanel(studio.id(), workspace, clock, studio.canEdit(), this::restore);
 
         commit.addThemeVariants(ButtonVariant.LUMO_PRIMARY, ButtonVariant.LUMO_SMALL);
@@ -175,7 +190,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                 role.setText("access revoked");
             }
         });
-        var editorPane = new Div(toolbar, notice, emptyEditor, editor);
+        var editorPane = new Div(toolbar, notice, emptyEditor, editor, viewer);
         editorPane.addClassName("kiln-pane");
 
         var terminalTitle = new Span("Terminal");
@@ -205,7 +220,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         right.setSplitterPosition(78);
         right.setSizeFull();
         var split = new SplitLayout(files, right);
-        split.setSplitterPosition(20);
+        split.setSplitterPosition(26);
         split.addClassName("kiln-studio-body");
         split.setWidthFull();
         return split;
@@ -240,6 +255,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         }
         openPath = path;
         fileTitle.setText(path);
+        viewer.setVisible(false);
         editor.setVisible(true);
         emptyEditor.setVisible(false);
         dirtyMark.setVisible(false);
@@ -257,8 +273,26 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         history.show(path);
     }
 
+    /** Shows a file in the viewer (read-only: the machine's files, images, checkpoints, tables). */
+    private void preview(FileEntry entry) {
+        confirmIfUnsent(() -> {
+            close();
+            emptyEditor.setVisible(false);
+            notice.setVisible(false);
+            fileTitle.setText("");
+            viewer.setVisible(true);
+            viewer.show(entry.path());
+            if (entry.where() == FileEntry.Where.VERSIONED) {
+                history.show(entry.workspacePath());
+            }
+        });
+    }
+
     private void close() {
         openPath = null;
+        if (viewer != null) {
+            viewer.setVisible(false);
+        }
         live = false;
         fileTitle.setText("No file open");
         editor.setVisible(false);
