@@ -32,6 +32,8 @@ export class KilnFileDrop extends LitElement {
   @property({ type: Number, attribute: 'max-bytes' }) maxBytes = 0;
   /** Ids of the buttons that pick files, and a folder: "files-id,folder-id". */
   @property({ type: String }) pickers = '';
+  /** For people who may only view: nothing can be dropped (the server would refuse it anyway). */
+  @property({ type: Boolean, reflect: true }) readonly = false;
   @state() private uploads: Upload[] = [];
   @state() private over = false;
 
@@ -120,6 +122,7 @@ export class KilnFileDrop extends LitElement {
   }
 
   private readonly pickerClick = (e: Event) => {
+    if (this.readonly) return;
     const [files, folder] = this.pickers.split(',');
     const hit = (e.target as Element | null)?.closest?.('[id]');
     if (!hit) return;
@@ -131,6 +134,7 @@ export class KilnFileDrop extends LitElement {
   };
 
   private readonly dragOver = (e: DragEvent) => {
+    if (this.readonly) return;
     if (!e.dataTransfer || !Array.from(e.dataTransfer.types).includes('Files')) return;
     e.preventDefault();
     e.dataTransfer.dropEffect = 'copy';
@@ -145,6 +149,7 @@ export class KilnFileDrop extends LitElement {
 
   private readonly dropped = async (e: DragEvent) => {
     e.preventDefault();
+    if (this.readonly) return;
     this.over = false;
     const folder = this.folderAt(e);
     const picked = await filesOf(e.dataTransfer);

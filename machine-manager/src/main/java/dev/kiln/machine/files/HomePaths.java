@@ -30,7 +30,7 @@ public final class HomePaths {
 
     public HomePaths(Path home) {
         try {
-            this.home = home.toRealPath();
+            this.home = Files.createDirectories(home).toRealPath();
         } catch (IOException e) {
             throw new UncheckedIOException("The machine's home " + home + " is not there", e);
         }

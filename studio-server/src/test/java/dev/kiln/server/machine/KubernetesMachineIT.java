@@ -184,6 +184,7 @@ class KubernetesMachineIT {
         String volumeUid = client.persistentVolumeClaims().inNamespace("kiln").withName("kiln-studio-" + studioId
                 + "-home").get().getMetadata().getUid();
 
+        theFileTreeIsThePodsHome(session, studioId, homes.get(firstPod));
         multiNodeJobRunsAsAnIndexedJobAndIsCleanedUp(session, studioId);
 
         session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"cpu-8\"}");
@@ -197,6 +198,25 @@ class KubernetesMachineIT {
         session.postJson("/api/studios/" + studioId + "/machine/stop", "{}");
         await().atMost(Duration.ofSeconds(20)).until(() -> client.pods().inNamespace("kiln").list().getItems().isEmpty());
         assertThat(client.persistentVolumeClaims().inNamespace("kiln").list().getItems()).hasSize(1);
+    }
+
+    /**
+     * The same agent runs in a pod, so the studio's file tree is the pod's home: a file written in its workspace
+     * becomes a commit by the machine, and its data folder lists and downloads through the agent.
+     */
+    void theFileTreeIsThePodsHome(KilnHttp session, String studioId, Path home) {
+        try {
+            Files.writeString(home.resolve("workspace/from-the-pod.txt"), "written in the pod\n");
+            Files.createDirectories(home.resolve("data"));
+            Files.writeString(home.resolve("data/pod.csv"), "a,b\n1,2\n");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> session.get("/api/studios/" + studioId
+                + "/file?path=from-the-pod.txt").statusCode() == 200);
+        var listing = KilnHttp.JSON.readTree(session.get("/api/studios/" + studioId + "/fs/list?path=data").body());
+        assertThat(listing.path("entries").findValuesAsString("path")).contains("data/pod.csv");
+        assertThat(session.get("/api/studios/" + studioId + "/fs/download?path=data/pod.csv").body()).isEqualTo("a,b\n1,2\n");
     }
 
     /** Plays the Job controller for a 2-node job: both pods run, then the job completes. */

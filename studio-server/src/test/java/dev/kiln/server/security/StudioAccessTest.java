@@ -24,6 +24,7 @@ import static org.springframework.security.test.web.servlet.request.SecurityMock
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.delete;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 
 /**
  * Every studio route, asked by an anonymous caller, by the owner and by another user. The other user must get
@@ -76,6 +77,19 @@ class StudioAccessTest {
                         .contentType(MediaType.APPLICATION_JSON).content("{\"text\":\"hello\",\"baseVersion\":\"\"}")),
                 new Route("history", 200, id -> get("/api/studios/{id}/history", id).param("path", readme)),
                 new Route("old version", 200, id -> get("/api/studios/{id}/history/{c}", id, commitId).param("path", readme)),
+                // The files tree (no machine runs here: the workspace part answers, the home part says offline).
+                new Route("fs workspace", 200, id -> get("/api/studios/{id}/fs/workspace", id)),
+                new Route("fs list", 200, id -> get("/api/studios/{id}/fs/list", id).param("path", "")),
+                new Route("fs preview", 200, id -> get("/api/studios/{id}/fs/preview", id).param("path", "workspace/" + readme)),
+                new Route("fs download", 200, id -> get("/api/studios/{id}/fs/download", id).param("path", "workspace")
+                        .param("format", "zip")),
+                new Route("fs upload", 201, id -> put("/api/studios/{id}/fs/upload", id).param("path", "workspace/up.txt")
+                        .contentType(MediaType.APPLICATION_OCTET_STREAM).content("uploaded")),
+                new Route("fs folder", 201, id -> post("/api/studios/{id}/fs/folder", id)
+                        .contentType(MediaType.APPLICATION_JSON).content("{\"path\":\"workspace/made\"}")),
+                new Route("fs rename", 204, id -> post("/api/studios/{id}/fs/rename", id)
+                        .contentType(MediaType.APPLICATION_JSON).content("{\"from\":\"workspace/up.txt\",\"to\":\"workspace/moved.txt\"}")),
+                new Route("fs delete", 204, id -> delete("/api/studios/{id}/fs", id).param("path", "workspace/moved.txt")),
                 new Route("delete", 204, id -> delete("/api/studios/{id}", id)));
     }
 
@@ -186,7 +200,7 @@ class StudioAccessTest {
 
         for (var route : routes()) {
             int expectedForViewer = switch (route.name()) {
-                case "file write", "delete" -> 403;
+                case "file write", "delete", "fs upload", "fs folder", "fs rename", "fs delete" -> 403;
                 default -> route.ownerStatus();
             };
             if (route.name().equals("delete")) {

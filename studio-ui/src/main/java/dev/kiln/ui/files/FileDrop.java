@@ -31,6 +31,11 @@ public class FileDrop extends Component implements HasComponents, HasSize {
         getElement().setProperty("target", folder);
     }
 
+    /** Viewers: nothing can be dropped or picked. */
+    public void setReadOnly(boolean readOnly) {
+        getElement().setProperty("readonly", readOnly);
+    }
+
     public Registration addUploadedListener(ComponentEventListener<UploadedEvent> listener) {
         return addListener(UploadedEvent.class, listener);
     }

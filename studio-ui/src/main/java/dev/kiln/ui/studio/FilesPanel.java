@@ -160,10 +160,7 @@ class FilesPanel extends Div {
         drop.setId("file-drop");
         drop.add(tree);
         drop.addUploadedListener(e -> refresh());
-        if (!canEdit) {
-            drop.getElement().setAttribute("hidden-uploads", true);
-            drop.getElement().setProperty("pickers", "");
-        }
+        drop.setReadOnly(!canEdit);
         var holder = new Div(drop);
         holder.addClassName("kiln-file-holder");
         add(toolbar, holder);
