@@ -209,6 +209,32 @@ public class StudioFilesService implements StudioFiles {
     }
 
     @Override
+    public void write(String studioId, String path, String text, Instant loadedModified) {
+        access.require(studioId, Need.EDIT);
+        String checked = checkChangeable(path);
+        Workspace workspace = workspaces.get(studioId);
+        if (HomePaths.inWorkspace(checked) && versioned(workspace, HomePaths.workspaceRelative(checked))) {
+            throw new StudioException(StudioException.Kind.INVALID, checked + " is versioned: edit it in the editor, "
+                    + "where everyone sees the change.");
+        }
+        requireOnline(studioId);
+        byte[] bytes = (text == null ? "" : text).getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > workspaces.maxFileBytes()) {
+            throw new StudioException(StudioException.Kind.TOO_LARGE, "Not saved: the text is "
+                    + FilePreviews.human(bytes.length) + ", over the editor's limit of "
+                    + FilePreviews.human(workspaces.maxFileBytes()) + ".");
+        }
+        var now = requests.read(studioId, checked, 0, 0);
+        if (loadedModified != null && now.modified() != loadedModified.toEpochMilli()) {
+            throw new StudioException(StudioException.Kind.CONFLICT, "~/" + checked + " changed on the machine since "
+                    + "you opened it. Open it again to see that version; your text is still in the editor.");
+        }
+        activity.touch(studioId);
+        transfers.upload(studioId, checked, new ByteArrayInputStream(bytes), bytes.length, true);
+        changed(studioId);
+    }
+
+    @Override
     public void rename(String studioId, String from, String to) {
         access.require(studioId, Need.EDIT);
         String source = checkChangeable(from);

@@ -86,6 +86,19 @@ class FilesBrowserIT extends BrowserTestBase {
             assertThat(owner.locator("#file-viewer-meta")).containsText("in the machine's home");
             owner.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("files-csv-preview.png")));
 
+            // A text file of the machine's home opens read-only, and an editor may change it and save it there.
+            type(owner, "printf 'lr=0.1\\n' > ~/data/notes.txt");
+            assertThat(owner.locator("[data-path='~/data/notes.txt']")).isVisible();
+            owner.locator("[data-path='~/data/notes.txt']").click();
+            assertThat(owner.locator("#file-preview-text .cm-content")).containsText("lr=0.1");
+            assertThat(owner.locator("#file-preview-text .cm-content")).hasAttribute("contenteditable", "false");
+            owner.locator("#file-viewer-edit").click();
+            owner.locator("#file-preview-text .cm-content").click();
+            owner.keyboard().press("Control+End");
+            owner.keyboard().type("epochs=3");
+            owner.locator("#file-viewer-save").click();
+            awaitTerminal(owner, "cat ~/data/notes.txt", "epochs=3");
+
             // A 200 MB upload into ~/data, streamed with its progress (the browser's upload held to 40 MB/s so
             // the progress is there to see), then downloaded back byte for byte.
             Path big = Files.createTempFile("kiln-browser-upload-", ".bin");

@@ -32,11 +32,17 @@ public class FileViewer extends Div {
     private final Anchor download = new Anchor();
     private final Div body = new Div();
     private final CodeEditor text = new CodeEditor();
+    private final boolean canEdit;
+    private final com.vaadin.flow.component.button.Button edit = new com.vaadin.flow.component.button.Button("Edit");
+    private final com.vaadin.flow.component.button.Button save =
+            new com.vaadin.flow.component.button.Button("Save to the machine");
     private String path;
+    private FilePreview shown;
 
-    public FileViewer(StudioFiles files, String studioId) {
+    public FileViewer(StudioFiles files, String studioId, boolean canEdit) {
         this.files = files;
         this.studioId = studioId;
+        this.canEdit = canEdit;
         setId("file-viewer");
         addClassName("kiln-file-viewer");
         title.addClassName("kiln-file-title");
@@ -47,7 +53,16 @@ public class FileViewer extends Div {
         download.setId("file-viewer-download");
         download.getElement().setAttribute("download", true);
         download.setTarget(AnchorTarget.DEFAULT);
-        var bar = new Div(title, meta, download);
+        edit.setId("file-viewer-edit");
+        edit.addThemeVariants(com.vaadin.flow.component.button.ButtonVariant.LUMO_SMALL);
+        edit.addClickListener(e -> startEditing());
+        save.setId("file-viewer-save");
+        save.addThemeVariants(com.vaadin.flow.component.button.ButtonVariant.LUMO_SMALL,
+                com.vaadin.flow.component.button.ButtonVariant.LUMO_PRIMARY);
+        save.addClickListener(e -> saveText());
+        edit.setVisible(false);
+        save.setVisible(false);
+        var bar = new Div(title, meta, edit, save, download);
         bar.addClassName("kiln-toolbar");
         body.addClassName("kiln-file-viewer-body");
         text.setId("file-preview-text");
@@ -70,8 +85,11 @@ public class FileViewer extends Div {
 
     public void show(String homePath) {
         this.path = homePath;
+        this.shown = null;
         title.setText("~/" + homePath);
         body.removeAll();
+        edit.setVisible(false);
+        save.setVisible(false);
         download.setHref(downloadUrl(studioId, homePath, null));
         FilePreview preview;
         try {
@@ -81,12 +99,16 @@ public class FileViewer extends Div {
             body.add(note(e.getMessage(), true));
             return;
         }
+        this.shown = preview;
         meta.setText(describe(preview));
         meta.getElement().setAttribute("data-where", preview.where().name());
         switch (preview.kind()) {
             case "text" -> {
                 text.load(preview.text(), preview.path(), true);
                 body.add(text);
+                // A file that is not versioned and fits the editor may be changed here, and saved to the machine.
+                edit.setVisible(canEdit && !preview.truncated() && preview.where() != FileEntry.Where.VERSIONED
+                        && preview.size() <= files.maxFileBytes());
                 if (preview.truncated()) {
                     body.addComponentAsFirst(note("Only the first " + human(preview.text().length())
                             + " are shown. Download the file, or open it in the terminal, for the rest.", false));
@@ -119,6 +141,32 @@ public class FileViewer extends Div {
             default -> body.add(note(preview.note() == null ? "This file can't be shown here. Download it to open it."
                     : preview.note(), false));
         }
+    }
+
+    private void startEditing() {
+        if (shown == null) {
+            return;
+        }
+        text.load(shown.text(), shown.path(), false);
+        text.focusEditor();
+        edit.setVisible(false);
+        save.setVisible(true);
+    }
+
+    private void saveText() {
+        var preview = shown;
+        if (preview == null) {
+            return;
+        }
+        text.readText(value -> {
+            try {
+                files.write(studioId, preview.path(), value, preview.modified());
+                dev.kiln.ui.component.Dialogs.info("Saved ~/" + preview.path() + " on the machine");
+                show(preview.path());
+            } catch (StudioException e) {
+                dev.kiln.ui.component.Dialogs.error(e.getMessage());
+            }
+        });
     }
 
     private Grid<List<String>> table(List<List<String>> rows) {

@@ -24,6 +24,12 @@ public interface StudioFiles {
 
     void createFile(String studioId, String path);
 
+    /**
+     * Writes the text of a file that is not versioned (the machine's home, or a workspace file git ignores), unless
+     * it changed on the machine since {@code loadedModified} (then CONFLICT). Versioned files are edited live instead.
+     */
+    void write(String studioId, String path, String text, java.time.Instant loadedModified);
+
     /** Renames or moves a file or folder (within the workspace, within the home, or between them). */
     void rename(String studioId, String from, String to);
 

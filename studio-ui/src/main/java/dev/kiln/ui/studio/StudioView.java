@@ -155,7 +155,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
             confirmIfUnsent(() -> open(entry.workspacePath()));
             return true;
         });
-        viewer = new FileViewer(studioFiles, studio.id());
+        viewer = new FileViewer(studioFiles, studio.id(), studio.canEdit());
         viewer.setVisible(false);
         history = new HistoryPanel(studio.id(), workspace, clock, studio.canEdit(), this::restore);
 
