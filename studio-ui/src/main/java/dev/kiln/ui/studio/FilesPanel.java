@@ -57,12 +57,43 @@ class FilesPanel extends Div {
         boolean open(FileEntry entry);
     }
 
-    /** A row of the tree: one of the two parts, an entry, or a line of text (offline, loading). */
-    record Node(Kind kind, FileEntry entry, String label) {
+    /**
+     * A row of the tree: one of the two parts, an entry, or a line of text (offline, loading). Rows are the same row
+     * when their key is (a path, or a note's place), so a reload that only changed sizes and times keeps what is open
+     * and where the tree is scrolled.
+     */
+    record Node(Kind kind, FileEntry entry, String label, String key) {
         enum Kind { WORKSPACE, HOME, ENTRY, NOTE, LOADING }
+
+        static Node of(FileEntry entry) {
+            return new Node(Kind.ENTRY, entry, "", "entry:" + entry.path());
+        }
+
+        static Node note(String parent, String text) {
+            return new Node(Kind.NOTE, null, text, "note:" + parent);
+        }
+
+        static Node loading(String folder) {
+            return new Node(Kind.LOADING, null, folder, "loading:" + folder);
+        }
 
         boolean folder() {
             return kind == Kind.WORKSPACE || kind == Kind.HOME || (kind == Kind.ENTRY && entry.directory());
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Node node && node.key.equals(key);
+        }
+
+        @Override
+        public int hashCode() {
+            return key.hashCode();
+        }
+
+        /** What the row shows, to tell whether a reload changed anything. */
+        String shown() {
+            return key + (entry == null ? "|" + label : "|" + entry.size() + "|" + entry.modified() + "|" + entry.where());
         }
     }
 
@@ -80,7 +111,9 @@ class FilesPanel extends Div {
     private final FileDrop drop;
     private final Anchor download = new Anchor();
     private final Anchor downloadTgz = new Anchor();
-    private TreeData<Node> data = new TreeData<>();
+    private final TreeData<Node> data = new TreeData<>();
+    private final TreeDataProvider<Node> provider = new TreeDataProvider<>(data);
+    private String shownState = "";
     private Node workspaceRoot;
     private Node homeRoot;
     /** Home folders the user opened (loaded on demand), and workspace folders the user closed. */
@@ -283,11 +316,12 @@ class FilesPanel extends Div {
     void refresh() {
         var selected = selected().map(Node::entry).map(FileEntry::path).orElse(null);
         shownRevision = files.revision(studioId);
-        data = new TreeData<>();
-        workspaceRoot = new Node(Node.Kind.WORKSPACE, new FileEntry(FileEntry.WORKSPACE, true, 0, null, Where.VERSIONED), "");
-        homeRoot = new Node(Node.Kind.HOME, new FileEntry("", true, 0, null, Where.HOME), "");
-        data.addItem(null, workspaceRoot);
-        data.addItem(null, homeRoot);
+        var next = new TreeData<Node>();
+        workspaceRoot = new Node(Node.Kind.WORKSPACE, new FileEntry(FileEntry.WORKSPACE, true, 0, null, Where.VERSIONED),
+                "", "workspace");
+        homeRoot = new Node(Node.Kind.HOME, new FileEntry("", true, 0, null, Where.HOME), "", "home");
+        next.addItem(null, workspaceRoot);
+        next.addItem(null, homeRoot);
         var toExpand = new ArrayList<Node>();
         toExpand.add(workspaceRoot);
         toExpand.add(homeRoot);
@@ -297,18 +331,30 @@ class FilesPanel extends Div {
         } catch (StudioException e) {
             workspace = new StudioFiles.Listing(false, List.of(), false, e.getMessage());
         }
+        boolean wasOnline = machineOnline;
         machineOnline = workspace.machineOnline();
         if (workspace.note() != null) {
-            data.addItem(workspaceRoot, new Node(Node.Kind.NOTE, null, workspace.note()));
+            next.addItem(workspaceRoot, Node.note(FileEntry.WORKSPACE, workspace.note()));
         }
-        addWorkspace(workspace.entries(), toExpand);
+        addWorkspace(next, workspace.entries(), toExpand);
         if (!machineOnline) {
-            data.addItem(homeRoot, new Node(Node.Kind.NOTE, null, "The machine is stopped. Start it to see its home: "
-                    + "data, job outputs, checkpoints."));
+            next.addItem(homeRoot, Node.note("", "The machine is stopped. Start it to see its home: data, job outputs, "
+                    + "checkpoints."));
         } else {
-            addHome(homeRoot, "", toExpand);
+            addHome(next, homeRoot, "", toExpand);
         }
-        tree.setDataProvider(new TreeDataProvider<>(data));
+        String state = machineOnline + "\n" + describe(next, null);
+        if (state.equals(shownState) && wasOnline == machineOnline) {
+            return; // nothing the tree shows changed: leave it as it is (scrolled, selected)
+        }
+        shownState = state;
+        data.clear();
+        copy(next, null);
+        if (tree.getDataProvider() != provider) {
+            tree.setDataProvider(provider);
+        } else {
+            provider.refreshAll();
+        }
         tree.expand(toExpand);
         if (selected != null) {
             selectHome(selected);
@@ -316,18 +362,34 @@ class FilesPanel extends Div {
         selectionChanged();
     }
 
+    private void copy(TreeData<Node> from, Node parent) {
+        for (var child : parent == null ? from.getRootItems() : from.getChildren(parent)) {
+            data.addItem(parent, child);
+            copy(from, child);
+        }
+    }
+
+    private static String describe(TreeData<Node> tree, Node parent) {
+        var text = new StringBuilder();
+        for (var child : parent == null ? tree.getRootItems() : tree.getChildren(parent)) {
+            text.append(child.shown()).append('\n').append(describe(tree, child));
+        }
+        return text.toString();
+    }
+
     /** The workspace's entries under its root, folders first; folders open unless the user closed them. */
-    private void addWorkspace(List<FileEntry> entries, List<Node> toExpand) {
+    private void addWorkspace(TreeData<Node> data, List<FileEntry> entries, List<Node> toExpand) {
         Map<String, List<FileEntry>> children = new HashMap<>();
         for (var entry : entries) {
             children.computeIfAbsent(entry.parentPath(), p -> new ArrayList<>()).add(entry);
         }
-        addChildren(workspaceRoot, FileEntry.WORKSPACE, children, toExpand);
+        addChildren(data, workspaceRoot, FileEntry.WORKSPACE, children, toExpand);
     }
 
-    private void addChildren(Node parent, String path, Map<String, List<FileEntry>> children, List<Node> toExpand) {
+    private void addChildren(TreeData<Node> data, Node parent, String path, Map<String, List<FileEntry>> children,
+                             List<Node> toExpand) {
         for (var entry : sorted(children.getOrDefault(path, List.of()))) {
-            var node = new Node(Node.Kind.ENTRY, entry, "");
+            var node = Node.of(entry);
             data.addItem(parent, node);
             if (!entry.directory()) {
                 continue;
@@ -335,13 +397,13 @@ class FilesPanel extends Div {
             boolean listed = children.containsKey(entry.path());
             if (entry.where() == Where.MACHINE_ONLY && !listed) {
                 // An ignored folder: the machine did not list its insides; they load when it is opened.
-                data.addItem(node, new Node(Node.Kind.LOADING, null, entry.path()));
+                data.addItem(node, Node.loading(entry.path()));
                 if (openHome.contains(entry.path())) {
                     toExpand.add(node);
                 }
                 continue;
             }
-            addChildren(node, entry.path(), children, toExpand);
+            addChildren(data, node, entry.path(), children, toExpand);
             if (!closedWorkspace.contains(entry.path()) && entry.where() == Where.VERSIONED) {
                 toExpand.add(node);
             } else if (openHome.contains(entry.path())) {
@@ -351,29 +413,29 @@ class FilesPanel extends Div {
     }
 
     /** A folder of the machine, listed from the machine: its subfolders load when opened. */
-    private void addHome(Node parent, String path, List<Node> toExpand) {
+    private void addHome(TreeData<Node> data, Node parent, String path, List<Node> toExpand) {
         StudioFiles.Listing listing;
         try {
             listing = files.home(studioId, path);
         } catch (StudioException e) {
-            data.addItem(parent, new Node(Node.Kind.NOTE, null, e.getMessage()));
+            data.addItem(parent, Node.note(path, e.getMessage()));
             return;
         }
         if (listing.note() != null) {
-            data.addItem(parent, new Node(Node.Kind.NOTE, null, listing.note()));
+            data.addItem(parent, Node.note(path, listing.note()));
         }
         if (listing.entries().isEmpty() && listing.note() == null) {
-            data.addItem(parent, new Node(Node.Kind.NOTE, null, "(empty)"));
+            data.addItem(parent, Node.note(path, "(empty)"));
         }
         for (var entry : sorted(listing.entries())) {
-            var node = new Node(Node.Kind.ENTRY, entry, "");
+            var node = Node.of(entry);
             data.addItem(parent, node);
             if (entry.directory()) {
                 if (openHome.contains(entry.path())) {
-                    addHome(node, entry.path(), toExpand);
+                    addHome(data, node, entry.path(), toExpand);
                     toExpand.add(node);
                 } else {
-                    data.addItem(node, new Node(Node.Kind.LOADING, null, entry.path()));
+                    data.addItem(node, Node.loading(entry.path()));
                 }
             }
         }
@@ -389,7 +451,7 @@ class FilesPanel extends Div {
         }
         data.removeItem(children.getFirst());
         var more = new ArrayList<Node>();
-        addHome(node, node.entry().path(), more);
+        addHome(data, node, node.entry().path(), more);
         tree.getDataProvider().refreshAll();
         tree.expand(node);
         tree.expand(more);
