@@ -46,8 +46,9 @@ import static org.awaitility.Awaitility.await;
  * The studio's files as one tree, against a real machine (an agent process in its sandbox) through the REST API:
  * the workspace and the home listed with which is which, uploads streamed onto the machine and downloaded back byte
  * for byte, folders as zip and tar.gz, previews, and every refusal: paths out of the home, a symbolic link out of
- * it, viewers changing files, an upload over the limit, a disk too small. The last test stops the machine: the
- * workspace stays browsable, editable and downloadable; the rest says the machine is offline.
+ * it, viewers changing files, an upload over the limit, a disk too small or filling up mid-upload (real small
+ * disks mounted in the home), and a binary file changed on both sides at once keeping both versions. The last test
+ * stops the machine: the workspace stays browsable, editable and downloadable; the rest says the machine is offline.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -69,11 +70,17 @@ class MachineFilesIT {
     KilnProperties properties;
     @Autowired
     MachineChannel channel;
+    @Autowired
+    MachineEdits machineEdits;
+    @Autowired
+    dev.kiln.server.studio.Workspaces workspaces;
 
     KilnHttp owner;
     KilnHttp viewer;
     String studioId;
     MachineShell shell;
+    /** Small filesystems mounted in the home before the machine starts (empty where this host cannot mount). */
+    List<Path> smallDisks;
 
     @BeforeAll
     void studioWithAMachine() {
@@ -85,6 +92,7 @@ class MachineFilesIT {
         var watcher = ServerTestSupport.newUser(accounts, "Vic Viewer");
         viewer = KilnHttp.signIn(owner.base, watcher.getUsername(), "password-" + watcher.getUsername());
         viewer.postJson("/api/studios/joined/" + token, "{}");
+        smallDisks = SmallDisk.mountBoth(home());
         owner.startMachine(studioId, "local-1");
         shell = new MachineShell(channel, studioId);
     }
@@ -93,6 +101,7 @@ class MachineFilesIT {
     void stop() {
         shell.close();
         owner.post("/api/studios/" + studioId + "/machine/stop", "{}");
+        SmallDisk.unmountAll(smallDisks);
     }
 
     Path home() {
@@ -353,6 +362,102 @@ class MachineFilesIT {
     }
 
     @Test
+    @Order(10)
+    void aFullDiskOnTheMachineRefusesTheUploadAndLeavesNothingHalfWritten() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(smallDisks.size() == 2,
+                "needs root to mount small tmpfs disks in the machine's home");
+        // ~/tiny is a 1 MB disk: a 2 MB upload is refused before a byte is written.
+        var tooBig = owner.putBody(api("upload", "tiny/weights.bin"),
+                HttpRequest.BodyPublishers.ofByteArray(new byte[2 << 20]));
+        assertStatus(tooBig, 413, "free; this file needs 2.0 MB. Nothing was written.");
+        // ~/few has room for bytes but not for one more file: the disk fills as the upload starts writing.
+        shell.sh("i=0; while touch few/f$i 2>/dev/null; do i=$((i+1)); done");
+        var full = owner.putBody(api("upload", "few/data.bin"), HttpRequest.BodyPublishers.ofByteArray(new byte[4096]));
+        assertStatus(full, 413, "disk is full");
+        // The disk fills while an upload is being written (a job writing its outputs): refused, the part removed.
+        var halfway = new java.util.concurrent.CountDownLatch(1);
+        int length = 800 << 10;
+        var slow = new InputStream() {
+            int sent;
+
+            @Override
+            public int read() throws java.io.IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0];
+            }
+
+            @Override
+            public int read(byte[] buffer, int offset, int count) {
+                if (sent >= length) {
+                    return -1;
+                }
+                if (sent >= 300 << 10) {
+                    try {
+                        halfway.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                int n = Math.min(Math.min(count, 16 << 10), length - sent);
+                sent += n;
+                return n;
+            }
+        };
+        var upload = java.util.concurrent.CompletableFuture.supplyAsync(() -> owner.putBody(api("upload",
+                "tiny/outputs.bin"), HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
+                () -> slow), length)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> partSize(home().resolve("tiny")) >= 128 << 10);
+        shell.sh("head -c 2m /dev/zero > tiny/filler 2>/dev/null || true");
+        halfway.countDown();
+        assertStatus(upload.get(60, java.util.concurrent.TimeUnit.SECONDS), 413, "disk is full");
+        shell.sh("rm tiny/filler");
+        for (String disk : List.of("tiny", "few")) {
+            assertThat(entries(json(owner, api("list", disk))).keySet()).as("what ~/%s shows", disk)
+                    .noneMatch(name -> name.contains("weights") || name.contains("data.bin") || name.contains("outputs")
+                            || name.contains(".part"));
+            try (var files = Files.list(home().resolve(disk))) {
+                assertThat(files.map(f -> f.getFileName().toString())).as("what is on ~/%s", disk)
+                        .noneMatch(name -> name.contains("weights") || name.contains("data.bin")
+                                || name.contains("outputs") || name.contains(".part") || name.startsWith(".kiln"));
+            }
+        }
+    }
+
+    @Test
+    @Order(11)
+    void aBinaryFileChangedOnTheMachineAndInTheStudioAtOnceKeepsBothVersions() throws Exception {
+        byte[] original = {0, 1, 2, 3, (byte) 0xff, 0, 42};
+        assertThat(owner.putBody(api("upload", "workspace/model.bin"), HttpRequest.BodyPublishers.ofByteArray(original))
+                .statusCode()).isEqualTo(201);
+        var workspace = workspaces.get(studioId);
+        String base = workspace.fileVersion("model.bin");
+        assertThat(base).isNotNull();
+        // The studio's change lands first; the machine's, made from the original at the same moment, arrives
+        // after it (applied as the agent's report would be, to fix the order the race would otherwise pick).
+        byte[] studios = {0, 9, 9, 9, (byte) 0xff, 0, 42};
+        byte[] machines = {0, 7, 7, 7, (byte) 0xff, 0, 42};
+        workspace.writeAndCommit(List.of(new dev.kiln.server.workspace.Workspace.FileWrite("model.bin", studios)),
+                new org.eclipse.jgit.lib.PersonIdent("Fay Files", "fay@kiln.local"), "Studio's model");
+        String machineBlob = new org.eclipse.jgit.lib.ObjectInserter.Formatter()
+                .idFor(org.eclipse.jgit.lib.Constants.OBJ_BLOB, machines).name();
+        machineEdits.apply(studioId, List.of(new dev.kiln.machine.protocol.FromMachine.FsChange("model.bin", base,
+                machineBlob, machines.length, java.util.Base64.getEncoder().encodeToString(machines))));
+
+        assertThat(workspace.bytes("model.bin")).as("the studio's version stays").isEqualTo(studios);
+        assertThat(workspace.bytes("model (machine).bin")).as("the machine's beside it").isEqualTo(machines);
+        var history = json(owner, "/api/studios/" + studioId + "/history?path=" + URLEncoder.encode("model (machine).bin",
+                StandardCharsets.UTF_8));
+        assertThat(history.get(0).path("authorName").asString()).isEqualTo("Studio machine");
+        assertThat(history.get(0).path("message").asString()).contains("model (machine).bin");
+        var commit = org.eclipse.jgit.api.Git.wrap(workspace.repository()).log().setMaxCount(1).call().iterator().next();
+        assertThat(commit.getFullMessage()).as("the commit says why there are two")
+                .contains("model.bin was changed on the machine and in the studio at once")
+                .contains("kept as model (machine).bin");
+        assertThat(entries(json(owner, "/api/studios/" + studioId + "/fs/workspace")))
+                .containsKeys("workspace/model.bin", "workspace/model (machine).bin");
+    }
+
+    @Test
     @Order(20)
     void withTheMachineStoppedTheWorkspaceStaysAndTheRestIsOffline() throws Exception {
         owner.postJson("/api/studios/" + studioId + "/machine/stop", "{}");
@@ -381,6 +486,14 @@ class MachineFilesIT {
             }
         }
         assertThat(names).contains("workspace/README.md", "workspace/notes.md").noneMatch(n -> n.contains(".git/"));
+    }
+
+    /** The size of the upload being written in {@code folder} (its part file), 0 when there is none. */
+    private static long partSize(Path folder) throws java.io.IOException {
+        try (var files = Files.list(folder)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".part")).mapToLong(f -> f.toFile().length())
+                    .sum();
+        }
     }
 
     private static void assertStatus(java.net.http.HttpResponse<String> response, int status, String message) {
