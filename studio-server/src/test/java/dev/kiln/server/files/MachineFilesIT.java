@@ -458,6 +458,30 @@ class MachineFilesIT {
     }
 
     @Test
+    @Order(12)
+    void aJobsCheckpointFolderDownloadsAndItsWeightsPreviewAsTensors() throws Exception {
+        var job = owner.runJob(studioId, "example.SumRegression", "samples=512", "--trainer.max-epochs=1");
+        assertThat(job.path("status").asString()).as(job.toString()).isEqualTo("SUCCEEDED");
+        String checkpoints = "jobs/" + job.path("id").asString() + "/checkpoints";
+        assertThat(entries(json(viewer, api("list", checkpoints)))).containsKey(checkpoints + "/last");
+        Path zip = Files.createTempFile("kiln-", ".zip");
+        assertThat(viewer.download(api("download", checkpoints) + "&format=zip", zip).statusCode()).isEqualTo(200);
+        var contents = new HashMap<String, byte[]>();
+        try (var in = new ZipInputStream(Files.newInputStream(zip))) {
+            for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
+                contents.put(entry.getName(), in.readAllBytes());
+            }
+        }
+        assertThat(contents.get("checkpoints/last/model.safetensors")).as("the weights the job saved, as saved")
+                .isEqualTo(Files.readAllBytes(home().resolve(checkpoints + "/last/model.safetensors")));
+        var tensors = json(viewer, api("preview", checkpoints + "/last/model.safetensors"));
+        assertThat(tensors.path("kind").asString()).isEqualTo("safetensors");
+        assertThat(tensors.path("tensors").toString()).contains("\"name\":\"hidden.weight\",\"dtype\":\"F32\","
+                + "\"shape\":[32,16]").contains("\"name\":\"out.bias\"");
+        Files.delete(zip);
+    }
+
+    @Test
     @Order(20)
     void withTheMachineStoppedTheWorkspaceStaysAndTheRestIsOffline() throws Exception {
         owner.postJson("/api/studios/" + studioId + "/machine/stop", "{}");
