@@ -25,8 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with {@code echo} in the terminal appears in both trees and opens; {@code sed -i} changes the file the teammate
  * has open and their editor shows it live; what the teammate types is what {@code cat} prints; a file deleted in the
  * terminal leaves the trees. The machine's home shows beside the workspace: a CSV as a table, a 200 MB upload with
- * its progress and back byte for byte, a checkpoint folder as a zip, an image, a safetensors file's tensors. With
- * the machine stopped the workspace stays and the home says it is offline.
+ * its progress and back byte for byte, a real job's checkpoint folder as a zip and its weights as tensors, an image,
+ * an uploaded safetensors file's tensors. With the machine stopped the workspace stays and the home says it is
+ * offline.
  */
 class FilesBrowserIT extends BrowserTestBase {
 
@@ -40,6 +41,9 @@ class FilesBrowserIT extends BrowserTestBase {
         KilnHttp.signIn(admin.base, teammate.getUsername(), "password-" + teammate.getUsername())
                 .postJson("/api/studios/joined/" + token, "{}");
         admin.startMachine(studioId, "local-1");
+        // A real job, run meanwhile: its checkpoint folder is downloaded and its weights previewed further down.
+        String jobId = admin.postJson("/api/studios/" + studioId + "/jobs", "{\"entryPoint\":\"example.SumRegression\","
+                + "\"nodes\":1,\"devices\":1,\"args\":[\"samples=512\",\"--trainer.max-epochs=1\"]}").path("id").asString();
         var options = new Browser.NewContextOptions().setViewportSize(1500, 900).setAcceptDownloads(true);
         try (var ownerContext = chromium.browser().newContext(options);
              var teamContext = chromium.browser().newContext(options)) {
@@ -77,8 +81,7 @@ class FilesBrowserIT extends BrowserTestBase {
             assertThat(team.locator("[data-path='from-terminal.txt']")).isHidden();
 
             // The machine's home, beside the workspace: a CSV as a table.
-            type(owner, "mkdir -p ~/data ~/jobs/j1/checkpoints/last && printf 'name,score\\nada,3\\nben,5\\n' > ~/data/scores.csv"
-                    + " && head -c 200000 /dev/urandom > ~/jobs/j1/checkpoints/last/model.bin");
+            type(owner, "mkdir -p ~/data && printf 'name,score\\nada,3\\nben,5\\n' > ~/data/scores.csv");
             owner.locator("[data-path='~/data']").click(); // opens the folder
             assertThat(owner.locator("[data-path='~/data/scores.csv']")).isVisible();
             owner.locator("[data-path='~/data/scores.csv']").click();
@@ -132,10 +135,12 @@ class FilesBrowserIT extends BrowserTestBase {
             assertThat(sha256(download.path())).isEqualTo(sha256(big));
             Files.delete(big);
 
-            // A checkpoint folder downloads as a zip.
+            // The job's checkpoint folder downloads as a zip, and its weights preview as their tensors.
+            assertThat(admin.awaitJobEnded(studioId, jobId).path("status").asString()).isEqualTo("SUCCEEDED");
+            String job = "~/jobs/" + jobId;
             owner.locator("[data-path='~/jobs']").click();
-            owner.locator("[data-path='~/jobs/j1']").click();
-            owner.locator("[data-path='~/jobs/j1/checkpoints']").click();
+            owner.locator("[data-path='" + job + "']").click();
+            owner.locator("[data-path='" + job + "/checkpoints']").click();
             assertThat(owner.locator("#download-file")).hasAttribute("href", java.util.regex.Pattern.compile(".*checkpoints&format=zip"));
             var zip = owner.waitForDownload(() -> owner.locator("#download-file").click());
             assertThat(zip.suggestedFilename()).isEqualTo("checkpoints.zip");
@@ -144,8 +149,13 @@ class FilesBrowserIT extends BrowserTestBase {
                 for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
                     names.add(entry.getName());
                 }
-                assertThat(names).contains("checkpoints/last/model.bin");
+                assertThat(names).contains("checkpoints/last/model.safetensors");
             }
+            owner.locator("[data-path='" + job + "/checkpoints/last']").click();
+            owner.locator("[data-path='" + job + "/checkpoints/last/model.safetensors']").click();
+            assertThat(owner.locator("#file-preview-tensors")).containsText("hidden.weight");
+            assertThat(owner.locator("#file-preview-tensors")).containsText("[32 × 16]");
+            owner.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("files-job-checkpoint.png")));
 
             // An image and a checkpoint's tensors, uploaded into the selected folder and previewed.
             Path picture = Files.createTempDirectory("kiln-img-").resolve("loss.png");
