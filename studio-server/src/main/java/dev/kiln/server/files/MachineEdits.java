@@ -30,7 +30,7 @@ import java.util.concurrent.Executors;
  * the machine. Text merges like two editors' typing: the machine's change from the version it started from is
  * applied over the server's changes since. Only where that cannot work, a binary file changed on both sides, are
  * both versions kept: the server's in place, the machine's beside it as {@code name (machine).ext}, said in the
- * commit. Each answer ({@code fs.applied}) goes back after the commit's sync request, so the machine fetches the
+ * commit and in a notice on everyone's file tree. Each answer ({@code fs.applied}) goes back after the commit's sync request, so the machine fetches the
  * merged result before it hears that its change was taken.
  * <p>
  * A studio's reports are applied one at a time, in order; studios do not wait for each other.
@@ -114,6 +114,7 @@ class MachineEdits {
                 message.append("\n\n").append(conflict);
             }
             workspace.writeAndCommit(writes, MACHINE, message.toString());
+            conflicts.forEach(conflict -> revisions.notice(studioId, conflict)); // heard now, not only in the history
         }
         for (var answer : answers) {
             String result = answer.error() != null ? answer.result() : current(studioId, workspace, answer.path());

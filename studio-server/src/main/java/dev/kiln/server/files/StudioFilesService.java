@@ -279,6 +279,11 @@ public class StudioFilesService implements StudioFiles {
     }
 
     @Override
+    public List<dev.kiln.ui.files.FileNotice> notices(String studioId) {
+        return revisions.notices(studioId);
+    }
+
+    @Override
     public long maxUploadBytes() {
         return maxUploadBytes;
     }

@@ -4,6 +4,7 @@ import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.Page;
 import dev.kiln.server.KilnHttp;
 import dev.kiln.server.ServerTestSupport;
+import dev.kiln.server.files.BinaryConflicts;
 import org.junit.jupiter.api.Test;
 
 import java.io.OutputStream;
@@ -26,10 +27,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * has open and their editor shows it live; what the teammate types is what {@code cat} prints; a file deleted in the
  * terminal leaves the trees. The machine's home shows beside the workspace: a CSV as a table, a 200 MB upload with
  * its progress and back byte for byte, a real job's checkpoint folder as a zip and its weights as tensors, an image,
- * an uploaded safetensors file's tensors. With the machine stopped the workspace stays and the home says it is
- * offline.
+ * an uploaded safetensors file's tensors; a binary file changed on both sides at once kept twice, with a notice in
+ * both trees. With the machine stopped the workspace stays and the home says it is offline.
  */
 class FilesBrowserIT extends BrowserTestBase {
+    @org.springframework.beans.factory.annotation.Autowired
+    org.springframework.context.ApplicationContext context;
 
     @Test
     void theTreeIsTheMachinesFilesystemLive() throws Exception {
@@ -182,6 +185,18 @@ class FilesBrowserIT extends BrowserTestBase {
             assertThat(owner.locator("#file-preview-tensors")).containsText("BF16");
             assertThat(owner.locator("#file-preview-summary")).containsText("2 tensors");
             owner.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("files-safetensors.png")));
+
+            // A binary file changed in the studio and on the machine at once: both kept, and both trees say so.
+            BinaryConflicts.make(context, studioId, "weights.bin", new byte[] {0, 1, 0, 2}, new byte[] {0, 3, 0, 4},
+                    new byte[] {0, 5, 0, 6});
+            assertThat(owner.locator("#file-notices")).containsText(
+                    "weights.bin was changed on the machine and in the studio at once");
+            assertThat(team.locator("#file-notices")).containsText("kept as weights (machine).bin");
+            assertThat(owner.locator("[data-path='weights (machine).bin']")).isVisible();
+            owner.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("files-conflict-notice.png")));
+            owner.locator("#file-notices .kiln-file-notice-close").click();
+            assertThat(owner.locator("#file-notices")).isHidden();
+            assertThat(team.locator("#file-notices")).isVisible();
 
             // Machine stopped: the workspace stays browsable and editable; the home says it is offline.
             admin.postJson("/api/studios/" + studioId + "/machine/stop", "{}");

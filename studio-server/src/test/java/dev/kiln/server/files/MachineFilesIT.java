@@ -71,7 +71,9 @@ class MachineFilesIT {
     @Autowired
     MachineChannel channel;
     @Autowired
-    MachineEdits machineEdits;
+    org.springframework.context.ApplicationContext context;
+    @Autowired
+    FileRevisions revisions;
     @Autowired
     dev.kiln.server.studio.Workspaces workspaces;
 
@@ -426,23 +428,11 @@ class MachineFilesIT {
     @Test
     @Order(11)
     void aBinaryFileChangedOnTheMachineAndInTheStudioAtOnceKeepsBothVersions() throws Exception {
-        byte[] original = {0, 1, 2, 3, (byte) 0xff, 0, 42};
-        assertThat(owner.putBody(api("upload", "workspace/model.bin"), HttpRequest.BodyPublishers.ofByteArray(original))
-                .statusCode()).isEqualTo(201);
-        var workspace = workspaces.get(studioId);
-        String base = workspace.fileVersion("model.bin");
-        assertThat(base).isNotNull();
-        // The studio's change lands first; the machine's, made from the original at the same moment, arrives
-        // after it (applied as the agent's report would be, to fix the order the race would otherwise pick).
         byte[] studios = {0, 9, 9, 9, (byte) 0xff, 0, 42};
         byte[] machines = {0, 7, 7, 7, (byte) 0xff, 0, 42};
-        workspace.writeAndCommit(List.of(new dev.kiln.server.workspace.Workspace.FileWrite("model.bin", studios)),
-                new org.eclipse.jgit.lib.PersonIdent("Fay Files", "fay@kiln.local"), "Studio's model");
-        String machineBlob = new org.eclipse.jgit.lib.ObjectInserter.Formatter()
-                .idFor(org.eclipse.jgit.lib.Constants.OBJ_BLOB, machines).name();
-        machineEdits.apply(studioId, List.of(new dev.kiln.machine.protocol.FromMachine.FsChange("model.bin", base,
-                machineBlob, machines.length, java.util.Base64.getEncoder().encodeToString(machines))));
-
+        BinaryConflicts.make(context, studioId, "model.bin", new byte[] {0, 1, 2, 3, (byte) 0xff, 0, 42}, studios,
+                machines);
+        var workspace = workspaces.get(studioId);
         assertThat(workspace.bytes("model.bin")).as("the studio's version stays").isEqualTo(studios);
         assertThat(workspace.bytes("model (machine).bin")).as("the machine's beside it").isEqualTo(machines);
         var history = json(owner, "/api/studios/" + studioId + "/history?path=" + URLEncoder.encode("model (machine).bin",
@@ -455,6 +445,8 @@ class MachineFilesIT {
                 .contains("kept as model (machine).bin");
         assertThat(entries(json(owner, "/api/studios/" + studioId + "/fs/workspace")))
                 .containsKeys("workspace/model.bin", "workspace/model (machine).bin");
+        assertThat(revisions.notices(studioId)).as("everyone's tree is told")
+                .anyMatch(n -> n.text().contains("model.bin was changed on the machine and in the studio at once"));
     }
 
     @Test

@@ -39,6 +39,9 @@ public interface StudioFiles {
     /** A number that changes whenever the studio's files may have changed (a commit, a machine's event): poll it. */
     long revision(String studioId);
 
+    /** The studio's recent notices about its files (the last few, oldest first): conflicts kept as two files. */
+    List<FileNotice> notices(String studioId);
+
     /** The largest upload the server takes, in bytes. */
     long maxUploadBytes();
 

@@ -97,6 +97,8 @@ class FilesPanel extends Div {
         }
     }
 
+    /** Notices from this long before the tree opened still show: someone who just came in hears of them too. */
+    private static final java.time.Duration NOTICES_FROM = java.time.Duration.ofMinutes(15);
     private static final DateTimeFormatter WHEN =
             DateTimeFormatter.ofLocalizedDateTime(FormatStyle.SHORT).withZone(ZoneId.systemDefault());
 
@@ -120,6 +122,11 @@ class FilesPanel extends Div {
     private final Set<String> openHome = new HashSet<>();
     private final Set<String> closedWorkspace = new HashSet<>();
     private long shownRevision = -1;
+    /** Notices of conflicts kept as two files, shown over the tree until dismissed (from a while before it opened). */
+    private final Div notices = new Div();
+    private final Set<Long> dismissed = new HashSet<>();
+    private final java.time.Instant openedAt;
+    private String shownNotices = "";
     private boolean machineOnline;
     private Registration polling;
 
@@ -131,6 +138,7 @@ class FilesPanel extends Div {
         this.canEdit = canEdit;
         this.events = events;
         this.viewer = viewer;
+        this.openedAt = clock.instant();
         addClassName("kiln-pane");
         addClassName("kiln-files");
 
@@ -162,9 +170,9 @@ class FilesPanel extends Div {
         tree.addComponentHierarchyColumn(this::row).setHeader("Name").setFlexGrow(1).setResizable(true)
                 .setWidth("9rem");
         tree.addColumn(n -> n.kind() == Node.Kind.ENTRY && !n.entry().directory() ? human(n.entry().size()) : "")
-                .setHeader("Size").setWidth("4.4rem").setFlexGrow(0).setPartNameGenerator(n -> "kiln-file-size");
+                .setHeader("Size").setWidth("5.2rem").setFlexGrow(0).setPartNameGenerator(n -> "kiln-file-size");
         tree.addColumn(n -> n.kind() == Node.Kind.ENTRY ? FileAge.compact(n.entry().modified(), clock) : "")
-                .setHeader("Time").setWidth("4rem").setFlexGrow(0).setPartNameGenerator(n -> "kiln-file-time")
+                .setHeader("Time").setWidth("4.4rem").setFlexGrow(0).setPartNameGenerator(n -> "kiln-file-time")
                 .setTooltipGenerator(n -> n.kind() == Node.Kind.ENTRY && n.entry().modified() != null
                         ? WHEN.format(n.entry().modified()) : "");
         tree.setSelectionMode(TreeGrid.SelectionMode.SINGLE);
@@ -196,7 +204,10 @@ class FilesPanel extends Div {
         drop.setReadOnly(!canEdit);
         var holder = new Div(drop);
         holder.addClassName("kiln-file-holder");
-        add(toolbar, holder);
+        notices.setId("file-notices");
+        notices.addClassName("kiln-file-notices");
+        notices.setVisible(false);
+        add(toolbar, notices, holder);
         refresh();
         selectionChanged();
     }
@@ -314,6 +325,7 @@ class FilesPanel extends Div {
     // ---- loading
 
     void refresh() {
+        showNotices();
         var selected = selected().map(Node::entry).map(FileEntry::path).orElse(null);
         shownRevision = files.revision(studioId);
         var next = new TreeData<Node>();
@@ -360,6 +372,33 @@ class FilesPanel extends Div {
             selectHome(selected);
         }
         selectionChanged();
+    }
+
+    /** The recent notices not yet dismissed here, each with its close button; redrawn only when they changed. */
+    private void showNotices() {
+        var shown = files.notices(studioId).stream()
+                .filter(n -> !dismissed.contains(n.id()) && n.at().isAfter(openedAt.minus(NOTICES_FROM)))
+                .toList();
+        String state = shown.stream().map(n -> String.valueOf(n.id())).reduce("", (a, b) -> a + "," + b);
+        if (state.equals(shownNotices)) {
+            return;
+        }
+        shownNotices = state;
+        notices.removeAll();
+        for (var notice : shown) {
+            var close = new Button(VaadinIcon.CLOSE_SMALL.create(), e -> {
+                dismissed.add(notice.id());
+                showNotices();
+            });
+            close.addThemeVariants(ButtonVariant.LUMO_TERTIARY_INLINE, ButtonVariant.LUMO_ICON);
+            close.setAriaLabel("Dismiss");
+            close.addClassName("kiln-file-notice-close");
+            var row = new Div(icon(VaadinIcon.EXCLAMATION_CIRCLE_O), new Span(notice.text()), close);
+            row.addClassName("kiln-file-notice");
+            row.getElement().setAttribute("role", "status");
+            notices.add(row);
+        }
+        notices.setVisible(!shown.isEmpty());
     }
 
     private void copy(TreeData<Node> from, Node parent) {
