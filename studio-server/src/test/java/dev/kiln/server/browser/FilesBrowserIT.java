@@ -105,6 +105,21 @@ class FilesBrowserIT extends BrowserTestBase {
             owner.locator("#file-viewer-save").click();
             awaitTerminal(owner, "cat ~/data/notes.txt", "epochs=3");
 
+            // Renamed in the tree (the terminal sees the new name), then deleted after saying it can't be undone.
+            owner.locator("[data-path='~/data/notes.txt']").click();
+            owner.locator("#rename-file").click();
+            owner.locator("#prompt-field input").fill("~/data/notes-renamed.txt");
+            owner.locator("#prompt-ok").click();
+            assertThat(owner.locator("[data-path='~/data/notes-renamed.txt']")).isVisible();
+            assertThat(owner.locator("[data-path='~/data/notes.txt']")).isHidden();
+            awaitTerminal(owner, "ls ~/data", "notes-renamed.txt");
+            owner.locator("[data-path='~/data/notes-renamed.txt']").click();
+            owner.locator("#delete-file").click();
+            assertThat(owner.getByRole(com.microsoft.playwright.options.AriaRole.DIALOG)).containsText("This can't be undone");
+            owner.locator("#confirm-button").click();
+            assertThat(owner.locator("[data-path='~/data/notes-renamed.txt']")).isHidden();
+            awaitTerminal(owner, "ls ~/data/notes-renamed.txt", "No such file");
+
             // A 200 MB upload into ~/data, streamed with its progress (the browser's upload held to 40 MB/s so
             // the progress is there to see), then downloaded back byte for byte.
             Path big = Files.createTempFile("kiln-browser-upload-", ".bin");
@@ -118,6 +133,7 @@ class FilesBrowserIT extends BrowserTestBase {
             throttle.addProperty("uploadThroughput", 40 * 1024 * 1024);
             cdp.send("Network.emulateNetworkConditions", throttle);
             // Uploads go to the selected file's folder: ~/data.
+            owner.locator("[data-path='~/data/scores.csv']").click();
             assertThat(owner.locator("#file-drop")).hasAttribute("target", "data");
             owner.locator("#upload-input").setInputFiles(big);
             assertThat(owner.locator("#upload-list .item[data-state='uploading']")).isVisible();

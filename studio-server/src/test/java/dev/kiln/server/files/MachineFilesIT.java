@@ -310,6 +310,14 @@ class MachineFilesIT {
                 + "\"shape\":[4,3],\"bytes\":48").contains("\"name\":\"encoder.bias\"");
         assertThat(tensors.path("note").isNull() || tensors.path("note").isMissingNode()).isTrue();
 
+        byte[] flowers = dev.kiln.server.data.SeededS3.parquet("select x as id, 1.5 * x as petal_length, 'setosa' as "
+                + "species from system_range(1, 300)");
+        assertThat(owner.putBody(api("upload", "data/flowers.parquet"), HttpRequest.BodyPublishers.ofByteArray(flowers))
+                .statusCode()).isEqualTo(201);
+        var table = json(viewer, api("preview", "data/flowers.parquet"));
+        assertThat(table.path("kind").asString()).isEqualTo("parquet");
+        assertThat(table.path("rows").toString()).contains("PETAL_LENGTH").contains("setosa").contains("4.5");
+
         var binary = json(viewer, api("preview", "data/big.bin"));
         assertThat(binary.path("kind").asString()).isEqualTo("binary");
         assertThat(binary.path("note").asString()).contains("200 MB");

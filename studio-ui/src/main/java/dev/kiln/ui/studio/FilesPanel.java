@@ -176,6 +176,9 @@ class FilesPanel extends Div {
                 .setTooltipGenerator(n -> n.kind() == Node.Kind.ENTRY && n.entry().modified() != null
                         ? WHEN.format(n.entry().modified()) : "");
         tree.setSelectionMode(TreeGrid.SelectionMode.SINGLE);
+        // A second click on the open file keeps it selected (as in any file explorer): the toolbar acts on it.
+        ((com.vaadin.flow.component.grid.GridSingleSelectionModel<Node>) tree.getSelectionModel())
+                .setDeselectAllowed(false);
         tree.addItemClickListener(e -> {
             var node = e.getItem();
             if (node.kind() == Node.Kind.ENTRY && !node.entry().directory()) {
@@ -672,7 +675,13 @@ class FilesPanel extends Div {
                     ? what + (entry.directory() ? " are" : " is") + " deleted in a commit; earlier versions stay in the history."
                     : what + (entry.directory() ? " are" : " is") + " deleted from the machine. This can't be undone.";
             Dialogs.confirm("Delete ~/" + entry.path() + "?", text, "Delete", true, () -> {
-                files.delete(studioId, entry.path());
+                try {
+                    files.delete(studioId, entry.path());
+                } catch (StudioException e) {
+                    Dialogs.error("Not deleted: " + e.getMessage()); // the machine stopped meanwhile, for example
+                    refresh();
+                    return;
+                }
                 if (entry.inWorkspace()) {
                     events.deleted(entry.workspacePath());
                 }
