@@ -31,6 +31,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * both trees. With the machine stopped the workspace stays and the home says it is offline.
  */
 class FilesBrowserIT extends BrowserTestBase {
+    @org.springframework.test.context.DynamicPropertySource
+    static void uploadLimit(org.springframework.test.context.DynamicPropertyRegistry registry) {
+        registry.add("kiln.files.max-upload-size", () -> "250MB"); // the 200 MB upload fits, a 260 MB one does not
+    }
+
     @org.springframework.beans.factory.annotation.Autowired
     org.springframework.context.ApplicationContext context;
 
@@ -61,6 +66,8 @@ class FilesBrowserIT extends BrowserTestBase {
             type(owner, "echo 'made in the terminal' > from-terminal.txt");
             assertThat(owner.locator("[data-path='from-terminal.txt']")).isVisible();
             assertThat(team.locator("[data-path='from-terminal.txt']")).isVisible();
+            // It shows at once as on the machine only, and as versioned once the machine's change is committed.
+            assertThat(owner.locator("[data-path='from-terminal.txt'][data-where='VERSIONED']")).isVisible();
             openLiveFile(owner, "from-terminal.txt");
             assertThat(owner.locator("#editor .cm-content")).containsText("made in the terminal");
             owner.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("files-from-terminal.png")));
@@ -153,6 +160,18 @@ class FilesBrowserIT extends BrowserTestBase {
             var download = owner.waitForDownload(() -> owner.locator("#download-file").click());
             assertThat(sha256(download.path())).isEqualTo(sha256(big));
             Files.delete(big);
+
+            // Over the configured limit: refused in the browser before a byte is sent, saying the limit.
+            Path tooBig = big.resolveSibling("too-big-" + bigName);
+            try (var file = new java.io.RandomAccessFile(tooBig.toFile(), "rw")) {
+                file.setLength(260L << 20); // sparse: nothing to write
+            }
+            owner.locator("[data-path='~/data/scores.csv']").click();
+            owner.locator("#upload-input").setInputFiles(tooBig);
+            assertThat(owner.locator("#upload-list .item[data-state='failed']")).containsText(
+                    "is over the upload limit of 250");
+            assertThat(owner.locator("[data-path='~/data/" + tooBig.getFileName() + "']")).isHidden();
+            Files.delete(tooBig);
 
             // The job's checkpoint folder downloads as a zip, and its weights preview as their tensors.
             assertThat(admin.awaitJobEnded(studioId, jobId).path("status").asString()).isEqualTo("SUCCEEDED");
