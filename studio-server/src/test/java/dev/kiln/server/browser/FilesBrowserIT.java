@@ -25,10 +25,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The studio's files as one filesystem, in real browsers, with a real machine: two people in one studio; a file made
  * with {@code echo} in the terminal appears in both trees and opens; {@code sed -i} changes the file the teammate
  * has open and their editor shows it live; what the teammate types is what {@code cat} prints; a file deleted in the
- * terminal leaves the trees. The machine's home shows beside the workspace: a CSV as a table, a 200 MB upload with
- * its progress and back byte for byte, a real job's checkpoint folder as a zip and its weights as tensors, an image,
- * an uploaded safetensors file's tensors; a binary file changed on both sides at once kept twice, with a notice in
- * both trees. With the machine stopped the workspace stays and the home says it is offline.
+ * terminal leaves the trees. The machine's home shows beside the workspace: a CSV as a table, a text file edited and
+ * saved there, a rename and a confirmed delete through the tree, a 200 MB upload with its progress and back byte for
+ * byte, an upload over the limit refused, a real job's checkpoint folder as a zip and its weights as tensors, an
+ * image, an uploaded safetensors file's tensors, a folder upload; a binary file changed on both sides at once kept
+ * twice, with a notice in both trees. With the machine stopped the workspace stays and the home says it is offline.
  */
 class FilesBrowserIT extends BrowserTestBase {
     @org.springframework.test.context.DynamicPropertySource
@@ -220,6 +221,20 @@ class FilesBrowserIT extends BrowserTestBase {
             assertThat(owner.locator("#file-preview-tensors")).containsText("BF16");
             assertThat(owner.locator("#file-preview-summary")).containsText("2 tensors");
             owner.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("files-safetensors.png")));
+
+            // A folder uploaded with what is in it, subfolders too.
+            Path logs = Files.createTempDirectory("kiln-folder-").resolve("run-logs");
+            Files.createDirectories(logs.resolve("sub"));
+            Files.writeString(logs.resolve("metrics.csv"), "step,loss\n1,0.5\n");
+            Files.writeString(logs.resolve("sub/notes.txt"), "from a folder upload\n");
+            owner.locator("[data-path='~/data/scores.csv']").click();
+            owner.locator("#upload-folder-input").setInputFiles(logs);
+            assertThat(owner.locator("[data-path='~/data/run-logs']")).isVisible();
+            owner.locator("[data-path='~/data/run-logs']").click();
+            assertThat(owner.locator("[data-path='~/data/run-logs/metrics.csv']")).isVisible();
+            owner.locator("[data-path='~/data/run-logs/sub']").click();
+            owner.locator("[data-path='~/data/run-logs/sub/notes.txt']").click();
+            assertThat(owner.locator("#file-preview-text .cm-content")).containsText("from a folder upload");
 
             // A binary file changed in the studio and on the machine at once: both kept, and both trees say so.
             BinaryConflicts.make(context, studioId, "weights.bin", new byte[] {0, 1, 0, 2}, new byte[] {0, 3, 0, 4},
