@@ -148,12 +148,12 @@ public final class LocalProcessBackend implements MachineBackend {
             type = catalog.require(desiredType);
         } catch (CatalogException e) {
             return new ObservedMachine(Files.exists(dir.resolve("machine.json")), Files.isDirectory(dir.resolve("home")),
-                    lastGeneration(dir), pods, ObservedMachine.Capacity.noRoom(e.getMessage()));
+                    lastGeneration(dir), pods, ObservedMachine.Capacity.noRoom(e.getMessage()), agents.saves(studioId));
         }
         String misfit = fits(type);
         return new ObservedMachine(Files.exists(dir.resolve("machine.json")), Files.isDirectory(dir.resolve("home")),
                 lastGeneration(dir), pods, misfit == null ? ObservedMachine.Capacity.available()
-                : ObservedMachine.Capacity.noRoom(misfit));
+                : ObservedMachine.Capacity.noRoom(misfit), agents.saves(studioId));
     }
 
     @Override
@@ -168,9 +168,8 @@ public final class LocalProcessBackend implements MachineBackend {
                     }
                 }
                 case MachineStep.CreateVolume ignored -> Files.createDirectories(dir.resolve("home"));
-                case MachineStep.SaveWork ignored -> {
-                    // The agent saves on SIGTERM (DeletePod); a running job checkpoints through it (issue 6).
-                }
+                case MachineStep.SaveWork save -> agents.requestSave(new AgentRegistry.Identity(studioId,
+                        save.generation()));
                 case MachineStep.DeletePod delete -> {
                     LocalMachine machine = machines.get(delete.podName());
                     if (machine != null && !machine.deleting()) {

@@ -368,6 +368,12 @@ public class JobService implements StudioJobs {
             run.output.append(output.data());
         }));
         machines.on(FromMachine.Exit.class, (studioId, exit) -> ifRunning(exit.id(), run -> ended(run, exit)));
+        machines.on(FromMachine.WorkSaved.class, (studioId, saved) -> {
+            saved.saved().forEach(job -> ifRunning(job.id(), run -> run.output.note("checkpointed at step " + job.step()
+                    + " before the machine stopped")));
+            saved.notSaved().forEach(id -> ifRunning(id, run -> run.output.note("did not checkpoint within 30 s of "
+                    + "being asked; it resumes from its last checkpoint")));
+        });
     }
 
     private void ifRunning(String jobId, java.util.function.Consumer<Run> action) {
