@@ -70,40 +70,34 @@ public final class CollabClient {
     }
 
     /**
-     * Takes the updates that follow {@link #version()}. Leading own updates confirm pending ones; the rest are
-     * applied, with pending local changes rebased over them (ours ordered after theirs).
+     * Takes the updates that follow {@link #version()}, one at a time, as {@code @codemirror/collab}'s
+     * {@code receiveUpdates} does for a single update. Our own update confirms the oldest pending change (the
+     * authority may have rebased it over others' updates, in the same order, so it is the change we hold). Anyone
+     * else's change is applied after being moved over our pending changes, which are moved over it in turn (theirs
+     * first where both insert at one place).
+     *
+     * <p>One at a time, not composed: mapping over a composition of changes can place an insertion differently from
+     * mapping over the same changes in turn (an insertion inside text that one change deletes and the next replaces),
+     * and the authority may receive a push before or after the client has seen some of the same updates. Step by
+     * step, client and authority walk the same sequence and cannot disagree.
      */
     public void receive(List<Update> updates) {
         version += updates.size();
-        int own = 0;
-        while (own < updates.size() && updates.get(own).clientId().equals(clientId)) {
-            own++;
-        }
-        if (own > 0) {
-            confirmedTotal += own;
-            for (var confirmed : updates.subList(0, own)) {
-                confirmedDoc = confirmed.changes().apply(confirmedDoc);
+        for (var update : updates) {
+            confirmedDoc = update.changes().apply(confirmedDoc);
+            if (!unconfirmed.isEmpty() && update.clientId().equals(clientId)) {
+                unconfirmed.remove(0);
+                confirmedTotal++;
+                continue;
             }
-            unconfirmed = new ArrayList<>(unconfirmed.subList(Math.min(own, unconfirmed.size()), unconfirmed.size()));
-            updates = updates.subList(own, updates.size());
-        }
-        if (updates.isEmpty()) {
-            return;
-        }
-        var changes = updates.get(0).changes();
-        for (int i = 1; i < updates.size(); i++) {
-            changes = changes.compose(updates.get(i).changes());
-        }
-        confirmedDoc = changes.apply(confirmedDoc);
-        if (!unconfirmed.isEmpty()) {
-            var rebased = new ArrayList<ChangeSet>(unconfirmed.size());
-            for (var local : unconfirmed) {
-                rebased.add(local.map(changes));
-                changes = changes.map(local, true);
+            var theirs = update.changes();
+            for (int i = 0; i < unconfirmed.size(); i++) {
+                var mine = unconfirmed.get(i);
+                unconfirmed.set(i, mine.map(theirs));
+                theirs = theirs.map(mine, true);
             }
-            unconfirmed = rebased;
+            doc = theirs.apply(doc);
         }
-        doc = changes.apply(doc);
     }
 
     /**
