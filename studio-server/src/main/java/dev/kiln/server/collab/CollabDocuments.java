@@ -4,6 +4,7 @@ import dev.kiln.collab.ChangeSet;
 import dev.kiln.collab.CollabRoom;
 import dev.kiln.collab.CollabRoom.Participant;
 import dev.kiln.collab.DocumentAuthority;
+import dev.kiln.collab.DocumentStore;
 import dev.kiln.collab.FileDocumentStore;
 import dev.kiln.collab.TextDiff;
 import dev.kiln.collab.Update;
@@ -14,6 +15,7 @@ import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.Workspaces;
 import dev.kiln.server.workspace.Workspace;
 import dev.kiln.ui.studio.StudioException;
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.slf4j.Logger;
@@ -22,13 +24,9 @@ import org.springframework.context.event.EventListener;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +53,7 @@ public class CollabDocuments implements LiveDocuments {
     private final Workspaces workspaces;
     private final StudioAccess access;
     private final Clock clock;
+    private final CollabStores stores;
     private final Map<String, LiveDocument> open = new ConcurrentHashMap<>();
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
         var thread = new Thread(r, "kiln-write-back");
@@ -67,6 +66,7 @@ public class CollabDocuments implements LiveDocuments {
         this.workspaces = workspaces;
         this.access = access;
         this.clock = clock;
+        this.stores = new CollabStores(properties.dataDir().resolve("collab"));
     }
 
     /** One live file: its room, who edited since the last write-back, and the pending write-back. */
@@ -112,11 +112,13 @@ public class CollabDocuments implements LiveDocuments {
                 pendingWriteBack = null;
             }
             var authority = room.authority();
-            DocumentAuthority.PullResult.Resync now = authority.snapshot(SERVER_CLIENT);
-            if (Workspace.versionOf(now.text()).equals(authority.writtenBackBlob())) {
+            DocumentAuthority.PullResult.Resync now = authority.read();
+            var blob = Workspace.versionOf(now.text());
+            if (blob.equals(authority.writtenBackBlob())) {
                 return;
             }
-            var blob = workspace().writeBack(path, now.text(), new ArrayList<>(editorsSinceWriteBack.values()));
+            stores.writingBack(studioId, path, blob);
+            workspace().writeBack(path, now.text(), new ArrayList<>(editorsSinceWriteBack.values()));
             editorsSinceWriteBack.clear();
             authority.wroteBack(now.version(), blob);
         }
@@ -149,8 +151,9 @@ public class CollabDocuments implements LiveDocuments {
     /** Remembers which person a client id belongs to, for commit credits (set once the client said hello). */
     public void identify(Joined joined) {
         var id = joined.connection().clientId();
-        if (id != null) {
-            joined.document().byClient.put(id, joined.connection().participant());
+        if (id != null && joined.document().byClient.putIfAbsent(id, joined.connection().participant()) == null) {
+            var document = joined.document();
+            stores.rememberPerson(document.studioId, document.path, id, joined.connection().participant());
         }
     }
 
@@ -243,9 +246,15 @@ public class CollabDocuments implements LiveDocuments {
         if (file.binary()) {
             throw new StudioException(StudioException.Kind.INVALID, path + " is a binary file; it can't be edited together.");
         }
-        var store = new FileDocumentStore(storeDir(studioId, path));
+        stores.rememberPath(studioId, path);
+        var store = new FileDocumentStore(stores.dir(studioId, path));
         var limits = new DocumentAuthority.Limits(1 << 20, (int) Math.min(Integer.MAX_VALUE, workspaces.maxFileBytes()), 20_000, 2_000);
         var authority = DocumentAuthority.open(store, limits, clock, file.text(), file.version());
+        if (stores.lastWritingBack(studioId, path).filter(file.version()::equals).isPresent()) {
+            // The file holds text we wrote back just before a crash cut the log's snapshot short: ours, not an
+            // outside edit.
+            authority.wroteBack(authority.version(), file.version());
+        }
         catchUpWithOutsideEdits(workspace, authority, file.text(), file.version());
         var room = new CollabRoom(authority, CollabRoom.ConnectionLimits.DEFAULT);
         var document = new LiveDocument(studioId, path, room);
@@ -296,20 +305,63 @@ public class CollabDocuments implements LiveDocuments {
     }
 
     private Path storeDir(String studioId, String path) {
-        return properties.dataDir().resolve("collab").resolve(studioId).resolve(hash(path));
+        return stores.dir(studioId, path);
     }
 
     private static String key(String studioId, String path) {
         return studioId + "\u0000" + path;
     }
 
-    private static String hash(String path) {
-        try {
-            var digest = MessageDigest.getInstance("SHA-256").digest(path.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    /**
+     * Before the server takes requests: every document whose log holds edits that never reached the workspace (the
+     * server died before the write-back) is written back now, crediting the people recorded for its client ids, so
+     * the REST API, git and the machines see every acknowledged edit without anyone reopening the file.
+     */
+    @PostConstruct
+    void writeBackWhatACrashLeft() {
+        long started = System.nanoTime();
+        int written = 0;
+        for (var found : stores.all(this::existingWorkspace)) {
+            if (existingWorkspace(found.studioId()).isEmpty()) {
+                continue;
+            }
+            DocumentStore.Stored stored;
+            try (var store = new FileDocumentStore(found.dir())) {
+                stored = store.load();
+            } catch (RuntimeException e) {
+                log.error("Could not read the collaboration log of {} in studio {}", found.path(), found.studioId(), e);
+                continue;
+            }
+            if (!CollabStores.aheadOfWriteBack(stored)) {
+                continue;
+            }
+            try {
+                var document = load(found.studioId(), found.path());
+                var people = stores.people(found.studioId(), found.path());
+                for (var update : stored.updatesAfterSnapshot()) {
+                    var who = people.get(update.clientId());
+                    if (who != null) {
+                        document.editorsSinceWriteBack.putIfAbsent(who[1], new PersonIdent(who[0], who[1]));
+                    }
+                }
+                closeDocument(document);
+                written++;
+            } catch (RuntimeException e) {
+                log.error("Could not write {} back to studio {} after the restart; its text stays in the collaboration log",
+                        found.path(), found.studioId(), e);
+            }
         }
+        if (written > 0) {
+            log.info("Wrote back {} document(s) with edits from before the restart in {} ms", written,
+                    (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    private Optional<Workspace> existingWorkspace(String studioId) {
+        if (!java.nio.file.Files.isDirectory(properties.workspacesDir().resolve(studioId).resolve(".git"))) {
+            return Optional.empty();
+        }
+        return Optional.of(workspaces.get(studioId));
     }
 
     @PreDestroy
