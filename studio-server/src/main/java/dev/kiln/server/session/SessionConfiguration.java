@@ -1,0 +1,45 @@
+package dev.kiln.server.session;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.session.jdbc.JdbcIndexedSessionRepository;
+import org.springframework.session.jdbc.config.annotation.web.http.EnableJdbcHttpSession;
+
+/**
+ * Sessions in the database (Spring Session JDBC, tables made by Flyway's V25), with Vaadin's state kept in memory
+ * beside them: see {@link PersistentSessions}. Spring Session's filter and anything that ends a user's sessions
+ * (through {@code FindByIndexNameSessionRepository}) get {@link PersistentSessions}, the primary repository. Enabled
+ * here rather than by Spring Boot's auto-configuration, which steps back as soon as a second repository exists.
+ * A session lasts 12 hours without a request; expired rows are deleted every ten minutes.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableJdbcHttpSession(maxInactiveIntervalInSeconds = 12 * 3600, cleanupCron = "0 */10 * * * *")
+class SessionConfiguration {
+
+    @Bean
+    @Primary
+    PersistentSessions persistentSessions(JdbcIndexedSessionRepository jdbc) {
+        return new PersistentSessions(jdbc);
+    }
+
+    @Bean
+    MemoryPruning sessionMemoryPruning(PersistentSessions sessions) {
+        return new MemoryPruning(sessions);
+    }
+
+    /** Every ten minutes, as Spring Session's own clean-up of expired rows. */
+    static final class MemoryPruning {
+        private final PersistentSessions sessions;
+
+        MemoryPruning(PersistentSessions sessions) {
+            this.sessions = sessions;
+        }
+
+        @Scheduled(fixedDelay = 600_000, initialDelay = 600_000)
+        void prune() {
+            sessions.pruneMemory();
+        }
+    }
+}
