@@ -44,6 +44,9 @@ public final class CollabClient {
 
     /** Applies a local edit made on the current document. */
     public void edit(ChangeSet changes) {
+        if (changes.isEmpty()) {
+            return; // as @codemirror/collab: a change that changes nothing is not sent
+        }
         doc = changes.apply(doc);
         unconfirmed.add(changes);
     }

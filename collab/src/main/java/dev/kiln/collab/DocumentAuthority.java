@@ -120,6 +120,10 @@ public final class DocumentAuthority implements AutoCloseable {
         return authority;
     }
 
+    public Limits limits() {
+        return limits;
+    }
+
     public synchronized int version() {
         return version;
     }
