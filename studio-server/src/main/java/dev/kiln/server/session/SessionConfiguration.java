@@ -24,6 +24,21 @@ class SessionConfiguration {
         return new PersistentSessions(jdbc);
     }
 
+    /** The session cookie (SESSION, HttpOnly, SameSite=Lax), shared by Spring Session and {@link SessionBeforeResponse}. */
+    @Bean
+    org.springframework.session.web.http.DefaultCookieSerializer cookieSerializer() {
+        return new org.springframework.session.web.http.DefaultCookieSerializer();
+    }
+
+    /** Right after Spring Session's filter (see {@link SessionBeforeResponse}). */
+    @Bean
+    org.springframework.boot.web.servlet.FilterRegistrationBean<SessionBeforeResponse> sessionBeforeResponse(
+            org.springframework.session.web.http.CookieSerializer cookies) {
+        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new SessionBeforeResponse(cookies));
+        registration.setOrder(org.springframework.session.web.http.SessionRepositoryFilter.DEFAULT_ORDER + 1);
+        return registration;
+    }
+
     @Bean
     MemoryPruning sessionMemoryPruning(PersistentSessions sessions) {
         return new MemoryPruning(sessions);
