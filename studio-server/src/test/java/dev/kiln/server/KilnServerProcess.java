@@ -88,8 +88,8 @@ public final class KilnServerProcess implements AutoCloseable {
         reader.setDaemon(true);
         reader.start();
         try {
-            if (!ready.await(120, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("Kiln did not start within 120 s; its last lines:\n" + lastLines());
+            if (!ready.await(300, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("Kiln did not start within 300 s; its last lines:\n" + lastLines());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

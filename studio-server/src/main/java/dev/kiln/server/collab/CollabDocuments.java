@@ -34,7 +34,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,6 +59,12 @@ public class CollabDocuments implements LiveDocuments {
         thread.setDaemon(true);
         return thread;
     });
+    /** Sends each room's coalesced presence every {@link CollabRoom#PRESENCE_INTERVAL_MS} ms. */
+    private final ScheduledExecutorService presence = Executors.newSingleThreadScheduledExecutor(r -> {
+        var thread = new Thread(r, "kiln-collab-presence");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     CollabDocuments(KilnProperties properties, Workspaces workspaces, StudioAccess access, Clock clock) {
         this.properties = properties;
@@ -67,16 +72,37 @@ public class CollabDocuments implements LiveDocuments {
         this.access = access;
         this.clock = clock;
         this.stores = new CollabStores(properties.dataDir().resolve("collab"));
+        presence.scheduleAtFixedRate(this::flushPresence, CollabRoom.PRESENCE_INTERVAL_MS, CollabRoom.PRESENCE_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
     }
 
-    /** One live file: its room, who edited since the last write-back, and the pending write-back. */
+    private void flushPresence() {
+        for (var document : open.values()) {
+            try {
+                document.room.flushPresence();
+            } catch (RuntimeException e) {
+                log.warn("Could not send presence for {}", document.path, e);
+            }
+        }
+    }
+
+    /**
+     * One live file: its room, who edited since the last write-back, and the pending write-back.
+     *
+     * <p>Locks: {@link #edited} runs inside the authority's lock (a listener of every accepted push) and takes only
+     * {@code credits}; {@link #writeBack} holds this object while it reads the authority. Taking this object's lock in
+     * {@code edited} as well would deadlock a push against a write-back.
+     */
     final class LiveDocument {
         final String studioId;
         final String path;
         final CollabRoom room;
         final Map<String, Participant> byClient = new ConcurrentHashMap<>();
+        /** Guards {@link #editorsSinceWriteBack}, {@link #lastEditNanos} and {@link #writeBackScheduled}. */
+        private final Object credits = new Object();
         final Map<String, PersonIdent> editorsSinceWriteBack = new LinkedHashMap<>();
-        ScheduledFuture<?> pendingWriteBack;
+        private long lastEditNanos;
+        private boolean writeBackScheduled;
 
         LiveDocument(String studioId, String path, CollabRoom room) {
             this.studioId = studioId;
@@ -84,20 +110,34 @@ public class CollabDocuments implements LiveDocuments {
             this.room = room;
         }
 
-        synchronized void edited(List<Update> updates) {
-            for (var update : updates) {
-                var who = byClient.get(update.clientId());
-                if (who != null) {
-                    editorsSinceWriteBack.putIfAbsent(who.email(), new PersonIdent(who.name(), who.email()));
+        /** After every accepted push: remember who edited, and write back once the typing has paused for 2 s. */
+        void edited(List<Update> updates) {
+            synchronized (credits) {
+                for (var update : updates) {
+                    var who = byClient.get(update.clientId());
+                    if (who != null) {
+                        editorsSinceWriteBack.putIfAbsent(who.email(), new PersonIdent(who.name(), who.email()));
+                    }
+                }
+                lastEditNanos = System.nanoTime();
+                // One timer per pause, not one per push: fifty typists push hundreds of times a second.
+                if (!writeBackScheduled) {
+                    writeBackScheduled = true;
+                    writer.schedule(this::writeBackWhenIdle, WRITE_BACK_DELAY_MS, TimeUnit.MILLISECONDS);
                 }
             }
-            if (pendingWriteBack != null) {
-                pendingWriteBack.cancel(false);
-            }
-            pendingWriteBack = writer.schedule(this::writeBackQuietly, WRITE_BACK_DELAY_MS, TimeUnit.MILLISECONDS);
         }
 
-        private void writeBackQuietly() {
+        private void writeBackWhenIdle() {
+            long wait;
+            synchronized (credits) {
+                wait = WRITE_BACK_DELAY_MS - (System.nanoTime() - lastEditNanos) / 1_000_000;
+                if (wait > 0) {
+                    writer.schedule(this::writeBackWhenIdle, wait, TimeUnit.MILLISECONDS);
+                    return;
+                }
+                writeBackScheduled = false;
+            }
             try {
                 writeBack();
             } catch (RuntimeException e) {
@@ -105,12 +145,14 @@ public class CollabDocuments implements LiveDocuments {
             }
         }
 
+        void addEditor(PersonIdent editor) {
+            synchronized (credits) {
+                editorsSinceWriteBack.putIfAbsent(editor.getEmailAddress(), editor);
+            }
+        }
+
         /** Commits the current text to the workspace if it changed since the last write-back. */
         synchronized void writeBack() {
-            if (pendingWriteBack != null) {
-                pendingWriteBack.cancel(false);
-                pendingWriteBack = null;
-            }
             var authority = room.authority();
             DocumentAuthority.PullResult.Resync now = authority.read();
             var blob = Workspace.versionOf(now.text());
@@ -118,8 +160,14 @@ public class CollabDocuments implements LiveDocuments {
                 return;
             }
             stores.writingBack(studioId, path, blob);
-            workspace().writeBack(path, now.text(), new ArrayList<>(editorsSinceWriteBack.values()));
-            editorsSinceWriteBack.clear();
+            Map<String, PersonIdent> credited;
+            synchronized (credits) {
+                credited = new LinkedHashMap<>(editorsSinceWriteBack);
+            }
+            workspace().writeBack(path, now.text(), new ArrayList<>(credited.values()));
+            synchronized (credits) {
+                credited.keySet().forEach(editorsSinceWriteBack::remove);
+            }
             authority.wroteBack(now.version(), blob);
         }
 
@@ -236,6 +284,23 @@ public class CollabDocuments implements LiveDocuments {
         }
     }
 
+    /**
+     * The limits agree with the file size limit: one change may insert as much as a file may hold (a paste of a
+     * whole file works), and a document may grow to it. Counted in characters, which a file's bytes never undercount.
+     */
+    static DocumentAuthority.Limits documentLimits(long maxFileBytes) {
+        int chars = (int) Math.min(Integer.MAX_VALUE / 4, maxFileBytes);
+        return new DocumentAuthority.Limits(chars, chars, 20_000, 2_000);
+    }
+
+    /**
+     * Frames must hold the largest change as JSON: twice the file limit leaves room for escaping, plus 1 MiB for the
+     * rest of the message. A larger frame closes the connection (1009); the browser checks before sending.
+     */
+    int frameLimit() {
+        return (int) Math.min(Integer.MAX_VALUE / 2, 2 * Math.max(workspaces.maxFileBytes(), 1 << 20) + (1 << 20));
+    }
+
     public int openDocuments() {
         return open.size();
     }
@@ -248,7 +313,7 @@ public class CollabDocuments implements LiveDocuments {
         }
         stores.rememberPath(studioId, path);
         var store = new FileDocumentStore(stores.dir(studioId, path));
-        var limits = new DocumentAuthority.Limits(1 << 20, (int) Math.min(Integer.MAX_VALUE, workspaces.maxFileBytes()), 20_000, 2_000);
+        var limits = documentLimits(workspaces.maxFileBytes());
         var authority = DocumentAuthority.open(store, limits, clock, file.text(), file.version());
         if (stores.lastWritingBack(studioId, path).filter(file.version()::equals).isPresent()) {
             // The file holds text we wrote back just before a crash cut the log's snapshot short: ours, not an
@@ -256,7 +321,7 @@ public class CollabDocuments implements LiveDocuments {
             authority.wroteBack(authority.version(), file.version());
         }
         catchUpWithOutsideEdits(workspace, authority, file.text(), file.version());
-        var room = new CollabRoom(authority, CollabRoom.ConnectionLimits.DEFAULT);
+        var room = new CollabRoom(authority, new CollabRoom.ConnectionLimits(200, 400, frameLimit()));
         var document = new LiveDocument(studioId, path, room);
         authority.addListener((from, updates) -> document.edited(updates));
         return document;
@@ -341,7 +406,7 @@ public class CollabDocuments implements LiveDocuments {
                 for (var update : stored.updatesAfterSnapshot()) {
                     var who = people.get(update.clientId());
                     if (who != null) {
-                        document.editorsSinceWriteBack.putIfAbsent(who[1], new PersonIdent(who[0], who[1]));
+                        document.addEditor(new PersonIdent(who[0], who[1]));
                     }
                 }
                 closeDocument(document);
@@ -371,5 +436,6 @@ public class CollabDocuments implements LiveDocuments {
         }
         open.clear();
         writer.shutdown();
+        presence.shutdown();
     }
 }
