@@ -66,11 +66,29 @@ public final class Workspace implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens a workspace repository. Only this server writes to it, and it opens each once, so lock files left in
+     * {@code .git} are from a server that was killed mid-commit: they are removed, or every later commit (saves,
+     * write-backs) would fail with "Cannot lock .git/index".
+     */
     public static Workspace open(Path root, long maxFileBytes) {
         try {
+            removeStaleLocks(root.resolve(Constants.DOT_GIT));
             return new Workspace(root.toRealPath(), Git.open(root.toFile()), maxFileBytes);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not open the workspace repository at " + root, e);
+        }
+    }
+
+    private static void removeStaleLocks(Path gitDir) throws IOException {
+        if (!Files.isDirectory(gitDir)) {
+            return;
+        }
+        try (var files = Files.walk(gitDir)) {
+            for (var lock : files.filter(p -> p.getFileName().toString().endsWith(".lock") && Files.isRegularFile(p)
+                    && !p.startsWith(gitDir.resolve("objects"))).toList()) {
+                Files.deleteIfExists(lock);
+            }
         }
     }
 
