@@ -64,6 +64,9 @@ final class SqliteJdbc {
 
     /** The stored form of a point in time, or null when {@code value} is not one. */
     static String stored(Object value) {
+        if (value == null) {
+            return null;
+        }
         Instant instant = switch (value) {
             case OffsetDateTime t -> t.toInstant();
             case ZonedDateTime t -> t.toInstant();
