@@ -415,6 +415,7 @@ export class CollabSession {
     this.offerDownload('Not saved: ' + reason, mine);
     this.started = false;
     this.pushing = false;
+    this.setStatus('connecting', '');
     const ws = this.ws;
     this.ws = undefined;
     ws?.close(1000, 'starting over after a refused change');
