@@ -12,11 +12,18 @@ import org.springframework.session.jdbc.config.annotation.web.http.EnableJdbcHtt
  * beside them: see {@link PersistentSessions}. Spring Session's filter and anything that ends a user's sessions
  * (through {@code FindByIndexNameSessionRepository}) get {@link PersistentSessions}, the primary repository. Enabled
  * here rather than by Spring Boot's auto-configuration, which steps back as soon as a second repository exists.
- * A session lasts 12 hours without a request; expired rows are deleted every ten minutes.
+ * A session lasts {@code server.servlet.session.timeout} (KILN_SESSION_TIMEOUT, 12 hours) without a request;
+ * expired rows are deleted every ten minutes.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableJdbcHttpSession(maxInactiveIntervalInSeconds = 12 * 3600, cleanupCron = "0 */10 * * * *")
+@EnableJdbcHttpSession(cleanupCron = "0 */10 * * * *")
 class SessionConfiguration {
+
+    @Bean
+    org.springframework.session.config.SessionRepositoryCustomizer<JdbcIndexedSessionRepository> sessionTimeout(
+            @org.springframework.beans.factory.annotation.Value("${server.servlet.session.timeout:12h}") java.time.Duration timeout) {
+        return repository -> repository.setDefaultMaxInactiveInterval(timeout);
+    }
 
     @Bean
     @Primary
