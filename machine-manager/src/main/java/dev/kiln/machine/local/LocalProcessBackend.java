@@ -118,18 +118,16 @@ public final class LocalProcessBackend implements MachineBackend {
             }
             State state;
             String reason = null;
-            if (machine.deleting() && agents.takeStoppedCleanly(studioId, machine.generation())) {
-                // Being deleted and its agent has finished stopping: the home is free for the next machine. The
-                // process exits on its own in a moment (and is killed after 10 s if it does not).
-                machines.remove(machine.name());
+            if (machine.deleting() && (agents.hasStoppedCleanly(studioId, machine.generation())
+                    || !machine.process().isAlive())) {
+                // Being deleted and its agent has finished stopping (or is gone): the home is free for the next
+                // machine. The process exits on its own in a moment (killed after 10 s if not), and then leaves the
+                // map (see DeletePod); observing changes nothing, so the same state always gives the same plan.
                 continue;
             }
             if (machine.process().isAlive()) {
                 state = agents.isReady(studioId, machine.generation()) ? State.READY
                         : agents.isConnected(studioId, machine.generation()) ? State.SYNCING : State.STARTING;
-            } else if (machine.deleting()) {
-                machines.remove(machine.name());
-                continue;
             } else {
                 state = State.FAILED;
                 reason = "the agent process exited with code " + machine.process().exitValue();
@@ -185,6 +183,10 @@ public final class LocalProcessBackend implements MachineBackend {
                             if (timeout != null) {
                                 MachineProcesses.kill(machine.process());
                             }
+                            machine.process().onExit().thenRun(() -> {
+                                machines.remove(machine.name());
+                                agents.forgetStopped(studioId, machine.generation());
+                            });
                         });
                     }
                 }
