@@ -66,18 +66,34 @@ public class SharedTerminals {
         }
     }
 
-    /** Whether one more browser may watch this terminal: an existing name, or a new one under the cap. */
-    boolean mayJoin(String studioId, String name) {
-        return terminals.containsKey(key(studioId, name))
-                || terminals.values().stream().filter(t -> t.studioId.equals(studioId)).count() < MAX_PER_STUDIO;
+    /**
+     * Whether one more browser may watch this terminal: an existing name, or a new one under the cap. A new one is
+     * taken at once (at the handshake, before the socket opens), so handshakes that arrive together cannot all fit
+     * under the cap.
+     */
+    synchronized boolean mayJoin(String studioId, String name) {
+        if (terminals.containsKey(key(studioId, name))) {
+            return true;
+        }
+        if (terminals.values().stream().filter(t -> t.studioId.equals(studioId)).count() >= MAX_PER_STUDIO) {
+            return false;
+        }
+        terminals.putIfAbsent(key(studioId, name), new Terminal(studioId, name));
+        return true;
     }
 
     void join(String studioId, String name, WebSocketSession viewer) {
-        var terminal = terminals.computeIfAbsent(key(studioId, name), k -> new Terminal(studioId, name));
         String replay;
-        synchronized (terminal) {
-            terminal.viewers.add(viewer);
-            replay = terminal.scrollback.toString();
+        while (true) {
+            var terminal = terminals.computeIfAbsent(key(studioId, name), k -> new Terminal(studioId, name));
+            synchronized (terminal) {
+                if (terminals.get(key(studioId, name)) != terminal) {
+                    continue; // forgotten meanwhile (forgetIfUnused): take the new one
+                }
+                terminal.viewers.add(viewer);
+                replay = terminal.scrollback.toString();
+            }
+            break;
         }
         if (!replay.isEmpty()) {
             send(viewer, Map.of("type", "output", "data", replay));
@@ -92,7 +108,24 @@ public class SharedTerminals {
         var terminal = terminals.get(key(studioId, name));
         if (terminal != null) {
             terminal.viewers.remove(viewer);
+            forgetIfUnused(terminal);
         }
+    }
+
+    /**
+     * A terminal nobody watches and whose shell has ended is forgotten, scrollback and all (up to 256 KB each, for
+     * any name a socket asked for); one whose shell still runs stays, so whoever opens it next sees its output.
+     */
+    private void forgetIfUnused(Terminal terminal) {
+        synchronized (terminal) {
+            if (terminal.viewers.isEmpty() && !terminal.open) {
+                terminals.remove(key(terminal.studioId, terminal.name), terminal);
+            }
+        }
+    }
+
+    int terminalCount() {
+        return terminals.size();
     }
 
     /** Keystrokes from an editor: opens the shell first if the machine has none yet. */
@@ -190,6 +223,7 @@ public class SharedTerminals {
         if (wasOpen) {
             output(terminal, notice);
         }
+        forgetIfUnused(terminal);
     }
 
     private void output(Terminal terminal, String data) {

@@ -119,6 +119,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                     new MachineUsageBadge(studio.id(), jobs));
         }
         add(header, body());
+        // The open file is in the address (?file=), so a reload (Vaadin reloads the page after a server restart)
+        // opens it again, and the editor sends what it kept unsent.
+        event.getLocation().getQueryParameters().getSingleParameter("file").ifPresent(this::open);
     }
 
     private void showNotFound(String message) {
@@ -271,6 +274,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         commit.setEnabled(live && studio.canEdit());
         files.select(path);
         history.show(path);
+        getUI().ifPresent(ui -> ui.getPage().getHistory().replaceState(null,
+                new com.vaadin.flow.router.Location("studio/" + studio.id(),
+                        com.vaadin.flow.router.QueryParameters.of("file", path))));
     }
 
     /** Shows a file in the viewer (read-only: the machine's files, images, checkpoints, tables). */
@@ -294,6 +300,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
             viewer.setVisible(false);
         }
         live = false;
+        getUI().ifPresent(ui -> ui.getPage().getHistory().replaceState(null, "studio/" + studio.id()));
         fileTitle.setText("No file open");
         editor.setVisible(false);
         editor.load("", "", true);
