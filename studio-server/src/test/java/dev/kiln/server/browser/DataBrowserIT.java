@@ -76,7 +76,9 @@ class DataBrowserIT extends BrowserTestBase {
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-parquet.png")));
             page.locator("#data-objects").getByText("fake.parquet").click();
             assertThat(page.locator("#data-preview")).containsText("not a readable Parquet file");
-            page.locator("text=Up").click();
+            // The Data tab's "Up" button exactly: the file tree's "Upload files" and "Upload a folder" match "Up" too.
+            page.getByRole(com.microsoft.playwright.options.AriaRole.BUTTON,
+                    new Page.GetByRoleOptions().setName("Up").setExact(true)).click();
 
             // Download the 5 MB file onto the studio's machine, with its progress shown.
             page.locator("#machine").click();
