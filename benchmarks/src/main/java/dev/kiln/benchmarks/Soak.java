@@ -82,8 +82,10 @@ public final class Soak {
                     var terminal = http.newWebSocketBuilder().header("Cookie", session.cookie())
                             .buildAsync(URI.create("ws://localhost:" + kiln.port + "/terminal/" + studio + "?name=soak-" + done.terminals.get()),
                                     new WebSocket.Listener() { }).join();
-                    terminal.sendText("{\"type\":\"input\",\"data\":\"echo soak " + done.terminals.get() + "\\n\"}", true).join();
-                    Thread.sleep(200);
+                    // The shell is ended (exit): a terminal whose shell still runs
+                    // stays for whoever opens it next, and a studio has at most 8.
+                    terminal.sendText("{\"type\":\"input\",\"data\":\"echo soak " + done.terminals.get() + "; exit\\n\"}", true).join();
+                    Thread.sleep(1000);
                     terminal.sendClose(WebSocket.NORMAL_CLOSURE, "done");
                     done.terminals.incrementAndGet();
                     nextTerminal = now + TimeUnit.SECONDS.toNanos(10);
