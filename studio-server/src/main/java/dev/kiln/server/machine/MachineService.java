@@ -68,7 +68,8 @@ public class MachineService implements MachineControl {
         access.require(studioId, Need.VIEW);
         var desired = repository.find(studioId).orElse(null);
         var options = backend.offerable().stream()
-                .map(t -> new MachineState.Option(t.id(), t.displayName(), t.pricePerHour())).toList();
+                .map(t -> new MachineState.Option(t.id(), t.displayName(), t.pricePerHour(), t.cpu(), t.memory(),
+                        t.gpuCount(), t.gpu() == null ? null : t.gpu().model())).toList();
         if (desired == null) {
             return new MachineState(null, null, false, Phase.STOPPED.name(), "No machine yet", "Start a machine to run "
                     + "code, a terminal or jobs", null, null, options, backend.unsandboxedReason());
@@ -83,6 +84,28 @@ public class MachineService implements MachineControl {
                 .orElse(desired.machineType()), desired.running(), phase.name(), phase.label(), detail,
                 observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options,
                 backend.unsandboxedReason());
+    }
+
+    @Override
+    public java.util.Map<String, String> unavailable(String studioId) {
+        access.require(studioId, Need.VIEW);
+        String current = repository.find(studioId).filter(DesiredMachine::running).map(DesiredMachine::machineType)
+                .orElse(null);
+        var reasons = new java.util.LinkedHashMap<String, String>();
+        for (MachineType type : backend.offerable()) {
+            if (type.id().equals(current)) {
+                continue; // it runs: whatever it holds is its own
+            }
+            try {
+                var capacity = backend.observe(studioId, type.id()).capacity();
+                if (!capacity.fits()) {
+                    reasons.put(type.id(), capacity.reason());
+                }
+            } catch (RuntimeException e) {
+                reasons.put(type.id(), "Kiln could not check whether it can start now: " + e.getMessage());
+            }
+        }
+        return reasons;
     }
 
     /** Whether the studio should have a running machine (no access check: for the server's own decisions). */

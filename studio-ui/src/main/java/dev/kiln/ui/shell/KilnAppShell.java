@@ -5,9 +5,10 @@ import com.vaadin.flow.component.page.AppShellConfigurator;
 import com.vaadin.flow.server.AppShellSettings;
 import com.vaadin.flow.theme.lumo.Lumo;
 
-/** Global page settings: the Lumo theme plus Kiln's own stylesheet. */
+/** Global page settings: the Lumo theme plus Kiln's own stylesheets. */
 @StyleSheet(Lumo.STYLESHEET)
 @StyleSheet("styles/kiln.css")
+@StyleSheet("styles/kiln-tools.css")
 public class KilnAppShell implements AppShellConfigurator {
 
     @Override

@@ -106,13 +106,17 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
             var share = new Button("Share", VaadinIcon.CONNECT.create(), e -> new ShareDialog(studio.id(), studio.name(), sharing, clock).open());
             share.addThemeVariants(ButtonVariant.LUMO_SMALL);
             share.setId("share");
-            header.setMiddle(back, new Span("/"), name, share, new MachineButton(studio.id(), machines, true, clock),
-                    new MachineUsageBadge(studio.id(), jobs));
+            header.setMiddle(back, new Span("/"), name, share, new MachineButton(studio.id(), machines, true, clock,
+                    this::runningJobs), new MachineUsageBadge(studio.id(), jobs));
         } else {
-            header.setMiddle(back, new Span("/"), name, role, new MachineButton(studio.id(), machines, false, clock),
-                    new MachineUsageBadge(studio.id(), jobs));
+            header.setMiddle(back, new Span("/"), name, role, new MachineButton(studio.id(), machines, false, clock,
+                    this::runningJobs), new MachineUsageBadge(studio.id(), jobs));
         }
         add(header, body());
+    }
+
+    private int runningJobs() {
+        return (int) jobs.jobs(studio.id()).stream().filter(j -> !j.status().ended()).count();
     }
 
     private void showNotFound(String message) {
@@ -200,6 +204,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         center.setOrientation(SplitLayout.Orientation.VERTICAL);
         center.setSplitterPosition(55);
         center.setSizeFull();
+        bottom.setSuffixComponent(maximizeToggle(center));
 
         var right = new SplitLayout(center, history);
         right.setSplitterPosition(78);
@@ -209,6 +214,22 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         split.addClassName("kiln-studio-body");
         split.setWidthFull();
         return split;
+    }
+
+    /** Gives the terminal, jobs and data tabs most of the height, and back (jobs and their charts want room). */
+    private static Button maximizeToggle(SplitLayout center) {
+        var toggle = new Button(VaadinIcon.EXPAND_SQUARE.create());
+        toggle.setId("bottom-maximize");
+        toggle.addThemeVariants(ButtonVariant.LUMO_TERTIARY, ButtonVariant.LUMO_ICON, ButtonVariant.LUMO_SMALL);
+        toggle.setAriaLabel("Make the panel taller");
+        toggle.setTooltipText("Make the panel taller, or give the editor its room back");
+        toggle.addClickListener(e -> {
+            boolean tall = "true".equals(toggle.getElement().getAttribute("data-tall"));
+            center.setSplitterPosition(tall ? 55 : 12);
+            toggle.getElement().setAttribute("data-tall", String.valueOf(!tall));
+            toggle.setIcon((tall ? VaadinIcon.EXPAND_SQUARE : VaadinIcon.COMPRESS_SQUARE).create());
+        });
+        return toggle;
     }
 
     private static Tab tab(String label, String id) {
