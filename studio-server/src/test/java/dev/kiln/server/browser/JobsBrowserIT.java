@@ -26,11 +26,16 @@ class JobsBrowserIT extends BrowserTestBase {
             page.waitForURL(Pattern.compile(".*/studio/.*"));
 
             page.locator("#machine").click();
+            // The picker says what each type is and whether it can start now.
+            assertThat(page.locator("#machine-types [data-type='local-1']")).containsText("1 core · 1 GiB memory · no GPU");
+            assertThat(page.locator("#machine-types [data-type='local-1'] .kiln-machine-availability"))
+                    .hasText("Can start now");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("machine-picker.png")));
             page.locator("#machine-types").getByText("This computer · 2 cores").click();
             page.locator("#machine-apply").click();
             assertThat(page.locator("#machine")).hasAttribute("data-phase", "READY");
             page.locator("#machine-close").click();
-            assertThat(page.locator("#machine-usage")).containsText("CPU");
+            assertThat(page.locator("#machine-usage")).containsText(Pattern.compile("CPU \\d+% of 2 cores"));
 
             page.locator("#tab-jobs").click();
             page.locator("#job-run").click();
