@@ -48,6 +48,13 @@ class DataApiController {
         return connections.shareWithJobs(id, connection, Boolean.TRUE.equals(request.get("forJobs")));
     }
 
+    /** Fix the endpoint, rename, rotate the secret (an empty secret keeps the stored one). */
+    @org.springframework.web.bind.annotation.PutMapping("/{connection}")
+    StudioData.Connection update(@PathVariable String id, @PathVariable String connection,
+                                 @RequestBody StudioData.NewConnection request) {
+        return connections.update(id, connection, request);
+    }
+
     @DeleteMapping("/{connection}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     void delete(@PathVariable String id, @PathVariable String connection) {

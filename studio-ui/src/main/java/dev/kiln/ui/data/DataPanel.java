@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The studio's data: its S3 connections (add, test, remove), a bucket browser a page at a time, and a preview of an
+ * The studio's data: its S3 connections (add, edit, test, delete), a bucket browser a page at a time, and a preview of an
  * object's first bytes (CSV as a table). Everything goes through the server, which holds the credentials. The owner
  * chooses, per connection, whether the studio's jobs receive it ("Jobs receive it").
  */
@@ -66,7 +66,7 @@ public class DataPanel extends Div {
         connection.setId("data-connection");
         connection.setPlaceholder("No connection yet");
         connection.setItemLabelGenerator(c -> c.name() + (c.kind().equals("s3") ? " · s3://"
-                + c.settings().getOrDefault("bucket", "") : " · " + c.kind()));
+                + c.settings().getOrDefault("bucket", "") : " · " + DataKinds.label(c.kind())));
         connection.addValueChangeListener(e -> {
             verdict.setText("");
             showForJobs(e.getValue());
@@ -78,11 +78,11 @@ public class DataPanel extends Div {
                 browse();
             }
         });
-        var add = new Button("Add S3", VaadinIcon.PLUS.create(), e -> new AddS3Dialog().open());
+        var add = new Button("Add S3", VaadinIcon.PLUS.create(), e -> new AddS3Dialog(null).open());
         add.setId("data-add");
         add.addThemeVariants(ButtonVariant.LUMO_SMALL);
         add.setVisible(canEdit);
-        var addSql = new Button("Add database", VaadinIcon.DATABASE.create(), e -> new AddDatabaseDialog().open());
+        var addSql = new Button("Add database", VaadinIcon.DATABASE.create(), e -> new AddDatabaseDialog(null).open());
         addSql.setId("data-add-sql");
         addSql.addThemeVariants(ButtonVariant.LUMO_SMALL);
         addSql.setVisible(canEdit);
@@ -122,7 +122,39 @@ public class DataPanel extends Div {
                 verdict.getElement().setAttribute("data-kind", "error");
             }
         });
-        var bar = new Div(connection, test, add, addSql, forJobs, verdict);
+        var edit = new Button("Edit", VaadinIcon.EDIT.create(), e -> {
+            var current = connection.getValue();
+            if (current != null) {
+                (current.kind().equals("s3") ? new AddS3Dialog(current) : new AddDatabaseDialog(current)).open();
+            }
+        });
+        edit.setId("data-edit");
+        edit.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        edit.setTooltipText("Fix the endpoint or settings, rename, or rotate the secret");
+        edit.setVisible(canEdit);
+        var remove = new Button("Delete", VaadinIcon.TRASH.create(), e -> {
+            var current = connection.getValue();
+            if (current != null) {
+                dev.kiln.ui.component.Dialogs.confirm("Delete the connection '" + current.name() + "'?",
+                        "Its settings and stored secret are deleted; jobs started later do not receive it. The data "
+                                + "in " + (current.kind().equals("s3") ? "the bucket" : "the database")
+                                + " is not touched.", "Delete", true, () -> {
+                            try {
+                                data.delete(studioId, current.id());
+                                reload(null);
+                                verdict.setText("Deleted '" + current.name() + "'.");
+                                verdict.getElement().setAttribute("data-kind", "ok");
+                            } catch (RuntimeException refused) {
+                                verdict.setText(refused.getMessage());
+                                verdict.getElement().setAttribute("data-kind", "error");
+                            }
+                        });
+            }
+        });
+        remove.setId("data-delete");
+        remove.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_ERROR, ButtonVariant.LUMO_TERTIARY);
+        remove.setVisible(canEdit);
+        var bar = new Div(connection, test, edit, remove, add, addSql, forJobs, verdict);
         bar.addClassName("kiln-data-bar");
 
         location.setId("data-location");
@@ -287,6 +319,8 @@ public class DataPanel extends Div {
                     showForJobs(c);
                 });
         if (all.isEmpty()) {
+            connection.clear();
+            forJobs.setVisible(false);
             location.setText("Add an S3 connection to browse its data.");
         }
     }
@@ -466,12 +500,14 @@ public class DataPanel extends Div {
     }
 
     /** A Snowflake account (password or key pair) or a PostgreSQL database. */
+    /** Add a database, or with {@code existing} change it (an empty password or key keeps the stored one). */
     private final class AddDatabaseDialog extends Dialog {
-        AddDatabaseDialog() {
-            setHeaderTitle("Add a database");
+        AddDatabaseDialog(StudioData.Connection existing) {
+            setHeaderTitle(existing == null ? "Add a database" : "Edit the connection '" + existing.name() + "'");
             setId("db-dialog");
             var kind = new Select<String>("Kind", e -> { }, "snowflake", "postgresql");
             kind.setId("db-kind");
+            kind.setItemLabelGenerator(DataKinds::label);
             kind.setValue("snowflake");
             var name = new TextField("Name");
             name.setId("db-name");
@@ -497,6 +533,25 @@ public class DataPanel extends Div {
                 url.setVisible(!snowflake);
             });
             var giveJobs = jobsCheckbox("db-for-jobs");
+            if (existing != null) {
+                var settings = existing.settings();
+                kind.setValue(existing.kind());
+                kind.setReadOnly(true);
+                name.setValue(existing.name());
+                account.setValue(settings.getOrDefault("account", ""));
+                url.setValue(settings.getOrDefault("url", ""));
+                user.setValue(settings.getOrDefault("user", ""));
+                warehouse.setValue(settings.getOrDefault("warehouse", ""));
+                database.setValue(settings.getOrDefault("database", ""));
+                schema.setValue(settings.getOrDefault("schema", ""));
+                role.setValue(settings.getOrDefault("role", ""));
+                if (existing.hasSecret()) {
+                    password.setPlaceholder("unchanged");
+                    password.setHelperText("Leave empty to keep the stored password or key; type a new one to "
+                            + "rotate it");
+                }
+                giveJobs.setVisible(false);
+            }
             var error = new Paragraph();
             error.setId("db-error");
             error.addClassName("kiln-error");
@@ -519,11 +574,13 @@ public class DataPanel extends Div {
                     settings.put("url", url.getValue());
                 }
                 try {
-                    var created = data.create(studioId, new StudioData.NewConnection(name.getValue(), kind.getValue(),
+                    var request = new StudioData.NewConnection(name.getValue(), kind.getValue(),
                             settings, Map.of("password", password.getValue(), "privateKey", key.getValue(),
-                            "privateKeyPassphrase", passphrase.getValue()), giveJobs.getValue()));
+                            "privateKeyPassphrase", passphrase.getValue()), giveJobs.getValue());
+                    var saved = existing == null ? data.create(studioId, request)
+                            : data.update(studioId, existing.id(), request);
                     close();
-                    reload(created.id());
+                    reload(saved.id());
                 } catch (StudioException refused) {
                     error.setText(refused.getMessage());
                     error.setVisible(true);
@@ -536,9 +593,10 @@ public class DataPanel extends Div {
     }
 
     /** Name, bucket, endpoint for S3-compatible stores, and the keys (or none: the machine's own identity). */
+    /** Add an S3 connection, or with {@code existing} change it (an empty secret keeps the stored one). */
     private final class AddS3Dialog extends Dialog {
-        AddS3Dialog() {
-            setHeaderTitle("Add an S3 connection");
+        AddS3Dialog(StudioData.Connection existing) {
+            setHeaderTitle(existing == null ? "Add an S3 connection" : "Edit the connection '" + existing.name() + "'");
             setId("conn-dialog");
             var name = new TextField("Name");
             name.setId("conn-name");
@@ -559,6 +617,20 @@ public class DataPanel extends Div {
             var secret = new PasswordField("Secret access key");
             secret.setId("conn-secret");
             var giveJobs = jobsCheckbox("conn-for-jobs");
+            if (existing != null) {
+                var settings = existing.settings();
+                name.setValue(existing.name());
+                bucket.setValue(settings.getOrDefault("bucket", ""));
+                region.setValue(settings.getOrDefault("region", ""));
+                endpoint.setValue(settings.getOrDefault("endpoint", ""));
+                pathStyle.setValue(Boolean.parseBoolean(settings.getOrDefault("pathStyle", "false")));
+                key.setHelperText(existing.hasSecret() ? "Leave both empty to keep the stored key; type a new key "
+                        + "and secret to rotate them" : "Empty: the server's own AWS identity, where the admin allows "
+                        + "it for this bucket");
+                key.setPlaceholder(existing.hasSecret() ? "unchanged" : "");
+                secret.setPlaceholder(existing.hasSecret() ? "unchanged" : "");
+                giveJobs.setVisible(false); // "Jobs receive it" in the bar
+            }
             var error = new Paragraph();
             error.setId("conn-error");
             error.addClassName("kiln-error");
@@ -576,11 +648,17 @@ public class DataPanel extends Div {
                 settings.put("endpoint", endpoint.getValue());
                 settings.put("pathStyle", String.valueOf(pathStyle.getValue()));
                 try {
-                    var created = data.create(studioId, new StudioData.NewConnection(name.getValue(), "s3", settings,
+                    var request = new StudioData.NewConnection(name.getValue(), "s3", settings,
                             Map.of("accessKeyId", key.getValue(), "secretAccessKey", secret.getValue()),
-                            giveJobs.getValue()));
+                            giveJobs.getValue());
+                    var saved = existing == null ? data.create(studioId, request)
+                            : data.update(studioId, existing.id(), request);
                     close();
-                    reload(created.id());
+                    reload(saved.id());
+                    if (existing != null) {
+                        verdict.setText("Saved '" + saved.name() + "'. Press Test to check it.");
+                        verdict.getElement().setAttribute("data-kind", "ok");
+                    }
                 } catch (StudioException refused) {
                     error.setText(refused.getMessage());
                     error.setVisible(true);

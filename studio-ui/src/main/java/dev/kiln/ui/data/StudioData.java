@@ -11,6 +11,12 @@ public interface StudioData {
 
     Connection create(String studioId, NewConnection request);
 
+    /**
+     * Changes a connection's name and settings; a non-empty {@code secret} replaces the stored one (rotates it), an
+     * empty one keeps it. The kind stays; {@code forJobs} is ignored here (see {@link #shareWithJobs}).
+     */
+    Connection update(String studioId, String connectionId, NewConnection request);
+
     void delete(String studioId, String connectionId);
 
     /** A verdict in a sentence ("Connected: ..."); a refusal throws with the reason. */

@@ -62,8 +62,9 @@ class CompareRuns extends Div {
         runs = chosen;
         series.clear();
         charts.reset();
-        charts.setRuns(chosen.stream().map(j -> new MetricCharts.Run(j.id(), "#" + j.number() + " " + j.name()))
-                .toList());
+        // Legends stay short: the number and the start of the name (the table has it whole).
+        charts.setRuns(chosen.stream().map(j -> new MetricCharts.Run(j.id(), "#" + j.number() + " "
+                + (j.name().length() > 24 ? j.name().substring(0, 23) + "…" : j.name()))).toList());
         title.setText("Comparing " + chosen.size() + " runs");
         refresh(chosen);
     }
