@@ -89,6 +89,29 @@ public class SharingService implements StudioSharing {
     }
 
     @Override
+    public List<dev.kiln.ui.studio.StudioMember> members(String studioId) {
+        access.require(studioId, Need.VIEW);
+        var people = new ArrayList<dev.kiln.ui.studio.StudioMember>();
+        jdbc.sql("select u.display_name from studio s join kiln_user u on u.id = s.owner_id where s.id = :studio")
+                .param("studio", studioId).query(String.class).optional()
+                .ifPresent(owner -> people.add(new dev.kiln.ui.studio.StudioMember(owner, "owner")));
+        var now = clock.instant();
+        jdbc.sql("""
+                select u.display_name, l.role, l.expires_at from studio_member m join kiln_user u on u.id = m.user_id
+                join share_link l on l.token = m.link_token
+                where m.studio_id = :studio and l.revoked_at is null and u.deleted_at is null
+                order by m.joined_at""")
+                .param("studio", studioId)
+                .query((rs, n) -> {
+                    var expires = instant(rs.getObject("expires_at", OffsetDateTime.class));
+                    return expires != null && !expires.isAfter(now) ? null
+                            : new dev.kiln.ui.studio.StudioMember(rs.getString(1), rs.getString(2));
+                })
+                .list().stream().filter(java.util.Objects::nonNull).forEach(people::add);
+        return people;
+    }
+
+    @Override
     @Transactional
     public void revoke(String studioId, String token) {
         access.require(studioId, Need.OWN);

@@ -14,5 +14,8 @@ public class KilnAppShell implements AppShellConfigurator {
     @Override
     public void configurePage(AppShellSettings settings) {
         settings.setPageTitle("Kiln");
+        // /favicon.ico is there too, for browsers that ask for it whatever the page says.
+        settings.addFavIcon("icon", "icons/kiln.svg", "any");
+        settings.addFavIcon("icon", "icons/kiln-32.png", "32x32");
     }
 }

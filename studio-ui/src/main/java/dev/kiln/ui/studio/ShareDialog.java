@@ -19,7 +19,10 @@ import java.time.format.FormatStyle;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The owner's share links: create one (viewer or editor, with an expiry), see who joined, revoke. */
+/**
+ * The owner's share links: create one (viewer or editor, with an expiry) and copy it, see every link again with who
+ * joined through it, revoke; and the people in the studio now.
+ */
 class ShareDialog extends Dialog {
 
     private static final DateTimeFormatter WHEN =
@@ -38,6 +41,8 @@ class ShareDialog extends Dialog {
     private final Clock clock;
     private final Grid<ShareLink> links = new Grid<>();
     private final TextField created = new TextField("Link to send");
+    private final dev.kiln.ui.component.CopyButton copyCreated = new dev.kiln.ui.component.CopyButton("Copy");
+    private final com.vaadin.flow.component.html.Div people = new com.vaadin.flow.component.html.Div();
     private String origin = "";
 
     ShareDialog(String studioId, String studioName, StudioSharing sharing, Clock clock) {
@@ -45,7 +50,7 @@ class ShareDialog extends Dialog {
         this.studioId = studioId;
         this.sharing = sharing;
         this.clock = clock;
-        setWidth("760px");
+        setWidth("min(1040px, 96vw)"); // wide enough for a link on one or two lines
 
         var role = new Select<String>();
         role.setLabel("They can");
@@ -62,6 +67,8 @@ class ShareDialog extends Dialog {
             var link = sharing.createLink(studioId, role.getValue(), EXPIRY.get(expiry.getValue()));
             created.setValue(origin + link.path());
             created.setVisible(true);
+            copyCreated.setCopyText(origin + link.path());
+            copyCreated.setVisible(true);
             refresh();
         });
         create.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
@@ -75,9 +82,28 @@ class ShareDialog extends Dialog {
         created.setId("share-url");
         created.setHelperText("Anyone signed in to this Kiln who opens it joins the studio with that role, until you revoke it.");
 
+        copyCreated.setId("share-copy");
+        copyCreated.setVisible(false);
         links.addColumn(l -> l.role().equals("editor") ? "Can edit" : "View only").setHeader("Role").setAutoWidth(true);
+        // The link again, to send it to someone else later.
+        links.addComponentColumn(l -> {
+            var url = new com.vaadin.flow.component.html.Span(origin + l.path());
+            url.addClassName("kiln-share-link-url");
+            if (!l.activeAt(clock.instant())) {
+                return url;
+            }
+            var copy = new dev.kiln.ui.component.CopyButton("");
+            copy.setCopyText(origin + l.path());
+            copy.addThemeVariants(ButtonVariant.LUMO_TERTIARY, ButtonVariant.LUMO_ICON);
+            copy.setAriaLabel("Copy this link");
+            copy.addClassName("kiln-share-link-copy");
+            var cell = new com.vaadin.flow.component.html.Div(url, copy);
+            cell.addClassName("kiln-share-link");
+            return cell;
+        }).setHeader("Link").setFlexGrow(3);
         links.addColumn(l -> l.expiresAt() == null ? "never" : WHEN.format(l.expiresAt())).setHeader("Expires").setAutoWidth(true);
-        links.addColumn(l -> l.joined().isEmpty() ? "nobody yet" : String.join(", ", l.joined())).setHeader("Joined").setFlexGrow(1);
+        links.addColumn(l -> l.joined().isEmpty() ? "nobody yet" : String.join(", ", l.joined())).setHeader("Joined").setFlexGrow(1)
+                .setTooltipGenerator(l -> String.join(", ", l.joined()));
         links.addComponentColumn(l -> {
             if (!l.activeAt(clock.instant())) {
                 return new Paragraph(l.revoked() ? "revoked" : "expired");
@@ -97,13 +123,33 @@ class ShareDialog extends Dialog {
         links.setAllRowsVisible(true);
         links.setId("share-links");
 
-        add(form, created, links);
+        var createdRow = new HorizontalLayout(created, copyCreated);
+        createdRow.setWidthFull();
+        createdRow.setAlignItems(HorizontalLayout.Alignment.BASELINE);
+        createdRow.expand(created);
+        people.setId("share-people");
+        people.addClassName("kiln-share-people");
+        add(form, createdRow, links, people);
         getFooter().add(new Button("Done", e -> close()));
-        UI.getCurrent().getPage().executeJs("return window.location.origin").then(String.class, o -> origin = o);
+        UI.getCurrent().getPage().executeJs("return window.location.origin").then(String.class, o -> {
+            origin = o;
+            refresh();
+        });
         refresh();
     }
 
     private void refresh() {
         links.setItems(sharing.links(studioId));
+        people.removeAll();
+        var title = new com.vaadin.flow.component.html.Div("People in this studio");
+        title.addClassName("kiln-pane-title");
+        people.add(title);
+        for (var member : sharing.members(studioId)) {
+            var row = new com.vaadin.flow.component.html.Div(new com.vaadin.flow.component.html.Span(member.name()),
+                    new com.vaadin.flow.component.html.Span(" · " + member.roleLabel()));
+            row.addClassName("kiln-share-person");
+            row.getElement().setAttribute("data-role", member.role());
+            people.add(row);
+        }
     }
 }
