@@ -105,8 +105,9 @@ class DataApiController {
 
     @GetMapping("/queries/{query}")
     StudioData.QueryResult queryState(@PathVariable String id, @PathVariable String query,
-                                 @RequestParam(defaultValue = "false") boolean next) {
-        return connections.query(id, query, next);
+                                 @RequestParam(defaultValue = "false") boolean next,
+                                 @RequestParam(defaultValue = "false") boolean previous) {
+        return previous ? connections.previousPage(id, query) : connections.query(id, query, next);
     }
 
     @PostMapping("/queries/{query}/cancel")

@@ -276,6 +276,12 @@ public class DataConnections implements StudioData {
     }
 
     @Override
+    public QueryResult previousPage(String studioId, String queryId) {
+        access.require(studioId, Need.VIEW);
+        return queries.previous(studioId, queryId);
+    }
+
+    @Override
     public QueryResult cancelQuery(String studioId, String queryId) {
         access.require(studioId, Need.EDIT);
         return queries.cancel(studioId, queryId);

@@ -46,6 +46,7 @@ public class DataPanel extends Div {
     private final Span sqlStatus = new Span();
     private final Grid<List<String>> sqlResults = new Grid<>();
     private final Button sqlNext = new Button("Next page");
+    private final Button sqlPrevious = new Button("Previous page");
     private final Button sqlCancel = new Button("Cancel");
     private final Button sqlExport = new Button("Export…", VaadinIcon.DOWNLOAD.create());
     private final Checkbox forJobs = new Checkbox("Jobs receive it");
@@ -201,13 +202,21 @@ public class DataPanel extends Div {
         sqlText.setPlaceholder("select * from sales limit 1000");
         sqlText.setWidthFull();
         sqlText.addClassName("kiln-sql-text");
-        var run = new Button("Run", VaadinIcon.PLAY.create(), e -> {
+        Runnable runQuery = () -> {
             try {
                 show(data.runQuery(studioId, connection.getValue().id(), sqlText.getValue(), editorId));
             } catch (RuntimeException refused) {
                 sqlStatus.setText(refused.getMessage());
             }
-        });
+        };
+        var run = new Button("Run", VaadinIcon.PLAY.create(), e -> runQuery.run());
+        run.setTooltipText("Run the query (Ctrl+Enter)");
+        // Ctrl+Enter (Cmd+Enter on a Mac) in the text runs it, as in every SQL editor. The text comes with the key:
+        // the field sends its value only when it loses focus, after the key would have run the old one.
+        sqlText.getElement().addEventListener("keydown", e -> {
+            sqlText.setValue(e.getEventData().get("element.value").asString());
+            runQuery.run();
+        }).addEventData("element.value").setFilter("event.key === 'Enter' && (event.ctrlKey || event.metaKey)");
         run.setId("sql-run");
         run.addThemeVariants(ButtonVariant.LUMO_PRIMARY, ButtonVariant.LUMO_SMALL);
         sqlCancel.setId("sql-cancel");
@@ -216,13 +225,16 @@ public class DataPanel extends Div {
         sqlNext.setId("sql-next");
         sqlNext.addThemeVariants(ButtonVariant.LUMO_SMALL);
         sqlNext.addClickListener(e -> show(data.query(studioId, query.id(), true)));
+        sqlPrevious.setId("sql-previous");
+        sqlPrevious.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        sqlPrevious.addClickListener(e -> show(data.previousPage(studioId, query.id())));
         sqlExport.setId("sql-export");
         sqlExport.addThemeVariants(ButtonVariant.LUMO_SMALL);
         sqlExport.addClickListener(e -> new ExportDialog(query.id()).open());
         sqlStatus.setId("sql-status");
         sqlResults.setId("sql-results");
         sqlResults.addThemeVariants(GridVariant.LUMO_COMPACT, GridVariant.LUMO_COLUMN_BORDERS);
-        var actions = new Div(run, sqlCancel, sqlNext, sqlExport, sqlStatus);
+        var actions = new Div(run, sqlCancel, sqlPrevious, sqlNext, sqlExport, sqlStatus);
         actions.addClassName("kiln-data-bar");
         sqlPane.add(sqlText, actions, sqlResults);
         sqlPane.addClassName("kiln-sql");
@@ -237,6 +249,7 @@ public class DataPanel extends Div {
         query = result;
         sqlCancel.setVisible(result != null && result.status().equals("RUNNING"));
         sqlNext.setVisible(result != null && result.status().equals("READY") && result.more());
+        sqlPrevious.setVisible(result != null && result.status().equals("READY") && result.page() > 0);
         sqlExport.setVisible(result != null && result.status().equals("READY") && canEdit);
         if (result == null) {
             sqlStatus.setText("");
@@ -245,8 +258,10 @@ public class DataPanel extends Div {
         sqlStatus.getElement().setAttribute("data-status", result.status());
         sqlStatus.setText(switch (result.status()) {
             case "RUNNING" -> "Running…";
-            case "READY" -> "Rows " + (result.page() * 100 + 1) + "-" + (result.page() * 100 + result.rows().size())
-                    + (result.more() ? ", more follow" : ", the end");
+            case "READY" -> result.rows().isEmpty() ? "No rows" : "Rows " + String.format(java.util.Locale.ROOT, "%,d-%,d",
+                    result.page() * 100 + 1, result.page() * 100 + result.rows().size())
+                    + (result.total() >= 0 ? String.format(java.util.Locale.ROOT, " of %,d", result.total())
+                    : result.more() ? ", more follow" : ", the end");
             default -> result.error();
         });
         if (columnsChanged) {
