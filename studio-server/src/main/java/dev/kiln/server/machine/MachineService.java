@@ -86,6 +86,20 @@ public class MachineService implements MachineControl {
                 backend.unsandboxedReason());
     }
 
+    private dev.kiln.server.terminal.SharedTerminals terminals;
+
+    /** Set after construction: the terminals follow the machine, not the other way round. */
+    @org.springframework.beans.factory.annotation.Autowired
+    void terminals(@org.springframework.context.annotation.Lazy dev.kiln.server.terminal.SharedTerminals terminals) {
+        this.terminals = terminals;
+    }
+
+    @Override
+    public java.util.List<String> terminals(String studioId) {
+        access.require(studioId, Need.VIEW);
+        return terminals == null ? java.util.List.of() : terminals.names(studioId);
+    }
+
     @Override
     public java.util.Map<String, String> unavailable(String studioId) {
         access.require(studioId, Need.VIEW);

@@ -16,4 +16,9 @@ public interface MachineControl {
     default java.util.Map<String, String> unavailable(String studioId) {
         return java.util.Map.of();
     }
+
+    /** Names of the studio's terminals open on the server (everyone's), so each browser can show them all. */
+    default java.util.List<String> terminals(String studioId) {
+        return java.util.List.of();
+    }
 }

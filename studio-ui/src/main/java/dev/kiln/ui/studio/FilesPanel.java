@@ -54,8 +54,12 @@ class FilesPanel extends Div {
             icon.setSize("var(--lumo-icon-size-s)");
             var row = new Div(icon, new com.vaadin.flow.component.html.Span(" " + entry.name()));
             row.getElement().setAttribute("data-path", entry.path());
+            row.getElement().setAttribute("title", entry.path());
+            row.addClassName("kiln-tree-name");
             return row;
-        }).setAutoWidth(true).setFlexGrow(1);
+            // No auto width: the column is as wide as the pane (drag the splitter to widen it) and a long name wraps
+            // onto a second line instead of being cut or scrolling the tree sideways.
+        }).setFlexGrow(1);
         tree.setSelectionMode(TreeGrid.SelectionMode.SINGLE);
         tree.addItemClickListener(e -> {
             if (!e.getItem().directory()) {

@@ -16,7 +16,6 @@ import com.vaadin.flow.router.HasDynamicTitle;
 import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.Route;
 import dev.kiln.ui.component.CodeEditor;
-import dev.kiln.ui.component.TerminalView;
 import dev.kiln.ui.data.DataPanel;
 import dev.kiln.ui.data.StudioData;
 import dev.kiln.ui.job.JobSummary;
@@ -64,6 +63,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private final Span role = new Span();
     private FilesPanel files;
     private HistoryPanel history;
+    /** The open files' tabs (see EditorTabs); text files share the one live editor. */
+    private EditorTabs editorTabs;
+    private Div codePane;
     private final StudioJobs jobs;
     private final StudioData data;
 
@@ -133,6 +135,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                 new FilesPanel.FileEvents() {
                     @Override
                     public void renamed(String from, String to) {
+                        editorTabs.rename(from, to);
                         if (openPath != null && (openPath.equals(from) || openPath.startsWith(from + "/"))) {
                             open(to + openPath.substring(from.length()));
                         }
@@ -140,8 +143,11 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
 
                     @Override
                     public void deleted(String path) {
+                        editorTabs.paths().stream().filter(p -> p.equals(path) || p.startsWith(path + "/"))
+                                .filter(p -> !p.equals(openPath)).forEach(editorTabs::remove);
                         if (openPath != null && (openPath.equals(path) || openPath.startsWith(path + "/"))) {
-                            close();
+                            // Another open tab takes its place, if there is one.
+                            editorTabs.remove(openPath).ifPresentOrElse(StudioView.this::open, StudioView.this::close);
                             showNotice("The open file was deleted. Its earlier versions stay in the repository's history.", false);
                         }
                     }
@@ -160,7 +166,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         dirtyMark.setVisible(false);
         fileTitle.addClassName("kiln-file-title");
         fileTitle.setId("file-title");
-        var toolbar = new Div(fileTitle, dirtyMark, commit);
+        var toolbar = new Div(fileTitle, dirtyMark, editorTools(), commit);
         toolbar.addClassName("kiln-toolbar");
         notice.addClassName("kiln-notice");
         notice.setId("editor-notice");
@@ -168,7 +174,12 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         emptyEditor.addClassName("kiln-empty");
         editor.setId("editor");
         editor.setVisible(false);
-        editor.addDirtyChangedListener(e -> dirtyMark.setVisible(e.isDirty()));
+        editor.addDirtyChangedListener(e -> {
+            dirtyMark.setVisible(e.isDirty());
+            if (openPath != null) {
+                editorTabs.setDirty(openPath, e.isDirty());
+            }
+        });
         editor.addSaveRequestedListener(e -> commitNow());
         editor.addCollabStatusListener(e -> {
             if ("revoked".equals(e.status()) || "closed".equals(e.status())) {
@@ -179,19 +190,38 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                 role.setText("access revoked");
             }
         });
-        var editorPane = new Div(toolbar, notice, emptyEditor, editor);
-        editorPane.addClassName("kiln-pane");
+        codePane = new Div(toolbar, notice, emptyEditor, editor);
+        codePane.addClassName("kiln-pane");
+        editorTabs = new EditorTabs(codePane, new EditorTabs.Listener() {
+            @Override
+            public void selected(String path) {
+                if (!path.equals(openPath)) {
+                    confirmIfUnsent(() -> open(path));
+                }
+            }
 
-        var terminalTitle = new Span("Terminal");
-        terminalTitle.addClassName("kiln-file-title");
-        var terminalHint = new Span(studio.canEdit() ? "shared with everyone in this studio"
+            @Override
+            public void closed(String path) {
+                if (!path.equals(openPath)) {
+                    editorTabs.remove(path);
+                    return;
+                }
+                confirmIfUnsent(() -> editorTabs.remove(path).ifPresentOrElse(StudioView.this::open, StudioView.this::close));
+            }
+        });
+        var editorPane = new Div(editorTabs);
+        editorPane.addClassName("kiln-pane");
+        shortcuts();
+
+        var terminalHint = new Span(studio.canEdit() ? "each shared with everyone in this studio"
                 : "view only: you see what others type");
         terminalHint.addClassName("kiln-muted");
-        var terminalBar = new Div(terminalTitle, terminalHint);
+        var terminals = new dev.kiln.ui.component.TerminalTabs(studio.id(), studio.canEdit(),
+                () -> machines.terminals(studio.id()));
+        terminals.setId("terminal");
+        var terminalBar = new Div(terminalHint);
         terminalBar.addClassName("kiln-toolbar");
-        var terminal = new TerminalView(studio.id(), "1");
-        terminal.setId("terminal");
-        var terminalPane = new Div(terminalBar, terminal);
+        var terminalPane = new Div(terminalBar, terminals);
         terminalPane.addClassName("kiln-bottom-pane");
         var jobsPanel = new JobsPanel(studio.id(), jobs, studio.canEdit(), clock, this::openDiagnostic);
         var bottom = new TabSheet();
@@ -276,6 +306,57 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         commit.setEnabled(live && studio.canEdit());
         files.select(path);
         history.show(path);
+        editorTabs.open(path, codePane);
+    }
+
+    /** Go to file, search in files, wrap: buttons in the editor's toolbar (and Ctrl+P, Ctrl+Shift+F). */
+    private Div editorTools() {
+        var quick = new Button(VaadinIcon.FILE_SEARCH.create(), e -> quickOpen());
+        quick.setId("quick-open-button");
+        quick.setTooltipText("Go to file (Ctrl+P)");
+        quick.setAriaLabel("Go to file");
+        var search = new Button(VaadinIcon.SEARCH.create(), e -> searchFiles());
+        search.setId("search-files-button");
+        search.setTooltipText("Search in files (Ctrl+Shift+F)");
+        search.setAriaLabel("Search in files");
+        var wrap = new Button(VaadinIcon.TEXT_LABEL.create());
+        wrap.setId("wrap-toggle");
+        wrap.setTooltipText("Wrap long lines");
+        wrap.setAriaLabel("Wrap long lines");
+        wrap.getElement().setAttribute("aria-pressed", "false");
+        wrap.addClickListener(e -> {
+            boolean on = !"true".equals(wrap.getElement().getAttribute("aria-pressed"));
+            wrap.getElement().setAttribute("aria-pressed", String.valueOf(on));
+            editor.setWrap(on);
+        });
+        for (var button : java.util.List.of(quick, search, wrap)) {
+            button.addThemeVariants(ButtonVariant.LUMO_TERTIARY, ButtonVariant.LUMO_ICON, ButtonVariant.LUMO_SMALL);
+        }
+        var tools = new Div(quick, search, wrap);
+        tools.addClassName("kiln-editor-tools");
+        return tools;
+    }
+
+    private void shortcuts() {
+        com.vaadin.flow.component.Shortcuts.addShortcutListener(this, this::quickOpen,
+                com.vaadin.flow.component.Key.KEY_P, com.vaadin.flow.component.KeyModifier.CONTROL);
+        com.vaadin.flow.component.Shortcuts.addShortcutListener(this, this::searchFiles,
+                com.vaadin.flow.component.Key.KEY_F, com.vaadin.flow.component.KeyModifier.CONTROL,
+                com.vaadin.flow.component.KeyModifier.SHIFT);
+    }
+
+    private void quickOpen() {
+        var paths = workspace.tree(studio.id()).stream().filter(e -> !e.directory()).map(WorkspaceEntry::path).toList();
+        new QuickOpen(paths, path -> confirmIfUnsent(() -> open(path))).open();
+    }
+
+    private void searchFiles() {
+        new SearchFilesDialog(studio.id(), workspace, null, (path, line, column) -> confirmIfUnsent(() -> {
+            if (!path.equals(openPath)) {
+                open(path);
+            }
+            editor.goTo(line, column, null);
+        })).open();
     }
 
     private void close() {
