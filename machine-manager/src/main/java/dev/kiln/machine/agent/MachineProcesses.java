@@ -10,8 +10,8 @@ import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
 /**
- * The processes that make up this machine, and what they use: CPU time and resident memory, read from
- * {@code /proc/<pid>/stat} and {@code statm}. In a bubblewrap sandbox the machine has its own PID namespace, so every
+ * The processes that make up this machine, and what they use: CPU time and memory (shared pages divided among their
+ * sharers), read from {@code /proc/<pid>/stat} and {@code smaps_rollup} (or {@code statm}). In a bubblewrap sandbox the machine has its own PID namespace, so every
  * process it can see is its own (a {@code nohup} job reparented to the sandbox's init included); elsewhere (a pod,
  * where the agent is the container's first process, or an unsandboxed local machine) its processes are the agent and
  * its descendants.
@@ -81,12 +81,30 @@ final class MachineProcesses {
                 // Fields after the command name in parentheses (which may hold spaces): utime is the 14th field.
                 String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                 ticks.put(pid, Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
-                String[] statm = Files.readString(dir.resolve("statm")).strip().split(" ");
-                resident += Long.parseLong(statm[1]) * PAGE;
+                resident += memory(dir);
             } catch (IOException | RuntimeException gone) {
                 // the process ended between listing and reading
             }
         }
         return new Sample(ticks, resident);
+    }
+
+    /**
+     * The memory a process holds, its shared pages divided among those sharing them (PSS, from {@code smaps_rollup},
+     * Linux 4.14+): processes of one machine map the same JDK and native libraries, and their resident sizes added up
+     * would count those pages once per process. Without {@code smaps_rollup}, the resident size ({@code statm}).
+     */
+    private static long memory(Path dir) throws IOException {
+        try {
+            for (String line : Files.readAllLines(dir.resolve("smaps_rollup"))) {
+                if (line.startsWith("Pss:")) {
+                    return Long.parseLong(line.substring(4).strip().split("\\s+")[0]) * 1024; // in kB
+                }
+            }
+        } catch (IOException | RuntimeException unreadable) {
+            // an older kernel, or not ours to read: the resident size below
+        }
+        String[] statm = Files.readString(dir.resolve("statm")).strip().split(" ");
+        return Long.parseLong(statm[1]) * PAGE;
     }
 }

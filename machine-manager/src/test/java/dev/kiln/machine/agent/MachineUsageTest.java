@@ -93,4 +93,25 @@ class MachineUsageTest {
         }
     }
 
+    @Test
+    void sharedPagesCountOnceAcrossTheMachinesProcesses() throws Exception {
+        // Two processes mapping the same libraries: 300 MiB resident each, of which each holds 100 MiB (PSS).
+        for (String pid : new String[] {"10", "11"}) {
+            var process = Files.createDirectories(dir.resolve("proc").resolve(pid));
+            Files.writeString(process.resolve("stat"), pid + " (java) S 1 1 1 0 -1 0 0 0 0 0 5 5 0 0 20 0 1 0 1 0 0");
+            Files.writeString(process.resolve("statm"), "200000 76800 60000 1 0 1000 0\n");
+            Files.writeString(process.resolve("smaps_rollup"), """
+                    55d0c0000000-7ffd00000000 ---p 00000000 00:00 0                          [rollup]
+                    Rss:              307200 kB
+                    Pss:              102400 kB
+                    Shared_Clean:     204800 kB
+                    """);
+        }
+        // A third without smaps_rollup (an older kernel): its resident size, 4 MiB.
+        var old = Files.createDirectories(dir.resolve("proc").resolve("12"));
+        Files.writeString(old.resolve("stat"), "12 (sh) S 1 1 1 0 -1 0 0 0 0 0 1 1 0 0 20 0 1 0 1 0 0");
+        Files.writeString(old.resolve("statm"), "2000 1024 500 1 0 100 0\n");
+        var sample = new MachineProcesses(dir.resolve("proc"), () -> LongStream.of(10, 11, 12)).sample();
+        assertThat(sample.residentBytes()).isEqualTo(2 * 100L * 1024 * 1024 + 4L * 1024 * 1024);
+    }
 }
