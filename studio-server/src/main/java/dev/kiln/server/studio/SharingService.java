@@ -4,8 +4,9 @@ import dev.kiln.server.security.Users;
 import dev.kiln.server.studio.StudioAccess.Need;
 import dev.kiln.ui.studio.ShareInvitation;
 import dev.kiln.ui.studio.ShareLink;
-import dev.kiln.ui.studio.StudioException;
 import dev.kiln.ui.studio.StudioException.Kind;
+import dev.kiln.ui.studio.StudioException;
+import dev.kiln.ui.studio.StudioMember;
 import dev.kiln.ui.studio.StudioSharing;
 import dev.kiln.ui.studio.StudioSummary;
 import org.springframework.context.ApplicationEventPublisher;
@@ -89,12 +90,12 @@ public class SharingService implements StudioSharing {
     }
 
     @Override
-    public List<dev.kiln.ui.studio.StudioMember> members(String studioId) {
+    public List<StudioMember> members(String studioId) {
         access.require(studioId, Need.VIEW);
-        var people = new ArrayList<dev.kiln.ui.studio.StudioMember>();
+        var people = new ArrayList<StudioMember>();
         jdbc.sql("select u.display_name from studio s join kiln_user u on u.id = s.owner_id where s.id = :studio")
                 .param("studio", studioId).query(String.class).optional()
-                .ifPresent(owner -> people.add(new dev.kiln.ui.studio.StudioMember(owner, "owner")));
+                .ifPresent(owner -> people.add(new StudioMember(owner, "owner")));
         var now = clock.instant();
         jdbc.sql("""
                 select u.display_name, l.role, l.expires_at from studio_member m join kiln_user u on u.id = m.user_id
@@ -105,7 +106,7 @@ public class SharingService implements StudioSharing {
                 .query((rs, n) -> {
                     var expires = instant(rs.getObject("expires_at", OffsetDateTime.class));
                     return expires != null && !expires.isAfter(now) ? null
-                            : new dev.kiln.ui.studio.StudioMember(rs.getString(1), rs.getString(2));
+                            : new StudioMember(rs.getString(1), rs.getString(2));
                 })
                 .list().stream().filter(java.util.Objects::nonNull).forEach(people::add);
         return people;

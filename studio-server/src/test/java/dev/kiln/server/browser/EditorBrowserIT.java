@@ -40,13 +40,13 @@ class EditorBrowserIT extends BrowserTestBase {
             var tabs = page.locator("#tab-strip .kiln-tab");
             assertThat(tabs).hasCount(2);
             assertThat(page.locator("#tab-strip .kiln-tab[data-active='true']"))
-                    .hasAttribute("data-path", "src/main/java/example/SumRegression.java");
+                    .hasAttribute("data-tab", "src/main/java/example/SumRegression.java");
 
             // Back to the first tab, then close it: the other one is active again.
-            page.locator("#tab-strip .kiln-tab[data-path='README.md']").click();
+            page.locator("#tab-strip .kiln-tab[data-tab='README.md']").click();
             assertThat(page.locator("#file-title")).hasText("README.md");
             assertThat(page.locator("#editor .status-text")).containsText("Connected");
-            page.locator("#tab-strip .kiln-tab[data-path='README.md'] .kiln-tab-close").click();
+            page.locator("#tab-strip .kiln-tab[data-tab='README.md'] .kiln-tab-close").click();
             assertThat(tabs).hasCount(1);
             assertThat(page.locator("#file-title")).hasText("src/main/java/example/SumRegression.java");
 

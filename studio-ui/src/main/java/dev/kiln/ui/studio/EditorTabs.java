@@ -139,15 +139,16 @@ public class EditorTabs extends Div {
         name.addClassName("kiln-tab-name");
         var close = new Span("×");
         close.addClassName("kiln-tab-close");
-        close.getElement().setAttribute("role", "button");
-        close.getElement().setAttribute("aria-label", "Close " + path);
-        close.getElement().setAttribute("title", "Close");
+        // A mark for the mouse, not a named button: a button called "Close …" in every tab would be one more
+        // "Close" next to each dialog's own.
+        close.getElement().setAttribute("aria-hidden", "true");
+        close.getElement().setAttribute("title", "Close this tab");
         close.getElement().addEventListener("click", e -> listener.closed(path))
                 .addEventData("event.stopPropagation()");
         var tab = new Div(name, close);
         tab.addClassName("kiln-tab");
         tab.getElement().setAttribute("role", "tab");
-        tab.getElement().setAttribute("data-path", path);
+        tab.getElement().setAttribute("data-tab", path);
         tab.getElement().setAttribute("title", path);
         tab.getElement().addEventListener("click", e -> listener.selected(path));
         strip.add(tab);

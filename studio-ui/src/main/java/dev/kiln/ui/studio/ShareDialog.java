@@ -5,10 +5,13 @@ import com.vaadin.flow.component.button.Button;
 import com.vaadin.flow.component.button.ButtonVariant;
 import com.vaadin.flow.component.dialog.Dialog;
 import com.vaadin.flow.component.grid.Grid;
+import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Paragraph;
+import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.orderedlayout.HorizontalLayout;
 import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.component.textfield.TextField;
+import dev.kiln.ui.component.CopyButton;
 import dev.kiln.ui.component.Dialogs;
 
 import java.time.Clock;
@@ -41,8 +44,8 @@ class ShareDialog extends Dialog {
     private final Clock clock;
     private final Grid<ShareLink> links = new Grid<>();
     private final TextField created = new TextField("Link to send");
-    private final dev.kiln.ui.component.CopyButton copyCreated = new dev.kiln.ui.component.CopyButton("Copy");
-    private final com.vaadin.flow.component.html.Div people = new com.vaadin.flow.component.html.Div();
+    private final CopyButton copyCreated = new CopyButton("Copy");
+    private final Div people = new Div();
     private String origin = "";
 
     ShareDialog(String studioId, String studioName, StudioSharing sharing, Clock clock) {
@@ -87,17 +90,17 @@ class ShareDialog extends Dialog {
         links.addColumn(l -> l.role().equals("editor") ? "Can edit" : "View only").setHeader("Role").setAutoWidth(true);
         // The link again, to send it to someone else later.
         links.addComponentColumn(l -> {
-            var url = new com.vaadin.flow.component.html.Span(origin + l.path());
+            var url = new Span(origin + l.path());
             url.addClassName("kiln-share-link-url");
             if (!l.activeAt(clock.instant())) {
                 return url;
             }
-            var copy = new dev.kiln.ui.component.CopyButton("");
+            var copy = new CopyButton("");
             copy.setCopyText(origin + l.path());
             copy.addThemeVariants(ButtonVariant.LUMO_TERTIARY, ButtonVariant.LUMO_ICON);
             copy.setAriaLabel("Copy this link");
             copy.addClassName("kiln-share-link-copy");
-            var cell = new com.vaadin.flow.component.html.Div(url, copy);
+            var cell = new Div(url, copy);
             cell.addClassName("kiln-share-link");
             return cell;
         }).setHeader("Link").setFlexGrow(3);
@@ -141,12 +144,12 @@ class ShareDialog extends Dialog {
     private void refresh() {
         links.setItems(sharing.links(studioId));
         people.removeAll();
-        var title = new com.vaadin.flow.component.html.Div("People in this studio");
+        var title = new Div("People in this studio");
         title.addClassName("kiln-pane-title");
         people.add(title);
         for (var member : sharing.members(studioId)) {
-            var row = new com.vaadin.flow.component.html.Div(new com.vaadin.flow.component.html.Span(member.name()),
-                    new com.vaadin.flow.component.html.Span(" · " + member.roleLabel()));
+            var row = new Div(new Span(member.name()),
+                    new Span(" · " + member.roleLabel()));
             row.addClassName("kiln-share-person");
             row.getElement().setAttribute("data-role", member.role());
             people.add(row);
