@@ -152,9 +152,14 @@ public final class AgentRegistry {
         stoppedAgents.add(identity);
     }
 
-    /** Whether the machine's agent has said it finished stopping; answers true once, then forgets. */
-    public boolean takeStoppedCleanly(String studioId, long generation) {
-        return stoppedAgents.remove(new Identity(studioId, generation));
+    /** Whether the machine's agent has said it finished stopping (a question: asking changes nothing). */
+    public boolean hasStoppedCleanly(String studioId, long generation) {
+        return stoppedAgents.contains(new Identity(studioId, generation));
+    }
+
+    /** The machine's process is gone: what its agent said about stopping is no longer needed. */
+    public void forgetStopped(String studioId, long generation) {
+        stoppedAgents.remove(new Identity(studioId, generation));
     }
 
     /** Whether this machine's agent dialled home at least once (one that never did failed while starting). */

@@ -115,6 +115,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                     this::runningJobs), new MachineUsageBadge(studio.id(), jobs));
         }
         add(header, body());
+        // The open file is in the address (?file=), so a reload (Vaadin reloads the page after a server restart)
+        // opens it again, and the editor sends what it kept unsent.
+        event.getLocation().getQueryParameters().getSingleParameter("file").ifPresent(this::open);
     }
 
     private int runningJobs() {
@@ -307,6 +310,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         files.select(path);
         history.show(path);
         editorTabs.open(path, codePane);
+        getUI().ifPresent(ui -> ui.getPage().getHistory().replaceState(null,
+                new com.vaadin.flow.router.Location("studio/" + studio.id(),
+                        com.vaadin.flow.router.QueryParameters.of("file", path))));
     }
 
     /** Go to file, search in files, wrap: buttons in the editor's toolbar (and Ctrl+P, Ctrl+Shift+F). */
@@ -362,6 +368,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private void close() {
         openPath = null;
         live = false;
+        getUI().ifPresent(ui -> ui.getPage().getHistory().replaceState(null, "studio/" + studio.id()));
         fileTitle.setText("No file open");
         editor.setVisible(false);
         editor.load("", "", true);
