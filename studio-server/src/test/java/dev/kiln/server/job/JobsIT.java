@@ -167,7 +167,7 @@ class JobsIT {
         var saved = java.util.regex.Pattern.compile("checkpointed at step (\\d+) before the machine stopped")
                 .matcher(history);
         assertThat(saved.find()).as(history).isTrue();
-        await().atMost(Duration.ofMinutes(1)).until(() -> log(jobId, "").contains("] resumed path=checkpoints/last"));
+        await().atMost(Duration.ofMinutes(2)).until(() -> log(jobId, "").contains("] resumed path=checkpoints/last"));
         var resumed = java.util.regex.Pattern.compile("resumed [^\n]*step=(\\d+)").matcher(log(jobId, ""));
         assertThat(resumed.find()).as(history).isTrue();
         assertThat(Long.parseLong(resumed.group(1))).isGreaterThanOrEqualTo(Long.parseLong(saved.group(1)));
@@ -217,7 +217,11 @@ class JobsIT {
                 misplaced.compareAndSet(null, line + " (expected line " + (next.get() - 1) + ")");
             }
         });
-        assertThat(first.get()).contains("read from the machine's ~/jobs/" + jobId + "/output.log");
+        // Whether output outran the stream depends on how busy this computer is: when it did, the server's copy is
+        // partial and the download is the machine's file; when not, the server's copy is whole. Either way every line.
+        if (log(jobId, "").contains("came faster than they could be streamed")) {
+            assertThat(first.get()).contains("read from the machine's ~/jobs/" + jobId + "/output.log");
+        }
         assertThat(misplaced.get()).isNull();
         assertThat(next.get()).isEqualTo(3_000_000);
 
