@@ -112,7 +112,7 @@ public final class Trainer implements AutoCloseable {
             event("fit_end", summary);
         } catch (RuntimeException | Error e) {
             callbacks.onException(this, module, e);
-            event("fit_failed", Map.of("error", String.valueOf(NativeErrors.firstLine(e)), "step", globalStep()));
+            event("fit_failed", fields("error", String.valueOf(NativeErrors.firstLine(e)), "step", globalStep()));
             throw e;
         } finally {
             module.attach(null, null);
@@ -176,6 +176,18 @@ public final class Trainer implements AutoCloseable {
         callbacks.onEvent(this, name, data);
     }
 
+    /**
+     * An event's fields in the order given: the job log shows them in that order ("checkpoint path=... step=..."),
+     * where Map.of's order changes from one JVM to the next.
+     */
+    public static Map<String, Object> fields(Object... keysAndValues) {
+        var fields = new LinkedHashMap<String, Object>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            fields.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return fields;
+    }
+
     /** Writes a full checkpoint of the current fit (rank 0 only; other ranks return at once). */
     public void saveCheckpoint(Path dir) {
         if (!isGlobalZero()) {
@@ -195,7 +207,7 @@ public final class Trainer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Saving a checkpoint to " + dir + " failed: " + e.getMessage(), e);
         }
-        event("checkpoint", Map.of("path", shown(dir), "step", globalStep()));
+        event("checkpoint", fields("path", shown(dir), "step", globalStep()));
     }
 
     /** A path as a person reads it in the job's log: relative to the root directory when inside it. */
@@ -264,7 +276,7 @@ public final class Trainer implements AutoCloseable {
             strategy().setup(module);
         }
         LoopProgress progress = saved.progress().nextEpochIfDone(batchesPerEpoch);
-        event("resumed", Map.of("path", shown(ckptPath), "step", progress.step(), "epoch", progress.epoch()));
+        event("resumed", fields("path", shown(ckptPath), "step", progress.step(), "epoch", progress.epoch()));
         return progress;
     }
 
