@@ -78,6 +78,8 @@ export class KilnCodeEditor extends LitElement {
   private pendingLoad?: { text: string; extensions: Extension };
   private readonly language = new Compartment();
   private readonly readOnly = new Compartment();
+  private readonly wrapping = new Compartment();
+  private wrap = false;
   private readonly onBeforeUnload = (e: BeforeUnloadEvent) => {
     if (this.dirty) { e.preventDefault(); e.returnValue = ''; }
   };
@@ -147,6 +149,12 @@ export class KilnCodeEditor extends LitElement {
 
   focusEditor() {
     this.view?.focus();
+  }
+
+  /** Wraps long lines at the editor's width (or not); kept when another file opens. */
+  setWrap(wrap: boolean) {
+    this.wrap = wrap;
+    this.view?.dispatch({ effects: this.wrapping.reconfigure(wrap ? EditorView.lineWrapping : []) });
   }
 
   /**
@@ -224,6 +232,7 @@ export class KilnCodeEditor extends LitElement {
         keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => { this.requestSave(); return true; } }]),
         this.language.of(languageFor(this.fileName)),
         this.readOnly.of(this.readOnlyExtension()),
+        this.wrapping.of(this.wrap ? EditorView.lineWrapping : []),
         extra,
         EditorView.updateListener.of(update => {
           if (this.session) this.session.localUpdate(update.docChanged, update.selectionSet);

@@ -97,7 +97,7 @@ public final class JobsPipeline {
             page.navigate(kiln.base() + "/studio/" + studio);
             page.locator("#tab-jobs").click();
             // Every change of the loss series' length, with the browser's wall clock.
-            page.evaluate("() => { window.kilnSeen = []; const seen = () => { const c = document.querySelector('#job-chart');"
+            page.evaluate("() => { window.kilnSeen = []; const seen = () => { const c = document.querySelector('#job-charts');"
                     + " if (c) { const n = +(c.getAttribute('data-points-loss') || 0); const last = window.kilnSeen.at(-1);"
                     + " if (!last || last[0] != n) window.kilnSeen.push([n, Date.now()]); } requestAnimationFrame(seen); };"
                     + " seen(); }");

@@ -1,7 +1,5 @@
 package dev.kiln.training;
 
-import java.util.Map;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Optimizer;
 
@@ -148,7 +146,7 @@ final class FitLoop {
         }
         agreeOnStop();
         run.callbacks().onTrainEpochEnd(run.trainer(), run.module());
-        run.trainer().event("epoch_end", Map.of("epoch", progress.epoch(), "step", progress.step(),
+        run.trainer().event("epoch_end", Trainer.fields("epoch", progress.epoch(), "step", progress.step(),
                 "loss_epoch", run.metrics().latest().getOrDefault("loss_epoch", Double.NaN)));
         progress = progress.nextEpochIfDone(batchesPerEpoch);
     }

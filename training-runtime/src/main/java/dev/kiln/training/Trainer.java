@@ -84,9 +84,20 @@ public final class Trainer implements AutoCloseable {
                     : fitLoop != null ? fitLoop.progress() : LoopProgress.START;
             fitLoop = new FitLoop(run, evaluation, optimizers, train, val, start);
             callbacks.onFitStart(this, module);
-            event("fit_start", Map.of("world_size", worldSize(), "device", device().str().getString(),
-                    "precision", config.precision().label(), "batches_per_epoch", batchesPerEpoch(),
-                    "max_epochs", config.maxEpochs(), "max_steps", config.maxSteps(), "start_step", globalStep()));
+            var fitStart = new LinkedHashMap<String, Object>();
+            fitStart.put("world_size", worldSize());
+            fitStart.put("device", device().str().getString());
+            fitStart.put("precision", config.precision().label());
+            fitStart.put("batches_per_epoch", batchesPerEpoch());
+            // The limits that apply (1000 epochs when neither is set, as Lightning), never an unset -1.
+            if (config.effectiveMaxEpochs() < Integer.MAX_VALUE) {
+                fitStart.put("max_epochs", config.effectiveMaxEpochs());
+            }
+            if (config.maxSteps() > 0) {
+                fitStart.put("max_steps", config.maxSteps());
+            }
+            fitStart.put("start_step", globalStep());
+            event("fit_start", fitStart);
             if (val != null && config.sanityCheckBatches() > 0) {
                 evaluation.sanityCheck(val, config.sanityCheckBatches());
             }
@@ -101,7 +112,7 @@ public final class Trainer implements AutoCloseable {
             event("fit_end", summary);
         } catch (RuntimeException | Error e) {
             callbacks.onException(this, module, e);
-            event("fit_failed", Map.of("error", String.valueOf(NativeErrors.firstLine(e)), "step", globalStep()));
+            event("fit_failed", fields("error", String.valueOf(NativeErrors.firstLine(e)), "step", globalStep()));
             throw e;
         } finally {
             module.attach(null, null);
@@ -165,6 +176,18 @@ public final class Trainer implements AutoCloseable {
         callbacks.onEvent(this, name, data);
     }
 
+    /**
+     * An event's fields in the order given: the job log shows them in that order ("checkpoint path=... step=..."),
+     * where Map.of's order changes from one JVM to the next.
+     */
+    public static Map<String, Object> fields(Object... keysAndValues) {
+        var fields = new LinkedHashMap<String, Object>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            fields.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return fields;
+    }
+
     /** Writes a full checkpoint of the current fit (rank 0 only; other ranks return at once). */
     public void saveCheckpoint(Path dir) {
         if (!isGlobalZero()) {
@@ -184,7 +207,15 @@ public final class Trainer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Saving a checkpoint to " + dir + " failed: " + e.getMessage(), e);
         }
-        event("checkpoint", Map.of("path", dir.toString(), "step", globalStep()));
+        event("checkpoint", fields("path", shown(dir), "step", globalStep()));
+    }
+
+    /** A path as a person reads it in the job's log: relative to the root directory when inside it. */
+    private String shown(Path path) {
+        Path root = config.rootDir() == null ? null : config.rootDir().toAbsolutePath().normalize();
+        Path absolute = path.toAbsolutePath().normalize();
+        return root != null && absolute.startsWith(root) && !absolute.equals(root)
+                ? root.relativize(absolute).toString() : path.toString();
     }
 
     @Override
@@ -245,7 +276,7 @@ public final class Trainer implements AutoCloseable {
             strategy().setup(module);
         }
         LoopProgress progress = saved.progress().nextEpochIfDone(batchesPerEpoch);
-        event("resumed", Map.of("path", ckptPath.toString(), "step", progress.step(), "epoch", progress.epoch()));
+        event("resumed", fields("path", shown(ckptPath), "step", progress.step(), "epoch", progress.epoch()));
         return progress;
     }
 

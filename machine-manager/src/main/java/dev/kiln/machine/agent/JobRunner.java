@@ -170,6 +170,7 @@ final class JobRunner {
         var command = new ArrayList<String>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.add("--enable-native-access=ALL-UNNAMED");
+        command.addAll(JobLogging.jvmOptions(home, home.resolve(WorkspaceSync.DIRECTORY)));
         command.add("-cp");
         command.add(String.join(File.pathSeparator, classpath));
         // On one machine, nodes are simply more local processes; across machines each node starts its share.

@@ -218,6 +218,7 @@ public final class MachineAgent {
             case ToMachine.JobStart job -> jobs.start(new JobRunner.Request(job.id(), job.entryPoint(), job.args(),
                     job.nodes(), job.devices(), job.env(), job.resume(),
                     job.connections() != null && job.connections().isObject() ? job.connections().toString() : null));
+            case ToMachine.JobLog request -> JobLogSender.start(outbox, home, request);
             case ToMachine.Download download -> downloads.start(download.id(), download.url(), download.target(),
                     download.size());
             case ToMachine.Cancel cancel -> {

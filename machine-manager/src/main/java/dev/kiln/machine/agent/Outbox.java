@@ -47,6 +47,11 @@ final class Outbox implements AutoCloseable {
         return socket != null && queue.remainingCapacity() > 0;
     }
 
+    /** Messages waiting to be sent. */
+    int queued() {
+        return queue.size();
+    }
+
     /** Messages dropped so far because the server was away or slow. */
     long dropped() {
         return dropped.get();

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = FromMachine.Exit.class, name = "exit"),
         @JsonSubTypes.Type(value = FromMachine.JobPhase.class, name = "job.phase"),
         @JsonSubTypes.Type(value = FromMachine.JobDiagnostics.class, name = "job.diagnostics"),
+        @JsonSubTypes.Type(value = FromMachine.JobLogPart.class, name = "job.log.part"),
         @JsonSubTypes.Type(value = FromMachine.DownloadProgress.class, name = "download.progress"),
         @JsonSubTypes.Type(value = FromMachine.DownloadDone.class, name = "download.done"),
         @JsonSubTypes.Type(value = FromMachine.DownloadFailed.class, name = "download.failed"),
@@ -90,6 +91,12 @@ public sealed interface FromMachine {
     }
 
     record Diagnostic(String severity, String path, long line, long column, String message) {}
+
+    /**
+     * Part {@code index} (from 0) of the output asked for by {@link ToMachine.JobLog}: text cut at character
+     * boundaries; {@code last} on the final part; {@code error} instead of text when it cannot be read.
+     */
+    record JobLogPart(String requestId, int index, String data, boolean last, String error) implements FromMachine {}
 
     record DownloadProgress(String id, long bytes, long total) implements FromMachine {}
 

@@ -17,6 +17,7 @@ import tools.jackson.databind.JsonNode;
         @JsonSubTypes.Type(value = ToMachine.Exec.class, name = "exec"),
         @JsonSubTypes.Type(value = ToMachine.JobStart.class, name = "job.start"),
         @JsonSubTypes.Type(value = ToMachine.Cancel.class, name = "cancel"),
+        @JsonSubTypes.Type(value = ToMachine.JobLog.class, name = "job.log"),
         @JsonSubTypes.Type(value = ToMachine.Download.class, name = "download"),
         @JsonSubTypes.Type(value = ToMachine.PtyOpen.class, name = "pty.open"),
         @JsonSubTypes.Type(value = ToMachine.PtyInput.class, name = "pty.input"),
@@ -80,6 +81,12 @@ public sealed interface ToMachine {
             graceMillis = graceMillis == null ? 10_000L : graceMillis;
         }
     }
+
+    /**
+     * Send the complete output a job wrote on this machine ({@code ~/jobs/<job>/output.log}, then
+     * {@code output-resumed.log} if it resumed here), as {@link FromMachine.JobLogPart}s for {@code requestId}.
+     */
+    record JobLog(String requestId, String job) implements ToMachine {}
 
     /** Fetch {@code url} (a presigned or one-time URL) into {@code target} under {@code ~/data}; size -1: unknown. */
     record Download(String id, String url, String target, Long size) implements ToMachine {

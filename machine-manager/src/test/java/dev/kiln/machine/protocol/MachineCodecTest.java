@@ -27,6 +27,7 @@ class MachineCodecTest {
         assertWire(new ToMachine.Cancel("j1", 5_000L), "{\"type\":\"cancel\",\"id\":\"j1\",\"graceMillis\":5000}");
         assertWire(new ToMachine.Download("t1", "http://s/x", "data/x.csv", 12L),
                 "{\"type\":\"download\",\"id\":\"t1\",\"url\":\"http://s/x\",\"target\":\"data/x.csv\",\"size\":12}");
+        assertWire(new ToMachine.JobLog("r1", "j1"), "{\"type\":\"job.log\",\"requestId\":\"r1\",\"job\":\"j1\"}");
         assertWire(new ToMachine.PtyOpen("1", 100, 30), "{\"type\":\"pty.open\",\"id\":\"1\",\"cols\":100,\"rows\":30}");
         assertWire(new ToMachine.PtyInput("1", "ls\r"), "{\"type\":\"pty.input\",\"id\":\"1\",\"data\":\"ls\\r\"}");
         assertWire(new ToMachine.PtyResize("1", 90, 20), "{\"type\":\"pty.resize\",\"id\":\"1\",\"cols\":90,\"rows\":20}");
@@ -46,6 +47,11 @@ class MachineCodecTest {
         assertWire(new FromMachine.JobDiagnostics("j1", List.of(new FromMachine.Diagnostic("error", "src/A.java", 3, 7,
                 "';' expected"))), "{\"type\":\"job.diagnostics\",\"id\":\"j1\",\"items\":[{\"severity\":\"error\","
                 + "\"path\":\"src/A.java\",\"line\":3,\"column\":7,\"message\":\"';' expected\"}]}");
+        assertWire(new FromMachine.JobLogPart("r1", 0, "line\n", false, null),
+                "{\"type\":\"job.log.part\",\"requestId\":\"r1\",\"index\":0,\"data\":\"line\\n\",\"last\":false}");
+        assertWire(new FromMachine.JobLogPart("r1", 3, null, true, "no such job on this machine"),
+                "{\"type\":\"job.log.part\",\"requestId\":\"r1\",\"index\":3,\"last\":true,"
+                + "\"error\":\"no such job on this machine\"}");
         assertWire(new FromMachine.PtyExit("1", 0, null), "{\"type\":\"pty.exit\",\"id\":\"1\",\"code\":0}");
         var health = new FromMachine.Health("2026-12-01T10:00:00Z", 1, 0.5, 0.25, 100L, 50L, null, null,
                 List.of(new FromMachine.Gpu(0, "T4", 0.5, 1, 2, 60, 70)), 0);

@@ -211,6 +211,8 @@ public class CollabDocuments implements LiveDocuments {
         if (document != null) {
             document.writeBack();
         }
+        // Ctrl+S closes the file's commit: what is typed next goes into a new one.
+        workspaces.get(studioId).endEditSession(path);
     }
 
     @Override

@@ -48,6 +48,13 @@ class DataApiController {
         return connections.shareWithJobs(id, connection, Boolean.TRUE.equals(request.get("forJobs")));
     }
 
+    /** Fix the endpoint, rename, rotate the secret (an empty secret keeps the stored one). */
+    @org.springframework.web.bind.annotation.PutMapping("/{connection}")
+    StudioData.Connection update(@PathVariable String id, @PathVariable String connection,
+                                 @RequestBody StudioData.NewConnection request) {
+        return connections.update(id, connection, request);
+    }
+
     @DeleteMapping("/{connection}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     void delete(@PathVariable String id, @PathVariable String connection) {
@@ -98,8 +105,9 @@ class DataApiController {
 
     @GetMapping("/queries/{query}")
     StudioData.QueryResult queryState(@PathVariable String id, @PathVariable String query,
-                                 @RequestParam(defaultValue = "false") boolean next) {
-        return connections.query(id, query, next);
+                                 @RequestParam(defaultValue = "false") boolean next,
+                                 @RequestParam(defaultValue = "false") boolean previous) {
+        return previous ? connections.previousPage(id, query) : connections.query(id, query, next);
     }
 
     @PostMapping("/queries/{query}/cancel")

@@ -83,14 +83,71 @@ public class DataConnections implements StudioData {
     @Override
     public Connection create(String studioId, NewConnection request) {
         access.require(studioId, Need.EDIT);
+        boolean forJobs = request != null && Boolean.TRUE.equals(request.forJobs());
+        if (forJobs && !mayChooseForJobs(studioId)) {
+            throw new StudioException(StudioException.Kind.FORBIDDEN, "Only the studio's owner chooses which "
+                    + "connections jobs receive; add it without, and ask the owner.");
+        }
+        String id = UUID.randomUUID().toString();
+        var checked = check(studioId, null, request, Map.of());
+        String sealed = checked.secret().values().stream().allMatch(v -> v == null || v.isBlank()) ? ""
+                : secrets.encrypt(JSON.writeValueAsString(checked.secret()), studioId + "/" + id);
+        jdbc.sql("insert into data_connection (id, studio_id, name, kind, settings, secret, created_by, created_at, "
+                        + "for_jobs) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .params(id, studioId, checked.name(), request.kind(), JSON.writeValueAsString(checked.settings()),
+                        sealed, Users.current().displayName(),
+                        OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC), forJobs)
+                .update();
+        masks.forget(studioId);
+        return connections(studioId).stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    /**
+     * Changes a connection: its name and settings as given (the same checks as a new one), and its secret only when
+     * a new one is given (to rotate it); an empty secret keeps the stored one. The kind cannot change.
+     */
+    @Override
+    public Connection update(String studioId, String id, NewConnection request) {
+        access.require(studioId, Need.EDIT);
+        Stored stored = stored(studioId, id);
+        if (request == null || request.kind() == null || !request.kind().equals(stored.kind())) {
+            throw new StudioException(StudioException.Kind.INVALID, "A connection keeps its kind ("
+                    + dev.kiln.ui.data.DataKinds.label(stored.kind()) + "); add a new connection for another kind.");
+        }
+        // What is typed replaces what is stored, field by field: a new secret key with the same key id rotates it.
+        var secret = new LinkedHashMap<>(stored.secret());
+        if (request.secret() != null) {
+            request.secret().forEach((k, v) -> {
+                if (v != null && !v.isBlank()) {
+                    secret.put(k, v);
+                }
+            });
+        }
+        var checked = check(studioId, id, request, secret);
+        String sealed = checked.secret().values().stream().allMatch(v -> v == null || v.isBlank()) ? ""
+                : secrets.encrypt(JSON.writeValueAsString(checked.secret()), studioId + "/" + id);
+        jdbc.sql("update data_connection set name = ?, settings = ?, secret = ? where studio_id = ? and id = ?")
+                .params(checked.name(), JSON.writeValueAsString(checked.settings()), sealed, studioId, id).update();
+        masks.forget(studioId); // the old secret is masked no longer; the new one is
+        return connections(studioId).stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    private record Checked(String name, Map<String, String> settings, Map<String, String> secret) {}
+
+    /**
+     * The checks a new or changed connection passes: a name unique in the studio, a known kind and its settings, a
+     * bucket or database this server may reach. {@code kept}: an edit's secret (the stored one, with what was typed).
+     */
+    private Checked check(String studioId, String id, NewConnection request, Map<String, String> kept) {
         if (request == null || request.name() == null || !request.name().strip().matches("[\\p{L}\\p{N} ._-]{1,100}")) {
             throw new StudioException(StudioException.Kind.INVALID, "Name the connection (letters, digits, spaces, "
                     + ". _ -; up to 100).");
         }
+        String name = request.name().strip();
         Set<String> allowed = SETTINGS.get(request.kind() == null ? "" : request.kind());
         if (allowed == null) {
             throw new StudioException(StudioException.Kind.INVALID, "Unknown kind of connection '" + request.kind()
-                    + "'. Known: s3, snowflake, postgresql.");
+                    + "'. Known: s3 (Amazon S3 and S3-compatible stores), snowflake, postgresql.");
         }
         var settings = new LinkedHashMap<String, String>();
         if (request.settings() != null) {
@@ -100,13 +157,8 @@ public class DataConnections implements StudioData {
                 }
             });
         }
-        boolean forJobs = Boolean.TRUE.equals(request.forJobs());
-        if (forJobs && !mayChooseForJobs(studioId)) {
-            throw new StudioException(StudioException.Kind.FORBIDDEN, "Only the studio's owner chooses which "
-                    + "connections jobs receive; add it without, and ask the owner.");
-        }
-        var secret = request.secret() == null ? Map.<String, String>of() : request.secret();
-        String what = "studio " + studioId + ", new connection '" + request.name().strip() + "'";
+        var secret = id != null ? kept : request.secret() == null ? Map.<String, String>of() : request.secret();
+        String what = "studio " + studioId + ", " + (id == null ? "new connection" : "connection") + " '" + name + "'";
         if (request.kind().equals("s3")) {
             if (!settings.getOrDefault("bucket", "").matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
                 throw new StudioException(StudioException.Kind.INVALID, "Give the bucket's name (3-63 lower-case "
@@ -134,23 +186,13 @@ public class DataConnections implements StudioData {
             }
             guard.checkOnAdd(what, jdbcSettings.target());
         }
-        String id = UUID.randomUUID().toString();
-        String sealed = secret.values().stream().allMatch(v -> v == null || v.isBlank()) ? ""
-                : secrets.encrypt(JSON.writeValueAsString(secret), studioId + "/" + id);
-        int exists = jdbc.sql("select count(*) from data_connection where studio_id = ? and name = ?")
-                .params(studioId, request.name().strip()).query(Integer.class).single();
+        int exists = jdbc.sql("select count(*) from data_connection where studio_id = ? and name = ? and id <> ?")
+                .params(studioId, name, id == null ? "" : id).query(Integer.class).single();
         if (exists > 0) {
             throw new StudioException(StudioException.Kind.CONFLICT, "This studio already has a connection named '"
-                    + request.name().strip() + "'.");
+                    + name + "'.");
         }
-        jdbc.sql("insert into data_connection (id, studio_id, name, kind, settings, secret, created_by, created_at, "
-                        + "for_jobs) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                .params(id, studioId, request.name().strip(), request.kind(), JSON.writeValueAsString(settings), sealed,
-                        Users.current().displayName(), OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC),
-                        forJobs)
-                .update();
-        masks.forget(studioId);
-        return connections(studioId).stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
+        return new Checked(name, settings, secret);
     }
 
     @Override
@@ -231,6 +273,12 @@ public class DataConnections implements StudioData {
     public QueryResult query(String studioId, String queryId, boolean nextPage) {
         access.require(studioId, Need.VIEW);
         return nextPage ? queries.next(studioId, queryId) : queries.get(studioId, queryId);
+    }
+
+    @Override
+    public QueryResult previousPage(String studioId, String queryId) {
+        access.require(studioId, Need.VIEW);
+        return queries.previous(studioId, queryId);
     }
 
     @Override

@@ -269,7 +269,7 @@ final class S3Browser implements AutoCloseable {
             }
         } catch (IOException | java.io.UncheckedIOException | IllegalStateException e) {
             throw new DataException("This file is not valid CSV near row " + (rows.size() + 1) + ": "
-                    + e.getMessage());
+                    + CsvProblems.describe(e) + ".");
         }
         return rows;
     }

@@ -74,6 +74,12 @@ class SqlQueries {
         List<List<String>> rows = List.of();
         int page;
         boolean more;
+        /** Pages read so far, by number, for going back (the cursor only goes forward); the oldest give way. */
+        final java.util.TreeMap<Integer, List<List<String>>> read = new java.util.TreeMap<>();
+        /** The furthest page read from the cursor. */
+        int furthest;
+        /** Rows in the whole result once the cursor's end was read (or the update count), else -1. */
+        long total = -1;
         volatile Instant lastUsed;
 
         Running(String id, String studioId, String owner, String editor, JdbcSettings settings, String sql,
@@ -191,6 +197,7 @@ class SqlQueries {
                 } else {
                     query.columns = List.of("updated rows");
                     query.rows = List.of(List.of(String.valueOf(statement.getUpdateCount())));
+                    query.total = 1;
                     close(query);
                 }
             } finally {
@@ -284,11 +291,15 @@ class SqlQueries {
         return result(find(studioId, id));
     }
 
-    /** The next page from the open cursor. */
+    /** The next page: one read before (after going back), else from the open cursor. */
     QueryResult next(String studioId, String id) {
         Running query = find(studioId, id);
         synchronized (query) {
-            if (query.status == Status.READY && query.more) {
+            if (query.status == Status.READY && query.page < query.furthest && query.read.containsKey(query.page + 1)) {
+                query.page++;
+                query.rows = query.read.get(query.page);
+                query.more = query.page < query.furthest || query.total < 0;
+            } else if (query.status == Status.READY && query.more) {
                 try {
                     query.page++;
                     readPage(query);
@@ -299,6 +310,22 @@ class SqlQueries {
         }
         return result(query);
     }
+
+    /** The page before, from the pages kept ({@link #KEPT_PAGES} at most); the same page when there is none. */
+    QueryResult previous(String studioId, String id) {
+        Running query = find(studioId, id);
+        synchronized (query) {
+            if (query.page > 0 && query.read.containsKey(query.page - 1)) {
+                query.page--;
+                query.rows = query.read.get(query.page);
+                query.more = true;
+            }
+        }
+        return result(query);
+    }
+
+    /** Pages kept for going back: 50 pages of 100 rows. */
+    static final int KEPT_PAGES = 50;
 
     QueryResult cancel(String studioId, String id) {
         Running query = find(studioId, id);
@@ -441,8 +468,14 @@ class SqlQueries {
         }
         query.rows = rows;
         query.more = rows.size() == PAGE;
+        query.read.put(query.page, rows);
+        query.furthest = query.page;
+        while (query.read.size() > KEPT_PAGES) {
+            query.read.pollFirstEntry();
+        }
         query.lastUsed = clock.instant();
         if (!query.more) {
+            query.total = (long) query.page * PAGE + rows.size(); // the end: now the count is known for free
             close(query);
         }
     }
@@ -458,7 +491,7 @@ class SqlQueries {
     }
 
     private static QueryResult result(Running q) {
-        return new QueryResult(q.id, q.status.name(), q.columns, q.rows, q.page, q.more, q.error);
+        return new QueryResult(q.id, q.status.name(), q.columns, q.rows, q.page, q.more, q.error, q.total);
     }
 
     /** Closes the query's connection (once) and gives its slot back. */

@@ -40,6 +40,7 @@ final class JobOutput {
     private int dropped;
     private int rankCount = 1;
     private final Map<String, List<double[]>> series = new LinkedHashMap<>();
+    private final Map<Integer, Map<String, List<double[]>>> otherRanks = new java.util.TreeMap<>();
     private final Consumer<JsonNode> onMetrics;
     private final java.util.function.UnaryOperator<String> mask;
     private BufferedWriter writer;
@@ -139,9 +140,7 @@ final class JobOutput {
                     return;
                 }
                 if ("kiln.event".equals(json.path("type").asString())) {
-                    // Trainer events (a checkpoint saved, early stopping) read as a log line of their rank.
-                    line = "[rank " + json.path("rank").asInt() + "] " + json.path("event").asString() + " "
-                            + json.path("data");
+                    line = eventLine(json);
                 }
             } catch (RuntimeException e) {
                 // not JSON after all: keep it as a log line
@@ -165,16 +164,33 @@ final class JobOutput {
         }
     }
 
+    /**
+     * A trainer event (a checkpoint saved, early stopping) as a log line of its rank, its data as
+     * {@code key=value}: {@code [rank 0] checkpoint path=checkpoints/epoch=0-step=64 step=64}.
+     */
+    static String eventLine(JsonNode json) {
+        JsonNode data = json.path("data");
+        var line = new StringBuilder("[rank ").append(json.path("rank").asInt()).append("] ")
+                .append(json.path("event").asString());
+        if (data.isObject()) {
+            data.properties().forEach(e -> line.append(' ').append(e.getKey()).append('=')
+                    .append(e.getValue().isString() ? e.getValue().asString() : e.getValue().toString()));
+        } else if (!data.isMissingNode()) {
+            line.append(' ').append(data);
+        }
+        return line.toString();
+    }
+
     private void metrics(JsonNode json) {
         onMetrics.accept(json);
-        if (json.path("rank").asInt() != 0) {
-            return;
-        }
+        int rank = json.path("rank").asInt();
+        // Rank 0's values are the job's (reduced across ranks); other ranks report what they log per rank.
+        var into = rank == 0 ? series : otherRanks.computeIfAbsent(rank, r -> new LinkedHashMap<>());
         long step = json.path("step").asLong();
         double loggedAt = loggedAt(json.path("time").asString(null));
         json.path("metrics").properties().forEach(e -> {
             if (e.getValue().isNumber()) {
-                series.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new double[] {step,
+                into.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new double[] {step,
                         e.getValue().asDouble(), loggedAt});
             }
         });
@@ -231,12 +247,43 @@ final class JobOutput {
         return result;
     }
 
-    /** For a job that ended before this server started: its log file, read back. */
-    static List<String> readFile(Path file) {
-        try {
-            return Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** The series of ranks other than 0 (values modules log per rank), by rank. */
+    synchronized Map<Integer, Map<String, List<double[]>>> otherRanks(long afterStep) {
+        var result = new java.util.TreeMap<Integer, Map<String, List<double[]>>>();
+        otherRanks.forEach((rank, named) -> {
+            var copy = new LinkedHashMap<String, List<double[]>>();
+            named.forEach((name, points) -> copy.put(name, points.stream().filter(p -> p[0] > afterStep).toList()));
+            result.put(rank, copy);
+        });
+        return result;
+    }
+
+    /**
+     * For a job whose output is no longer in memory: up to {@code max} lines of its log file from line {@code from},
+     * of one rank (and lines without a rank) or all, read without loading the whole file; the ranks seen so far.
+     */
+    static dev.kiln.ui.job.StudioJobs.LogChunk readFile(Path file, Integer rank, int from, int max) {
+        var chosen = new ArrayList<String>();
+        int index = 0;
+        int ranks = 1;
+        if (Files.exists(file)) {
+            try (var reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                String line;
+                while (chosen.size() < max && (line = reader.readLine()) != null) {
+                    if (index++ < from) {
+                        continue;
+                    }
+                    Matcher matcher = RANK.matcher(line);
+                    int lineRank = matcher.find() ? Integer.parseInt(matcher.group(1)) : -1;
+                    ranks = Math.max(ranks, lineRank + 1);
+                    if (rank == null || lineRank == -1 || lineRank == rank) {
+                        chosen.add(line);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot read the job log " + file, e);
+            }
         }
+        return new dev.kiln.ui.job.StudioJobs.LogChunk(chosen, Math.max(index, from), ranks);
     }
 }

@@ -20,8 +20,8 @@ import java.util.Optional;
 @Repository
 class JobRepository {
     private static final JsonMapper JSON = JsonMapper.shared();
-    private static final String COLUMNS = "id, number, entry_point, args, nodes, devices, machine_type, status, detail, "
-            + "started_by, created_at, started_at, ended_at, diagnostics";
+    private static final String COLUMNS = "id, number, name, entry_point, args, nodes, devices, machine_type, status, "
+            + "detail, started_by, created_at, started_at, ended_at, diagnostics";
 
     private final JdbcClient jdbc;
 
@@ -33,9 +33,9 @@ class JobRepository {
                                    Instant now) {
         int number = jdbc.sql("select coalesce(max(number), 0) + 1 from studio_job where studio_id = ?").param(studioId)
                 .query(Integer.class).single();
-        jdbc.sql("insert into studio_job (id, studio_id, number, entry_point, args, nodes, devices, machine_type, status, "
-                        + "started_by, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                .params(id, studioId, number, request.entryPoint(), JSON.writeValueAsString(request.args()),
+        jdbc.sql("insert into studio_job (id, studio_id, number, name, entry_point, args, nodes, devices, machine_type, "
+                        + "status, started_by, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .params(id, studioId, number, request.name(), request.entryPoint(), JSON.writeValueAsString(request.args()),
                         request.nodes(), request.devices(), machineType, JobSummary.Status.QUEUED.name(), startedBy,
                         time(now)).update();
         return find(id).orElseThrow();
@@ -75,6 +75,20 @@ class JobRepository {
                 .params(status.name(), detail, time(at), id).update();
     }
 
+    void rename(String id, String name) {
+        jdbc.sql("update studio_job set name = ? where id = ?").params(name, id).update();
+    }
+
+    /** Some of the job's output never reached the server: its log here is partial. */
+    void logPartial(String id) {
+        jdbc.sql("update studio_job set log_partial = ? where id = ?").params(true, id).update();
+    }
+
+    boolean isLogPartial(String id) {
+        return jdbc.sql("select log_partial from studio_job where id = ?").param(id).query(Boolean.class).optional()
+                .orElse(false);
+    }
+
     void diagnostics(String id, List<JobSummary.Diagnostic> diagnostics) {
         jdbc.sql("update studio_job set diagnostics = ? where id = ?")
                 .params(JSON.writeValueAsString(diagnostics), id).update();
@@ -83,8 +97,11 @@ class JobRepository {
     private static JobSummary row(ResultSet rs, int n) throws SQLException {
         List<String> args = JSON.readValue(rs.getString("args"), new TypeReference<>() {});
         String diagnostics = rs.getString("diagnostics");
-        return new JobSummary(rs.getString("id"), rs.getInt("number"), new JobRequest(rs.getString("entry_point"),
-                args, rs.getInt("nodes"), rs.getInt("devices")), rs.getString("machine_type"),
+        String id = rs.getString("id");
+        String entryPoint = rs.getString("entry_point");
+        String name = rs.getString("name");
+        return new JobSummary(id, rs.getInt("number"), name == null ? JobNames.byDefault(entryPoint, id) : name,
+                new JobRequest(entryPoint, args, rs.getInt("nodes"), rs.getInt("devices")), rs.getString("machine_type"),
                 JobSummary.Status.valueOf(rs.getString("status")), rs.getString("detail"), rs.getString("started_by"),
                 instant(rs.getTimestamp("created_at")), instant(rs.getTimestamp("started_at")),
                 instant(rs.getTimestamp("ended_at")), diagnostics == null ? List.of()

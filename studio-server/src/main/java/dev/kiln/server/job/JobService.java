@@ -45,9 +45,10 @@ public class JobService implements StudioJobs {
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
     private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.shared();
     private static final String JAVA_NAME = "([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)*[\\p{L}_$][\\p{L}\\p{N}_$]*";
-    private static final int MAX_LINES_PER_READ = 5_000;
+    private static final int MAX_LINES_PER_READ = 20_000;
 
     private final JobRepository jobs;
+    private final MachineJobLogs machineLogs;
     private final StudioAccess access;
     private final MachineChannel machines;
     private final MachineService machineControl;
@@ -95,7 +96,8 @@ public class JobService implements StudioJobs {
                MachineCatalog catalog, Workspaces workspaces, StudioActivity activity, JobMetrics metrics,
                KilnProperties properties, Clock clock,
                org.springframework.beans.factory.ObjectProvider<ClusterJobs> clusterJobs,
-               dev.kiln.server.data.DataConnections data) {
+               dev.kiln.server.data.DataConnections data, MachineJobLogs machineLogs) {
+        this.machineLogs = machineLogs;
         this.cluster = clusterJobs.getIfAvailable();
         this.data = data;
         this.jobs = jobs;
@@ -135,6 +137,7 @@ public class JobService implements StudioJobs {
     public JobSummary start(String studioId, JobRequest request) {
         access.require(studioId, Need.RUN_CODE);
         MachineType type = checkRunnable(studioId, request);
+        request = request.named(JobNames.checked(request.name()));
         String id = UUID.randomUUID().toString();
         JobSummary job = jobs.create(id, studioId, request, type.id(), Users.current().displayName(), clock.instant());
         var run = new Run(studioId, id, output(studioId, id), request, Users.current().id());
@@ -220,8 +223,9 @@ public class JobService implements StudioJobs {
                 : Math.max(1, new Quantity(type.cpu()).getNumericalAmount().intValue());
         if (request.devices() > perNode) {
             throw new StudioException(StudioException.Kind.INVALID, "This job asks for " + request.devices()
-                    + " devices per node, but " + type.displayName() + " has " + perNode + (type.hasGpu() ? " GPU"
-                    : " core") + (perNode == 1 ? "" : "s") + ". Pick fewer devices, or switch the machine.");
+                    + " devices per node, but the studio's machine (" + type.displayName() + ") has " + perNode
+                    + (type.hasGpu() ? " GPU" : " core") + (perNode == 1 ? "" : "s") + ". Pick fewer devices, or "
+                    + "switch to a bigger machine.");
         }
         return type;
     }
@@ -272,19 +276,30 @@ public class JobService implements StudioJobs {
     }
 
     @Override
+    public JobSummary rename(String studioId, String jobId, String name) {
+        access.require(studioId, Need.EDIT);
+        find(studioId, jobId);
+        jobs.rename(jobId, JobNames.checked(name));
+        return jobs.find(jobId).orElseThrow();
+    }
+
+    /** The job's whole log for a download: see {@link JobLogDownload}. */
+    public JobLogDownload download(String studioId, String jobId) {
+        access.require(studioId, Need.VIEW);
+        JobSummary job = find(studioId, jobId);
+        boolean partial = jobs.isLogPartial(jobId);
+        // While the job runs its file on the machine is still growing: the server's copy is the one to give.
+        return new JobLogDownload(job, logs.resolve(jobId + ".log"), partial, partial && !running.containsKey(jobId)
+                ? machineLogs.open(studioId, jobId) : null, line -> data.masks().mask(studioId, line));
+    }
+
+    @Override
     public LogChunk log(String studioId, String jobId, Integer rank, int from) {
         access.require(studioId, Need.VIEW);
         find(studioId, jobId);
         JobOutput output = outputs.get(jobId);
         if (output == null) {
-            var lines = JobOutput.readFile(logs.resolve(jobId + ".log"));
-            var chosen = new ArrayList<String>();
-            for (int i = Math.max(from, 0); i < lines.size(); i++) {
-                if (rank == null || !lines.get(i).startsWith("[rank ") || lines.get(i).startsWith("[rank " + rank + "]")) {
-                    chosen.add(lines.get(i));
-                }
-            }
-            return new LogChunk(chosen, lines.size(), 1);
+            return JobOutput.readFile(logs.resolve(jobId + ".log"), rank, from, MAX_LINES_PER_READ);
         }
         var slice = output.lines(rank, from, MAX_LINES_PER_READ);
         return new LogChunk(slice.lines(), slice.next(), output.ranks());
@@ -296,6 +311,14 @@ public class JobService implements StudioJobs {
         find(studioId, jobId);
         JobOutput output = outputs.get(jobId);
         return output == null ? JobOutput.readSeries(logs.resolve(jobId + ".log"), afterStep) : output.series(afterStep);
+    }
+
+    @Override
+    public Map<Integer, Map<String, List<double[]>>> otherRanks(String studioId, String jobId, long afterStep) {
+        access.require(studioId, Need.VIEW);
+        find(studioId, jobId);
+        JobOutput output = outputs.get(jobId);
+        return output == null ? Map.of() : output.otherRanks(afterStep);
     }
 
     @Override
@@ -388,6 +411,7 @@ public class JobService implements StudioJobs {
 
     private void ended(Run run, FromMachine.Exit exit) {
         if (exit.droppedChars() != null && exit.droppedChars() > 0) {
+            jobs.logPartial(run.jobId);
             run.output.note(String.format("%,d characters of output came faster than they could be streamed "
                     + "and are missing here; the machine kept all of it in ~/jobs/%s/output.log",
                     exit.droppedChars(), run.jobId));

@@ -72,7 +72,8 @@ public class MachineService implements MachineControl {
         access.require(studioId, Need.VIEW);
         var desired = repository.find(studioId).orElse(null);
         var options = backend.offerable().stream()
-                .map(t -> new MachineState.Option(t.id(), t.displayName(), t.pricePerHour())).toList();
+                .map(t -> new MachineState.Option(t.id(), t.displayName(), t.pricePerHour(), t.cpu(), t.memory(),
+                        t.gpuCount(), t.gpu() == null ? null : t.gpu().model())).toList();
         if (desired == null) {
             return new MachineState(null, null, false, Phase.STOPPED.name(), "No machine yet", "Start a machine to run "
                     + "code, a terminal or jobs", null, null, options, backend.unsandboxedReason());
@@ -87,6 +88,42 @@ public class MachineService implements MachineControl {
                 .orElse(desired.machineType()), desired.running(), phase.name(), phase.label(), detail,
                 observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options,
                 backend.unsandboxedReason());
+    }
+
+    private dev.kiln.server.terminal.SharedTerminals terminals;
+
+    /** Set after construction: the terminals follow the machine, not the other way round. */
+    @org.springframework.beans.factory.annotation.Autowired
+    void terminals(@org.springframework.context.annotation.Lazy dev.kiln.server.terminal.SharedTerminals terminals) {
+        this.terminals = terminals;
+    }
+
+    @Override
+    public java.util.List<String> terminals(String studioId) {
+        access.require(studioId, Need.VIEW);
+        return terminals == null ? java.util.List.of() : terminals.names(studioId);
+    }
+
+    @Override
+    public java.util.Map<String, String> unavailable(String studioId) {
+        access.require(studioId, Need.VIEW);
+        String current = repository.find(studioId).filter(DesiredMachine::running).map(DesiredMachine::machineType)
+                .orElse(null);
+        var reasons = new java.util.LinkedHashMap<String, String>();
+        for (MachineType type : backend.offerable()) {
+            if (type.id().equals(current)) {
+                continue; // it runs: whatever it holds is its own
+            }
+            try {
+                var capacity = backend.observe(studioId, type.id()).capacity();
+                if (!capacity.fits()) {
+                    reasons.put(type.id(), capacity.reason());
+                }
+            } catch (RuntimeException e) {
+                reasons.put(type.id(), "Kiln could not check whether it can start now: " + e.getMessage());
+            }
+        }
+        return reasons;
     }
 
     /** Whether the studio should have a running machine (no access check: for the server's own decisions). */

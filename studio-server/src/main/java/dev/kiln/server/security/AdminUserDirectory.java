@@ -50,10 +50,17 @@ class AdminUserDirectory implements UserDirectory {
     public UserSummary create(String username, String displayName, String password, boolean admin) {
         requireAdmin();
         try {
+            // Each refusal under its own field: a weak password under the password, not the user name.
+            PasswordRule.check(password);
+        } catch (IllegalArgumentException weak) {
+            throw new UserDirectory.FieldRefusal(UserDirectory.FieldRefusal.Field.PASSWORD, weak.getMessage());
+        }
+        try {
             var created = accounts.create(username, password, displayName == null || displayName.isBlank() ? username : displayName, admin);
             return new UserSummary(created.getUsername(), created.displayName(), admin, false, java.time.Instant.now());
         } catch (DuplicateKeyException e) {
-            throw new IllegalArgumentException("There is already a user called " + username + ".");
+            throw new UserDirectory.FieldRefusal(UserDirectory.FieldRefusal.Field.USERNAME, "There is already a user "
+                    + "called " + username + ".");
         }
     }
 

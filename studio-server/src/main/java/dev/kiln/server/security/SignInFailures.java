@@ -31,6 +31,11 @@ final class SignInFailures extends SimpleUrlAuthenticationFailureHandler {
         } else if (request.getSession(false) != null) {
             request.getSession(false).removeAttribute(LoginView.MESSAGE_ATTRIBUTE);
         }
+        // The name typed stays in the form, so only the password is typed again (kept in the session, not the URL).
+        String username = request.getParameter("username");
+        if (username != null && !username.isBlank() && username.length() <= 64) {
+            request.getSession().setAttribute(LoginView.USERNAME_ATTRIBUTE, username.strip());
+        }
         super.onAuthenticationFailure(request, response, exception);
     }
 }

@@ -4,8 +4,9 @@ import dev.kiln.server.security.Users;
 import dev.kiln.server.studio.StudioAccess.Need;
 import dev.kiln.ui.studio.ShareInvitation;
 import dev.kiln.ui.studio.ShareLink;
-import dev.kiln.ui.studio.StudioException;
 import dev.kiln.ui.studio.StudioException.Kind;
+import dev.kiln.ui.studio.StudioException;
+import dev.kiln.ui.studio.StudioMember;
 import dev.kiln.ui.studio.StudioSharing;
 import dev.kiln.ui.studio.StudioSummary;
 import org.springframework.context.ApplicationEventPublisher;
@@ -86,6 +87,29 @@ public class SharingService implements StudioSharing {
             withPeople.add(new ShareLink(link.token(), link.role(), link.createdAt(), link.expiresAt(), link.revoked(), joined));
         }
         return withPeople;
+    }
+
+    @Override
+    public List<StudioMember> members(String studioId) {
+        access.require(studioId, Need.VIEW);
+        var people = new ArrayList<StudioMember>();
+        jdbc.sql("select u.display_name from studio s join kiln_user u on u.id = s.owner_id where s.id = :studio")
+                .param("studio", studioId).query(String.class).optional()
+                .ifPresent(owner -> people.add(new StudioMember(owner, "owner")));
+        var now = clock.instant();
+        jdbc.sql("""
+                select u.display_name, l.role, l.expires_at from studio_member m join kiln_user u on u.id = m.user_id
+                join share_link l on l.token = m.link_token
+                where m.studio_id = :studio and l.revoked_at is null and u.deleted_at is null
+                order by m.joined_at""")
+                .param("studio", studioId)
+                .query((rs, n) -> {
+                    var expires = instant(rs.getObject("expires_at", OffsetDateTime.class));
+                    return expires != null && !expires.isAfter(now) ? null
+                            : new StudioMember(rs.getString(1), rs.getString(2));
+                })
+                .list().stream().filter(java.util.Objects::nonNull).forEach(people::add);
+        return people;
     }
 
     @Override

@@ -29,9 +29,15 @@ public class Workspaces {
     private final java.util.List<java.util.function.Consumer<String>> commitListeners =
             new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    Workspaces(KilnProperties properties, Clock clock) {
+    /** Automatic write-backs of a file within this long become one commit ({@code kiln.collab.commit-window}). */
+    private final java.time.Duration commitWindow;
+
+    Workspaces(KilnProperties properties, Clock clock,
+               @org.springframework.beans.factory.annotation.Value("${kiln.collab.commit-window:5m}")
+               java.time.Duration commitWindow) {
         this.properties = properties;
         this.clock = clock;
+        this.commitWindow = commitWindow;
     }
 
     public Workspace get(String studioId) {
@@ -44,6 +50,7 @@ public class Workspaces {
     }
 
     private Workspace notifying(String studioId, Workspace workspace) {
+        workspace.foldWriteBacks(commitWindow, clock);
         workspace.afterCommit(() -> commitListeners.forEach(l -> l.accept(studioId)));
         return workspace;
     }

@@ -66,6 +66,12 @@ public class SharedTerminals {
         }
     }
 
+    /** The studio's terminals by name, in a stable order ("1" first). */
+    public java.util.List<String> names(String studioId) {
+        return terminals.values().stream().filter(t -> t.studioId.equals(studioId)).map(t -> t.name).sorted(
+                java.util.Comparator.comparing((String n) -> !n.equals("1")).thenComparing(n -> n)).toList();
+    }
+
     /**
      * Whether one more browser may watch this terminal: an existing name, or a new one under the cap. A new one is
      * taken at once (at the handshake, before the socket opens), so handshakes that arrive together cannot all fit

@@ -45,6 +45,7 @@ public final class Workspace implements AutoCloseable {
     private final Git git;
     private final long maxFileBytes;
     private volatile Runnable afterCommit = () -> { };
+    private final EditSessions sessions = new EditSessions();
 
     private Workspace(Path root, Git git, long maxFileBytes) {
         this.root = root;
@@ -205,17 +206,32 @@ public final class Workspace implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        var author = editors.isEmpty() ? KILN : editors.get(0);
-        var message = new StringBuilder("Edit ").append(checked);
-        var coAuthors = editors.stream().skip(1).filter(p -> !p.getEmailAddress().equals(author.getEmailAddress())).distinct().toList();
-        if (!coAuthors.isEmpty()) {
-            message.append("\n");
-            for (var co : coAuthors) {
-                message.append("\nCo-authored-by: ").append(co.getName()).append(" <").append(co.getEmailAddress()).append(">");
-            }
-        }
-        commit(message.toString(), author, add -> add.accept(checked));
+        // Folded into this file's open automatic commit when there is one (see EditSessions).
+        var session = sessions.open(checked, head());
+        var people = EditSessions.people(session, editors);
+        var author = people.isEmpty() ? KILN : people.getFirst();
+        commit(EditSessions.message(checked, people), author, add -> add.accept(checked), session != null);
+        sessions.committed(checked, head(), session, people);
         return blobId(bytes);
+    }
+
+    /** Automatic write-backs of a file within {@code window} become one commit (zero: one commit per pause). */
+    public void foldWriteBacks(java.time.Duration window, java.time.Clock clock) {
+        sessions.configure(window, clock);
+    }
+
+    /** The file's next automatic write-back starts a new commit (after Ctrl+S, so later edits do not join it). */
+    public void endEditSession(String path) {
+        sessions.end(WorkspacePaths.check(path));
+    }
+
+    private String head() {
+        try {
+            var head = git.getRepository().resolve(Constants.HEAD);
+            return head == null ? "" : head.name();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The text of a blob in this repository (a version written back earlier), if it is there and is text. */
@@ -383,6 +399,11 @@ public final class Workspace implements AutoCloseable {
 
     /** Stages the given paths (additions, changes and removals) and commits them. */
     private void commit(String message, PersonIdent author, Consumer<Consumer<String>> paths) {
+        commit(message, author, paths, false);
+    }
+
+    /** {@code amend}: replace the newest commit (an open edit session's) instead of adding one. */
+    private void commit(String message, PersonIdent author, Consumer<Consumer<String>> paths, boolean amend) {
         try {
             var toStage = new ArrayList<String>();
             paths.accept(toStage::add);
@@ -390,7 +411,8 @@ public final class Workspace implements AutoCloseable {
                 git.add().addFilepattern(p).call();
                 git.add().setUpdate(true).addFilepattern(p).call();
             }
-            git.commit().setMessage(message).setAuthor(author).setCommitter(KILN).setAllowEmpty(false).call();
+            git.commit().setMessage(message).setAuthor(author).setCommitter(KILN).setAllowEmpty(false)
+                    .setAmend(amend).call();
             afterCommit.run();
         } catch (org.eclipse.jgit.api.errors.EmptyCommitException e) {
             // Nothing tracked changed (for example an empty folder was renamed): the disk already reflects it.

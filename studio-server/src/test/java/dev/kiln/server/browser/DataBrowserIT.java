@@ -112,7 +112,7 @@ class DataBrowserIT extends BrowserTestBase {
             page.locator("#data-add-sql").click();
             page.locator("#db-kind").click();
             page.getByRole(com.microsoft.playwright.options.AriaRole.OPTION,
-                    new Page.GetByRoleOptions().setName("postgresql")).click();
+                    new Page.GetByRoleOptions().setName("PostgreSQL")).click();
             page.locator("#db-name input").fill("warehouse");
             page.locator("#db-url input").fill(postgres.jdbcUrl("postgres"));
             page.locator("#db-user input").fill(postgres.user());
@@ -121,12 +121,19 @@ class DataBrowserIT extends BrowserTestBase {
             assertThat(page.locator("#data-verdict")).containsText("Connected");
 
             page.locator("#sql-text textarea").fill("select id, city from trips order by id");
-            page.locator("#sql-run").click();
+            page.locator("#sql-text textarea").press("Control+Enter"); // runs it, as in every SQL editor
             assertThat(page.locator("#sql-status")).containsText("Rows 1-100, more follow");
             assertThat(page.locator("#sql-results")).containsText("city-1");
+            assertThat(page.locator("#sql-previous")).isHidden();
             page.locator("#sql-next").click();
             assertThat(page.locator("#sql-status")).containsText("Rows 101-200");
             assertThat(page.locator("#sql-results")).containsText("city-101");
+            // The last page: now the row count is known, and the pages before are there to go back to.
+            page.locator("#sql-next").click();
+            assertThat(page.locator("#sql-status")).hasText("Rows 201-250 of 250");
+            page.locator("#sql-previous").click();
+            assertThat(page.locator("#sql-status")).hasText("Rows 101-200 of 250");
+            assertThat(page.locator("#sql-results")).containsText("city-101"); // the grid draws the rows in view
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("data-sql.png")));
 
             // Export every row to the bucket as Parquet, through the export dialog.

@@ -26,11 +26,16 @@ class JobsBrowserIT extends BrowserTestBase {
             page.waitForURL(Pattern.compile(".*/studio/.*"));
 
             page.locator("#machine").click();
+            // The picker says what each type is and whether it can start now.
+            assertThat(page.locator("#machine-types [data-type='local-1']")).containsText("1 core · 1 GiB memory · no GPU");
+            assertThat(page.locator("#machine-types [data-type='local-1'] .kiln-machine-availability"))
+                    .hasText("Can start now");
+            page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("machine-picker.png")));
             page.locator("#machine-types").getByText("This computer · 2 cores").click();
             page.locator("#machine-apply").click();
             assertThat(page.locator("#machine")).hasAttribute("data-phase", "READY");
             page.locator("#machine-close").click();
-            assertThat(page.locator("#machine-usage")).containsText("CPU");
+            assertThat(page.locator("#machine-usage")).containsText(Pattern.compile("CPU \\d+% of 2 cores"));
 
             page.locator("#tab-jobs").click();
             page.locator("#job-run").click();
@@ -41,13 +46,28 @@ class JobsBrowserIT extends BrowserTestBase {
 
             assertThat(page.locator("#job-status")).hasAttribute("data-status", "RUNNING",
                     new com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions().setTimeout(90_000));
-            assertThat(page.locator("#job-log")).containsText("started rank 1");
-            Locator chart = page.locator("#job-chart");
-            assertThat(chart).hasAttribute("data-points", Pattern.compile("[1-9]\\d*"),
+            page.waitForFunction("() => document.querySelector('#job-log').getText().includes('started rank 1')");
+            Locator chart = page.locator("#job-charts");
+            assertThat(chart).hasAttribute("data-points-loss", Pattern.compile("[1-9]\\d*"),
                     new com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions().setTimeout(60_000));
-            assertThat(chart.locator("canvas")).isVisible();
+            // One chart per metric, the loss on a log scale; step and epoch make no chart of their own.
+            assertThat(chart.locator("[data-metric='loss'] canvas")).isVisible();
+            assertThat(chart.locator("[data-metric='loss']")).hasAttribute("data-log", "true");
+            assertThat(chart.locator("[data-metric='lr']")).isAttached();
+            assertThat(chart.locator("[data-metric='step'], [data-metric='epoch']")).hasCount(0);
             page.waitForTimeout(2500); // a few more points, for the screenshot
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("jobs-running.png")));
+
+            // A switch while the job runs asks first, and says the job will resume.
+            page.locator("#machine").click();
+            page.locator("#machine-types vaadin-radio-button").first().click();
+            page.locator("#machine-apply").click();
+            assertThat(page.getByText("Switch while a job runs?")).isVisible();
+            assertThat(page.getByText("resumes on the new machine", new Page.GetByTextOptions().setExact(false)))
+                    .isVisible();
+            page.locator("#confirm-cancel").click();
+            page.locator("#machine-close").click();
+            assertThat(page.locator("#machine")).hasText(Pattern.compile(".*2 cores.*"));
 
             page.locator("#job-cancel").click();
             assertThat(page.locator("#job-status")).hasAttribute("data-status", "CANCELLED",

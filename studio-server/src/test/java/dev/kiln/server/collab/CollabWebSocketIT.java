@@ -201,7 +201,8 @@ class CollabWebSocketIT {
             var file = studios.read(studioId, "README.md");
             assertThat(file.text()).startsWith("From Olivia. ").endsWith("\nFrom Eddie.");
             // The read may come from the live document; the commit lands with the write-back about 2 s later.
-            assertThat(studios.history(studioId, "README.md").get(0).message()).isEqualTo("Edit README.md");
+            assertThat(studios.history(studioId, "README.md").get(0).message())
+                    .isEqualTo("Edit README.md (Olivia Owner, Eddie Editor)");
         });
         var latest = studios.history(studioId, "README.md").get(0);
         assertThat(latest.authorName()).isEqualTo("Olivia Owner");

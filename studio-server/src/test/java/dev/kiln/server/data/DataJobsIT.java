@@ -129,12 +129,16 @@ class DataJobsIT {
         JsonNode fromParquet = run("example.PrepareData", "source=s3://lake/table/", "target=s3://lake/prepared/table",
                 "label=Y");
         assertThat(fromParquet.path("status").asString()).as(log(fromParquet)).isEqualTo("SUCCEEDED");
-        assertThat(log(fromParquet)).contains("wrote 3,000 rows of 2 features to s3://lake/prepared/table/");
+        assertThat(log(fromParquet)).contains("wrote 3,000 rows of 2 features to s3://lake/prepared/table/")
+                // Libraries' chatter stays out of the job's log by default: Hardwood's INFO line through the JDK's
+                // logging, and the AWS SDK's through Logback.
+                .doesNotContain("SIMD support").doesNotContain("INFO").doesNotContain("DEBUG");
 
         // Bad data: the job fails and says where.
         JsonNode broken = run("example.PrepareData", "source=s3://lake/bad/", "target=s3://lake/prepared/broken");
         assertThat(broken.path("status").asString()).isEqualTo("FAILED");
-        assertThat(log(broken)).contains("bad/broken.csv line 2: 'oops' is not a number");
+        assertThat(log(broken)).contains("PrepareData: bad/broken.csv line 2: 'oops' is not a number")
+                .as("a sentence, not a stack trace").doesNotContain("\tat example.");
         try (var s3 = s3proxy.client()) {
             assertThat(s3.listObjectsV2(b -> b.bucket("lake").prefix("prepared/broken/")).contents())
                     .as("nothing that looks like a finished dataset").noneMatch(o -> o.key().endsWith("index.json"));

@@ -32,8 +32,9 @@ class JobOutputTest {
         assertThat(output.series(-1).get("loss").getFirst()[0]).isEqualTo(10);
         assertThat(output.series(-1).get("loss").getFirst()[1]).isEqualTo(0.5);
         assertThat(output.series(10)).allSatisfy((name, points) -> assertThat(points).isEmpty());
+        assertThat(output.otherRanks(-1).get(1).get("loss").getFirst()[1]).as("rank 1's own value").isEqualTo(0.7);
         assertThat(output.lines(null, 0, 100).lines()).containsExactly("kiln-train launch: started rank 0 (pid 1)",
-                "[rank 0] epoch 1", "[rank 1] epoch 1", "[rank 0] checkpoint_saved {\"step\":10}",
+                "[rank 0] epoch 1", "[rank 1] epoch 1", "[rank 0] checkpoint_saved step=10",
                 "{\"type\":\"kiln.oops", "no newline at the end");
         assertThat(output.lines(1, 0, 100).lines()).containsExactly("kiln-train launch: started rank 0 (pid 1)",
                 "[rank 1] epoch 1", "{\"type\":\"kiln.oops", "no newline at the end");

@@ -14,6 +14,22 @@ public interface UserDirectory {
     record UserSummary(String username, String displayName, boolean admin, boolean disabled, Instant createdAt) {
     }
 
+    /** A refusal that belongs to one field of the form: shown under it. */
+    final class FieldRefusal extends IllegalArgumentException {
+        public enum Field { USERNAME, PASSWORD }
+
+        private final Field field;
+
+        public FieldRefusal(Field field, String message) {
+            super(message);
+            this.field = field;
+        }
+
+        public Field field() {
+            return field;
+        }
+    }
+
     List<UserSummary> users();
 
     UserSummary create(String username, String displayName, String password, boolean admin);

@@ -83,8 +83,14 @@ public class UsersView extends Div {
                 refresh();
                 Dialogs.info("Added " + username.getValue());
             } catch (IllegalArgumentException failure) {
-                username.setInvalid(true);
-                username.setErrorMessage(failure.getMessage());
+                // Under the field it is about (a user name refusal by default), and no longer under the other.
+                boolean aboutPassword = failure instanceof UserDirectory.FieldRefusal refusal
+                        && refusal.field() == UserDirectory.FieldRefusal.Field.PASSWORD;
+                var wrong = aboutPassword ? password : username;
+                var right = aboutPassword ? username : password;
+                right.setInvalid(false);
+                wrong.setInvalid(true);
+                wrong.setErrorMessage(failure.getMessage());
             }
         });
         create.addThemeVariants(ButtonVariant.LUMO_PRIMARY);

@@ -69,6 +69,11 @@ public class CodeEditor extends Component implements HasSize {
         getElement().callJsFunction("focusEditor");
     }
 
+    /** Wraps long lines at the editor's width, or not. */
+    public void setWrap(boolean wrap) {
+        getElement().callJsFunction("setWrap", wrap);
+    }
+
     /** Puts the cursor at a line and column (1-based); with a message, marks a compile error there. */
     public void goTo(long line, long column, String message) {
         getElement().callJsFunction("goTo", (double) line, (double) column, message == null ? "" : message);

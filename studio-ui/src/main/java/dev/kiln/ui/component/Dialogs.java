@@ -31,6 +31,7 @@ public final class Dialogs {
         }
         confirm.setId("confirm-button");
         var cancel = new Button("Cancel", e -> dialog.close());
+        cancel.setId("confirm-cancel");
         dialog.getFooter().add(cancel, confirm);
         dialog.open();
         return dialog;

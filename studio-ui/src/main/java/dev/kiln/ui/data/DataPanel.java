@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The studio's data: its S3 connections (add, test, remove), a bucket browser a page at a time, and a preview of an
+ * The studio's data: its S3 connections (add, edit, test, delete), a bucket browser a page at a time, and a preview of an
  * object's first bytes (CSV as a table). Everything goes through the server, which holds the credentials. The owner
  * chooses, per connection, whether the studio's jobs receive it ("Jobs receive it").
  */
@@ -46,6 +46,7 @@ public class DataPanel extends Div {
     private final Span sqlStatus = new Span();
     private final Grid<List<String>> sqlResults = new Grid<>();
     private final Button sqlNext = new Button("Next page");
+    private final Button sqlPrevious = new Button("Previous page");
     private final Button sqlCancel = new Button("Cancel");
     private final Button sqlExport = new Button("Export…", VaadinIcon.DOWNLOAD.create());
     private final Checkbox forJobs = new Checkbox("Jobs receive it");
@@ -66,7 +67,7 @@ public class DataPanel extends Div {
         connection.setId("data-connection");
         connection.setPlaceholder("No connection yet");
         connection.setItemLabelGenerator(c -> c.name() + (c.kind().equals("s3") ? " · s3://"
-                + c.settings().getOrDefault("bucket", "") : " · " + c.kind()));
+                + c.settings().getOrDefault("bucket", "") : " · " + DataKinds.label(c.kind())));
         connection.addValueChangeListener(e -> {
             verdict.setText("");
             showForJobs(e.getValue());
@@ -78,11 +79,11 @@ public class DataPanel extends Div {
                 browse();
             }
         });
-        var add = new Button("Add S3", VaadinIcon.PLUS.create(), e -> new AddS3Dialog().open());
+        var add = new Button("Add S3", VaadinIcon.PLUS.create(), e -> new AddS3Dialog(null).open());
         add.setId("data-add");
         add.addThemeVariants(ButtonVariant.LUMO_SMALL);
         add.setVisible(canEdit);
-        var addSql = new Button("Add database", VaadinIcon.DATABASE.create(), e -> new AddDatabaseDialog().open());
+        var addSql = new Button("Add database", VaadinIcon.DATABASE.create(), e -> new AddDatabaseDialog(null).open());
         addSql.setId("data-add-sql");
         addSql.addThemeVariants(ButtonVariant.LUMO_SMALL);
         addSql.setVisible(canEdit);
@@ -122,7 +123,39 @@ public class DataPanel extends Div {
                 verdict.getElement().setAttribute("data-kind", "error");
             }
         });
-        var bar = new Div(connection, test, add, addSql, forJobs, verdict);
+        var edit = new Button("Edit", VaadinIcon.EDIT.create(), e -> {
+            var current = connection.getValue();
+            if (current != null) {
+                (current.kind().equals("s3") ? new AddS3Dialog(current) : new AddDatabaseDialog(current)).open();
+            }
+        });
+        edit.setId("data-edit");
+        edit.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        edit.setTooltipText("Fix the endpoint or settings, rename, or rotate the secret");
+        edit.setVisible(canEdit);
+        var remove = new Button("Delete", VaadinIcon.TRASH.create(), e -> {
+            var current = connection.getValue();
+            if (current != null) {
+                dev.kiln.ui.component.Dialogs.confirm("Delete the connection '" + current.name() + "'?",
+                        "Its settings and stored secret are deleted; jobs started later do not receive it. The data "
+                                + "in " + (current.kind().equals("s3") ? "the bucket" : "the database")
+                                + " is not touched.", "Delete", true, () -> {
+                            try {
+                                data.delete(studioId, current.id());
+                                reload(null);
+                                verdict.setText("Deleted '" + current.name() + "'.");
+                                verdict.getElement().setAttribute("data-kind", "ok");
+                            } catch (RuntimeException refused) {
+                                verdict.setText(refused.getMessage());
+                                verdict.getElement().setAttribute("data-kind", "error");
+                            }
+                        });
+            }
+        });
+        remove.setId("data-delete");
+        remove.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_ERROR, ButtonVariant.LUMO_TERTIARY);
+        remove.setVisible(canEdit);
+        var bar = new Div(connection, test, edit, remove, add, addSql, forJobs, verdict);
         bar.addClassName("kiln-data-bar");
 
         location.setId("data-location");
@@ -169,13 +202,21 @@ public class DataPanel extends Div {
         sqlText.setPlaceholder("select * from sales limit 1000");
         sqlText.setWidthFull();
         sqlText.addClassName("kiln-sql-text");
-        var run = new Button("Run", VaadinIcon.PLAY.create(), e -> {
+        Runnable runQuery = () -> {
             try {
                 show(data.runQuery(studioId, connection.getValue().id(), sqlText.getValue(), editorId));
             } catch (RuntimeException refused) {
                 sqlStatus.setText(refused.getMessage());
             }
-        });
+        };
+        var run = new Button("Run", VaadinIcon.PLAY.create(), e -> runQuery.run());
+        run.setTooltipText("Run the query (Ctrl+Enter)");
+        // Ctrl+Enter (Cmd+Enter on a Mac) in the text runs it, as in every SQL editor. The text comes with the key:
+        // the field sends its value only when it loses focus, after the key would have run the old one.
+        sqlText.getElement().addEventListener("keydown", e -> {
+            sqlText.setValue(e.getEventData().get("element.value").asString());
+            runQuery.run();
+        }).addEventData("element.value").setFilter("event.key === 'Enter' && (event.ctrlKey || event.metaKey)");
         run.setId("sql-run");
         run.addThemeVariants(ButtonVariant.LUMO_PRIMARY, ButtonVariant.LUMO_SMALL);
         sqlCancel.setId("sql-cancel");
@@ -184,13 +225,16 @@ public class DataPanel extends Div {
         sqlNext.setId("sql-next");
         sqlNext.addThemeVariants(ButtonVariant.LUMO_SMALL);
         sqlNext.addClickListener(e -> show(data.query(studioId, query.id(), true)));
+        sqlPrevious.setId("sql-previous");
+        sqlPrevious.addThemeVariants(ButtonVariant.LUMO_SMALL);
+        sqlPrevious.addClickListener(e -> show(data.previousPage(studioId, query.id())));
         sqlExport.setId("sql-export");
         sqlExport.addThemeVariants(ButtonVariant.LUMO_SMALL);
         sqlExport.addClickListener(e -> new ExportDialog(query.id()).open());
         sqlStatus.setId("sql-status");
         sqlResults.setId("sql-results");
         sqlResults.addThemeVariants(GridVariant.LUMO_COMPACT, GridVariant.LUMO_COLUMN_BORDERS);
-        var actions = new Div(run, sqlCancel, sqlNext, sqlExport, sqlStatus);
+        var actions = new Div(run, sqlCancel, sqlPrevious, sqlNext, sqlExport, sqlStatus);
         actions.addClassName("kiln-data-bar");
         sqlPane.add(sqlText, actions, sqlResults);
         sqlPane.addClassName("kiln-sql");
@@ -205,6 +249,7 @@ public class DataPanel extends Div {
         query = result;
         sqlCancel.setVisible(result != null && result.status().equals("RUNNING"));
         sqlNext.setVisible(result != null && result.status().equals("READY") && result.more());
+        sqlPrevious.setVisible(result != null && result.status().equals("READY") && result.page() > 0);
         sqlExport.setVisible(result != null && result.status().equals("READY") && canEdit);
         if (result == null) {
             sqlStatus.setText("");
@@ -213,8 +258,10 @@ public class DataPanel extends Div {
         sqlStatus.getElement().setAttribute("data-status", result.status());
         sqlStatus.setText(switch (result.status()) {
             case "RUNNING" -> "Running…";
-            case "READY" -> "Rows " + (result.page() * 100 + 1) + "-" + (result.page() * 100 + result.rows().size())
-                    + (result.more() ? ", more follow" : ", the end");
+            case "READY" -> result.rows().isEmpty() ? "No rows" : "Rows " + String.format(java.util.Locale.ROOT, "%,d-%,d",
+                    result.page() * 100 + 1, result.page() * 100 + result.rows().size())
+                    + (result.total() >= 0 ? String.format(java.util.Locale.ROOT, " of %,d", result.total())
+                    : result.more() ? ", more follow" : ", the end");
             default -> result.error();
         });
         if (columnsChanged) {
@@ -287,6 +334,8 @@ public class DataPanel extends Div {
                     showForJobs(c);
                 });
         if (all.isEmpty()) {
+            connection.clear();
+            forJobs.setVisible(false);
             location.setText("Add an S3 connection to browse its data.");
         }
     }
@@ -466,12 +515,14 @@ public class DataPanel extends Div {
     }
 
     /** A Snowflake account (password or key pair) or a PostgreSQL database. */
+    /** Add a database, or with {@code existing} change it (an empty password or key keeps the stored one). */
     private final class AddDatabaseDialog extends Dialog {
-        AddDatabaseDialog() {
-            setHeaderTitle("Add a database");
+        AddDatabaseDialog(StudioData.Connection existing) {
+            setHeaderTitle(existing == null ? "Add a database" : "Edit the connection '" + existing.name() + "'");
             setId("db-dialog");
             var kind = new Select<String>("Kind", e -> { }, "snowflake", "postgresql");
             kind.setId("db-kind");
+            kind.setItemLabelGenerator(DataKinds::label);
             kind.setValue("snowflake");
             var name = new TextField("Name");
             name.setId("db-name");
@@ -497,6 +548,25 @@ public class DataPanel extends Div {
                 url.setVisible(!snowflake);
             });
             var giveJobs = jobsCheckbox("db-for-jobs");
+            if (existing != null) {
+                var settings = existing.settings();
+                kind.setValue(existing.kind());
+                kind.setReadOnly(true);
+                name.setValue(existing.name());
+                account.setValue(settings.getOrDefault("account", ""));
+                url.setValue(settings.getOrDefault("url", ""));
+                user.setValue(settings.getOrDefault("user", ""));
+                warehouse.setValue(settings.getOrDefault("warehouse", ""));
+                database.setValue(settings.getOrDefault("database", ""));
+                schema.setValue(settings.getOrDefault("schema", ""));
+                role.setValue(settings.getOrDefault("role", ""));
+                if (existing.hasSecret()) {
+                    password.setPlaceholder("unchanged");
+                    password.setHelperText("Leave empty to keep the stored password or key; type a new one to "
+                            + "rotate it");
+                }
+                giveJobs.setVisible(false);
+            }
             var error = new Paragraph();
             error.setId("db-error");
             error.addClassName("kiln-error");
@@ -519,11 +589,13 @@ public class DataPanel extends Div {
                     settings.put("url", url.getValue());
                 }
                 try {
-                    var created = data.create(studioId, new StudioData.NewConnection(name.getValue(), kind.getValue(),
+                    var request = new StudioData.NewConnection(name.getValue(), kind.getValue(),
                             settings, Map.of("password", password.getValue(), "privateKey", key.getValue(),
-                            "privateKeyPassphrase", passphrase.getValue()), giveJobs.getValue()));
+                            "privateKeyPassphrase", passphrase.getValue()), giveJobs.getValue());
+                    var saved = existing == null ? data.create(studioId, request)
+                            : data.update(studioId, existing.id(), request);
                     close();
-                    reload(created.id());
+                    reload(saved.id());
                 } catch (StudioException refused) {
                     error.setText(refused.getMessage());
                     error.setVisible(true);
@@ -536,9 +608,10 @@ public class DataPanel extends Div {
     }
 
     /** Name, bucket, endpoint for S3-compatible stores, and the keys (or none: the machine's own identity). */
+    /** Add an S3 connection, or with {@code existing} change it (an empty secret keeps the stored one). */
     private final class AddS3Dialog extends Dialog {
-        AddS3Dialog() {
-            setHeaderTitle("Add an S3 connection");
+        AddS3Dialog(StudioData.Connection existing) {
+            setHeaderTitle(existing == null ? "Add an S3 connection" : "Edit the connection '" + existing.name() + "'");
             setId("conn-dialog");
             var name = new TextField("Name");
             name.setId("conn-name");
@@ -559,6 +632,20 @@ public class DataPanel extends Div {
             var secret = new PasswordField("Secret access key");
             secret.setId("conn-secret");
             var giveJobs = jobsCheckbox("conn-for-jobs");
+            if (existing != null) {
+                var settings = existing.settings();
+                name.setValue(existing.name());
+                bucket.setValue(settings.getOrDefault("bucket", ""));
+                region.setValue(settings.getOrDefault("region", ""));
+                endpoint.setValue(settings.getOrDefault("endpoint", ""));
+                pathStyle.setValue(Boolean.parseBoolean(settings.getOrDefault("pathStyle", "false")));
+                key.setHelperText(existing.hasSecret() ? "Leave both empty to keep the stored key; type a new key "
+                        + "and secret to rotate them" : "Empty: the server's own AWS identity, where the admin allows "
+                        + "it for this bucket");
+                key.setPlaceholder(existing.hasSecret() ? "unchanged" : "");
+                secret.setPlaceholder(existing.hasSecret() ? "unchanged" : "");
+                giveJobs.setVisible(false); // "Jobs receive it" in the bar
+            }
             var error = new Paragraph();
             error.setId("conn-error");
             error.addClassName("kiln-error");
@@ -576,11 +663,17 @@ public class DataPanel extends Div {
                 settings.put("endpoint", endpoint.getValue());
                 settings.put("pathStyle", String.valueOf(pathStyle.getValue()));
                 try {
-                    var created = data.create(studioId, new StudioData.NewConnection(name.getValue(), "s3", settings,
+                    var request = new StudioData.NewConnection(name.getValue(), "s3", settings,
                             Map.of("accessKeyId", key.getValue(), "secretAccessKey", secret.getValue()),
-                            giveJobs.getValue()));
+                            giveJobs.getValue());
+                    var saved = existing == null ? data.create(studioId, request)
+                            : data.update(studioId, existing.id(), request);
                     close();
-                    reload(created.id());
+                    reload(saved.id());
+                    if (existing != null) {
+                        verdict.setText("Saved '" + saved.name() + "'. Press Test to check it.");
+                        verdict.getElement().setAttribute("data-kind", "ok");
+                    }
                 } catch (StudioException refused) {
                     error.setText(refused.getMessage());
                     error.setVisible(true);

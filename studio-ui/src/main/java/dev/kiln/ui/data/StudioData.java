@@ -11,6 +11,12 @@ public interface StudioData {
 
     Connection create(String studioId, NewConnection request);
 
+    /**
+     * Changes a connection's name and settings; a non-empty {@code secret} replaces the stored one (rotates it), an
+     * empty one keeps it. The kind stays; {@code forJobs} is ignored here (see {@link #shareWithJobs}).
+     */
+    Connection update(String studioId, String connectionId, NewConnection request);
+
     void delete(String studioId, String connectionId);
 
     /** A verdict in a sentence ("Connected: ..."); a refusal throws with the reason. */
@@ -41,6 +47,11 @@ public interface StudioData {
     /** The query's state and current page, or with {@code nextPage} the next page from its open cursor. */
     QueryResult query(String studioId, String queryId, boolean nextPage);
 
+    /** The page before the one shown, from the pages already read (the cursor only goes forward). */
+    default QueryResult previousPage(String studioId, String queryId) {
+        return query(studioId, queryId, false);
+    }
+
     QueryResult cancelQuery(String studioId, String queryId);
 
     /** Streams the query's whole result onto the machine, into {@code ~/data/<fileName>}: Parquet for .parquet, else CSV. */
@@ -49,9 +60,18 @@ public interface StudioData {
     /** Streams the query's whole result into an S3 connection's bucket under {@code key} (multipart upload). */
     Transfer exportQueryToS3(String studioId, String queryId, String connectionId, String key);
 
-    /** A query: RUNNING, READY, FAILED or CANCELLED; one page of rows (page 0 first) and whether more follow. */
+    /**
+     * A query: RUNNING, READY, FAILED or CANCELLED; one page of rows (page 0 first) and whether more follow;
+     * {@code total}: how many rows the result has, once that is known without reading it all again (its end was
+     * read, or the database said), else -1.
+     */
     record QueryResult(String id, String status, List<String> columns, List<List<String>> rows, int page, boolean more,
-                       String error) {}
+                       String error, long total) {
+        public QueryResult(String id, String status, List<String> columns, List<List<String>> rows, int page,
+                           boolean more, String error) {
+            this(id, status, columns, rows, page, more, error, -1);
+        }
+    }
 
     /**
      * A download to the machine or an export to S3 (target s3://...): bytes so far of total (-1 when unknown),

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
-/** One job of a studio as its list and detail show it. */
-public record JobSummary(String id, int number, JobRequest request, String machineType, Status status, String detail,
+/** One job of a studio as its list and detail show it; {@code name} is the one people gave it, or the default. */
+public record JobSummary(String id, int number, String name, JobRequest request, String machineType, Status status, String detail,
                          String startedBy, Instant createdAt, Instant startedAt, Instant endedAt,
                          List<Diagnostic> diagnostics) {
 

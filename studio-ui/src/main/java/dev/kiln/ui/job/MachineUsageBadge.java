@@ -8,8 +8,9 @@ import com.vaadin.flow.shared.Registration;
 import java.util.Locale;
 
 /**
- * The studio machine's usage in the header, as Lightning Studio's top bar: CPU, memory, and each GPU's utilization,
- * memory and temperature; refreshed on the UI's poll. Empty while no machine runs.
+ * The studio machine's usage in the header, as Lightning Studio's top bar: the CPU of the machine's own processes
+ * over its own cores, their memory, and each GPU's utilization, memory and temperature; refreshed on the UI's poll.
+ * Empty while no machine runs.
  */
 public class MachineUsageBadge extends Span {
     private final String studioId;
@@ -28,8 +29,10 @@ public class MachineUsageBadge extends Span {
     }
 
     static String describe(StudioJobs.MachineUsage usage) {
-        var text = new StringBuilder(String.format(Locale.ROOT, "CPU %.0f%% of %d · RAM %.1f/%.0f GiB",
-                usage.cpu() * 100, usage.cpus(), usage.memoryUsed() / GIB, usage.memoryTotal() / GIB));
+        // The machine's own share: its processes' CPU over its cores, their memory out of what it may use.
+        var text = new StringBuilder(String.format(Locale.ROOT, "CPU %.0f%% of %d %s · RAM %.1f/%.0f GiB",
+                Math.min(1, usage.cpu()) * 100, usage.cpus(), usage.cpus() == 1 ? "core" : "cores",
+                usage.memoryUsed() / GIB, usage.memoryTotal() / GIB));
         for (var gpu : usage.gpus()) {
             text.append(String.format(Locale.ROOT, " · GPU%d %.0f%% %.0f/%.0f GiB %.0f°C", gpu.index(),
                     gpu.utilization() * 100, gpu.memoryUsed() / GIB, gpu.memoryTotal() / GIB, gpu.temperature()));

@@ -32,6 +32,11 @@ class RunJobDialog extends Dialog {
         args.setPlaceholder("--trainer.max-epochs=3 samples=4096");
         args.setHelperText("Trainer options as --trainer.NAME=VALUE; key=value for the module; quote values with spaces");
         args.setWidthFull();
+        var name = new TextField("Name");
+        name.setId("run-name");
+        name.setPlaceholder("the entry point and a short id");
+        name.setHelperText("Optional: what this run tries, to find it again and compare it");
+        name.setWidthFull();
         var nodes = new IntegerField("Nodes");
         nodes.setId("run-nodes");
         nodes.setMin(1);
@@ -58,14 +63,14 @@ class RunJobDialog extends Dialog {
         error.setVisible(false);
         var sizes = new Div(nodes, devices);
         sizes.getStyle().set("display", "flex").set("gap", "12px");
-        add(new Div(entry, args, sizes, error));
+        add(new Div(entry, args, name, sizes, error));
         setWidth("560px");
 
         var run = new Button("Run", e -> {
             try {
                 var request = new JobRequest(entry.getValue(), Arguments.split(args.getValue()),
                         nodes.getValue() == null ? 1 : nodes.getValue(),
-                        devices.getValue() == null ? 1 : devices.getValue());
+                        devices.getValue() == null ? 1 : devices.getValue(), name.getValue());
                 started.accept(jobs.start(studioId, request));
                 close();
             } catch (StudioException | IllegalArgumentException refused) {

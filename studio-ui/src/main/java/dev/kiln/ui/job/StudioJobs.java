@@ -14,6 +14,9 @@ public interface StudioJobs {
 
     JobSummary rerun(String studioId, String jobId);
 
+    /** Gives the job a name (blank: back to the default, its entry point and a short id). */
+    JobSummary rename(String studioId, String jobId, String name);
+
     /** Log lines from {@code from} on (the first line is 0), of one rank or all (rank null). */
     LogChunk log(String studioId, String jobId, Integer rank, int from);
 
@@ -22,6 +25,16 @@ public interface StudioJobs {
      * trainer logged it in epoch milliseconds).
      */
     Map<String, List<double[]>> metrics(String studioId, String jobId, long afterStep);
+
+    /** What ranks other than 0 logged per rank ({@code logPerRank}), by rank, after a step. */
+    default Map<Integer, Map<String, List<double[]>>> otherRanks(String studioId, String jobId, long afterStep) {
+        return Map.of();
+    }
+
+    /** Where the browser downloads the job's complete log (a path on this server). */
+    default String logDownloadUrl(String studioId, String jobId) {
+        return "/api/studios/" + studioId + "/jobs/" + jobId + "/log/download";
+    }
 
     /** Classes of the workspace a job can start from (fully qualified names). */
     List<String> entryPoints(String studioId);

@@ -22,12 +22,18 @@ public class MachineButton extends Button {
     private MachineState state;
 
     public MachineButton(String studioId, MachineControl machines, boolean owner, Clock clock) {
+        this(studioId, machines, owner, clock, () -> 0);
+    }
+
+    /** {@code runningJobs}: how many of the studio's jobs run now (a switch or stop asks first when some do). */
+    public MachineButton(String studioId, MachineControl machines, boolean owner, Clock clock,
+                         java.util.function.IntSupplier runningJobs) {
         this.studioId = studioId;
         this.machines = machines;
         setId("machine");
         setIcon(VaadinIcon.SERVER.create());
         addThemeVariants(ButtonVariant.LUMO_SMALL);
-        addClickListener(e -> new MachineDialog(studioId, machines, owner, clock, this::show).open());
+        addClickListener(e -> new MachineDialog(studioId, machines, owner, clock, this::show, runningJobs).open());
         show(machines.state(studioId));
     }
 

@@ -9,11 +9,11 @@ import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.orderedlayout.VerticalLayout;
 import com.vaadin.flow.component.radiobutton.RadioButtonGroup;
 import com.vaadin.flow.shared.Registration;
+import dev.kiln.ui.component.Dialogs;
 import dev.kiln.ui.studio.StudioException;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -33,7 +33,11 @@ class MachineDialog extends Dialog {
     private final Button stop = new Button("Stop machine");
     private Registration polling;
 
-    MachineDialog(String studioId, MachineControl machines, boolean owner, Clock clock, Consumer<MachineState> onChange) {
+    private final java.util.function.IntSupplier runningJobs;
+
+    MachineDialog(String studioId, MachineControl machines, boolean owner, Clock clock, Consumer<MachineState> onChange,
+                  java.util.function.IntSupplier runningJobs) {
+        this.runningJobs = runningJobs;
         this.studioId = studioId;
         this.machines = machines;
         this.clock = clock;
@@ -45,9 +49,11 @@ class MachineDialog extends Dialog {
         MachineState state = machines.state(studioId);
         types.setId("machine-types");
         types.setItems(state.types());
-        types.setItemLabelGenerator(o -> o.displayName() + (o.pricePerHour() == null ? ""
-                : String.format(Locale.ROOT, " · $%.2f/h", o.pricePerHour()))
-                + (o.id().equals(state.machineType()) && state.running() ? " (current)" : ""));
+        // What each type is (cores, memory, GPUs, price) and whether it can start now, checked as the dialog opens.
+        var unavailable = owner ? machines.unavailable(studioId) : java.util.Map.<String, String>of();
+        types.setRenderer(new com.vaadin.flow.data.renderer.ComponentRenderer<>(o -> option(o,
+                o.id().equals(state.machineType()) && state.running(), unavailable.get(o.id()))));
+        types.setItemEnabledProvider(o -> !unavailable.containsKey(o.id()));
         types.addThemeName("vertical");
         types.setEnabled(owner);
         state.types().stream().filter(o -> o.id().equals(state.machineType())).findFirst().ifPresent(types::setValue);
@@ -58,11 +64,11 @@ class MachineDialog extends Dialog {
 
         apply.setId("machine-apply");
         apply.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
-        apply.addClickListener(e -> run(() -> machines.switchTo(studioId, types.getValue() == null ? null
-                : types.getValue().id())));
+        apply.addClickListener(e -> askIfJobsRun(machines.state(studioId).running(), false, () -> run(() ->
+                machines.switchTo(studioId, types.getValue() == null ? null : types.getValue().id()))));
         stop.setId("machine-stop");
         stop.addThemeVariants(ButtonVariant.LUMO_ERROR, ButtonVariant.LUMO_TERTIARY);
-        stop.addClickListener(e -> run(() -> machines.stop(studioId)));
+        stop.addClickListener(e -> askIfJobsRun(true, true, () -> run(() -> machines.stop(studioId))));
         types.addValueChangeListener(e -> refresh(machines.state(studioId)));
 
         var body = new VerticalLayout(types, phases, message);
@@ -88,6 +94,52 @@ class MachineDialog extends Dialog {
             }
         });
         refresh(state);
+    }
+
+    private static Div option(MachineState.Option o, boolean current, String unavailable) {
+        var name = new Span(o.displayName());
+        name.addClassName("kiln-machine-name");
+        var price = new Span(MachineSizes.price(o.pricePerHour()));
+        price.addClassName("kiln-machine-price");
+        var first = new Div(name, new Span(current ? " (current)" : ""), price);
+        first.addClassName("kiln-machine-line");
+        var size = new Div(MachineSizes.describe(o));
+        size.addClassName("kiln-muted");
+        var availability = new Div(current ? "Running now" : unavailable == null ? "Can start now" : unavailable);
+        availability.addClassName("kiln-machine-availability");
+        availability.getElement().setAttribute("data-available", String.valueOf(unavailable == null));
+        var row = new Div(first, size, availability);
+        row.addClassName("kiln-machine-option");
+        row.getElement().setAttribute("data-type", o.id());
+        return row;
+    }
+
+    /**
+     * A switch or stop while jobs run asks first, saying what happens to them: on a switch they checkpoint and resume
+     * on the new machine; a stop ends them after they checkpoint.
+     */
+    private void askIfJobsRun(boolean machineRunning, boolean stopping, Runnable action) {
+        int jobs = machineRunning ? runningJobs.getAsInt() : 0;
+        if (jobs == 0) {
+            action.run();
+            return;
+        }
+        String them = jobs == 1 ? "1 job is running" : jobs + " jobs are running";
+        if (stopping) {
+            Dialogs.confirm("Stop the machine while a job runs?", capitalize(them) + ". Stopping the machine ends "
+                    + (jobs == 1 ? "it" : "them") + " after a checkpoint of the step reached (in ~/jobs/<job>/"
+                    + "checkpoints on the machine's home, which stays). Switching instead moves running jobs.",
+                    "Stop and end the jobs", true, action);
+        } else {
+            Dialogs.confirm("Switch while a job runs?", capitalize(them) + ". Before the old machine stops, "
+                    + (jobs == 1 ? "it checkpoints" : "each checkpoints") + " at the step it is at and then resumes "
+                    + "on the new machine from there, without losing a step.", "Switch and resume the jobs",
+                    false, action);
+        }
+    }
+
+    private static String capitalize(String text) {
+        return Character.toUpperCase(text.charAt(0)) + text.substring(1);
     }
 
     private void stopPolling() {

@@ -11,7 +11,16 @@ public record MachineState(String machineType, String displayName, boolean runni
                            String detail, Instant phaseSince, String switchingFrom, List<Option> types,
                            String unsandboxedReason) {
 
-    public record Option(String id, String displayName, Double pricePerHour) {}
+    /**
+     * A machine type on offer: its size as the catalog gives it ({@code cpu}, {@code memory} as Kubernetes
+     * quantities: "2", "500m", "16Gi"), its GPUs and price per hour (null when unknown).
+     */
+    public record Option(String id, String displayName, Double pricePerHour, String cpu, String memory, int gpus,
+                         String gpuModel) {
+        public Option(String id, String displayName, Double pricePerHour) {
+            this(id, displayName, pricePerHour, null, null, 0, null);
+        }
+    }
 
     /** The phases of a switch, in the order the dialog lists them. */
     public static final List<String> SWITCH_PHASES = List.of("SAVING", "STOPPING_OLD_MACHINE",

@@ -26,6 +26,8 @@ public class LoginView extends Main implements BeforeEnterObserver {
 
     /** Session attribute with the reason the last sign-in was refused, for this view to show once. */
     public static final String MESSAGE_ATTRIBUTE = "kiln.login.message";
+    /** Session attribute with the user name of the last refused sign-in, put back in the form once. */
+    public static final String USERNAME_ATTRIBUTE = "kiln.login.username";
 
     private final LoginForm login = new LoginForm();
 
@@ -42,7 +44,20 @@ public class LoginView extends Main implements BeforeEnterObserver {
     @Override
     public void beforeEnter(BeforeEnterEvent event) {
         var parameters = event.getLocation().getQueryParameters().getParameters();
-        var message = takeMessage();
+        var message = take(MESSAGE_ATTRIBUTE);
+        var username = take(USERNAME_ATTRIBUTE);
+        if (username != null && parameters.containsKey("error")) {
+            // vaadin-login-form has no property for it: fill its field, and go on to the password.
+            login.getElement().executeJs("""
+                    const fill = () => {
+                      const user = this.querySelector('[name=username]');
+                      const password = this.querySelector('[name=password]');
+                      if (!user) { requestAnimationFrame(fill); return; }
+                      user.value = $0;
+                      if (password) password.focus();
+                    };
+                    fill();""", username);
+        }
         var i18n = LoginI18n.createDefault();
         if (parameters.containsKey("expired")) {
             i18n.getErrorMessage().setTitle("Sign in again");
@@ -60,14 +75,14 @@ public class LoginView extends Main implements BeforeEnterObserver {
         login.setError(true);
     }
 
-    private static String takeMessage() {
+    private static String take(String attribute) {
         var request = VaadinRequest.getCurrent();
         var session = request == null ? null : request.getWrappedSession(false);
         if (session == null) {
             return null;
         }
-        var message = session.getAttribute(MESSAGE_ATTRIBUTE);
-        session.removeAttribute(MESSAGE_ATTRIBUTE);
-        return message instanceof String text ? text : null;
+        var value = session.getAttribute(attribute);
+        session.removeAttribute(attribute);
+        return value instanceof String text ? text : null;
     }
 }

@@ -242,7 +242,8 @@ class FilesPanel extends Div {
 
     private Div row(Node node) {
         var row = new Div();
-        row.addClassName("kiln-file-row");
+        // Long names wrap beside their icon (kiln-tree-name) instead of being cut off or scrolling the tree sideways.
+        row.addClassNames("kiln-file-row", "kiln-tree-name");
         if (node.folder()) {
             // A click on a folder toggles it (the grid's tree toggle takes that click for itself) and selects it
             // here: uploads go into it, and the download link takes it.

@@ -16,7 +16,10 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.FormatStyle;
 import java.util.function.BiConsumer;
 
-/** The open file's commits, newest first; clicking one shows that version read-only, with a way to restore it. */
+/**
+ * The open file's commits, newest first, kept up to date as automatic commits land; clicking one shows that version
+ * read-only, with a way to restore it, or side by side with the current text or any other version.
+ */
 class HistoryPanel extends Div {
 
     private static final DateTimeFormatter WHEN =
@@ -29,6 +32,10 @@ class HistoryPanel extends Div {
     private final Div list = new Div();
     private final boolean canEdit;
     private String shown;
+    /** The revisions listed, to redraw only when a commit came (checked every few seconds while attached). */
+    private java.util.List<FileRevision> listed = java.util.List.of();
+    private com.vaadin.flow.shared.Registration polling;
+    private int polls;
 
     HistoryPanel(String studioId, StudioWorkspace workspace, Clock clock, boolean canEdit, BiConsumer<FileRevision, FileContent> onRestore) {
         this.studioId = studioId;
@@ -61,6 +68,7 @@ class HistoryPanel extends Div {
             return;
         }
         var revisions = workspace.history(studioId, path);
+        listed = revisions;
         if (revisions.isEmpty()) {
             var hint = new Div("Not committed yet: save to create the first version.");
             hint.addClassName("kiln-empty");
@@ -80,6 +88,29 @@ class HistoryPanel extends Div {
         }
     }
 
+    /** Automatic commits land while the file is open: look every 3 s and redraw when the history changed. */
+    @Override
+    protected void onAttach(com.vaadin.flow.component.AttachEvent event) {
+        polling = event.getUI().addPollListener(e -> {
+            if (shown != null && ++polls % 3 == 0) {
+                try {
+                    if (!workspace.history(studioId, shown).equals(listed)) {
+                        show(shown);
+                    }
+                } catch (RuntimeException gone) {
+                    // the file was deleted or renamed: the studio view shows it
+                }
+            }
+        });
+    }
+
+    @Override
+    protected void onDetach(com.vaadin.flow.component.DetachEvent event) {
+        if (polling != null) {
+            polling.remove();
+        }
+    }
+
     private void showVersion(String path, FileRevision revision) {
         var content = workspace.readAt(studioId, path, revision.commitId());
         var dialog = new Dialog(path + " at " + revision.shortId());
@@ -91,7 +122,46 @@ class HistoryPanel extends Div {
         viewer.setId("revision-viewer");
         viewer.setSizeFull();
         viewer.load(content.binary() ? "" : content.text(), path, true);
-        var body = new Div(info, viewer);
+        // Compare this version with the current text or another version, side by side (older on the left).
+        var diff = new dev.kiln.ui.component.DiffView();
+        diff.setId("revision-diff");
+        diff.setSizeFull();
+        diff.setVisible(false);
+        var others = new java.util.ArrayList<FileRevision>(listed.stream().filter(r -> !r.commitId()
+                .equals(revision.commitId())).toList());
+        var compareWith = new com.vaadin.flow.component.select.Select<FileRevision>();
+        compareWith.setId("revision-compare");
+        compareWith.setLabel("Compare with");
+        compareWith.setEmptySelectionAllowed(true);
+        compareWith.setEmptySelectionCaption("nothing: show this version");
+        var current = new FileRevision("", "the current text", "", clock.instant());
+        var items = new java.util.ArrayList<FileRevision>();
+        items.add(current);
+        items.addAll(others);
+        compareWith.setItems(items);
+        compareWith.setItemLabelGenerator(r -> r == null ? "nothing: show this version" : r == current ? "the current text"
+                : r.shortId() + " · " + r.message() + " · " + r.authorName() + " · " + ago(r.time()));
+        compareWith.setEnabled(!content.binary());
+        compareWith.addValueChangeListener(e -> {
+            var other = e.getValue();
+            viewer.setVisible(other == null);
+            diff.setVisible(other != null);
+            if (other == null) {
+                return;
+            }
+            String otherText = other == current ? workspace.read(studioId, path).text()
+                    : workspace.readAt(studioId, path, other.commitId()).text();
+            String otherLabel = other == current ? "now" : other.shortId() + " · " + other.authorName() + " · "
+                    + ago(other.time());
+            String thisLabel = revision.shortId() + " · " + revision.authorName() + " · " + ago(revision.time());
+            boolean otherIsOlder = other != current && other.time().isBefore(revision.time());
+            if (otherIsOlder) {
+                diff.show(otherText, otherLabel, content.text(), thisLabel, path);
+            } else {
+                diff.show(content.text(), thisLabel, otherText == null ? "" : otherText, otherLabel, path);
+            }
+        });
+        var body = new Div(info, compareWith, viewer, diff);
         body.addClassName("kiln-pane");
         dialog.add(body);
         var restore = new Button("Restore this version", e -> {

@@ -11,6 +11,11 @@ public interface StudioSharing {
 
     List<ShareLink> links(String studioId);
 
+    /** The people in the studio: its owner first, then whoever joined through a link that still works. */
+    default List<StudioMember> members(String studioId) {
+        return List.of();
+    }
+
     /** Revokes at once: people who joined through it lose access, open editors included. */
     void revoke(String studioId, String token);
 

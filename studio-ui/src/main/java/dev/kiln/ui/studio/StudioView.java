@@ -16,7 +16,6 @@ import com.vaadin.flow.router.HasDynamicTitle;
 import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.Route;
 import dev.kiln.ui.component.CodeEditor;
-import dev.kiln.ui.component.TerminalView;
 import dev.kiln.ui.data.DataPanel;
 import dev.kiln.ui.data.StudioData;
 import dev.kiln.ui.files.FileEntry;
@@ -67,6 +66,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private final Span role = new Span();
     private FilesPanel files;
     private HistoryPanel history;
+    /** The open files' tabs (see EditorTabs); text files share the one live editor. */
+    private EditorTabs editorTabs;
+    private Div codePane;
     private final StudioJobs jobs;
     private final StudioData data;
     private final StudioFiles studioFiles;
@@ -112,16 +114,20 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
             var share = new Button("Share", VaadinIcon.CONNECT.create(), e -> new ShareDialog(studio.id(), studio.name(), sharing, clock).open());
             share.addThemeVariants(ButtonVariant.LUMO_SMALL);
             share.setId("share");
-            header.setMiddle(back, new Span("/"), name, share, new MachineButton(studio.id(), machines, true, clock),
-                    new MachineUsageBadge(studio.id(), jobs));
+            header.setMiddle(back, new Span("/"), name, share, new MachineButton(studio.id(), machines, true, clock,
+                    this::runningJobs), new MachineUsageBadge(studio.id(), jobs));
         } else {
-            header.setMiddle(back, new Span("/"), name, role, new MachineButton(studio.id(), machines, false, clock),
-                    new MachineUsageBadge(studio.id(), jobs));
+            header.setMiddle(back, new Span("/"), name, role, new MachineButton(studio.id(), machines, false, clock,
+                    this::runningJobs), new MachineUsageBadge(studio.id(), jobs));
         }
         add(header, body());
         // The open file is in the address (?file=), so a reload (Vaadin reloads the page after a server restart)
         // opens it again, and the editor sends what it kept unsent.
         event.getLocation().getQueryParameters().getSingleParameter("file").ifPresent(this::open);
+    }
+
+    private int runningJobs() {
+        return (int) jobs.jobs(studio.id()).stream().filter(j -> !j.status().ended()).count();
     }
 
     private void showNotFound(String message) {
@@ -137,6 +143,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         files = new FilesPanel(studio.id(), studioFiles, studio.canEdit(), clock, new FilesPanel.FileEvents() {
                     @Override
                     public void renamed(String from, String to) {
+                        editorTabs.rename(from, to);
                         if (openPath != null && (openPath.equals(from) || openPath.startsWith(from + "/"))) {
                             open(to + openPath.substring(from.length()));
                         }
@@ -144,8 +151,11 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
 
                     @Override
                     public void deleted(String path) {
+                        editorTabs.paths().stream().filter(p -> p.equals(path) || p.startsWith(path + "/"))
+                                .filter(p -> !p.equals(openPath)).forEach(editorTabs::remove);
                         if (openPath != null && (openPath.equals(path) || openPath.startsWith(path + "/"))) {
-                            close();
+                            // Another open tab takes its place, if there is one.
+                            editorTabs.remove(openPath).ifPresentOrElse(StudioView.this::open, StudioView.this::close);
                             showNotice("The open file was deleted. Its earlier versions stay in the repository's history.", false);
                         }
                     }
@@ -174,7 +184,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         dirtyMark.setVisible(false);
         fileTitle.addClassName("kiln-file-title");
         fileTitle.setId("file-title");
-        var toolbar = new Div(fileTitle, dirtyMark, commit);
+        var toolbar = new Div(fileTitle, dirtyMark, editorTools(), commit);
         toolbar.addClassName("kiln-toolbar");
         notice.addClassName("kiln-notice");
         notice.setId("editor-notice");
@@ -182,7 +192,12 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         emptyEditor.addClassName("kiln-empty");
         editor.setId("editor");
         editor.setVisible(false);
-        editor.addDirtyChangedListener(e -> dirtyMark.setVisible(e.isDirty()));
+        editor.addDirtyChangedListener(e -> {
+            dirtyMark.setVisible(e.isDirty());
+            if (openPath != null) {
+                editorTabs.setDirty(openPath, e.isDirty());
+            }
+        });
         editor.addSaveRequestedListener(e -> commitNow());
         editor.addCollabStatusListener(e -> {
             if ("revoked".equals(e.status()) || "closed".equals(e.status())) {
@@ -193,19 +208,38 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                 role.setText("access revoked");
             }
         });
-        var editorPane = new Div(toolbar, notice, emptyEditor, editor, viewer);
-        editorPane.addClassName("kiln-pane");
+        codePane = new Div(toolbar, notice, emptyEditor, editor, viewer);
+        codePane.addClassName("kiln-pane");
+        editorTabs = new EditorTabs(codePane, new EditorTabs.Listener() {
+            @Override
+            public void selected(String path) {
+                if (!path.equals(openPath)) {
+                    confirmIfUnsent(() -> open(path));
+                }
+            }
 
-        var terminalTitle = new Span("Terminal");
-        terminalTitle.addClassName("kiln-file-title");
-        var terminalHint = new Span(studio.canEdit() ? "shared with everyone in this studio"
+            @Override
+            public void closed(String path) {
+                if (!path.equals(openPath)) {
+                    editorTabs.remove(path);
+                    return;
+                }
+                confirmIfUnsent(() -> editorTabs.remove(path).ifPresentOrElse(StudioView.this::open, StudioView.this::close));
+            }
+        });
+        var editorPane = new Div(editorTabs);
+        editorPane.addClassName("kiln-pane");
+        shortcuts();
+
+        var terminalHint = new Span(studio.canEdit() ? "each shared with everyone in this studio"
                 : "view only: you see what others type");
         terminalHint.addClassName("kiln-muted");
-        var terminalBar = new Div(terminalTitle, terminalHint);
+        var terminals = new dev.kiln.ui.component.TerminalTabs(studio.id(), studio.canEdit(),
+                () -> machines.terminals(studio.id()));
+        terminals.setId("terminal");
+        var terminalBar = new Div(terminalHint);
         terminalBar.addClassName("kiln-toolbar");
-        var terminal = new TerminalView(studio.id(), "1");
-        terminal.setId("terminal");
-        var terminalPane = new Div(terminalBar, terminal);
+        var terminalPane = new Div(terminalBar, terminals);
         terminalPane.addClassName("kiln-bottom-pane");
         var jobsPanel = new JobsPanel(studio.id(), jobs, studio.canEdit(), clock, this::openDiagnostic);
         var bottom = new TabSheet();
@@ -218,6 +252,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         center.setOrientation(SplitLayout.Orientation.VERTICAL);
         center.setSplitterPosition(55);
         center.setSizeFull();
+        bottom.setSuffixComponent(maximizeToggle(center));
 
         var right = new SplitLayout(center, history);
         right.setSplitterPosition(78);
@@ -227,6 +262,22 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         split.addClassName("kiln-studio-body");
         split.setWidthFull();
         return split;
+    }
+
+    /** Gives the terminal, jobs and data tabs most of the height, and back (jobs and their charts want room). */
+    private static Button maximizeToggle(SplitLayout center) {
+        var toggle = new Button(VaadinIcon.EXPAND_SQUARE.create());
+        toggle.setId("bottom-maximize");
+        toggle.addThemeVariants(ButtonVariant.LUMO_TERTIARY, ButtonVariant.LUMO_ICON, ButtonVariant.LUMO_SMALL);
+        toggle.setAriaLabel("Make the panel taller");
+        toggle.setTooltipText("Make the panel taller, or give the editor its room back");
+        toggle.addClickListener(e -> {
+            boolean tall = "true".equals(toggle.getElement().getAttribute("data-tall"));
+            center.setSplitterPosition(tall ? 55 : 12);
+            toggle.getElement().setAttribute("data-tall", String.valueOf(!tall));
+            toggle.setIcon((tall ? VaadinIcon.EXPAND_SQUARE : VaadinIcon.COMPRESS_SQUARE).create());
+        });
+        return toggle;
     }
 
     private static Tab tab(String label, String id) {
@@ -274,6 +325,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         commit.setEnabled(live && studio.canEdit());
         files.select(path);
         history.show(path);
+        editorTabs.open(path, codePane);
         getUI().ifPresent(ui -> ui.getPage().getHistory().replaceState(null,
                 new com.vaadin.flow.router.Location("studio/" + studio.id(),
                         com.vaadin.flow.router.QueryParameters.of("file", path))));
@@ -292,6 +344,56 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                 history.show(entry.workspacePath());
             }
         });
+    }
+
+    /** Go to file, search in files, wrap: buttons in the editor's toolbar (and Ctrl+P, Ctrl+Shift+F). */
+    private Div editorTools() {
+        var quick = new Button(VaadinIcon.FILE_SEARCH.create(), e -> quickOpen());
+        quick.setId("quick-open-button");
+        quick.setTooltipText("Go to file (Ctrl+P)");
+        quick.setAriaLabel("Go to file");
+        var search = new Button(VaadinIcon.SEARCH.create(), e -> searchFiles());
+        search.setId("search-files-button");
+        search.setTooltipText("Search in files (Ctrl+Shift+F)");
+        search.setAriaLabel("Search in files");
+        var wrap = new Button(VaadinIcon.TEXT_LABEL.create());
+        wrap.setId("wrap-toggle");
+        wrap.setTooltipText("Wrap long lines");
+        wrap.setAriaLabel("Wrap long lines");
+        wrap.getElement().setAttribute("aria-pressed", "false");
+        wrap.addClickListener(e -> {
+            boolean on = !"true".equals(wrap.getElement().getAttribute("aria-pressed"));
+            wrap.getElement().setAttribute("aria-pressed", String.valueOf(on));
+            editor.setWrap(on);
+        });
+        for (var button : java.util.List.of(quick, search, wrap)) {
+            button.addThemeVariants(ButtonVariant.LUMO_TERTIARY, ButtonVariant.LUMO_ICON, ButtonVariant.LUMO_SMALL);
+        }
+        var tools = new Div(quick, search, wrap);
+        tools.addClassName("kiln-editor-tools");
+        return tools;
+    }
+
+    private void shortcuts() {
+        com.vaadin.flow.component.Shortcuts.addShortcutListener(this, this::quickOpen,
+                com.vaadin.flow.component.Key.KEY_P, com.vaadin.flow.component.KeyModifier.CONTROL);
+        com.vaadin.flow.component.Shortcuts.addShortcutListener(this, this::searchFiles,
+                com.vaadin.flow.component.Key.KEY_F, com.vaadin.flow.component.KeyModifier.CONTROL,
+                com.vaadin.flow.component.KeyModifier.SHIFT);
+    }
+
+    private void quickOpen() {
+        var paths = workspace.tree(studio.id()).stream().filter(e -> !e.directory()).map(WorkspaceEntry::path).toList();
+        new QuickOpen(paths, path -> confirmIfUnsent(() -> open(path))).open();
+    }
+
+    private void searchFiles() {
+        new SearchFilesDialog(studio.id(), workspace, null, (path, line, column) -> confirmIfUnsent(() -> {
+            if (!path.equals(openPath)) {
+                open(path);
+            }
+            editor.goTo(line, column, null);
+        })).open();
     }
 
     private void close() {

@@ -136,8 +136,8 @@ public final class ModelCheckpoint implements Callback {
         Path last = dir(trainer).resolve("last");
         if (justSaved != null && trainer.isGlobalZero()) {
             try {
+                // saveCheckpoint already said "checkpoint" for this one: last is the same files, not another line.
                 CheckpointIO.linkCopy(justSaved, last);
-                trainer.event("checkpoint", Map.of("path", last.toString(), "step", trainer.globalStep()));
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot update " + last + ": " + e.getMessage(), e);
             }

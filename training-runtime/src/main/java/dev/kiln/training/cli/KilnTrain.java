@@ -82,6 +82,14 @@ public final class KilnTrain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             var builder = Trainer.builder();
+            for (String option : defaults(moduleClass)) {
+                int eq = option.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("@TrainerDefaults of " + moduleClass + " has '" + option
+                            + "'; write NAME=VALUE, for example max-epochs=5");
+                }
+                builder.set(option.substring(0, eq).strip(), option.substring(eq + 1).strip());
+            }
             for (int i = 0; i < trainerOptions.size(); i++) {
                 String option = trainerOptions.get(i);
                 if (!option.startsWith("--trainer.")) {
@@ -167,6 +175,17 @@ public final class KilnTrain implements Callable<Integer> {
                 System.out.println("step " + state.get("step") + ", epoch " + state.get("epoch"));
             }
             return 0;
+        }
+    }
+
+    /** The module's {@link dev.kiln.training.TrainerDefaults}, read without initializing the class. */
+    static List<String> defaults(String className) {
+        try {
+            Class<?> cls = Class.forName(className, false, KilnTrain.class.getClassLoader());
+            var defaults = cls.getAnnotation(dev.kiln.training.TrainerDefaults.class);
+            return defaults == null ? List.of() : List.of(defaults.value());
+        } catch (ClassNotFoundException | LinkageError e) {
+            return List.of(); // instantiate() says what is wrong with the class
         }
     }
 

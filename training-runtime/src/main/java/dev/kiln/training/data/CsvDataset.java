@@ -76,8 +76,8 @@ public final class CsvDataset {
             return new TensorDataset(xs, Tensors.fromFloats(values, rows, 1));
         } catch (IOException e) {
             throw new DataFormatException("Cannot read " + file + ": " + e.getMessage());
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new DataFormatException(file + " is not a valid CSV file: " + e.getMessage());
+        } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+            throw new DataFormatException(file + " is not a valid CSV file: " + CsvProblems.describe(e));
         }
     }
 

@@ -93,7 +93,22 @@ public final class Connections {
         return clients.computeIfAbsent(connectionFor(location), this::newClient);
     }
 
-    private String connectionFor(S3Uri location) {
+    /**
+     * Which connection a location is read through, for messages: "the connection 'lake'", or the AWS SDK's own
+     * credentials where this job has no S3 connection.
+     */
+    public String describe(S3Uri location) {
+        String name = connectionFor(location);
+        return name.isEmpty() ? "the AWS SDK's default credentials (this job has no S3 connection)"
+                : "the connection '" + name + "'";
+    }
+
+    /**
+     * The connection's name ("" for the SDK's defaults). {@code s3://name@bucket/key} names it; otherwise the one
+     * S3 connection for the bucket, or the job's only S3 connection. Two connections for the same bucket, or several
+     * for other buckets, are refused with the list: silently picking one could read with the wrong credentials.
+     */
+    String connectionFor(S3Uri location) {
         if (location.connection() != null) {
             JsonNode named = byName.get(location.connection());
             if (named == null || !"s3".equals(named.path("type").asString())) {
@@ -102,14 +117,30 @@ public final class Connections {
             }
             return location.connection();
         }
+        var forBucket = new ArrayList<String>();
         var s3 = new ArrayList<String>();
         for (var entry : byName.entrySet()) {
             if ("s3".equals(entry.getValue().path("type").asString())) {
                 if (location.bucket().equals(entry.getValue().path("bucket").asString())) {
-                    return entry.getKey();
+                    forBucket.add(entry.getKey());
                 }
                 s3.add(entry.getKey());
             }
+        }
+        if (forBucket.size() == 1) {
+            return forBucket.getFirst();
+        }
+        if (forBucket.size() > 1) {
+            throw new IllegalArgumentException(location + " could mean " + forBucket.size() + " connections of this "
+                    + "job, which all name the bucket '" + location.bucket() + "': " + String.join(", ", forBucket)
+                    + ". Say which one, for example " + location.withConnection(forBucket.getFirst()));
+        }
+        if (s3.size() > 1) {
+            throw new IllegalArgumentException("None of this job's S3 connections (" + String.join(", ", s3.stream()
+                    .map(n -> n + " for bucket '" + byName.get(n).path("bucket").asString() + "'").toList())
+                    + ") is for the bucket '" + location.bucket() + "' of " + location + ". Name one, for example "
+                    + location.withConnection(s3.getFirst()) + ", or add a connection for that bucket in the Data "
+                    + "tab and let jobs receive it");
         }
         return s3.size() == 1 ? s3.getFirst() : "";
     }

@@ -46,15 +46,24 @@ public final class S3Objects implements AutoCloseable {
     private final ExecutorService uploads = Executors.newFixedThreadPool(4,
             Thread.ofPlatform().daemon().name("kiln-s3-put-", 0).factory());
 
+    /** " through the connection 'lake'" (or empty): said in every error, so a wrong connection is easy to spot. */
+    private final String through;
+
     public S3Objects(S3Client s3, int concurrency, long partSize) {
+        this(s3, concurrency, partSize, null);
+    }
+
+    private S3Objects(S3Client s3, int concurrency, long partSize, String via) {
         this.s3 = s3;
         this.downloader = new RangedDownloader(s3, concurrency, partSize);
+        this.through = via == null ? "" : " through " + via;
     }
 
     /** Through the job's connection for {@code location} (see {@link Connections}). */
     public static S3Objects forLocation(S3Uri location) {
-        return new S3Objects(Connections.current().s3(location), RangedDownloader.DEFAULT_CONCURRENCY,
-                RangedDownloader.DEFAULT_PART_SIZE);
+        var connections = Connections.current();
+        return new S3Objects(connections.s3(location), RangedDownloader.DEFAULT_CONCURRENCY,
+                RangedDownloader.DEFAULT_PART_SIZE, connections.describe(location));
     }
 
     public RangedDownloader downloader() {
@@ -77,9 +86,9 @@ public final class S3Objects implements AutoCloseable {
                 }
             }
         } catch (NoSuchBucketException e) {
-            throw new StorageException("no bucket '" + location.bucket() + "' (" + location + ")", e);
+            throw new StorageException("no bucket '" + location.bucket() + "' (" + location + through + ")", e);
         } catch (S3Exception e) {
-            throw new StorageException("listing " + location + " failed: " + explain(e), e);
+            throw new StorageException("listing " + location + through + " failed: " + explain(e), e);
         }
         return result;
     }
@@ -98,12 +107,13 @@ public final class S3Objects implements AutoCloseable {
             String name = location.key().substring(location.key().lastIndexOf('/') + 1);
             return new Entry(location.key(), name, head.contentLength(), head.eTag());
         } catch (NoSuchKeyException e) {
-            throw new StorageException("no object " + location, e);
+            throw new StorageException("no object " + location + (through.isEmpty() ? "" : " (read" + through + ")"), e);
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
-                throw new StorageException("no object " + location + " (or no bucket '" + location.bucket() + "')", e);
+                throw new StorageException("no object " + location + " (or no bucket '" + location.bucket() + "')"
+                        + (through.isEmpty() ? "" : ", read" + through), e);
             }
-            throw new StorageException("reading " + location + " failed: " + explain(e), e);
+            throw new StorageException("reading " + location + through + " failed: " + explain(e), e);
         }
     }
 
@@ -151,9 +161,9 @@ public final class S3Objects implements AutoCloseable {
         try {
             s3.deleteObject(b -> b.bucket(target.bucket()).key(target.key()));
         } catch (NoSuchBucketException e) {
-            throw new StorageException("no bucket '" + target.bucket() + "' (" + target + ")", e);
+            throw new StorageException("no bucket '" + target.bucket() + "' (" + target + through + ")", e);
         } catch (S3Exception e) {
-            throw new StorageException("deleting " + target + " failed: " + explain(e), e);
+            throw new StorageException("deleting " + target + through + " failed: " + explain(e), e);
         }
     }
 
@@ -169,7 +179,7 @@ public final class S3Objects implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (S3Exception e) {
-            throw new StorageException("writing " + target + " failed: " + explain(e), e);
+            throw new StorageException("writing " + target + through + " failed: " + explain(e), e);
         }
     }
 

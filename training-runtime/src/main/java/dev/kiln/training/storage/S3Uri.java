@@ -36,6 +36,11 @@ public record S3Uri(String connection, String bucket, String key) {
         return key.isEmpty() || key.endsWith("/") ? this : new S3Uri(connection, bucket, key + "/");
     }
 
+    /** The same location read through the named connection: {@code s3://name@bucket/key}. */
+    public S3Uri withConnection(String name) {
+        return new S3Uri(name, bucket, key);
+    }
+
     public S3Uri resolve(String name) {
         return new S3Uri(connection, bucket, asPrefix().key + name);
     }

@@ -56,6 +56,14 @@ class CallbacksTest {
         var events = lines.stream().filter(l -> l.path("type").asString().equals("kiln.event"))
                 .map(l -> l.path("event").asString()).toList();
         assertThat(events).startsWith("fit_start").contains("epoch_end", "checkpoint").endsWith("fit_end");
+        // One line per checkpoint (one each epoch), its path relative to the job's folder; the limits that apply.
+        var checkpoints = lines.stream().filter(l -> l.path("event").asString().equals("checkpoint"))
+                .map(l -> l.path("data").path("path").asString()).toList();
+        assertThat(checkpoints).containsExactly("checkpoints/epoch=0-step=8", "checkpoints/epoch=1-step=16");
+        JsonNode start = lines.stream().filter(l -> l.path("event").asString().equals("fit_start")).findFirst()
+                .orElseThrow().path("data");
+        assertThat(start.path("max_epochs").asInt()).isEqualTo(2);
+        assertThat(start.has("max_steps")).as("an unset limit is left out, not -1").isFalse();
     }
 
     @Test

@@ -19,6 +19,7 @@ import dev.kiln.training.runtime.Tensors;
 import dev.kiln.training.storage.Connections;
 import dev.kiln.training.storage.S3Objects;
 import dev.kiln.training.storage.S3Uri;
+import dev.kiln.training.data.CsvProblems;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
 
@@ -41,6 +42,17 @@ public class PrepareData {
     static final int ROWS_PER_SHARD = 8192;
 
     public static void main(String[] args) throws Exception {
+        try {
+            prepare(args);
+        } catch (IllegalArgumentException | IllegalStateException | dev.kiln.training.TrainingException
+                 | dev.kiln.training.storage.StorageException e) {
+            // A sentence for the job's log, not a stack trace: these say what is wrong and where.
+            System.err.println("PrepareData: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    static void prepare(String[] args) throws Exception {
         Map<String, String> options = new LinkedHashMap<>();
         for (String arg : args) {
             int eq = arg.indexOf('=');
@@ -98,6 +110,13 @@ public class PrepareData {
                 rows.add(record.toList(), blob.entry().key() + " line " + parser.getCurrentLineNumber());
                 rows.flushIfFull(writer);
             }
+        } catch (java.io.IOException | java.io.UncheckedIOException | IllegalStateException
+                 | IllegalArgumentException e) {
+            if (e instanceof IllegalArgumentException && e.getMessage() != null
+                    && e.getMessage().startsWith(blob.entry().key())) {
+                throw e; // already says where (a value that is not a number)
+            }
+            throw new IllegalArgumentException(blob.entry().key() + " is not valid CSV: " + CsvProblems.describe(e), e);
         }
     }
 

@@ -1,0 +1,13 @@
+package dev.kiln.ui.studio;
+
+/** Someone in a studio: its owner, or a person who joined through a link that still works, with what they may do. */
+public record StudioMember(String name, String role) {
+    /** "owner", "editor" or "viewer" in words. */
+    public String roleLabel() {
+        return switch (role) {
+            case "owner" -> "Owner";
+            case "editor" -> "Can edit";
+            default -> "View only";
+        };
+    }
+}
