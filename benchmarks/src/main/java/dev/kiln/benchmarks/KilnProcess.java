@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -48,9 +49,14 @@ final class KilnProcess implements AutoCloseable {
         var process = builder.start();
         var ready = new CompletableFuture<Long>();
         var reader = new Thread(() -> {
-            try (var lines = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
+            // The server's output is kept beside its data (server.log), to see why something failed.
+            try (var lines = new BufferedReader(new InputStreamReader(process.getInputStream()));
+                 var log = Files.newBufferedWriter(dataDir.resolve("server.log"))) {
                 String line;
                 while ((line = lines.readLine()) != null) {
+                    log.write(line);
+                    log.newLine();
+                    log.flush();
                     if (line.contains("Kiln is ready at")) {
                         ready.complete(System.nanoTime());
                     }
