@@ -95,7 +95,7 @@ class FilesBrowserIT extends BrowserTestBase {
             type(owner, "mkdir -p ~/data && printf 'name,score\\nada,3\\nben,5\\n' > ~/data/scores.csv");
             owner.locator("[data-path='~/data']").click(); // opens the folder
             assertThat(owner.locator("[data-path='~/data/scores.csv']")).isVisible();
-            owner.locator("[data-path='~/data/scores.csv']").click();
+            openInTree(owner, "~/data/scores.csv", "#file-preview-table");
             assertThat(owner.locator("#file-preview-table")).containsText("ada");
             assertThat(owner.locator("#file-viewer-meta")).containsText("in the machine's home");
             owner.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("files-csv-preview.png")));
@@ -233,7 +233,7 @@ class FilesBrowserIT extends BrowserTestBase {
             owner.locator("[data-path='~/data/run-logs']").click();
             assertThat(owner.locator("[data-path='~/data/run-logs/metrics.csv']")).isVisible();
             owner.locator("[data-path='~/data/run-logs/sub']").click();
-            owner.locator("[data-path='~/data/run-logs/sub/notes.txt']").click();
+            openInTree(owner, "~/data/run-logs/sub/notes.txt", "#file-preview-text .cm-content");
             assertThat(owner.locator("#file-preview-text .cm-content")).containsText("from a folder upload");
 
             // A binary file changed in the studio and on the machine at once: both kept, and both trees say so.
@@ -267,13 +267,29 @@ class FilesBrowserIT extends BrowserTestBase {
         page.keyboard().type(command + "\n");
     }
 
+    /**
+     * Clicks a file in the tree until the viewer shows {@code shown}: a click that lands while the tree redraws
+     * its rows (the machine reported a change) can be lost, and a person would click again.
+     */
+    private static void openInTree(Page page, String path, String shown) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            page.locator("[data-path='" + path + "']").click();
+            try {
+                page.locator(shown).waitFor(new com.microsoft.playwright.Locator.WaitForOptions().setTimeout(8000));
+                return;
+            } catch (com.microsoft.playwright.TimeoutError lost) {
+                // click again
+            }
+        }
+    }
+
     /** Runs a command in the terminal until its output shows {@code expected} (the file may take a moment). */
     private static void awaitTerminal(Page page, String command, String expected) {
         for (int attempt = 0; attempt < 20; attempt++) {
             page.locator("#terminal .xterm-screen").click();
             page.keyboard().type("clear; " + command + "\n");
             page.waitForTimeout(750);
-            String screen = (String) page.evaluate("() => document.querySelector('#terminal').screenText()");
+            String screen = (String) page.evaluate("() => [...document.querySelectorAll('#terminal kiln-terminal')].find(t => !t.hidden).screenText()");
             if (screen.contains(expected.strip())) {
                 return;
             }
