@@ -55,6 +55,7 @@ public final class MachineAgent {
     private boolean firstConnection = true;
     private JobRunner jobs;
     private Downloader downloads;
+    private KernelHost kernels;
     private volatile int exitCode;
     /** Health and usage reports: every second (the studio's live machine charts), or KILN_HEALTH_INTERVAL_MS. */
     private final long healthIntervalMillis;
@@ -88,12 +89,14 @@ public final class MachineAgent {
         jobs = new JobRunner(outbox, home, commands, workspace);
         JobSecrets.purge(home);
         downloads = new Downloader(outbox, home, server);
+        kernels = new KernelHost(outbox, home, workspace, env);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint, and say that their
             // exits are interruptions (the server resumes jobs on the next machine), not failures.
             commands.interrupted();
             commands.close();
             terminals.close();
+            kernels.close();
             // Last: tell the server this machine is done with its files. A JVM with threads in native code (the
             // HTTP client's selector, process reapers) takes about 300 ms more to exit; the server need not wait.
             // Before the main loop hears of the stop, so that its own plain close does not come first.
@@ -224,6 +227,14 @@ public final class MachineAgent {
             case ToMachine.PtyInput input -> terminals.input(input.id(), input.data());
             case ToMachine.PtyResize resize -> terminals.resize(resize.id(), resize.cols(), resize.rows());
             case ToMachine.PtyClose close -> terminals.close(close.id());
+            case ToMachine.ListKernels list -> kernels.listSpecs(list.id());
+            case ToMachine.KernelStart start -> kernels.start(start.kernel(), start.spec(), start.connections());
+            case ToMachine.KernelExecute execute -> kernels.execute(execute.kernel(), execute.request(), execute.code());
+            case ToMachine.KernelInterrupt interrupt -> kernels.interrupt(interrupt.kernel());
+            case ToMachine.KernelRestart restart -> kernels.restart(restart.kernel());
+            case ToMachine.KernelShutdown shutdown -> kernels.shutdown(shutdown.kernel());
+            case ToMachine.KernelComplete complete -> kernels.complete(complete.kernel(), complete.request(),
+                    complete.code(), complete.cursor());
         }
     }
 

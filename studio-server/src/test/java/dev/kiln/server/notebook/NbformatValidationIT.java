@@ -1,6 +1,7 @@
 package dev.kiln.server.notebook;
 
 import org.junit.jupiter.api.BeforeAll;
+import dev.kiln.machine.kernel.DebianPython;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package dev.kiln.server.notebook;
+package dev.kiln.machine.kernel;
 
 import org.junit.jupiter.api.Assumptions;
 
