@@ -200,7 +200,7 @@ final class KernelHost implements AutoCloseable {
                     compileNote = prepared.note();
                     childEnv.put("KILN_KERNEL_CLASSPATH", String.join(File.pathSeparator, prepared.userClasspath()));
                     argv = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                            "--enable-native-access=ALL-UNNAMED",
+                            "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true",
                             "-cp", String.join(File.pathSeparator, prepared.kernelClasspath()),
                             "dev.kiln.machine.kernel.JavaKernel", connectionFile.toString()));
                 } else {

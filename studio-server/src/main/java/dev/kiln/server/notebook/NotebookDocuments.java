@@ -70,6 +70,12 @@ public class NotebookDocuments {
         /** The notebook is going away (deleted, moved, studio deleted): end its kernel. */
         void gone(LiveNotebook notebook, String why);
 
+        /** The notebook was opened (it shows which kernels the machine offers). */
+        default void opened(LiveNotebook notebook) {}
+
+        /** The notebook was closed (nobody connected, no kernel). */
+        default void closed(LiveNotebook notebook) {}
+
         Kernels NONE = new Kernels() {
             public boolean keepsOpen(LiveNotebook n) {
                 return false;
@@ -138,6 +144,7 @@ public class NotebookDocuments {
         }
         var opened = load(studioId, path);
         open.put(key(studioId, path), opened);
+        kernels.opened(opened.notebook);
         return opened.notebook;
     }
 
@@ -163,6 +170,12 @@ public class NotebookDocuments {
         writeBackQuietly(entry);
         saveState(entry);
         notebook.close("closed", "This notebook was closed on the server; reopen it to continue.");
+        kernels.closed(notebook);
+    }
+
+    /** The studio's open notebooks. */
+    List<LiveNotebook> openOf(String studioId) {
+        return open.values().stream().map(o -> o.notebook).filter(n -> n.studioId.equals(studioId)).toList();
     }
 
     public boolean isLive(String studioId, String path) {
