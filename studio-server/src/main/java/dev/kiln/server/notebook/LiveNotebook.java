@@ -106,6 +106,8 @@ final class LiveNotebook {
     private ObjectNode metadata;
     private KernelView kernel = KernelView.none(List.of());
     private final Set<NotebookConnection> connections = new CopyOnWriteArraySet<>();
+    /** Which cell each connected person is in (their cursor shows there), by client id. */
+    private final Map<String, ObjectNode> focus = new LinkedHashMap<>();
     /** Who each collab client id is (for commit credits), and who edited since the last write-back. */
     private final Map<String, CollabRoom.Participant> byClient = new ConcurrentHashMap<>();
     private final Set<CollabRoom.Participant> editorsSinceWriteBack = ConcurrentHashMap.newKeySet();
@@ -208,6 +210,8 @@ final class LiveNotebook {
         }
         welcome.set("kernel", kernel.toJson());
         welcome.set("metadata", metadata.deepCopy());
+        var people = welcome.putArray("focus");
+        focus.values().forEach(people::add);
         connection.send(welcome);
         connections.add(connection);
         for (var entry : cells.visible()) {
@@ -217,6 +221,28 @@ final class LiveNotebook {
 
     void left(NotebookConnection connection) {
         connections.remove(connection);
+        synchronized (this) {
+            if (connection.clientId() != null && focus.containsKey(connection.clientId()) && !closed) {
+                focus(connection, null);
+            }
+        }
+    }
+
+    /** Someone moved into a cell (null: out of every cell); everyone sees who is where. */
+    synchronized void focus(NotebookConnection connection, String cellId) {
+        var node = Notebook.JSON.createObjectNode();
+        node.put("clientId", connection.clientId());
+        node.put("name", connection.participant().name());
+        node.put("colour", connection.participant().colour());
+        node.put("cell", cellId);
+        if (cellId == null) {
+            focus.remove(connection.clientId());
+        } else {
+            focus.put(connection.clientId(), node);
+        }
+        var message = node.deepCopy();
+        message.put("type", "focus");
+        broadcast(message);
     }
 
     int connectionCount() {

@@ -125,6 +125,13 @@ final class NotebookConnection {
                         notebook.kernelControl().complete(notebook, this, request, code, cursor);
                     }
                 }
+                case "focus" -> {
+                    var cell = message.get("cell");
+                    if (cell != null && !cell.isNull() && !(cell.isString() && cells.containsKey(cell.asString()))) {
+                        throw new IllegalArgumentException("\"cell\" must be a cell of this notebook, or null.");
+                    }
+                    notebook.focus(this, cell == null || cell.isNull() ? null : cell.asString());
+                }
                 case "ping" -> {
                     cells.values().forEach(c -> c.onMessage("{\"type\":\"ping\"}"));
                     sendText("{\"type\":\"pong\"}");
@@ -264,6 +271,9 @@ final class NotebookConnection {
     }
 
     private void cellMessage(String cellId, String json) {
+        if (json.equals("{\"type\":\"pong\"}")) {
+            return; // the notebook's own pong answers the ping that fanned out to every cell
+        }
         sendText("{\"type\":\"cell\",\"cell\":" + Notebook.JSON.getNodeFactory().stringNode(cellId) + ",\"message\":"
                 + json + "}");
     }

@@ -16,6 +16,7 @@ import com.vaadin.flow.router.HasDynamicTitle;
 import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.Route;
 import dev.kiln.ui.component.CodeEditor;
+import dev.kiln.ui.component.NotebookEditor;
 import dev.kiln.ui.component.TerminalView;
 import dev.kiln.ui.data.DataPanel;
 import dev.kiln.ui.data.StudioData;
@@ -56,6 +57,8 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private String title = "Studio · Kiln";
 
     private final CodeEditor editor = new CodeEditor();
+    /** .ipynb files open here instead of the text editor: cells, outputs, a kernel on the studio's machine. */
+    private final NotebookEditor notebook = new NotebookEditor();
     private final Span fileTitle = new Span("No file open");
     private final Span dirtyMark = new Span("●");
     private final Button commit = new Button("Commit", VaadinIcon.CHECK.create());
@@ -175,7 +178,10 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                 role.setText("access revoked");
             }
         });
-        var editorPane = new Div(toolbar, notice, emptyEditor, editor);
+        notebook.setId("notebook");
+        notebook.setVisible(false);
+        notebook.addClassName("kiln-notebook-pane");
+        var editorPane = new Div(toolbar, notice, emptyEditor, editor, notebook);
         editorPane.addClassName("kiln-pane");
 
         var terminalTitle = new Span("Terminal");
@@ -245,10 +251,19 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         dirtyMark.setVisible(false);
         notice.setVisible(false);
         live = !content.binary();
-        if (live) {
+        if (live && isNotebook(path)) {
+            editor.setVisible(false);
+            editor.load("", "", true);
+            notebook.setVisible(true);
+            notebook.open(studio.id(), path);
+        } else if (live) {
+            notebook.setVisible(false);
+            notebook.close();
             editor.connect("/collab/" + studio.id() + "?path=" + URLEncoder.encode(path, StandardCharsets.UTF_8), path);
             editor.focusEditor();
         } else {
+            notebook.setVisible(false);
+            notebook.close();
             editor.load("", path, true);
             showNotice("This is a binary file (" + content.size() + " bytes). It is shown read-only so it cannot be garbled.", false);
         }
@@ -257,9 +272,15 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         history.show(path);
     }
 
+    private static boolean isNotebook(String path) {
+        return path.toLowerCase(java.util.Locale.ROOT).endsWith(".ipynb");
+    }
+
     private void close() {
         openPath = null;
         live = false;
+        notebook.setVisible(false);
+        notebook.close();
         fileTitle.setText("No file open");
         editor.setVisible(false);
         editor.load("", "", true);
