@@ -149,6 +149,8 @@ final class KernelHost implements AutoCloseable {
         final Map<String, StringBuilder> forwarded = new LinkedHashMap<>();
         boolean replied;
         boolean idle;
+        /** The kernel said it is busy with this request: it has begun. */
+        boolean started;
         String status = "ok";
         Integer count;
 
@@ -164,6 +166,8 @@ final class KernelHost implements AutoCloseable {
         final String connections;
         final Path dir;
         final Map<String, Execution> executions = new LinkedHashMap<>();
+        /** Someone interrupted a cell the kernel had not begun yet: the interrupt goes when it does. */
+        boolean interruptWhenStarted;
         volatile Process process;
         volatile KernelClient client;
         volatile boolean ending;
@@ -280,6 +284,18 @@ final class KernelHost implements AutoCloseable {
         }
 
         void interrupt() {
+            synchronized (this) {
+                if (!executions.isEmpty() && executions.values().stream().noneMatch(e -> e.started)) {
+                    // The cell was sent but the kernel has not begun it: an interrupt now would reach an idle kernel
+                    // and be lost. It goes when the kernel says it is busy with the cell.
+                    interruptWhenStarted = true;
+                    return;
+                }
+            }
+            sendInterrupt();
+        }
+
+        private void sendInterrupt() {
             var client = this.client;
             var process = this.process;
             if (client == null || process == null) {
@@ -309,6 +325,7 @@ final class KernelHost implements AutoCloseable {
             ending = false;
             synchronized (this) {
                 executions.clear();
+                interruptWhenStarted = false;
             }
             launch();
         }
@@ -371,6 +388,7 @@ final class KernelHost implements AutoCloseable {
             synchronized (this) {
                 flushAll();
                 executions.clear();
+                interruptWhenStarted = false;
             }
             status("dead", why);
             var client = this.client;
@@ -411,6 +429,13 @@ final class KernelHost implements AutoCloseable {
                 switch (message.type()) {
                     case "status" -> {
                         String execState = content.path("execution_state").asString("");
+                        if (execution != null && execState.equals("busy")) {
+                            execution.started = true;
+                            if (interruptWhenStarted) {
+                                interruptWhenStarted = false;
+                                timers.execute(this::sendInterrupt);
+                            }
+                        }
                         if (execution != null && execState.equals("idle")) {
                             execution.idle = true;
                             finishIfDone(execution);
@@ -489,6 +514,9 @@ final class KernelHost implements AutoCloseable {
             }
             flush(execution);
             executions.remove(execution.request);
+            if (executions.isEmpty()) {
+                interruptWhenStarted = false;
+            }
             execution.overflow.values().forEach(w -> {
                 try {
                     w.close();

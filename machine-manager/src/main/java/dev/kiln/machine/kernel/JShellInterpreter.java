@@ -41,6 +41,7 @@ final class JShellInterpreter implements KernelServer.Interpreter {
             "import java.util.prefs.*;", "import java.util.regex.*;", "import java.util.stream.*;", "import java.time.*;",
             "import static dev.kiln.training.notebook.Notebook.*;", "import dev.kiln.training.notebook.*;");
     static final String DISPLAY_PACKAGE = "dev.kiln.training.notebook.";
+    private static final java.util.Set<String> DISPLAY_TYPES = java.util.Set.of("Table", "LineChart", "Image", "Progress");
 
     private final SnippetLoader loader = new SnippetLoader();
     private final List<String> classpath;
@@ -98,12 +99,15 @@ final class JShellInterpreter implements KernelServer.Interpreter {
 
     @Override
     public KernelServer.Failure execute(String code, int executionCount, KernelServer.Outputs out) {
-        interrupted = false;
         running = true;
         try {
+            if (interrupted) {
+                return interruptedFailure(); // interrupted after it was announced, before it began
+            }
             return run(code, out);
         } finally {
             running = false;
+            interrupted = false;
         }
     }
 
@@ -176,15 +180,20 @@ final class JShellInterpreter implements KernelServer.Interpreter {
             consumed += rest.length() - remaining.length();
             rest = remaining;
         }
-        if (lastVar != null && lastVar.typeName().startsWith(DISPLAY_PACKAGE)) {
+        if (lastVar != null && isDisplayType(lastVar.typeName())) {
             // A chart, table or image as the cell's last value is shown, not printed as text.
-            jshell.eval("dev.kiln.training.notebook.Notebook.display(" + lastVar.name() + ");");
+            jshell.eval("dev.kiln.training.notebook.Notebook.result(" + lastVar.name() + ");");
         } else if (lastValue != null) {
             var data = JupyterMessage.JSON.createObjectNode();
             data.put("text/plain", lastValue);
             out.result(data);
         }
         return null;
+    }
+
+    /** The display API's types, by the name JShell gives them: simple, as every cell imports their package. */
+    static boolean isDisplayType(String typeName) {
+        return typeName.startsWith(DISPLAY_PACKAGE) || DISPLAY_TYPES.contains(typeName);
     }
 
     private static KernelServer.Failure interruptedFailure() {
@@ -348,7 +357,18 @@ final class JShellInterpreter implements KernelServer.Interpreter {
     public void interrupt() {
         interrupted = true;
         if (running && jshell != null) {
-            jshell.stop();
+            // JShell's stop() only reaches a snippet already executing; one still compiling, or the next snippet of
+            // the cell, would miss it. So it is repeated until the cell has ended.
+            Thread.ofPlatform().daemon().name("kiln-kernel-stop").start(() -> {
+                while (interrupted && running) {
+                    jshell.stop();
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
         }
     }
 

@@ -66,6 +66,8 @@ public final class KernelServer implements AutoCloseable {
     private final Object streamLock = new Object();
     private final CountDownLatch shutdown = new CountDownLatch(1);
     private volatile JupyterMessage parent;
+    /** An execute request is being run (from just before its "busy" until its reply). */
+    private volatile boolean executing;
     private int executionCount;
     private volatile boolean restartRequested;
 
@@ -172,6 +174,8 @@ public final class KernelServer implements AutoCloseable {
 
     private void handleShell(JupyterMessage request) {
         parent = request;
+        // Before "busy" goes out: an interrupt sent by someone who saw the cell start must reach it.
+        executing = request.type().equals("execute_request");
         status("busy", request);
         try {
             switch (request.type()) {
@@ -235,6 +239,8 @@ public final class KernelServer implements AutoCloseable {
         } catch (RuntimeException | LinkageError e) {
             failure = new Failure(e.getClass().getName(), String.valueOf(e.getMessage()),
                     List.of("The kernel could not run this cell: " + e));
+        } finally {
+            executing = false;
         }
         flushStreams();
         var reply = JupyterMessage.JSON.createObjectNode();
@@ -266,7 +272,10 @@ public final class KernelServer implements AutoCloseable {
         }
         switch (request.type()) {
             case "interrupt_request" -> {
-                interpreter.interrupt();
+                // As in Jupyter, an interrupt while no cell runs does nothing (it must not stop the next one).
+                if (executing) {
+                    interpreter.interrupt();
+                }
                 var content = JupyterMessage.JSON.createObjectNode();
                 content.put("status", "ok");
                 reply(control, request, "interrupt_reply", content);

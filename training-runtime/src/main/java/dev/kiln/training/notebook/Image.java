@@ -18,6 +18,8 @@ public final class Image implements Displayable {
     private final byte[] png;
     private final int width;
     private final int height;
+    /** Shown by {@link Notebook#image} when made: as a cell's last value it is not shown again. */
+    boolean shown;
 
     private Image(byte[] png, int width, int height) {
         this.png = png;
@@ -91,6 +93,11 @@ public final class Image implements Displayable {
 
     public byte[] png() {
         return png.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "[image " + width + "x" + height + "]";
     }
 
     @Override

@@ -33,6 +33,18 @@ public final class Notebook {
         }
     }
 
+    /**
+     * A cell's last value, when it is one of these types (the Java kernel calls this): shown, unless it is what
+     * {@code chart}, {@code progress} or {@code image} returned, which showed itself when made (a second copy would
+     * only repeat it).
+     */
+    public static void result(Object value) {
+        if (value instanceof Live || value instanceof Image image && image.shown) {
+            return;
+        }
+        display(value);
+    }
+
     /** Shows HTML (a table, a styled note). The notebook sanitizes it: no scripts run. */
     public static void html(String html) {
         send("display", Map.of("text/html", html, "text/plain", html.replaceAll("<[^>]*>", "")), null);
@@ -63,6 +75,7 @@ public final class Notebook {
     public static Image image(Tensor tensor) {
         var image = Image.of(tensor);
         display(image);
+        image.shown = true;
         return image;
     }
 

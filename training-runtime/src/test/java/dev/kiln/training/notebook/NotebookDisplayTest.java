@@ -81,6 +81,20 @@ class NotebookDisplayTest {
     }
 
     @Test
+    void aCellsLastValueIsShownOnceTablesYesWhatShowedItselfNo() {
+        var image = Notebook.image(Tensors.fromFloats(new float[4], 2, 2));
+        var chart = Notebook.chart("loss");
+        int shownWhenMade = sent.size();
+        Notebook.result(image);
+        Notebook.result(chart);
+        assertThat(sent).hasSize(shownWhenMade);
+        assertThat(image.toString()).isEqualTo("[image 2x2]");
+        Notebook.result(Notebook.table(List.of("a"), List.of(List.of(1))));
+        assertThat(sent).hasSize(shownWhenMade + 1);
+        assertThat(sent.getLast().get("data").has("text/html")).isTrue();
+    }
+
+    @Test
     void outsideANotebookItIsText() {
         unhook();
         var out = new java.io.ByteArrayOutputStream();
