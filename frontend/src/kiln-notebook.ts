@@ -6,7 +6,7 @@ import {
 } from '@codemirror/view';
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
-import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, CompletionContext, CompletionResult } from '@codemirror/autocomplete';
+import { autocompletion, completionKeymap, CompletionContext, CompletionResult } from '@codemirror/autocomplete';
 import { collab, getSyncedVersion } from '@codemirror/collab';
 import { java } from '@codemirror/lang-java';
 import { python } from '@codemirror/lang-python';
@@ -31,6 +31,7 @@ kiln-notebook .nb-kernel-state[data-state=restarting] { background: #f9a825; col
 kiln-notebook .nb-kernel-state[data-state=dead] { background: #c62828; }
 kiln-notebook .nb-kernel-state[data-state=reconnecting] { background: #ef6c00; }
 kiln-notebook .nb-detail { padding: 3px 10px; font-size: 12px; color: #5d4037; background: #fff8e1; border-bottom: 1px solid #ffe082; }
+kiln-notebook .nb-rebuild { display: flex; gap: 8px; align-items: center; background: #e3f2fd; border-color: #90caf9; }
 kiln-notebook .nb-detail[data-state=dead] { color: #b71c1c; background: #ffebee; border-color: #ef9a9a; }
 kiln-notebook .nb-status { display: flex; gap: 8px; align-items: center; padding: 2px 8px; font-size: 12px; color: #555; }
 kiln-notebook .nb-person { color: white; border-radius: 9px; padding: 0 7px; font-size: 11px; line-height: 18px; }
@@ -148,6 +149,8 @@ interface CellNode {
 @customElement('kiln-notebook')
 export class KilnNotebook extends LitElement {
   @property({ type: String }) url = '';
+  /** Cells offered to run again, in order, after the kernel went with its machine. */
+  @state() private rebuild: string[] = [];
   @state() private kernel: KernelInfo = { state: 'none', spec: null, displayName: null, language: null, detail: null, specs: [] };
   @state() private status: ConnectionStatus = 'connecting';
   @state() private statusMessage = '';
@@ -225,6 +228,7 @@ export class KilnNotebook extends LitElement {
       outputChanged: (cell, index, appended) => element.changeOutput(cell, index, appended),
       runChanged: cell => element.renderRun(cell),
       kernelChanged: kernel => { element.kernel = { ...kernel }; element.reconfigureLanguages(); },
+      rebuildChanged: cells => { element.rebuild = [...cells]; },
       statusChanged: (status, message) => {
         element.status = status;
         element.statusMessage = message;
@@ -353,14 +357,15 @@ export class KilnNotebook extends LitElement {
     const state = EditorState.create({
       doc: cell.text ?? '',
       extensions: [
-        highlightSpecialChars(), history(), drawSelection(), indentOnInput(), bracketMatching(), closeBrackets(),
+        // No auto-closed brackets, as in JupyterLab by default: what is typed (or pasted) is what the cell holds.
+        highlightSpecialChars(), history(), drawSelection(), indentOnInput(), bracketMatching(),
         highlightActiveLine(), syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         autocompletion({ override: [ctx => element.complete(cell.id, ctx)], activateOnTyping: false }),
         keymap.of([
           { key: 'Shift-Enter', preventDefault: true, run: () => { element.runCell(cell.id, 'next'); return true; } },
           { key: 'Mod-Enter', preventDefault: true, run: () => { element.runCell(cell.id, 'stay'); return true; } },
           { key: 'Alt-Enter', preventDefault: true, run: () => { element.runCell(cell.id, 'insert'); return true; } },
-          ...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab,
+          ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab,
         ]),
         node.language.of(this.languageFor(cell.id)),
         node.readOnly.of(this.readOnlyExtension()),
@@ -380,7 +385,9 @@ export class KilnNotebook extends LitElement {
         }),
       ],
     });
-    cell.view = new EditorView({ state, parent: node.editorHost });
+    // The root explicitly: CodeMirror's own guess follows slots into the shadow root of the Vaadin layout this
+    // element sits in, and then never sees its editor as focused (typing would land where the DOM caret was).
+    cell.view = new EditorView({ state, parent: node.editorHost, root: this.getRootNode() as Document | ShadowRoot });
     this.showMarkdown(cell.id, node);
     this.renderPresence(cell);
   }
@@ -661,6 +668,11 @@ export class KilnNotebook extends LitElement {
         </span>
       </div>
       ${this.kernel.detail ? html`<div id="nb-kernel-detail" class="nb-detail" data-state=${this.kernel.state}>${this.kernel.detail}</div>` : nothing}
+      ${this.rebuild.length && session?.mayRun ? html`<div id="nb-rebuild" class="nb-detail nb-rebuild">
+          <button id="nb-rebuild-run" ?disabled=${!runnable} @click=${() => this.session?.rebuildState()}
+            title="Runs them on this machine's new kernel, one after another, as they ran before">Re-run the ${this.rebuild.length == 1 ? 'cell' : this.rebuild.length + ' cells'} that ran, in order</button>
+          <button id="nb-rebuild-dismiss" ?disabled=${!runnable} @click=${() => this.session?.rebuildState(true)}>Not now</button>
+        </div>` : nothing}
       <div class="nb-status" part="status">
         <span id="nb-connection" data-status=${this.status}>${this.statusText()}</span>
         ${this.refusal ? html`<span id="nb-refusal" style="color:#c62828">${this.refusal}</span>` : nothing}

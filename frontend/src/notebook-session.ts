@@ -80,6 +80,8 @@ export interface NotebookHost {
   outputChanged(cell: CellState, index: number, appended: string | null): void;
   runChanged(cell: CellState): void;
   kernelChanged(kernel: KernelInfo): void;
+  /** The cells offered to run again after the kernel went with its machine (empty: no offer). */
+  rebuildChanged(cells: string[]): void;
   statusChanged(status: ConnectionStatus, message: string): void;
   presenceChanged(cell: CellState | null): void;
   completion(request: string, matches: string[], from: number, to: number): void;
@@ -105,6 +107,7 @@ export class NotebookSession {
   name = '';
   kernel: KernelInfo = { state: 'none', spec: null, displayName: null, language: null, detail: null, specs: [] };
   focus = new Map<string, Focus>();
+  rebuild: string[] = [];
   status: ConnectionStatus = 'connecting';
   private ws?: WebSocket;
   private welcomed = false;
@@ -165,8 +168,27 @@ export class NotebookSession {
     this.op({ op: 'type', cell: id, type });
   }
 
+  /**
+   * Runs cells once the server has what was typed in them: the kernel gets the source the server holds, so a run
+   * waits for the cells' pending changes to be confirmed (a moment; it goes when the connection is back).
+   */
   run(ids: string[]) {
-    this.send({ type: 'run', cells: ids });
+    this.runs.push(ids);
+    this.sendRuns();
+  }
+
+  private runs: string[][] = [];
+
+  private sendRuns() {
+    while (this.runs.length && this.welcomed && this.ws?.readyState === WebSocket.OPEN) {
+      const ids = this.runs[0];
+      if (ids.some(id => (this.cells.get(id)?.unsent() ?? 0) > 0)) {
+        ids.forEach(id => { const cell = this.cells.get(id); if (cell) this.flush(cell); });
+        return;
+      }
+      this.runs.shift();
+      this.send({ type: 'run', cells: ids });
+    }
   }
 
   interrupt() {
@@ -175,6 +197,11 @@ export class NotebookSession {
 
   restart() {
     this.send({ type: 'restart' });
+  }
+
+  /** Re-runs, in order, the cells that had run in the kernel lost with the last machine (or drops the offer). */
+  rebuildState(dismiss = false) {
+    this.send({ type: 'rebuild', dismiss });
   }
 
   selectKernel(spec: string) {
@@ -315,6 +342,10 @@ export class NotebookSession {
         this.kernel = message.kernel;
         this.host.kernelChanged(this.kernel);
         return;
+      case 'rebuild':
+        this.rebuild = message.cells ?? [];
+        this.host.rebuildChanged(this.rebuild);
+        return;
       case 'focus': {
         if (message.cell) this.focus.set(message.clientId, message);
         else this.focus.delete(message.clientId);
@@ -357,17 +388,20 @@ export class NotebookSession {
       }
     }
     this.kernel = message.kernel;
+    this.rebuild = message.rebuild ?? [];
     this.focus = new Map((message.focus ?? []).map((f: Focus) => [f.clientId, f]));
     this.welcomed = true;
     // Structure ops the server may not have: it ignores those it already applied (by their numbers).
     for (const p of this.structure.pending()) this.send({ type: 'structure', seq: p.seq, op: p.op });
     this.setStatus('connected', this.role == 'viewer' ? 'View only' : '');
     this.host.structureChanged();
+    this.sendRuns();
     for (const cell of this.cells.values()) {
       this.host.outputsReplaced(cell);
       this.host.runChanged(cell);
     }
     this.host.kernelChanged(this.kernel);
+    this.host.rebuildChanged(this.rebuild);
     this.host.presenceChanged(null);
   }
 
@@ -410,6 +444,7 @@ export class NotebookSession {
       case 'pushed':
         cell.pushing = false;
         this.flush(cell);
+        this.sendRuns();
         return;
       case 'presence':
         cell.presence = message.participants.filter((p: Presence) => p.clientId != this.clientId);
@@ -431,6 +466,7 @@ export class NotebookSession {
     view.dispatch(receiveUpdates(view.state, parseUpdates(json)));
     this.host.presenceChanged(cell);
     this.flush(cell);
+    this.sendRuns();
   }
 
   /** The updates since our version are gone: start over from the server's text, keeping what was typed here. */

@@ -56,6 +56,9 @@ final class LiveNotebook {
 
         void complete(LiveNotebook notebook, NotebookConnection asking, String request, String code, int cursor);
 
+        /** Re-runs the cells a lost kernel had run, in order (or, {@code dismiss}, drops that offer). */
+        void rebuild(LiveNotebook notebook, CollabRoom.Participant who, boolean dismiss);
+
         KernelControl NONE = new KernelControl() {
             public void run(LiveNotebook n, List<String> c, CollabRoom.Participant w) {}
 
@@ -66,6 +69,8 @@ final class LiveNotebook {
             public void select(LiveNotebook n, String s, CollabRoom.Participant w) {}
 
             public void complete(LiveNotebook n, NotebookConnection a, String r, String c, int p) {}
+
+            public void rebuild(LiveNotebook n, CollabRoom.Participant w, boolean d) {}
         };
     }
 
@@ -105,6 +110,8 @@ final class LiveNotebook {
     private final Map<String, LiveCell> live = new LinkedHashMap<>();
     private ObjectNode metadata;
     private KernelView kernel = KernelView.none(List.of());
+    /** The cells a lost kernel had run, offered to run again in that order on the next machine (empty: no offer). */
+    private List<String> rebuild = List.of();
     private final Set<NotebookConnection> connections = new CopyOnWriteArraySet<>();
     /** Which cell each connected person is in (their cursor shows there), by client id. */
     private final Map<String, ObjectNode> focus = new LinkedHashMap<>();
@@ -209,6 +216,8 @@ final class LiveNotebook {
             }
         }
         welcome.set("kernel", kernel.toJson());
+        var offered = welcome.putArray("rebuild");
+        rebuild.forEach(offered::add);
         welcome.set("metadata", metadata.deepCopy());
         var people = welcome.putArray("focus");
         focus.values().forEach(people::add);
@@ -548,6 +557,20 @@ final class LiveNotebook {
 
     synchronized KernelView kernel() {
         return kernel;
+    }
+
+    /** Offers everyone to re-run these cells, in order (an empty list withdraws the offer). */
+    synchronized void rebuildOffer(List<String> cellIds) {
+        rebuild = List.copyOf(cellIds);
+        var message = Notebook.JSON.createObjectNode();
+        message.put("type", "rebuild");
+        var list = message.putArray("cells");
+        rebuild.forEach(list::add);
+        broadcast(message);
+    }
+
+    synchronized List<String> rebuildOffer() {
+        return rebuild;
     }
 
     /** The kernel the notebook was run with: kept in the file's metadata, as Jupyter does. */

@@ -108,6 +108,11 @@ final class NotebookConnection {
                         notebook.kernelControl().select(notebook, spec, participant);
                     }
                 }
+                case "rebuild" -> {
+                    if (requireRun()) {
+                        notebook.kernelControl().rebuild(notebook, participant, message.path("dismiss").asBoolean(false));
+                    }
+                }
                 case "clear" -> {
                     if (requireEdit()) {
                         notebook.clearOutputs(cellIds(message));

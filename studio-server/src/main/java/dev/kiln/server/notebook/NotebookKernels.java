@@ -9,6 +9,7 @@ import dev.kiln.server.studio.AccessRevoked;
 import dev.kiln.server.studio.StudioActivity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.event.EventListener;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Service;
@@ -19,8 +20,12 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -30,7 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * server's list and everyone sees which cells wait. Everything a kernel sends is recorded in the {@link LiveNotebook}
  * as it arrives, with the studio's secrets masked, whether or not a browser is connected; a cell that fails stops
  * the cells queued after it, as in Jupyter. A kernel ends with its machine (a stop or a switch): the notebook says so
- * and keeps its outputs.
+ * and keeps its outputs, and offers to re-run the cells that had run in it, in the order they first ran, once the
+ * next machine is ready ({@code kiln.notebooks.rebuild-after-switch=auto} does it without asking).
  */
 @Service
 class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.Kernels {
@@ -43,11 +49,29 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     private final DataConnections data;
     private final StudioActivity activity;
     private final Clock clock;
+    private final Rebuild rebuildAfterSwitch;
     private final Map<LiveNotebook, Session> sessions = new ConcurrentHashMap<>();
     private final Map<String, Session> byKernel = new ConcurrentHashMap<>();
     private final Map<String, List<KernelView.Spec>> specs = new ConcurrentHashMap<>();
     /** Completion requests waiting for their answer: request id to who asked. */
     private final Map<String, Asking> completions = new ConcurrentHashMap<>();
+
+    /** What happens to the state of a kernel that ended with its machine, once the next machine is ready. */
+    enum Rebuild {
+        /** The notebook offers "re-run the cells that ran"; an editor clicks it. */
+        OFFER,
+        /** The cells run again by themselves, each for whoever ran it before. */
+        AUTO;
+
+        static Rebuild of(String setting) {
+            try {
+                return valueOf(setting.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("kiln.notebooks.rebuild-after-switch must be offer or auto, not \""
+                        + setting + "\"");
+            }
+        }
+    }
 
     private record Asking(LiveNotebook notebook, NotebookConnection connection, String request) {}
 
@@ -78,6 +102,13 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         Run current;
         final Deque<Run> queue = new ArrayDeque<>();
         final StringBuilder chunks = new StringBuilder();
+        /** The cells that ran to the end in this kernel, in the order they first did, and who ran them: its state. */
+        final Map<String, CollabRoom.Participant> ranHere = new LinkedHashMap<>();
+        /** What a kernel lost with its machine had run (the notebook offers to run it again); empty: no offer. */
+        final Map<String, CollabRoom.Participant> lost = new LinkedHashMap<>();
+        /** A re-run of a lost kernel's cells in progress: the cells still to end, and how many there were. */
+        final Set<String> rebuilding = new LinkedHashSet<>();
+        int rebuildTotal;
 
         Session(LiveNotebook notebook) {
             this.notebook = notebook;
@@ -89,7 +120,8 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     }
 
     NotebookKernels(MachineChannel machines, NotebookDocuments documents, DataConnections data, StudioActivity activity,
-                    Clock clock) {
+                    Clock clock, @Value("${kiln.notebooks.rebuild-after-switch:offer}") String rebuildAfterSwitch) {
+        this.rebuildAfterSwitch = Rebuild.of(rebuildAfterSwitch);
         this.machines = machines;
         this.documents = documents;
         this.data = data;
@@ -102,7 +134,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         machines.on(FromMachine.KernelExecuted.class, this::executed);
         machines.on(FromMachine.KernelCompletion.class, this::completed);
         machines.on(FromMachine.MachineLost.class, (studioId, lost) -> machineGone(studioId));
-        machines.on(FromMachine.Synced.class, (studioId, synced) -> askForSpecs(studioId));
+        machines.on(FromMachine.Synced.class, (studioId, synced) -> machineReady(studioId));
     }
 
     // ---- the documents' side ----
@@ -173,14 +205,26 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     @Override
     public void run(LiveNotebook notebook, List<String> cellIds, CollabRoom.Participant who) {
         var session = sessions.computeIfAbsent(notebook, Session::new);
-        activity.touch(notebook.studioId);
+        var runs = new LinkedHashMap<String, CollabRoom.Participant>();
+        cellIds.forEach(id -> runs.putIfAbsent(id, who));
         synchronized (session) {
+            enqueue(session, runs);
+        }
+    }
+
+    /** Queues these cells, each run for its person, and starts the kernel when none runs. Under the session's lock. */
+    private void enqueue(Session session, Map<String, CollabRoom.Participant> runs) {
+        var notebook = session.notebook;
+        activity.touch(notebook.studioId);
+        {
             var waiting = new java.util.HashSet<String>();
             session.queue.forEach(r -> waiting.add(r.cellId));
             if (session.current != null) {
                 waiting.add(session.current.cellId);
             }
-            for (String cellId : cellIds) {
+            for (var entry : runs.entrySet()) {
+                String cellId = entry.getKey();
+                var who = entry.getValue();
                 if (!notebook.isCode(cellId) || waiting.contains(cellId)) {
                     continue;
                 }
@@ -237,6 +281,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                 session.current = null;
             }
             session.ready = false;
+            session.ranHere.clear();
             session.updateBusy();
             notebook.kernel(notebook.kernel().with("restarting", "Restarted by " + who.name()));
             machines.send(notebook.studioId, new ToMachine.KernelRestart(session.kernelId));
@@ -284,7 +329,101 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         machines.send(notebook.studioId, new ToMachine.KernelComplete(session.kernelId, id, code, cursor));
     }
 
+    @Override
+    public void rebuild(LiveNotebook notebook, CollabRoom.Participant who, boolean dismiss) {
+        var session = sessions.get(notebook);
+        if (session == null) {
+            notebook.rebuildOffer(List.of());
+            return;
+        }
+        synchronized (session) {
+            if (dismiss || session.lost.isEmpty()) {
+                session.lost.clear();
+                notebook.rebuildOffer(List.of());
+                return;
+            }
+            if (!machines.isReady(notebook.studioId)) {
+                notebook.kernel(notebook.kernel().with(notebook.kernel().state(), "Start the studio's machine first; "
+                        + "then re-run the cells that ran."));
+                return;
+            }
+            var runs = new LinkedHashMap<String, CollabRoom.Participant>();
+            session.lost.keySet().forEach(id -> runs.put(id, who));
+            startRebuild(session, runs);
+        }
+    }
+
+    /** Runs a lost kernel's cells again, in the order they first ran, and withdraws the offer. Under the lock. */
+    private void startRebuild(Session session, Map<String, CollabRoom.Participant> runs) {
+        var notebook = session.notebook;
+        session.lost.clear();
+        notebook.rebuildOffer(List.of());
+        runs.keySet().removeIf(id -> !notebook.isCode(id)); // deleted, or no longer code, since
+        if (runs.isEmpty()) {
+            return;
+        }
+        session.rebuilding.clear();
+        session.rebuilding.addAll(runs.keySet());
+        session.rebuildTotal = runs.size();
+        enqueue(session, runs);
+        if (!session.rebuilding.isEmpty()) {
+            rebuildProgress(session, "Re-running the " + count(session.rebuildTotal) + " that ran on the last machine: "
+                    + "0 of " + session.rebuildTotal + " done");
+        }
+    }
+
+    /** A cell of a re-run ended: the kernel's line says how far the re-run is. Under the session's lock. */
+    private void rebuildStep(Session session, String cellId, RunState.State how) {
+        if (!session.rebuilding.remove(cellId)) {
+            return;
+        }
+        int total = session.rebuildTotal;
+        int done = total - session.rebuilding.size();
+        if (how != RunState.State.DONE) {
+            session.rebuilding.clear();
+            rebuildProgress(session, "Re-running stopped at cell " + done + " of " + total + ": it did not finish "
+                    + "(see its output); the cells after it were not run.");
+        } else if (session.rebuilding.isEmpty()) {
+            rebuildProgress(session, "State rebuilt: re-ran the " + count(total) + " that ran on the last machine.");
+        } else {
+            rebuildProgress(session, "Re-running the " + count(total) + " that ran on the last machine: " + done + " of "
+                    + total + " done");
+        }
+    }
+
+    private static void rebuildProgress(Session session, String detail) {
+        var notebook = session.notebook;
+        notebook.kernel(notebook.kernel().with(notebook.kernel().state(), detail));
+    }
+
+    private static String count(int cells) {
+        return cells == 1 ? "cell" : cells + " cells";
+    }
+
     // ---- the machine's side ----
+
+    /** A machine is ready (started, or switched to): kernels lost with the last one offer their cells again. */
+    private void machineReady(String studioId) {
+        askForSpecs(studioId);
+        for (var session : List.copyOf(sessions.values())) {
+            if (!session.notebook.studioId.equals(studioId)) {
+                continue;
+            }
+            synchronized (session) {
+                if (session.lost.isEmpty() || session.alive) {
+                    continue;
+                }
+                if (rebuildAfterSwitch == Rebuild.AUTO) {
+                    startRebuild(session, new LinkedHashMap<>(session.lost));
+                } else {
+                    var notebook = session.notebook;
+                    notebook.kernel(notebook.kernel().with("none", "The new machine is ready. The kernel's state went "
+                            + "with the last machine: re-run the " + count(session.lost.size()) + " that ran there, in "
+                            + "order, to get it back."));
+                }
+            }
+        }
+    }
 
     private KernelView.Spec chooseSpec(LiveNotebook notebook, String wanted) {
         var offered = specs.getOrDefault(notebook.studioId, List.of());
@@ -304,6 +443,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         session.spec = spec.name();
         session.alive = true;
         session.ready = false;
+        session.ranHere.clear();
         byKernel.put(session.kernelId, session);
         notebook.kernelspec(spec);
         notebook.kernel(new KernelView("starting", spec.name(), spec.displayName(), spec.language(),
@@ -378,8 +518,16 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             if (session.notebook.studioId.equals(studioId)) {
                 synchronized (session) {
                     if (session.alive) {
-                        died(session, "The machine stopped, and the kernel with it; the outputs stay. Run the cells "
-                                + "again on the next machine to get the state back.");
+                        var ran = new LinkedHashMap<>(session.ranHere);
+                        if (session.current != null) {
+                            ran.putIfAbsent(session.current.cellId, session.current.by); // it had begun to change state
+                        }
+                        died(session, ran.isEmpty() ? "The machine stopped, and the kernel with it; the outputs stay."
+                                : "The machine stopped, and the kernel with it; the outputs stay. On the next machine, "
+                                + "re-run the " + count(ran.size()) + " that ran, in order, to get the state back.");
+                        session.lost.clear();
+                        session.lost.putAll(ran);
+                        session.notebook.rebuildOffer(List.copyOf(ran.keySet()));
                     }
                 }
             }
@@ -518,6 +666,10 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             run.state = run.state.ended(how, clock.instant(), done.executionCount(), how == RunState.State.LOST
                     ? "The kernel was gone" : null);
             session.notebook.runState(run.cellId, run.state);
+            if (how == RunState.State.DONE) {
+                session.ranHere.putIfAbsent(run.cellId, run.by);
+            }
+            rebuildStep(session, run.cellId, how);
             if (how == RunState.State.ERROR) {
                 abortQueue(session, "Not run: a cell before it failed");
             }
@@ -548,6 +700,13 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         }
         session.queue.clear();
         session.updateBusy();
+        if (!session.rebuilding.isEmpty()) {
+            int done = session.rebuildTotal - session.rebuilding.size();
+            session.rebuilding.clear();
+            String reason = why.replaceFirst("^Not run: ", "");
+            rebuildProgress(session, "Re-running stopped after " + done + " of " + session.rebuildTotal + " cells: "
+                    + reason + ".");
+        }
     }
 
     /** A share link was revoked: a cell its people started is interrupted, and what they queued is not run. */
@@ -568,6 +727,8 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                     return false;
                 });
                 session.updateBusy();
+                // An automatic re-run would run their cells for them later: it may not.
+                session.lost.values().removeIf(by -> event.userIds().contains(by.userId()));
                 if (session.current != null && event.userIds().contains(session.current.by.userId())) {
                     machines.send(session.notebook.studioId, new ToMachine.KernelInterrupt(session.kernelId));
                 }

@@ -74,7 +74,7 @@ class NotebookBrowserIT extends BrowserTestBase {
             assertThat(page.locator("#nb-kernel-state")).hasAttribute("data-state", "idle");
 
             // Shift+Enter on the last cell made a new one, focused: a table, a chart, a progress bar and an image.
-            page.keyboard().type("var rows = table(List.of(Map.of(\"name\", \"<b>a</b>\", \"value\", 1), Map.of(\"name\", \"b\", \"value\", 2)));\n"
+            page.keyboard().type("var rows = table(List.of(\"name\", \"value\"), List.of(List.of(\"<b>a</b>\", 1), List.of(\"b\", 2)));\n"
                     + "display(rows);\n"
                     + "var chart = chart(\"demo\");\n"
                     + "for (int i = 0; i < 40; i++) { chart.add(\"loss\", i, 1.0 / (i + 1)); Thread.sleep(10); }\n"
@@ -88,20 +88,25 @@ class NotebookBrowserIT extends BrowserTestBase {
             assertThat(rich.locator(".nb-html table td").first()).hasText("<b>a</b>"); // escaped, not bold
             assertThat(rich.locator("kiln-chart")).hasAttribute("data-points", "40");
             assertThat(rich.locator("kiln-chart canvas").first()).isVisible();
-            assertThat(rich.locator(".nb-html")).containsText("10/10");
+            assertThat(rich.locator(".nb-html .kiln-progress")).containsText("10/10");
             assertThat(rich.locator("img.nb-image")).isVisible();
 
-            page.locator("#nb-add-markdown").click();
+            // Shift+Enter again made a new code cell: it becomes Markdown, rendered.
             page.keyboard().type("# Results\n\nThe *loss* goes down.");
-            page.keyboard().press("Shift+Enter");
+            cell(page, 2).locator(".nb-type").selectOption("markdown");
             assertThat(cell(page, 2).locator(".nb-markdown-view h1")).hasText("Results");
             assertThat(cell(page, 2).locator(".nb-markdown-view em")).hasText("loss");
             shot(page, "notebook-java.png");
 
             // A cell that prints for 20 seconds.
-            cell(page, 3).locator(".cm-content").click();
+            page.locator("#nb-add-code").click();
+            assertThat(page.locator("#notebook .nb-cell")).hasCount(4);
+            String ticker = cell(page, 3).getAttribute("data-cell");
             page.keyboard().type("for (int i = 1; i <= 20; i++) {\nSystem.out.println(\"line \" + i);\nThread.sleep(1000);\n}");
+            assertThat(page.evaluate("id => document.querySelector('#notebook').cellText(id)", ticker))
+                    .as("what was typed is in the new cell").asString().startsWith("for (int i = 1;").endsWith("}");
             page.keyboard().press("Control+Enter");
+            shot(page, "notebook-ticking.png");
             assertThat(cell(page, 3).locator(".nb-outputs")).containsText("line 3", LONG);
         }
         // The browser is gone; the cell goes on, and the server records what it prints.
@@ -147,6 +152,49 @@ class NotebookBrowserIT extends BrowserTestBase {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void aMachineSwitchEndsTheKernelAndReRunsTheCellsThatRanOnTheNextWhileAViewerWatches() {
+        var admin = admin();
+        String studioId = studioWithNotebooks(admin, "Switch studio", "switch.ipynb");
+        String token = admin.postJson("/api/studios/" + studioId + "/links", "{\"role\":\"viewer\"}").path("token").asString();
+        var viewer = ServerTestSupport.newUser(accounts, "Val Viewer");
+        KilnHttp.signIn(url(""), viewer.getUsername(), "password-" + viewer.getUsername())
+                .postJson("/api/studios/joined/" + token, "{}");
+        try (var context = chromium.browser().newContext(WINDOW); var viewerContext = chromium.browser().newContext(WINDOW)) {
+            var page = openNotebook(context, "admin", ADMIN_PASSWORD, studioId, "switch.ipynb");
+            page.locator("#nb-add-code").click();
+            page.keyboard().type("int base = 40;");
+            page.keyboard().press("Shift+Enter");
+            assertThat(cell(page, 0)).hasAttribute("data-state", "done", LONG_ATTRIBUTE);
+            page.keyboard().type("System.out.println(\"sum \" + (base + 2));");
+            page.keyboard().press("Control+Enter");
+            assertThat(cell(page, 1).locator(".nb-outputs")).containsText("sum 42", LONG);
+
+            var watching = openNotebook(viewerContext, viewer.getUsername(), "password-" + viewer.getUsername(), studioId,
+                    "switch.ipynb");
+            assertThat(watching.locator("#nb-connection")).containsText("View only");
+            assertThat(cell(watching, 1).locator(".nb-outputs")).containsText("sum 42");
+            assertThat(cell(watching, 1).locator(".nb-run-info")).containsText("Administrator");
+            assertThat(watching.locator("#nb-run-all")).isHidden();
+            assertThat(cell(watching, 1).locator(".nb-run")).isHidden();
+
+            admin.startMachine(studioId, "local-1"); // a switch: the kernel goes with the old machine
+            assertThat(page.locator("#nb-kernel-detail")).containsText("The new machine is ready", LONG);
+            assertThat(cell(page, 1).locator(".nb-outputs")).containsText("sum 42"); // the outputs stayed
+            var offer = page.locator("#nb-rebuild-run");
+            assertThat(offer).hasText("Re-run the 2 cells that ran, in order");
+            assertThat(watching.locator("#nb-rebuild")).isHidden(); // a viewer is not offered to run anything
+            shot(page, "notebook-switched.png");
+            offer.click();
+            assertThat(page.locator("#nb-rebuild")).isHidden();
+            assertThat(page.locator("#nb-kernel-detail")).containsText("State rebuilt", LONG);
+            assertThat(cell(page, 1)).hasAttribute("data-state", "done");
+            assertThat(cell(page, 1).locator(".nb-outputs")).hasText("sum 42");
+            assertThat(cell(watching, 1).locator(".nb-outputs")).hasText("sum 42");
+            shot(page, "notebook-rebuilt.png");
         }
     }
 

@@ -229,6 +229,66 @@ class NotebookKernelsIT {
                 + "as_version=4)); print('valid')", file.toString()), 120);
         assertThat(check.output()).as(check.output()).contains("valid");
         assertThat(Pattern.compile("\"cell_type\": \"code\"").matcher(text).results().count()).isGreaterThanOrEqualTo(10);
+    }
+
+    @Test
+    @Order(9)
+    void aMachineSwitchEndsTheKernelAndReRunsTheCellsThatRanInOrder() {
+        client.send("{\"type\":\"kernel\",\"spec\":\"java\"}");
+        client.awaitKernel(s -> s.equals("idle"), START);
+        // Each cell needs the one before: only the order they ran in rebuilds the state.
+        client.insert("base", "code", null, "int base = 40;");
+        client.insert("sum", "code", "base", "int sum = base + 2;");
+        client.insert("show", "code", "sum", "System.out.println(\"sum is \" + sum);");
+        client.insert("unrun", "code", "show", "System.out.println(\"not run before, so not re-run\");");
+        client.run("base", "sum");
+        assertThat(client.awaitEnded("sum", RUN).path("state").asString()).isEqualTo("done");
+        client.run("show");
+        assertThat(client.awaitEnded("show", RUN).path("state").asString()).isEqualTo("done");
+        assertThat(client.text("show", "stdout")).isEqualTo("sum is 42\n");
+
+        owner.startMachine(studioId, "local-1"); // a switch: the old machine, and its kernel, go
+        await().atMost(START).until(() -> client.kernel.path("detail").asString().contains("The new machine is ready"));
+        assertThat(client.received).as("the kernel was said dead with the old machine").anySatisfy(m -> {
+            assertThat(m.path("kernel").path("state").asString()).isEqualTo("dead");
+            assertThat(m.path("kernel").path("detail").asString()).contains("re-run the 3 cells that ran");
+        });
+        assertThat(client.rebuild).containsExactly("base", "sum", "show");
+        assertThat(client.text("show", "stdout")).as("outputs stay").isEqualTo("sum is 42\n");
+        try (var later = NotebookSocketClient.open(owner, studioId, PATH)) {
+            assertThat(later.rebuild).as("a browser that opens now sees the offer").containsExactly("base", "sum", "show");
+        }
+
+        client.send("{\"type\":\"rebuild\"}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.rebuild.isEmpty());
+        await().atMost(START).until(() -> client.kernel.path("detail").asString().contains("State rebuilt"));
+        assertThat(client.runState("show")).isEqualTo("done");
+        assertThat(client.text("show", "stdout")).isEqualTo("sum is 42\n");
+        assertThat(client.runs.get("base").path("executionCount").asInt()).isEqualTo(1);
+        assertThat(client.runs.get("show").path("executionCount").asInt()).isEqualTo(3);
+        assertThat(client.runState("unrun")).isEmpty();
+        assertThat(client.kernel.path("detail").asString()).contains("re-ran the 3 cells");
         client.close();
+    }
+
+    @Test
+    @Order(10)
+    void theTemplatesNotebookReadsItsCsvShowsATableAndTrainsSumRegressionWithALiveLossChart() {
+        try (var explore = NotebookSocketClient.open(owner, studioId, "explore.ipynb")) {
+            var cells = explore.structure.shown().visible().stream()
+                    .filter(e -> e.type() == Notebook.CellType.CODE).map(CellList.Entry::id).toList();
+            assertThat(cells).containsExactly("read-csv", "tensors", "train");
+            explore.run(cells.toArray(String[]::new));
+            var train = explore.awaitEnded("train", START);
+            assertThat(train.path("state").asString()).as(explore.outputs.toString()).isEqualTo("done");
+            assertThat(explore.text("read-csv", "stdout")).startsWith("256 rows of 17 columns");
+            assertThat(explore.outputsOf("read-csv", "display_data").getFirst().path("data").path("text/html").asString())
+                    .contains("<th>f0</th>");
+            assertThat(explore.outputsOf("tensors", "execute_result").getFirst().path("data").path("text/plain").asString())
+                    .isEqualTo("256");
+            assertThat(explore.outputsOf("train", "display_data")).anySatisfy(d -> assertThat(d.path("data")
+                    .path("application/vnd.kiln.chart+json").path("series").path("loss").size()).isGreaterThan(10));
+            assertThat(explore.text("train", "stdout")).contains("trained for 120 steps");
+        }
     }
 }

@@ -33,6 +33,8 @@ final class NotebookSocketClient implements WebSocket.Listener, AutoCloseable {
     final Map<String, JsonNode> runs = new ConcurrentHashMap<>();
     volatile JsonNode kernel;
     volatile JsonNode welcome;
+    /** The cells the server offers to re-run after the kernel went with its machine. */
+    volatile List<String> rebuild = List.of();
     volatile int closeCode = -1;
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
@@ -144,6 +146,7 @@ final class NotebookSocketClient implements WebSocket.Listener, AutoCloseable {
                 }
                 structure.welcome(new CellList(list), message.get("version").asInt(), message.get("accepted").asLong());
                 kernel = message.get("kernel");
+                rebuild = ids(message.path("rebuild"));
                 welcome = message;
             }
             case "structure" -> structure.receive(message.get("version").asInt(), StructureOp.fromJson(message.get("op")),
@@ -171,8 +174,15 @@ final class NotebookSocketClient implements WebSocket.Listener, AutoCloseable {
                 }
             }
             case "kernel" -> kernel = message.get("kernel");
+            case "rebuild" -> rebuild = ids(message.path("cells"));
             default -> { }
         }
+    }
+
+    private static List<String> ids(JsonNode array) {
+        var list = new ArrayList<String>();
+        array.forEach(node -> list.add(node.asString()));
+        return List.copyOf(list);
     }
 
     private static List<ObjectNode> copy(JsonNode array) {
