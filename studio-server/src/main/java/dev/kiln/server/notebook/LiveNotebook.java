@@ -27,8 +27,11 @@ import java.util.concurrent.CopyOnWriteArraySet;
  * Transport-agnostic (see {@link NotebookConnection}); the wire is in notebook PROTOCOL.md.
  */
 final class LiveNotebook {
-    /** Characters one stream output keeps; the rest is said to be on the machine (its agent kept all of it). */
-    static final int MAX_STREAM_CHARS = 1_000_000;
+    /**
+     * Characters one stream output keeps; the rest is said to be on the machine (its agent kept all of it). A little
+     * over the agent's own cap (1,000,000), so that the agent's note saying where the rest is fits in.
+     */
+    static final int MAX_STREAM_CHARS = 1_001_000;
     /** Outputs one cell keeps (a loop of displays); the first ones stay. */
     static final int MAX_OUTPUTS = 2_000;
 

@@ -291,4 +291,50 @@ class NotebookKernelsIT {
             assertThat(explore.text("train", "stdout")).contains("trained for 120 steps");
         }
     }
+
+    @Test
+    @Order(11)
+    void aCellThatPrintsWithoutEndIsCappedHereAndKeptWholeOnTheMachine() {
+        try (var flood = NotebookSocketClient.open(owner, studioId, "explore.ipynb")) {
+            flood.insert("flood", "code", null, "for (long i = 0; ; i++) System.out.println(\"flood line \" + i);");
+            flood.insert("after-flood", "code", "flood", "\"still here\"");
+            flood.run("flood");
+            await().atMost(RUN).until(() -> flood.text("flood", "stdout").contains("[Kiln: output capped"));
+            flood.send("{\"type\":\"interrupt\"}");
+            assertThat(flood.awaitEnded("flood", RUN).path("state").asString()).isEqualTo("error");
+            String text = flood.text("flood", "stdout");
+            assertThat(text.length()).isBetween(1_000_000, 1_001_000);
+            assertThat(text).startsWith("flood line 0\n").contains("the rest goes on, all of it, in ~/.kiln/notebook-output/");
+            flood.run("after-flood");
+            assertThat(flood.awaitEnded("after-flood", RUN).path("state").asString()).isEqualTo("done");
+        }
+        // The whole of it is on the machine, past the cap.
+        Path outputs = properties.dataDir().resolve("machines").resolve(studioId).resolve("home/.kiln/notebook-output");
+        await().atMost(RUN).until(() -> {
+            try (var files = Files.list(outputs)) {
+                return files.anyMatch(f -> f.toFile().length() > 1_000_000);
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    @Order(12)
+    void aMalformedNotebookIsRefusedWithWhyAndTheFileIsLeftAlone() throws Exception {
+        String broken = "{\"nbformat\": 4, \"cells\": [ {\"cell_type\": \"code\"";
+        var body = KilnHttp.JSON.createObjectNode().put("text", broken).put("baseVersion", "");
+        assertThat(owner.put("/api/studios/" + studioId + "/file?path=broken.ipynb", body.toString()).statusCode()).isEqualTo(200);
+        try (var refused = NotebookSocketClient.open(owner, studioId, "broken.ipynb")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> refused.closeCode >= 0);
+            assertThat(refused.closeCode).isEqualTo(4404);
+            assertThat(refused.received).anySatisfy(m -> {
+                assertThat(m.path("type").asString()).isEqualTo("closed");
+                assertThat(m.path("message").asString()).contains("broken.ipynb cannot be opened as a notebook")
+                        .contains("The file was not changed");
+            });
+        }
+        Path file = properties.dataDir().resolve("workspaces").resolve(studioId).resolve("broken.ipynb");
+        assertThat(Files.readString(file)).isEqualTo(broken);
+    }
 }
