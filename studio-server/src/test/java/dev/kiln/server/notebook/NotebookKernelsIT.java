@@ -321,6 +321,33 @@ class NotebookKernelsIT {
 
     @Test
     @Order(12)
+    void aNotebookJupyterMadeOpensAndRunsOnItsKernel() throws Exception {
+        DebianPython.require("nbformat", "ipykernel");
+        Path made = Files.createTempFile("made-by-jupyter", ".ipynb");
+        var write = DebianPython.run(List.of("-c", """
+                import sys, nbformat
+                from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
+                nb = new_notebook(cells=[new_markdown_cell('# From Jupyter'), new_code_cell('print(6 * 7)')])
+                nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3 (ipykernel)', 'language': 'python'}
+                nbformat.write(nb, sys.argv[1])
+                """, made.toString()), 120);
+        assertThat(write.code()).as(write.output()).isZero();
+        var body = KilnHttp.JSON.createObjectNode().put("text", Files.readString(made)).put("baseVersion", "");
+        assertThat(owner.put("/api/studios/" + studioId + "/file?path=jupyter.ipynb", body.toString()).statusCode())
+                .isEqualTo(200);
+        try (var opened = NotebookSocketClient.open(owner, studioId, "jupyter.ipynb")) {
+            var cells = opened.structure.shown().visible();
+            assertThat(cells).extracting(CellList.Entry::type).containsExactly(Notebook.CellType.MARKDOWN, Notebook.CellType.CODE);
+            String code = cells.get(1).id();
+            opened.run(code);
+            assertThat(opened.awaitEnded(code, START).path("state").asString()).isEqualTo("done");
+            assertThat(opened.kernel.path("spec").asString()).isEqualTo("python3");
+            assertThat(opened.text(code, "stdout")).isEqualTo("42\n");
+        }
+    }
+
+    @Test
+    @Order(13)
     void aMalformedNotebookIsRefusedWithWhyAndTheFileIsLeftAlone() throws Exception {
         String broken = "{\"nbformat\": 4, \"cells\": [ {\"cell_type\": \"code\"";
         var body = KilnHttp.JSON.createObjectNode().put("text", broken).put("baseVersion", "");
