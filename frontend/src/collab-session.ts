@@ -1,9 +1,9 @@
-import { ChangeSet, StateEffect, StateField, Text, EditorState, Extension, RangeSetBuilder } from '@codemirror/state';
+import { ChangeSet, StateEffect, StateField, Text, EditorState, Extension, RangeSetBuilder, Transaction } from '@codemirror/state';
 import { EditorView, Decoration, DecorationSet, WidgetType } from '@codemirror/view';
 import { collab, getSyncedVersion, receiveUpdates, sendableUpdates, Update } from '@codemirror/collab';
 
 /** What the status bar shows. */
-export type CollabStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'revoked' | 'closed';
+export type CollabStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'revoked' | 'closed' | 'signed-out';
 
 export interface Participant {
   clientId: string;
@@ -14,15 +14,32 @@ export interface Participant {
   head: number;
 }
 
+/** Something the person must see and may act on (a refused change, a session that ended). */
+export interface Notice {
+  text: string;
+  actions: { label: string; run?: () => void; href?: string; download?: string }[];
+}
+
 /** What the session tells its editor. */
 export interface CollabHost {
   /** The first text arrived: build the editor state around these extensions. */
   start(text: string, extensions: Extension, readOnly: boolean): void;
   view(): EditorView | undefined;
   statusChanged(status: CollabStatus, unsent: number, people: Participant[], message: string): void;
+  /** Shows a notice above the editor, or clears it. */
+  notice(notice: Notice | undefined): void;
 }
 
-const setRemoteCursors = StateEffect.define<Participant[]>();
+/** The server's limits, from its welcome (collab/PROTOCOL.md). */
+interface Limits { maxChangeChars: number; maxDocumentChars: number; maxFrameBytes: number; }
+
+/** Unsent changes kept in the tab's sessionStorage, so a reload or a sign-in does not lose them. */
+interface Stash { clientId: string; version: number; changes: unknown[]; text: string | null; at: number; }
+
+/** Who is where, in the local document: changed entries replace, moves keep the name, `left` removes. */
+interface PresenceChange { full: boolean; participants: Participant[]; left: string[]; }
+
+const setRemoteCursors = StateEffect.define<PresenceChange>();
 
 class CaretWidget extends WidgetType {
   constructor(readonly name: string, readonly colour: string) { super(); }
@@ -41,32 +58,53 @@ class CaretWidget extends WidgetType {
   ignoreEvent() { return true; }
 }
 
-/** Other people's cursors and selections, kept in place as the text changes under them. */
-const remoteCursors = StateField.define<DecorationSet>({
-  create: () => Decoration.none,
-  update(decorations, tr) {
-    decorations = decorations.map(tr.changes);
-    for (const effect of tr.effects) {
-      if (effect.is(setRemoteCursors)) {
-        const length = tr.state.doc.length;
-        const ranges: { from: number; to: number; deco: Decoration }[] = [];
-        for (const p of effect.value) {
-          const head = Math.min(p.head, length), anchor = Math.min(p.anchor, length);
-          const from = Math.min(head, anchor), to = Math.max(head, anchor);
-          if (from < to) {
-            ranges.push({ from, to, deco: Decoration.mark({ attributes: { style: `background-color: ${p.colour}33` } }) });
-          }
-          ranges.push({ from: head, to: head, deco: Decoration.widget({ widget: new CaretWidget(p.name, p.colour), side: 1 }) });
-        }
-        ranges.sort((a, b) => a.from - b.from || a.to - b.to);
-        const builder = new RangeSetBuilder<Decoration>();
-        for (const r of ranges) builder.add(r.from, r.to, r.deco);
-        decorations = builder.finish();
+interface Cursors { people: Map<string, Participant>; decorations: DecorationSet; }
+
+function decorate(people: Map<string, Participant>, length: number): DecorationSet {
+  const ranges: { from: number; to: number; deco: Decoration }[] = [];
+  for (const p of people.values()) {
+    const head = Math.min(p.head, length), anchor = Math.min(p.anchor, length);
+    const from = Math.min(head, anchor), to = Math.max(head, anchor);
+    if (from < to) ranges.push({ from, to, deco: Decoration.mark({ attributes: { style: `background-color: ${p.colour}33` } }) });
+    ranges.push({ from: head, to: head, deco: Decoration.widget({ widget: new CaretWidget(p.name, p.colour), side: 1 }) });
+  }
+  ranges.sort((a, b) => a.from - b.from || a.to - b.to);
+  const builder = new RangeSetBuilder<Decoration>();
+  for (const r of ranges) builder.add(r.from, r.to, r.deco);
+  return builder.finish();
+}
+
+/**
+ * Other people's cursors and selections. Positions are mapped through every change, as the server maps them (after
+ * an insertion at the same place), so only selections that really moved need to be sent.
+ */
+const remoteCursors = StateField.define<Cursors>({
+  create: () => ({ people: new Map(), decorations: Decoration.none }),
+  update(value, tr) {
+    let people = value.people;
+    let changed = false;
+    if (tr.docChanged) {
+      people = new Map();
+      for (const [id, p] of value.people) {
+        people.set(id, { ...p, anchor: tr.changes.mapPos(p.anchor, 1), head: tr.changes.mapPos(p.head, 1) });
       }
+      changed = true;
     }
-    return decorations;
+    for (const effect of tr.effects) {
+      if (!effect.is(setRemoteCursors)) continue;
+      const next: Map<string, Participant> = effect.value.full ? new Map() : new Map(people);
+      for (const p of effect.value.participants) {
+        const known = next.get(p.clientId) ?? people.get(p.clientId);
+        if (p.name === undefined && !known) continue;
+        next.set(p.clientId, { ...(known ?? p), ...p, name: p.name ?? known!.name, colour: p.colour ?? known!.colour });
+      }
+      for (const id of effect.value.left) next.delete(id);
+      people = next;
+      changed = true;
+    }
+    return changed ? { people, decorations: decorate(people, tr.state.doc.length) } : value;
   },
-  provide: f => EditorView.decorations.from(f),
+  provide: f => EditorView.decorations.from(f, v => v.decorations),
 });
 
 const cursorTheme = EditorView.baseTheme({
@@ -84,26 +122,70 @@ function parseUpdates(json: any[]): Update[] {
 }
 
 /**
- * One document edited together over Kiln's collab WebSocket (collab/PROTOCOL.md), with @codemirror/collab doing
- * the rebasing. It reconnects by itself, keeps typing local while offline, and sends what was typed on return.
+ * Applies updates from the server one at a time. The server rebases a push over what it accepted since, update by
+ * update, so a client must walk the same steps: @codemirror/collab's receiveUpdates composes several updates into
+ * one change first, and mapping over a composition can order an insertion differently (the copies would differ).
+ */
+function receiveInTurn(state: EditorState, updates: Update[]): Transaction[] {
+  const transactions: Transaction[] = [];
+  for (const update of updates) {
+    const tr = receiveUpdates(state, [update]);
+    transactions.push(tr);
+    state = tr.state;
+  }
+  return transactions;
+}
+
+/** Moves `changes` (based on some version) over `updates` (accepted since), dropping those of `own` already among them. */
+function rebaseOver(changes: ChangeSet[], updates: Update[], own: string): ChangeSet[] {
+  let pending = changes;
+  for (const update of updates) {
+    if (update.clientID == own && pending.length) { pending = pending.slice(1); continue; }
+    let theirs = update.changes;
+    pending = pending.map(mine => {
+      const moved = mine.map(theirs);
+      theirs = theirs.map(mine, true);
+      return moved;
+    });
+  }
+  return pending;
+}
+
+const UNSENT_KEPT_CHARS = 2_000_000;
+
+/**
+ * One document edited together over Kiln's collab WebSocket (collab/PROTOCOL.md), with @codemirror/collab keeping
+ * the unconfirmed changes. It reconnects by itself, keeps typing local while offline, and sends what was typed on
+ * return. Unsent changes are also kept in the tab's sessionStorage: after a reload, a server restart that reloads
+ * the page, or signing in again, they are rebased over what others did meanwhile and sent. A change the server
+ * refuses (too large) is taken out, shown with its reason and offered as a download; the editor goes on.
  */
 export class CollabSession {
   private ws?: WebSocket;
   private readonly clientId = 'c' + Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
+  private readonly stashKey: string;
   private started = false;
+  private welcomed = false;
   private pushing = false;
   private status: CollabStatus = 'connecting';
   private message = '';
-  private people: Participant[] = [];
-  private lastPresence?: { version: number; participants: Participant[] };
+  private people = new Map<string, Participant>();
+  private limits: Limits = { maxChangeChars: 1 << 20, maxDocumentChars: 16 << 20, maxFrameBytes: 4 << 20 };
+  private restoring?: Stash;
   private retryDelay = 500;
   private retryTimer?: number;
   private pingTimer?: number;
   private cursorTimer?: number;
   private stopped = false;
   private onSettled: (() => void)[] = [];
+  private refusedDownload?: string;
+  private keepTimer?: number;
+  private readonly onPageHide = () => this.keep();
 
   constructor(private readonly url: string, private readonly host: CollabHost) {
+    this.stashKey = 'kiln-collab-unsent:' + url;
+    this.restoring = this.readStash();
+    window.addEventListener('pagehide', this.onPageHide);
     this.open();
     this.pingTimer = window.setInterval(() => this.send({ type: 'ping' }), 10_000);
   }
@@ -116,16 +198,17 @@ export class CollabSession {
 
   /** Resolves once every local change is confirmed (or after the timeout, when offline). */
   settled(timeoutMs: number): Promise<boolean> {
-    if (this.unsent() == 0) return Promise.resolve(true);
+    if (this.unsent() == 0 && !this.restoring) return Promise.resolve(true);
     return new Promise(resolve => {
       const timer = window.setTimeout(() => resolve(false), timeoutMs);
       this.onSettled.push(() => { window.clearTimeout(timer); resolve(true); });
     });
   }
 
-  /** Extensions for the editor: call from the editor's update listener. */
+  /** Call from the editor's update listener. */
   localUpdate(docChanged: boolean, selectionChanged: boolean) {
     if (docChanged) {
+      this.keepSoon();
       this.flush();
       this.report();
     }
@@ -133,18 +216,22 @@ export class CollabSession {
   }
 
   close() {
+    this.keep();
     this.stopped = true;
+    window.removeEventListener('pagehide', this.onPageHide);
     window.clearInterval(this.pingTimer);
     window.clearTimeout(this.retryTimer);
+    window.clearTimeout(this.keepTimer);
     this.ws?.close(1000, 'closed by the editor');
+    if (this.refusedDownload) URL.revokeObjectURL(this.refusedDownload);
   }
 
   private open() {
     const scheme = location.protocol == 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${scheme}://${location.host}${this.url}`);
     this.ws = ws;
+    this.welcomed = false;
     ws.onopen = () => {
-      this.retryDelay = 500;
       const view = this.host.view();
       const hello: any = { type: 'hello', clientId: this.clientId };
       if (this.started && view) hello.version = getSyncedVersion(view.state);
@@ -160,21 +247,68 @@ export class CollabSession {
         this.setStatus('closed', event.reason || 'This document was closed on the server.');
       } else if (!this.stopped) {
         this.setStatus(navigator.onLine === false ? 'offline' : 'reconnecting', '');
-        this.retryTimer = window.setTimeout(() => this.open(), this.retryDelay);
-        this.retryDelay = Math.min(this.retryDelay * 2, 5000);
+        if (this.welcomed) {
+          this.retryDelay = 500;
+          this.retry();
+        } else {
+          // The handshake failed. A browser does not say why; ask the server whether we are still signed in, so a
+          // 401 is not retried for ever.
+          this.checkSignedIn().then(signedIn => {
+            if (this.ws !== ws || this.stopped) return;
+            if (signedIn === false) this.signedOut();
+            else this.retry();
+          });
+        }
       }
     };
+  }
+
+  private retry() {
+    this.retryTimer = window.setTimeout(() => this.open(), this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, 5000);
+  }
+
+  /** true: signed in; false: the server says 401; undefined: it could not be reached. */
+  private async checkSignedIn(): Promise<boolean | undefined> {
+    try {
+      const response = await fetch('/api/studios/csrf', { credentials: 'same-origin', cache: 'no-store' });
+      return response.status == 401 ? false : response.ok ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private signedOut() {
+    this.stopped = true;
+    this.keep();
+    const unsent = this.unsent();
+    const kept = unsent == 0 ? '' : unsent == 1 ? ' Your 1 unsent change is kept in this tab and sent once you are back.'
+      : ` Your ${unsent} unsent changes are kept in this tab and sent once you are back.`;
+    this.setStatus('signed-out', 'Signed out');
+    this.host.notice({
+      text: 'Your session has ended.' + kept,
+      // Reloading this page leads to the sign-in page and, once signed in, back here, where the kept changes go out.
+      actions: [{ label: 'Sign in again', run: () => location.reload() }],
+    });
   }
 
   private receive(message: any) {
     const view = this.host.view();
     switch (message.type) {
       case 'welcome':
+        this.welcomed = true;
+        this.retryDelay = 500;
+        if (message.limits) this.limits = message.limits;
         if (!this.started) {
           const readOnly = message.role == 'viewer';
           this.started = true;
-          this.host.start(message.text, [collab({ startVersion: message.version, clientID: this.clientId }), remoteCursors, cursorTheme], readOnly);
+          this.host.start(message.text, this.extensions(message.version), readOnly);
           this.setStatus('connected', readOnly ? 'View only' : '');
+          const fresh = this.host.view();
+          if (!this.restoring || readOnly || !fresh) this.restoring = undefined;
+          else if (this.restoring.version == message.version) this.restore(fresh, []);
+          else if (this.restoring.version < message.version) this.send({ type: 'pull', version: this.restoring.version });
+          else this.cannotRestore(fresh);
         } else if (view && message.updates) {
           this.apply(view, message.from, message.updates);
           this.setStatus('connected', this.message);
@@ -188,20 +322,31 @@ export class CollabSession {
       case 'updates':
         if (view) {
           const version = getSyncedVersion(view.state);
-          if (message.from == version) this.apply(view, message.from, message.updates);
-          else if (message.from > version) this.send({ type: 'pull', version });
+          if (this.restoring && message.from == this.restoring.version && message.from < version) {
+            this.restore(view, message.updates);
+          } else if (message.from == version) {
+            this.apply(view, message.from, message.updates);
+          } else if (message.from > version) {
+            this.send({ type: 'pull', version });
+          }
         }
         break;
       case 'resync':
-        if (view) this.resync(view, message.text, message.version);
+        if (this.restoring && view) this.cannotRestore(view);
+        else if (view) this.resync(view, message.text, message.version);
         break;
       case 'pushed':
         this.pushing = false;
-        this.flush();
+        if (message.ok === false && message.reason == 'refused' && view) {
+          this.refuse(view, message.message || 'The server refused the change.');
+        } else if (message.ok === false && message.reason == 'stale' && view) {
+          this.send({ type: 'pull', version: getSyncedVersion(view.state) });
+        } else {
+          this.flush();
+        }
         break;
       case 'presence':
-        this.lastPresence = { version: message.version, participants: message.participants };
-        this.showPresence();
+        this.presence(message);
         break;
       case 'revoked':
       case 'closed':
@@ -214,12 +359,80 @@ export class CollabSession {
     }
   }
 
+  private extensions(version: number): Extension {
+    return [collab({ startVersion: version, clientID: this.clientId }), remoteCursors, cursorTheme];
+  }
+
   private apply(view: EditorView, from: number, json: any[]) {
     if (from != getSyncedVersion(view.state)) return;
-    view.dispatch(receiveUpdates(view.state, parseUpdates(json)));
+    const transactions = receiveInTurn(view.state, parseUpdates(json));
+    if (transactions.length) view.dispatch(transactions);
+    this.keepSoon();
     this.report();
-    this.showPresence();
     this.flush();
+  }
+
+  /**
+   * Changes kept from before a reload: `updates` are what the server accepted since they were made. Those of the
+   * old tab that made it are dropped; the rest are moved over everyone else's and typed in again, as pending changes
+   * of this session, which sends them.
+   */
+  private restore(view: EditorView, json: any[]) {
+    const stash = this.restoring!;
+    this.restoring = undefined;
+    const synced = getSyncedVersion(view.state);
+    const seen = parseUpdates(json).slice(0, synced - stash.version);
+    const changes = rebaseOver(stash.changes.map(c => ChangeSet.fromJSON(c)), seen, stash.clientId);
+    // This session's own unsent changes (typed since the page opened) are already on screen: move over them too.
+    const typedHere = sendableUpdates(view.state).map(u => ({ changes: u.changes, clientID: '' }));
+    for (const change of rebaseOver(changes, typedHere, '-')) {
+      view.dispatch({ changes: change, annotations: Transaction.addToHistory.of(false) });
+    }
+    this.keep();
+    this.flush();
+    this.report();
+  }
+
+  /** The kept changes are older than what the server still has: offer the text they made as a download. */
+  private cannotRestore(view: EditorView) {
+    const stash = this.restoring!;
+    this.restoring = undefined;
+    this.clearStash();
+    if (stash.text != null) {
+      this.offerDownload('Changes kept from before the page was reloaded are too old to merge into the current text.',
+        stash.text);
+    }
+    this.report();
+  }
+
+  /**
+   * The server refused a push (for example a paste over the size limit). What this tab had unsent leaves the queue
+   * and is offered as a download of the text it made; the editor starts again from the server's text.
+   */
+  private refuse(view: EditorView, reason: string) {
+    const mine = view.state.doc.toString();
+    this.clearStash();
+    this.offerDownload('Not saved: ' + reason, mine);
+    this.started = false;
+    this.pushing = false;
+    this.setStatus('connecting', '');
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.close(1000, 'starting over after a refused change');
+    this.open();
+  }
+
+  private offerDownload(text: string, content: string) {
+    if (this.refusedDownload) URL.revokeObjectURL(this.refusedDownload);
+    this.refusedDownload = URL.createObjectURL(new Blob([content], { type: 'text/plain' }));
+    const name = decodeURIComponent((this.url.split('path=')[1] || 'file').split('&')[0]).split('/').pop() || 'file';
+    this.host.notice({
+      text: text + ' The editor shows the text as saved on the server; your version is kept for you.',
+      actions: [
+        { label: 'Download your version', href: this.refusedDownload, download: name },
+        { label: 'Dismiss', run: () => this.host.notice(undefined) },
+      ],
+    });
   }
 
   /**
@@ -230,7 +443,7 @@ export class CollabSession {
     if (version <= getSyncedVersion(view.state)) return;
     const mine = view.state.doc.toString();
     const pending = sendableUpdates(view.state).length > 0;
-    this.host.start(text, [collab({ startVersion: version, clientID: this.clientId }), remoteCursors, cursorTheme], view.state.readOnly);
+    this.host.start(text, this.extensions(version), view.state.readOnly);
     const fresh = this.host.view();
     if (pending && fresh && mine != text) {
       let start = 0, endA = text.length, endB = mine.length;
@@ -238,20 +451,41 @@ export class CollabSession {
       while (endA > start && endB > start && text[endA - 1] == mine[endB - 1]) { endA--; endB--; }
       fresh.dispatch({ changes: { from: start, to: endA, insert: mine.slice(start, endB) } });
     }
+    this.keep();
     this.report();
   }
 
   private flush() {
     const view = this.host.view();
-    if (!view || !this.started || this.pushing || this.ws?.readyState !== WebSocket.OPEN || this.status == 'revoked') return;
+    if (!view || !this.started || this.restoring || this.pushing || this.ws?.readyState !== WebSocket.OPEN
+      || this.status == 'revoked') return;
     const updates = sendableUpdates(view.state);
     if (!updates.length) return;
+    // Send as many pending changes as fit in a frame; a single change that does not fit is refused here, with the
+    // same message the server would give, instead of closing the connection.
+    const sent: any[] = [];
+    let size = 64;
+    let length = updates[0].changes.length;
+    for (const u of updates) {
+      const changes = u.changes.toJSON();
+      const bytes = JSON.stringify(changes).length + 40;
+      const inserted = u.changes.newLength - u.changes.length + deletedLength(u.changes);
+      if (inserted > this.limits.maxChangeChars) {
+        return this.refuse(view, `A change inserts ${inserted} characters; the limit is ${this.limits.maxChangeChars}.`);
+      }
+      length = u.changes.newLength;
+      if (length > this.limits.maxDocumentChars) {
+        return this.refuse(view, `The document would grow to ${length} characters; the limit is ${this.limits.maxDocumentChars}.`);
+      }
+      if (size + bytes > this.limits.maxFrameBytes) {
+        if (!sent.length) return this.refuse(view, `A change is ${bytes} bytes as sent; the limit is ${this.limits.maxFrameBytes}.`);
+        break;
+      }
+      size += bytes;
+      sent.push({ clientId: u.clientID, changes });
+    }
     this.pushing = true;
-    this.send({
-      type: 'push',
-      version: getSyncedVersion(view.state),
-      updates: updates.map(u => ({ clientId: u.clientID, changes: u.changes.toJSON() })),
-    });
+    this.send({ type: 'push', version: getSyncedVersion(view.state), updates: sent });
   }
 
   private scheduleCursor() {
@@ -265,16 +499,67 @@ export class CollabSession {
     }, 40);
   }
 
-  private showPresence() {
+  /** A presence message: whole (after the welcome) or what changed. Positions are at the server's `version`. */
+  private presence(message: any) {
+    const change: PresenceChange = { full: !!message.full, participants: message.participants || [], left: message.left || [] };
+    if (change.full) this.people = new Map();
+    for (const p of change.participants) {
+      const known = this.people.get(p.clientId);
+      if (p.name !== undefined) this.people.set(p.clientId, p);
+      else if (known) this.people.set(p.clientId, { ...known, anchor: p.anchor, head: p.head });
+    }
+    for (const id of change.left) this.people.delete(id);
     const view = this.host.view();
-    if (!view || !this.lastPresence) return;
-    this.people = this.lastPresence.participants;
-    const others = this.people.filter(p => p.clientId != this.clientId);
-    // Presence refers to the server's version; show it only when we are at that version with nothing pending.
-    if (this.lastPresence.version == getSyncedVersion(view.state) && this.unsent() == 0) {
-      view.dispatch({ effects: setRemoteCursors.of(others) });
+    if (view && this.started && message.version == getSyncedVersion(view.state)) {
+      // Our unsent changes are not in the server's text yet: carry the positions over them.
+      const pending = sendableUpdates(view.state);
+      const others = change.participants.filter(p => p.clientId != this.clientId).map(p => {
+        let anchor = p.anchor, head = p.head;
+        for (const u of pending) { anchor = u.changes.mapPos(anchor, 1); head = u.changes.mapPos(head, 1); }
+        return { ...p, anchor, head };
+      });
+      view.dispatch({ effects: setRemoteCursors.of({ full: change.full, participants: others, left: change.left }) });
     }
     this.report();
+  }
+
+  /** Keeps the unsent changes soon: at most every 300 ms while typing (and at once when the page goes away). */
+  private keepSoon() {
+    if (this.keepTimer === undefined) {
+      this.keepTimer = window.setTimeout(() => { this.keepTimer = undefined; this.keep(); }, 300);
+    }
+  }
+
+  /** Keeps the unsent changes in sessionStorage (or forgets them once none are left). */
+  private keep() {
+    const view = this.host.view();
+    if (!view || !this.started || this.restoring) return;
+    const pending = sendableUpdates(view.state);
+    if (!pending.length) return this.clearStash();
+    const doc = view.state.doc;
+    const stash: Stash = {
+      clientId: this.clientId, version: getSyncedVersion(view.state), changes: pending.map(u => u.changes.toJSON()),
+      text: doc.length <= UNSENT_KEPT_CHARS ? doc.toString() : null, at: Date.now(),
+    };
+    try {
+      sessionStorage.setItem(this.stashKey, JSON.stringify(stash));
+    } catch {
+      // Storage full: the changes stay in memory and are still sent.
+    }
+  }
+
+  private readStash(): Stash | undefined {
+    try {
+      const raw = sessionStorage.getItem(this.stashKey);
+      const stash = raw ? JSON.parse(raw) as Stash : undefined;
+      return stash && Array.isArray(stash.changes) && stash.changes.length ? stash : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private clearStash() {
+    try { sessionStorage.removeItem(this.stashKey); } catch { /* nothing kept */ }
   }
 
   private setStatus(status: CollabStatus, message: string) {
@@ -284,18 +569,25 @@ export class CollabSession {
   }
 
   private report() {
-    const unsent = this.unsent();
+    const unsent = this.unsent() + (this.restoring ? this.restoring.changes.length : 0);
     if (unsent == 0 && this.onSettled.length) {
       const waiting = this.onSettled;
       this.onSettled = [];
       waiting.forEach(f => f());
     }
-    this.host.statusChanged(this.status, unsent, this.people, this.message);
+    this.host.statusChanged(this.status, unsent, [...this.people.values()], this.message);
   }
 
   private send(message: any) {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
+}
+
+/** How many characters a change removes (what it inserts is its new length minus its length plus this). */
+function deletedLength(changes: ChangeSet): number {
+  let deleted = 0;
+  changes.iterChangedRanges((fromA, toA) => { deleted += toA - fromA; });
+  return deleted;
 }
 
 /** Kept for callers that only need the text type. */

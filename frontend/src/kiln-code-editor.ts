@@ -11,7 +11,7 @@ import { yaml } from '@codemirror/lang-yaml';
 import { json } from '@codemirror/lang-json';
 import { shell } from '@codemirror/legacy-modes/mode/shell';
 import { setDiagnostics, Diagnostic } from '@codemirror/lint';
-import { CollabSession, CollabStatus, Participant } from './collab-session';
+import { CollabSession, CollabStatus, Notice, Participant } from './collab-session';
 
 /** Picks the syntax for a file name; unknown kinds get plain text. */
 export function languageFor(fileName: string): Extension {
@@ -48,7 +48,12 @@ export class KilnCodeEditor extends LitElement {
     .dot { width: 8px; height: 8px; border-radius: 50%; background: #aaa; flex: none; }
     .dot.connected { background: #2e7d32; }
     .dot.reconnecting, .dot.connecting { background: #f9a825; }
-    .dot.offline, .dot.revoked, .dot.closed { background: #c62828; }
+    .dot.offline, .dot.revoked, .dot.closed, .dot.signed-out { background: #c62828; }
+    .notice { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; padding: 6px 8px; font: 13px/18px sans-serif;
+      color: #5d4037; background: #fff3e0; border-bottom: 1px solid #ffcc80; }
+    .notice[hidden] { display: none; }
+    .notice a, .notice button { font: inherit; color: #0d47a1; background: none; border: 1px solid #90caf9;
+      border-radius: 4px; padding: 1px 8px; cursor: pointer; text-decoration: none; }
     .people { margin-left: auto; display: flex; gap: 4px; align-items: center; }
     .person { color: white; border-radius: 9px; padding: 0 7px; font-size: 11px; line-height: 18px; }
     .cm-editor { height: 100%; font-size: 14px; }
@@ -65,6 +70,8 @@ export class KilnCodeEditor extends LitElement {
   @property({ type: Number, attribute: false }) unsent = 0;
   @property({ type: Array, attribute: false }) people: Participant[] = [];
   @property({ type: String, attribute: false }) statusMessage = '';
+  /** A refused change or an ended session: what happened and what the person can do. */
+  @property({ type: Object, attribute: false }) notice?: Notice;
 
   private view?: EditorView;
   private session?: CollabSession;
@@ -90,6 +97,7 @@ export class KilnCodeEditor extends LitElement {
   /** Edits {@code fileName} live through the collaboration WebSocket at {@code url} (a path on this server). */
   connect(url: string, fileName: string) {
     this.session?.close();
+    this.notice = undefined;
     this.fileName = fileName;
     this.value = '';
     this.status = 'connecting';
@@ -106,6 +114,9 @@ export class KilnCodeEditor extends LitElement {
         editor.applyGoTo();
       },
       view: () => editor.view,
+      notice(notice) {
+        editor.notice = notice;
+      },
       statusChanged(status, unsent, people, message) {
         editor.status = status;
         editor.unsent = unsent;
@@ -251,6 +262,7 @@ export class KilnCodeEditor extends LitElement {
       case 'connected': return this.unsent ? `Connected · sending ${unsent}` : `Connected${this.statusMessage ? ' · ' + this.statusMessage : ''}`;
       case 'reconnecting': return `Reconnecting…${this.unsent ? ' · ' + unsent + ' kept here' : ''}`;
       case 'offline': return `Offline · ${unsent} kept here until the connection is back`;
+      case 'signed-out': return `Signed out${this.unsent ? ' · ' + unsent + ' kept here' : ''}`;
       default: return this.statusMessage;
     }
   }
@@ -265,6 +277,12 @@ export class KilnCodeEditor extends LitElement {
           <span class="count">${here}</span>
           ${this.people.map(p => html`<span class="person" style="background:${p.colour}">${p.name}</span>`)}
         </span>
+      </div>
+      <div class="notice" role="alert" ?hidden=${!this.notice} part="notice">
+        <span class="notice-text">${this.notice?.text}</span>
+        ${(this.notice?.actions ?? []).map(a => a.href
+          ? html`<a href=${a.href} download=${a.download ?? ''}>${a.label}</a>`
+          : html`<button type="button" @click=${() => a.run?.()}>${a.label}</button>`)}
       </div>
       <div class="host"></div>`;
   }

@@ -87,7 +87,9 @@ export class KilnTerminal extends LitElement {
     const ws = new WebSocket(`${scheme}://${location.host}${this.url}`);
     this.ws = ws;
     let replayed = false;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.retry = 500;
       this.status = '';
       this.refit();
@@ -113,8 +115,17 @@ export class KilnTerminal extends LitElement {
         return;
       }
       this.status = 'Disconnected; reconnecting…';
-      setTimeout(() => this.connect(), this.retry);
-      this.retry = Math.min(this.retry * 2, 10000);
+      const again = () => {
+        setTimeout(() => this.connect(), this.retry);
+        this.retry = Math.min(this.retry * 2, 10000);
+      };
+      if (opened) return again();
+      // The handshake failed. If that is a 401 (the session ended), reconnecting would be refused for ever: say so.
+      fetch('/api/studios/csrf', { credentials: 'same-origin', cache: 'no-store' }).then(response => {
+        if (this.closedByUs) return;
+        if (response.status == 401) this.status = 'You were signed out; reload the page to sign in again.';
+        else again();
+      }, () => { if (!this.closedByUs) again(); });
     };
   }
 

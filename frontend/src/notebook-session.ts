@@ -443,14 +443,29 @@ export class NotebookSession {
         return;
       case 'pushed':
         cell.pushing = false;
+        if (message.ok === false && message.reason == 'stale' && view) {
+          // Based on a version the server no longer keeps: catch up first, then the flush after it sends again.
+          this.cellSend(id, { type: 'pull', version: getSyncedVersion(view.state) });
+          return;
+        }
         this.flush(cell);
         this.sendRuns();
         return;
-      case 'presence':
-        cell.presence = message.participants.filter((p: Presence) => p.clientId != this.clientId);
+      case 'presence': {
+        // Coalesced (collab/PROTOCOL.md): whole at first, then who joined, whose selection moved, and who left.
+        const people = new Map<string, Presence>(message.full ? [] : cell.presence.map(p => [p.clientId, p]));
+        for (const p of message.participants ?? []) {
+          if (p.clientId == this.clientId) continue;
+          const known = people.get(p.clientId);
+          if (p.name !== undefined) people.set(p.clientId, p);
+          else if (known) people.set(p.clientId, { ...known, anchor: p.anchor, head: p.head });
+        }
+        for (const gone of message.left ?? []) people.delete(gone);
+        cell.presence = [...people.values()];
         cell.presenceVersion = message.version;
         this.host.presenceChanged(cell);
         return;
+      }
       case 'closed':
         cell.joined = false;
         return;
@@ -460,10 +475,21 @@ export class NotebookSession {
     }
   }
 
+  /**
+   * Applies updates one at a time, as the server rebases (collab/PROTOCOL.md: composing them first can place an
+   * insertion differently). Known carets move with each, as the server leaves them to every client to map.
+   */
   private apply(cell: CellState, from: number, json: any[]) {
     const view = cell.view!;
     if (from != getSyncedVersion(view.state)) return;
-    view.dispatch(receiveUpdates(view.state, parseUpdates(json)));
+    for (const update of parseUpdates(json)) {
+      const at = getSyncedVersion(view.state);
+      view.dispatch(receiveUpdates(view.state, [update]));
+      if (cell.presenceVersion == at) {
+        cell.presence = cell.presence.map(p => ({ ...p, anchor: update.changes.mapPos(p.anchor, 1), head: update.changes.mapPos(p.head, 1) }));
+        cell.presenceVersion = at + 1;
+      }
+    }
     this.host.presenceChanged(cell);
     this.flush(cell);
     this.sendRuns();

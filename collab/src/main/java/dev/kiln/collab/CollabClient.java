@@ -11,9 +11,11 @@ import java.util.List;
 public final class CollabClient {
 
     private final String clientId;
-    private String doc;
+    // Edited in place: a client takes every update of its document, and copying the whole text for each one (twice)
+    // was most of what fifty clients in one JVM spent.
+    private final StringBuilder doc;
     /** The document at {@code version} without our unconfirmed changes: the base they apply to. */
-    private String confirmedDoc;
+    private final StringBuilder confirmedDoc;
     private int version;
     /** How many of our updates the authority has accepted in total (a resync compares it with the server's count). */
     private int confirmedTotal;
@@ -21,8 +23,8 @@ public final class CollabClient {
 
     public CollabClient(String clientId, String doc, int version) {
         this.clientId = clientId;
-        this.doc = doc;
-        this.confirmedDoc = doc;
+        this.doc = new StringBuilder(doc);
+        this.confirmedDoc = new StringBuilder(doc);
         this.version = version;
     }
 
@@ -31,7 +33,12 @@ public final class CollabClient {
     }
 
     public String doc() {
-        return doc;
+        return doc.toString();
+    }
+
+    /** The length of {@link #doc()}, without copying it. */
+    public int length() {
+        return doc.length();
     }
 
     public int version() {
@@ -44,22 +51,25 @@ public final class CollabClient {
 
     /** Applies a local edit made on the current document. */
     public void edit(ChangeSet changes) {
-        doc = changes.apply(doc);
+        if (changes.isEmpty()) {
+            return; // as @codemirror/collab: a change that changes nothing is not sent
+        }
+        changes.applyInPlace(doc);
         unconfirmed.add(changes);
     }
 
     /** The text the server has confirmed (the document without our pending changes). */
     public String confirmedDoc() {
-        return confirmedDoc;
+        return confirmedDoc.toString();
     }
 
     /** Throws if the pending changes do not lead from the confirmed document to the shown one (for tests). */
     void checkConsistent() {
-        var replay = confirmedDoc;
+        var replay = confirmedDoc.toString();
         for (var change : unconfirmed) {
             replay = change.apply(replay);
         }
-        if (!replay.equals(doc)) {
+        if (!replay.contentEquals(doc)) {
             throw new IllegalStateException(clientId + ": pending changes do not lead to the document");
         }
     }
@@ -70,40 +80,34 @@ public final class CollabClient {
     }
 
     /**
-     * Takes the updates that follow {@link #version()}. Leading own updates confirm pending ones; the rest are
-     * applied, with pending local changes rebased over them (ours ordered after theirs).
+     * Takes the updates that follow {@link #version()}, one at a time, as {@code @codemirror/collab}'s
+     * {@code receiveUpdates} does for a single update. Our own update confirms the oldest pending change (the
+     * authority may have rebased it over others' updates, in the same order, so it is the change we hold). Anyone
+     * else's change is applied after being moved over our pending changes, which are moved over it in turn (theirs
+     * first where both insert at one place).
+     *
+     * <p>One at a time, not composed: mapping over a composition of changes can place an insertion differently from
+     * mapping over the same changes in turn (an insertion inside text that one change deletes and the next replaces),
+     * and the authority may receive a push before or after the client has seen some of the same updates. Step by
+     * step, client and authority walk the same sequence and cannot disagree.
      */
     public void receive(List<Update> updates) {
         version += updates.size();
-        int own = 0;
-        while (own < updates.size() && updates.get(own).clientId().equals(clientId)) {
-            own++;
-        }
-        if (own > 0) {
-            confirmedTotal += own;
-            for (var confirmed : updates.subList(0, own)) {
-                confirmedDoc = confirmed.changes().apply(confirmedDoc);
+        for (var update : updates) {
+            update.changes().applyInPlace(confirmedDoc);
+            if (!unconfirmed.isEmpty() && update.clientId().equals(clientId)) {
+                unconfirmed.remove(0);
+                confirmedTotal++;
+                continue;
             }
-            unconfirmed = new ArrayList<>(unconfirmed.subList(Math.min(own, unconfirmed.size()), unconfirmed.size()));
-            updates = updates.subList(own, updates.size());
-        }
-        if (updates.isEmpty()) {
-            return;
-        }
-        var changes = updates.get(0).changes();
-        for (int i = 1; i < updates.size(); i++) {
-            changes = changes.compose(updates.get(i).changes());
-        }
-        confirmedDoc = changes.apply(confirmedDoc);
-        if (!unconfirmed.isEmpty()) {
-            var rebased = new ArrayList<ChangeSet>(unconfirmed.size());
-            for (var local : unconfirmed) {
-                rebased.add(local.map(changes));
-                changes = changes.map(local, true);
+            var theirs = update.changes();
+            for (int i = 0; i < unconfirmed.size(); i++) {
+                var mine = unconfirmed.get(i);
+                unconfirmed.set(i, mine.map(theirs));
+                theirs = theirs.map(mine, true);
             }
-            unconfirmed = rebased;
+            theirs.applyInPlace(doc);
         }
-        doc = changes.apply(doc);
     }
 
     /**
@@ -118,12 +122,12 @@ public final class CollabClient {
         // Pending changes the server already accepted are in its text: take them out of the pending list.
         int landed = Math.max(0, Math.min(acceptedByServer - confirmedTotal, unconfirmed.size()));
         for (var change : unconfirmed.subList(0, landed)) {
-            confirmedDoc = change.apply(confirmedDoc);
+            change.applyInPlace(confirmedDoc);
         }
         confirmedTotal += landed;
         // Rebase each remaining change, in order, over everything the others did (seen as one replacement), so
         // that each still matches the update the server will echo back once it is accepted.
-        var theirs = TextDiff.between(confirmedDoc, text);
+        var theirs = TextDiff.between(confirmedDoc.toString(), text);
         var rebased = new ArrayList<ChangeSet>();
         var shown = text;
         for (var local : unconfirmed.subList(landed, unconfirmed.size())) {
@@ -133,8 +137,10 @@ public final class CollabClient {
             shown = mapped.apply(shown);
         }
         unconfirmed = rebased;
-        confirmedDoc = text;
-        doc = shown;
+        confirmedDoc.setLength(0);
+        confirmedDoc.append(text);
+        doc.setLength(0);
+        doc.append(shown);
         version = newVersion;
     }
 }

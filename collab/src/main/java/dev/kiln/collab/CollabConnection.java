@@ -30,7 +30,12 @@ public final class CollabConnection {
     private final Participant participant;
     private final Outbox outbox;
     private final ConnectionLimits limits;
-    private String clientId;
+    private volatile String clientId;
+    /**
+     * Set, under the authority's lock, right after the welcome went out: nothing else is sent before it (an update
+     * or presence arriving between hello and welcome would reach a client that does not know the document yet).
+     */
+    private volatile boolean welcomed;
     /** Updates are delivered only once the client has caught up to this version (set by hello). */
     private int deliveredThrough = -1;
     private double tokens;
@@ -114,15 +119,20 @@ public final class CollabConnection {
             error("invalid", "clientId must be 1-" + MAX_CLIENT_ID + " letters, digits or _.:-");
             return;
         }
-        clientId = id;
         var authority = room.authority();
         var reply = CollabRoom.JSON.createObjectNode();
         reply.put("type", "welcome");
         reply.put("role", participant.role().wireName());
         reply.put("name", participant.name());
         reply.put("colour", participant.colour());
-        // Under the authority's lock: nothing is accepted between reading the state and starting delivery.
+        var limits = reply.putObject("limits");
+        limits.put("maxChangeChars", authority.limits().maxChangeChars());
+        limits.put("maxDocumentChars", authority.limits().maxDocumentChars());
+        limits.put("maxFrameBytes", room.maxFrameBytes());
+        // Under the authority's lock: nothing is accepted between reading the state and starting delivery, and
+        // nothing reaches this connection before its welcome.
         synchronized (authority) {
+            clientId = id;
             int known = message.path("version").asInt(-1);
             var caughtUp = known >= 0 ? authority.pull(known, id) : authority.snapshot(id);
             switch (caughtUp) {
@@ -140,8 +150,9 @@ public final class CollabConnection {
             }
             send(reply.toString());
             authority.presence().join(id, participant.name(), participant.colour(), participant.role().wireName());
+            welcomed = true;
+            send(room.fullPresence());
         }
-        room.broadcastPresence();
     }
 
     private void push(JsonNode message) {
@@ -169,6 +180,9 @@ public final class CollabConnection {
             case PushResult.Accepted a -> {
                 reply.put("ok", true);
                 reply.put("version", a.version());
+                if (a.rebased()) {
+                    reply.put("rebased", true);
+                }
             }
             case PushResult.Stale s -> {
                 reply.put("ok", false);
@@ -235,22 +249,24 @@ public final class CollabConnection {
             }
             authority.presence().moveCursor(clientId, anchor, head, authority.text().length());
         }
-        room.broadcastPresence();
     }
 
     /** Called by the room, in order, for every accepted batch. */
     void deliverUpdates(int from, int count, String json) {
-        if (clientId == null || from + count <= deliveredThrough) {
+        if (!welcomed || from + count <= deliveredThrough) {
             return; // not joined yet, or already part of what hello/pull sent
         }
         deliveredThrough = from + count;
         send(json);
     }
 
-    void deliver(String json) {
-        if (clientId != null) {
+    /** Sends a room-wide message once this connection has been welcomed; returns whether it was sent. */
+    boolean deliver(String json) {
+        if (welcomed && !ended) {
             send(json);
+            return true;
         }
+        return false;
     }
 
     /** Tells the client why it is being disconnected, then closes. */

@@ -10,16 +10,27 @@ import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Predicate;
 
 /**
- * Everyone connected to one document: the authority plus the open connections. Accepted updates and presence
- * changes are serialized once and sent to every connection, in the authority's order. See PROTOCOL.md.
+ * Everyone connected to one document: the authority plus the open connections. Accepted updates are serialized once
+ * and sent to every connection, in the authority's order. Presence is sent coalesced: {@link #flushPresence}, which
+ * the server calls every {@link #PRESENCE_INTERVAL_MS} ms, sends one message with only what changed. See PROTOCOL.md.
  */
 public final class CollabRoom implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Per-connection bounds: a burst of {@code burstMessages}, refilled at {@code messagesPerSecond}. */
-    public record ConnectionLimits(int messagesPerSecond, int burstMessages) {
-        public static final ConnectionLimits DEFAULT = new ConnectionLimits(200, 400);
+    /** How often the server should call {@link #flushPresence}. */
+    public static final long PRESENCE_INTERVAL_MS = 50;
+
+    /**
+     * Per-connection bounds: a burst of {@code burstMessages}, refilled at {@code messagesPerSecond}; frames up to
+     * {@code maxFrameBytes} (the transport enforces it; clients learn it from the welcome).
+     */
+    public record ConnectionLimits(int messagesPerSecond, int burstMessages, int maxFrameBytes) {
+        public static final ConnectionLimits DEFAULT = new ConnectionLimits(200, 400, 4 << 20);
+
+        public ConnectionLimits(int messagesPerSecond, int burstMessages) {
+            this(messagesPerSecond, burstMessages, DEFAULT.maxFrameBytes());
+        }
     }
 
     private final DocumentAuthority authority;
@@ -35,6 +46,10 @@ public final class CollabRoom implements AutoCloseable {
 
     public DocumentAuthority authority() {
         return authority;
+    }
+
+    int maxFrameBytes() {
+        return limits.maxFrameBytes();
     }
 
     /** A new connection for a person the server has authenticated; it speaks once the client says hello. */
@@ -61,18 +76,15 @@ public final class CollabRoom implements AutoCloseable {
         }
     }
 
-    /** Drops participants who stopped pinging; tells the others. */
+    /** Drops participants who stopped pinging (the others hear it in the next presence message). */
     public void expirePresence() {
-        if (authority.presence().expire()) {
-            broadcastPresence();
-        }
+        authority.presence().expire();
     }
 
     void left(CollabConnection connection) {
         connections.remove(connection);
         if (connection.clientId() != null) {
             authority.presence().leave(connection.clientId());
-            broadcastPresence();
         }
     }
 
@@ -87,24 +99,56 @@ public final class CollabRoom implements AutoCloseable {
         }
     }
 
-    void broadcastPresence() {
+    /**
+     * Sends everyone what changed in presence since the last call (who joined, whose selection moved, who left), as
+     * one message at the current version, or nothing when nothing changed. Under the authority's lock, so it goes out
+     * after every update up to that version and the positions fit it. Returns the message's size in bytes times the
+     * connections it went to.
+     */
+    public long flushPresence() {
+        synchronized (authority) {
+            var delta = authority.presence().drain();
+            if (delta.isEmpty()) {
+                return 0;
+            }
+            var message = JSON.createObjectNode();
+            message.put("type", "presence");
+            message.put("version", authority.version());
+            var list = message.putArray("participants");
+            delta.joined().forEach(p -> participantJson(list.addObject(), p));
+            delta.moved().forEach(p -> list.addObject().put("clientId", p.clientId()).put("anchor", p.anchor()).put("head", p.head()));
+            var gone = message.putArray("left");
+            delta.left().forEach(gone::add);
+            var text = message.toString();
+            long sent = 0;
+            for (var connection : connections) {
+                if (connection.deliver(text)) {
+                    sent += text.length();
+                }
+            }
+            return sent;
+        }
+    }
+
+    /** Everyone here, whole: the first presence message a connection gets, right after its welcome. */
+    String fullPresence() {
         var message = JSON.createObjectNode();
         message.put("type", "presence");
         message.put("version", authority.version());
+        message.put("full", true);
         var list = message.putArray("participants");
-        for (var p : authority.presence().list()) {
-            var node = list.addObject();
-            node.put("clientId", p.clientId());
-            node.put("name", p.userName());
-            node.put("colour", p.colour());
-            node.put("role", p.role());
-            node.put("anchor", p.anchor());
-            node.put("head", p.head());
-        }
-        var text = message.toString();
-        for (var connection : connections) {
-            connection.deliver(text);
-        }
+        authority.presence().list().forEach(p -> participantJson(list.addObject(), p));
+        message.putArray("left");
+        return message.toString();
+    }
+
+    private static void participantJson(ObjectNode node, Presence.Participant p) {
+        node.put("clientId", p.clientId());
+        node.put("name", p.userName());
+        node.put("colour", p.colour());
+        node.put("role", p.role());
+        node.put("anchor", p.anchor());
+        node.put("head", p.head());
     }
 
     static ArrayNode updatesJson(List<Update> updates) {

@@ -7,9 +7,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The central authority for one document, as in {@code @codemirror/collab}: it holds the text, its version and
- * the recent accepted updates. A push based on the current version is made durable, applied and announced; a
- * push based on an older version is refused as stale, and the client pulls, rebases and pushes again.
- * Deliberately simple: all the cleverness lives in {@link ChangeSet} and in the clients' rebasing.
+ * the recent accepted updates. A push based on the current version is made durable, applied and announced. A push
+ * based on an older version that is still kept is rebased over what was accepted since ({@link #rebase}, the same
+ * algorithm as {@code @codemirror/collab}'s {@code rebaseUpdates}) and accepted too, so a busy document does not
+ * bounce every typist's push back as stale; only a push older than the kept updates is refused as stale (the client
+ * resyncs). The cleverness lives in {@link ChangeSet} and in the clients' rebasing.
  */
 public final class DocumentAuthority implements AutoCloseable {
 
@@ -20,11 +22,17 @@ public final class DocumentAuthority implements AutoCloseable {
 
     /** What a push did. */
     public sealed interface PushResult {
-        /** Accepted and durable; the document is now at {@code version}. */
-        record Accepted(int version) implements PushResult {
+        /**
+         * Accepted and durable; the document is now at {@code version}. {@code rebased}: the push was based on an
+         * older version and was moved over the updates accepted since (its updates arrive rebased).
+         */
+        record Accepted(int version, boolean rebased) implements PushResult {
+            public Accepted(int version) {
+                this(version, false);
+            }
         }
 
-        /** Based on an old version: pull the updates since {@code clientVersion}, rebase, push again. */
+        /** Based on a version older than the kept updates (or from the future): resync, then push again. */
         record Stale(int clientVersion, int serverVersion) implements PushResult {
         }
 
@@ -61,6 +69,16 @@ public final class DocumentAuthority implements AutoCloseable {
     private final Presence presence;
     /** Updates accepted per client, ever: lets a resyncing client drop pending changes that already landed. */
     private final java.util.Map<String, Integer> acceptedByClient = new java.util.LinkedHashMap<>();
+    /**
+     * Per client, the version it last started over from (whole text): its older pushes are stale. Memory only: after
+     * a restart no push from before can arrive. Bounded, oldest first out.
+     */
+    private final java.util.Map<String, Integer> resyncedAt = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Integer> eldest) {
+            return size() > 10_000;
+        }
+    };
     private int version;
     private int sinceSnapshot;
     private String writtenBackBlob;
@@ -102,6 +120,10 @@ public final class DocumentAuthority implements AutoCloseable {
         return authority;
     }
 
+    public Limits limits() {
+        return limits;
+    }
+
     public synchronized int version() {
         return version;
     }
@@ -110,8 +132,17 @@ public final class DocumentAuthority implements AutoCloseable {
         return doc.toString();
     }
 
-    /** The text and its version, read together. */
+    /** The text and its version, read together (for the server's own use: write-back, saves). */
+    public synchronized PullResult.Resync read() {
+        return new PullResult.Resync(doc.toString(), version, 0);
+    }
+
+    /**
+     * The text and its version, read together, for a client that starts over from it (a welcome with the whole text,
+     * or a resync): pushes that client sent before, based on older versions, are refused as stale from now on.
+     */
     public synchronized PullResult.Resync snapshot(String clientId) {
+        resyncedAt.put(clientId, version);
         return new PullResult.Resync(doc.toString(), version, acceptedByClient.getOrDefault(clientId, 0));
     }
 
@@ -128,28 +159,30 @@ public final class DocumentAuthority implements AutoCloseable {
     }
 
     public synchronized PushResult push(int baseVersion, List<Update> updates) {
-        if (baseVersion != version) {
+        int floor = version - recent.size();
+        if (baseVersion > version || baseVersion < floor) {
             return new PushResult.Stale(baseVersion, version);
         }
-        if (updates.isEmpty()) {
-            return new PushResult.Accepted(version);
+        if (!updates.isEmpty() && baseVersion < resyncedAt.getOrDefault(updates.get(0).clientId(), 0)) {
+            // Sent before this client started over from the whole text: it rebased these changes its own way since
+            // (over a diff of the texts), so accepting the old push too would make its copy differ from ours.
+            return new PushResult.Stale(baseVersion, version);
         }
-        int length = doc.length();
-        for (var update : updates) {
-            var changes = update.changes();
-            if (changes.length() != length) {
-                return new PushResult.Refused("A change does not fit the document: it expects " + changes.length()
-                        + " characters, the document has " + length + " at version " + version + ".");
+        boolean rebased = baseVersion < version;
+        if (rebased) {
+            var over = recent.subList(baseVersion - floor, recent.size());
+            var refusal = fits(updates, over.get(0).changes().length(), baseVersion);
+            if (refusal != null) {
+                return refusal;
             }
-            if (changes.insertedLength() > limits.maxChangeChars()) {
-                return new PushResult.Refused("A change inserts " + changes.insertedLength() + " characters; the limit is "
-                        + limits.maxChangeChars() + ".");
-            }
-            length = changes.newLength();
-            if (length > limits.maxDocumentChars()) {
-                return new PushResult.Refused("The document would grow to " + length + " characters; the limit is "
-                        + limits.maxDocumentChars() + ".");
-            }
+            updates = rebase(updates, over);
+        }
+        if (updates.isEmpty()) {
+            return new PushResult.Accepted(version, rebased);
+        }
+        var refusal = fits(updates, doc.length(), version);
+        if (refusal != null) {
+            return refusal;
         }
         // Durable before it is applied, announced or acknowledged.
         store.append(version, updates);
@@ -172,7 +205,61 @@ public final class DocumentAuthority implements AutoCloseable {
         for (var listener : listeners) {
             listener.accepted(from, updates);
         }
-        return new PushResult.Accepted(version);
+        return new PushResult.Accepted(version, rebased);
+    }
+
+    /**
+     * Moves a push based on an older version over {@code over}, the updates accepted since, as the client's own
+     * {@link CollabClient#receive} would have, one update at a time: the pushing client's own updates among them are
+     * earlier copies of its leading updates (a push sent again), which are dropped; every other update moves the
+     * remaining ones over it (its insertions first at the same place). This is {@code @codemirror/collab}'s
+     * {@code rebaseUpdates} without composing {@code over} first: mapping over a composition can differ from mapping
+     * step by step where a change deletes text another inserts beside, and a client that saw some of {@code over}
+     * before pushing mapped step by step.
+     */
+    static List<Update> rebase(List<Update> updates, List<Update> over) {
+        if (over.isEmpty() || updates.isEmpty()) {
+            return updates;
+        }
+        var client = updates.get(0).clientId();
+        var pending = new ArrayList<ChangeSet>(updates.size());
+        updates.forEach(u -> pending.add(u.changes()));
+        for (var update : over) {
+            if (update.clientId().equals(client)) {
+                if (!pending.isEmpty()) {
+                    pending.remove(0);
+                }
+                continue;
+            }
+            var theirs = update.changes();
+            for (int i = 0; i < pending.size(); i++) {
+                var mine = pending.get(i);
+                pending.set(i, mine.map(theirs));
+                theirs = theirs.map(mine, true);
+            }
+        }
+        return pending.stream().map(c -> new Update(c, client)).toList();
+    }
+
+    /** Why {@code updates}, starting from a text of {@code length} at {@code atVersion}, cannot be accepted; or null. */
+    private PushResult.Refused fits(List<Update> updates, int length, int atVersion) {
+        for (var update : updates) {
+            var changes = update.changes();
+            if (changes.length() != length) {
+                return new PushResult.Refused("A change does not fit the document: it expects " + changes.length()
+                        + " characters, the document has " + length + " at version " + atVersion + ".");
+            }
+            if (changes.insertedLength() > limits.maxChangeChars()) {
+                return new PushResult.Refused("A change inserts " + changes.insertedLength() + " characters; the limit is "
+                        + limits.maxChangeChars() + ".");
+            }
+            length = changes.newLength();
+            if (length > limits.maxDocumentChars()) {
+                return new PushResult.Refused("The document would grow to " + length + " characters; the limit is "
+                        + limits.maxDocumentChars() + ".");
+            }
+        }
+        return null;
     }
 
     /** The updates after {@code sinceVersion}, or the whole text for {@code clientId} when they are not kept. */
@@ -189,12 +276,14 @@ public final class DocumentAuthority implements AutoCloseable {
         return writtenBackBlob;
     }
 
-    /** Records that the text at {@code atVersion} was written back to the workspace as {@code blob}. */
+    /**
+     * Records that the text at {@code atVersion} was written back to the workspace as {@code blob}. The blob is made
+     * durable at once (with a snapshot of the current text): after a crash, a reopen must tell the text it wrote
+     * from an edit made outside, or it would merge its own text in a second time.
+     */
     public synchronized void wroteBack(int atVersion, String blob) {
         writtenBackBlob = blob;
-        if (atVersion == version) {
-            snapshotNow();
-        }
+        snapshotNow();
     }
 
     private void snapshotNow() {

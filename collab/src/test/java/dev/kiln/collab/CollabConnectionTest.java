@@ -24,7 +24,7 @@ class CollabConnectionTest {
         int closedWith;
 
         @Override
-        public void send(String json) {
+        public synchronized void send(String json) {
             sent.add(JSON.readTree(json));
         }
 
@@ -33,7 +33,7 @@ class CollabConnectionTest {
             closedWith = code;
         }
 
-        JsonNode last(String type) {
+        synchronized JsonNode last(String type) {
             for (int i = sent.size() - 1; i >= 0; i--) {
                 if (sent.get(i).path("type").asString().equals(type)) {
                     return sent.get(i);
@@ -178,5 +178,83 @@ class CollabConnectionTest {
         assertThat(teammate.last("revoked").path("message").asString()).contains("revoked");
         assertThat(teammate.closedWith).isEqualTo(CollabConnection.CLOSE_REVOKED);
         assertThat(owner.closedWith).isZero();
+    }
+
+    @Test
+    void welcomeIsAlwaysTheFirstMessageEvenWhenOthersTypeMeanwhile() throws Exception {
+        var typist = join(new Recorder(), "t-1", Role.EDITOR, 20);
+        var late = new Recorder();
+        var connection = room.connect(new Participant(21, "Late", "l@x", "#000000", Role.EDITOR), late);
+        var authority = room.authority();
+        Thread hello;
+        synchronized (authority) {
+            // The newcomer's hello waits for the authority while someone's push is accepted and broadcast.
+            hello = new Thread(() -> connection.onMessage("{\"type\":\"hello\",\"clientId\":\"late-1\"}"));
+            hello.start();
+            while (hello.getState() != Thread.State.BLOCKED) {
+                Thread.onSpinWait();
+            }
+            typist.onMessage(push(0, "t-1", "[5,[0,\"x\"]]"));
+            room.flushPresence();
+        }
+        hello.join();
+        assertThat(late.sent.get(0).path("type").asString()).isEqualTo("welcome");
+        assertThat(late.sent.get(0).path("text").asString()).isEqualTo("hellox");
+        assertThat(late.sent.get(1).path("type").asString()).isEqualTo("presence");
+        assertThat(late.sent.get(1).path("full").asBoolean()).isTrue();
+        assertThat(late.count("updates")).as("the update is in the welcome's text, not sent again").isZero();
+    }
+
+    @Test
+    void presenceIsCoalescedAndCarriesOnlyWhatChanged() {
+        var ada = new Recorder();
+        var alan = new Recorder();
+        var adaConnection = join(ada, "ada-1", Role.EDITOR, 1);
+        var alanConnection = join(alan, "alan-1", Role.EDITOR, 2);
+        room.flushPresence();
+        int before = alan.sent.size();
+        long presences = alan.count("presence");
+
+        // Many cursor moves and edits in one interval: one message, with where each selection ended up.
+        for (int i = 1; i <= 5; i++) {
+            adaConnection.onMessage("{\"type\":\"cursor\",\"version\":0,\"anchor\":" + i + ",\"head\":" + i + "}");
+        }
+        alanConnection.onMessage(push(0, "alan-1", "[[0,\">>\"],5]"));
+        assertThat(alan.count("presence")).as("nothing sent before the interval ends").isEqualTo(presences);
+        room.flushPresence();
+
+        var presence = alan.last("presence");
+        assertThat(alan.sent.size() - before).isEqualTo(3); // updates, pushed (to alan), presence
+        assertThat(presence.path("full").asBoolean()).isFalse();
+        assertThat(presence.path("version").asInt()).isEqualTo(1);
+        assertThat(presence.path("participants")).hasSize(1);
+        var moved = presence.path("participants").get(0);
+        assertThat(moved.path("clientId").asString()).isEqualTo("ada-1");
+        assertThat(moved.path("head").asInt()).isEqualTo(7); // 5, mapped over alan's ">>"
+        assertThat(moved.has("name")).as("a move carries no name").isFalse();
+
+        // A selection that only moved because of an edit is not news: everyone maps it the same way.
+        adaConnection.onMessage(push(1, "ada-1", "[[0,\"!\"],7]"));
+        assertThat(room.flushPresence()).isZero();
+
+        alanConnection.onClose();
+        room.flushPresence();
+        assertThat(ada.last("presence").path("left").get(0).asString()).isEqualTo("alan-1");
+    }
+
+    @Test
+    void aPushBasedOnAnOlderVersionIsRebasedAndSaysSo() {
+        var ada = new Recorder();
+        var alan = new Recorder();
+        var adaConnection = join(ada, "ada-1", Role.EDITOR, 1);
+        var alanConnection = join(alan, "alan-1", Role.EDITOR, 2);
+        adaConnection.onMessage(push(0, "ada-1", "[[0,\">\"],5]"));
+        alanConnection.onMessage(push(0, "alan-1", "[5,[0,\"!\"]]"));
+
+        assertThat(alan.last("pushed").path("ok").asBoolean()).isTrue();
+        assertThat(alan.last("pushed").path("rebased").asBoolean()).isTrue();
+        assertThat(room.authority().text()).isEqualTo(">hello!");
+        // What alan's push became is what everyone gets: "!" after the 6 characters of the current text.
+        assertThat(ada.last("updates").path("updates").get(0).path("changes").toString()).isEqualTo("[6,[0,\"!\"]]");
     }
 }

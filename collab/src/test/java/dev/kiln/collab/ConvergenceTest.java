@@ -17,13 +17,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Simulated clients type and delete at random over a simulated network that delays, reorders and drops messages
- * and disconnects clients; after the network heals every client must hold exactly the server's text. Each run
- * prints its seed; set -Dkiln.seed=N to replay one.
+ * and disconnects clients; after the network heals every client must hold exactly the server's text. Pushes based on
+ * old versions are rebased by the authority (most pushes here are), clients see the updates in batches of any size,
+ * and a client sometimes sends its pending changes again. Each run prints its seed; set -Dkiln.seed=N to replay one.
  */
 class ConvergenceTest {
 
     private static final String ALPHABET = "abcdefgh \nxyz";
     static final List<String> LOG = new ArrayList<>();
+    static final java.util.concurrent.atomic.AtomicInteger REBASED = new java.util.concurrent.atomic.AtomicInteger();
+
+    @org.junit.jupiter.api.AfterAll
+    static void mostPushesWereRebased() {
+        assertThat(REBASED.get()).as("pushes the authority rebased over others' updates").isGreaterThan(100);
+    }
 
     @TestFactory
     Stream<DynamicTest> clientsAlwaysConverge() {
@@ -149,6 +156,9 @@ class ConvergenceTest {
             PushResult result = authority.push(version, updates);
             LOG.add(peer.client.clientId() + " push@" + version + " " + updates.stream().map(x -> x.changes().toString()).toList() + " -> " + result);
             assertThat(result).isNotInstanceOf(PushResult.Refused.class);
+            if (result instanceof PushResult.Accepted a && a.rebased()) {
+                REBASED.incrementAndGet();
+            }
             network.add(new Delivery(tick + random.nextInt(40), order[0]++, () -> {
                 if (peer.session == session) {
                     peer.pushing = false;
@@ -164,7 +174,11 @@ class ConvergenceTest {
         int version = peer.client.version();
         int session = peer.session;
         network.add(new Delivery(tick + random.nextInt(20), order[0]++, () -> {
-            var result = authority.pull(version, peer.client.clientId());
+            var pulled = authority.pull(version, peer.client.clientId());
+            // A client may see only part of what was accepted (a batch cut short, more on its way).
+            var result = pulled instanceof PullResult.Updates u && !u.updates().isEmpty() && random.nextInt(3) == 0
+                    ? new PullResult.Updates(u.fromVersion(), u.updates().subList(0, 1 + random.nextInt(u.updates().size())))
+                    : pulled;
             network.add(new Delivery(tick + random.nextInt(40), order[0]++, () -> {
                 if (peer.session == session && peer.online) {
                     receive(peer.client, result);

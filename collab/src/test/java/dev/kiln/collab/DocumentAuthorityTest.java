@@ -40,12 +40,43 @@ class DocumentAuthorityTest {
     }
 
     @Test
-    void refusesStalePushesSoTheClientRebases() {
+    void rebasesAPushBasedOnAnOlderVersionOverWhatWasAcceptedSince() {
         var authority = open("abc", DocumentAuthority.Limits.DEFAULT);
         authority.push(0, List.of(insert(3, 0, "x", "a")));
 
-        assertThat(authority.push(0, List.of(insert(3, 3, "y", "b")))).isEqualTo(new PushResult.Stale(0, 1));
-        assertThat(authority.text()).isEqualTo("xabc");
+        // b typed "y" at the end of "abc" without having seen a's "x": it lands at the end of "xabc".
+        assertThat(authority.push(0, List.of(insert(3, 3, "y", "b")))).isEqualTo(new PushResult.Accepted(2, true));
+        assertThat(authority.text()).isEqualTo("xabcy");
+        // Where both insert at the same place, what was accepted first stays first.
+        assertThat(authority.push(1, List.of(insert(4, 4, "z", "c")))).isEqualTo(new PushResult.Accepted(3, true));
+        assertThat(authority.text()).isEqualTo("xabcyz");
+    }
+
+    @Test
+    void aPushSentAgainIsNotAppliedTwice() {
+        var authority = open("abc", DocumentAuthority.Limits.DEFAULT);
+        var mine = insert(3, 1, "m", "a");
+        authority.push(0, List.of(mine));
+        authority.push(1, List.of(insert(4, 4, "!", "b")));
+
+        // The client did not hear back and sends its pending changes again, with one more.
+        assertThat(authority.push(0, List.of(mine, insert(4, 4, "n", "a")))).isEqualTo(new PushResult.Accepted(3, true));
+        assertThat(authority.text()).isEqualTo("ambc!n");
+    }
+
+    @Test
+    void pushesOlderThanTheKeptUpdatesOrSentBeforeAResyncAreStale() {
+        var authority = open("", new DocumentAuthority.Limits(100, 1000, 3, 100));
+        for (int i = 0; i < 6; i++) {
+            authority.push(i, List.of(insert(i, i, "x", "a")));
+        }
+        assertThat(authority.push(1, List.of(insert(1, 0, "y", "b")))).isInstanceOf(PushResult.Stale.class);
+
+        assertThat(authority.push(4, List.of(insert(4, 0, "y", "c")))).isInstanceOf(PushResult.Accepted.class);
+        authority.snapshot("c"); // c starts over from the whole text at version 7
+        assertThat(authority.push(5, List.of(insert(5, 0, "late", "c")))).isEqualTo(new PushResult.Stale(5, 7));
+        assertThat(authority.push(7, List.of(insert(7, 0, "fresh", "c")))).isEqualTo(new PushResult.Accepted(8));
+        assertThat(authority.text()).isEqualTo("freshyxxxxxx");
     }
 
     @Test

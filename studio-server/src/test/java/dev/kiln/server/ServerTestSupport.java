@@ -18,7 +18,7 @@ public final class ServerTestSupport {
     private ServerTestSupport() {
     }
 
-    /** Points Kiln at a fresh data directory (embedded H2 inside it) for this test context. */
+    /** Points Kiln at a fresh data directory (the embedded SQLite database inside it) for this test context. */
     public static void freshDataDirectory(DynamicPropertyRegistry registry) {
         try {
             var dir = Files.createTempDirectory("kiln-test-");

@@ -30,6 +30,53 @@ public final class AgentRegistry {
     private final java.util.Set<Identity> everConnected = ConcurrentHashMap.newKeySet();
     private final java.util.Set<Identity> stoppedAgents = ConcurrentHashMap.newKeySet();
     private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<Identity, dev.kiln.machine.plan.ObservedMachine.WorkSave> saves = new ConcurrentHashMap<>();
+    private volatile java.util.function.Predicate<Identity> saveRequests = identity -> false;
+    private final java.time.Clock clock;
+
+    public AgentRegistry() {
+        this(java.time.Clock.systemUTC());
+    }
+
+    public AgentRegistry(java.time.Clock clock) {
+        this.clock = clock;
+    }
+
+    /** How a save request reaches a machine's agent (the server's channel); false when it cannot be sent. */
+    public void sendSaveRequestsWith(java.util.function.Predicate<Identity> sender) {
+        this.saveRequests = sender;
+    }
+
+    /**
+     * Asks the machine to save its work (a backend performing SaveWork). A machine that cannot be asked (not
+     * connected) has nothing running to save: it counts as saved at once.
+     */
+    public void requestSave(Identity identity) {
+        if (saves.containsKey(identity)) {
+            return; // asked already: the step is safe to repeat
+        }
+        saves.put(identity, new dev.kiln.machine.plan.ObservedMachine.WorkSave(clock.instant(), false));
+        if (!saveRequests.test(identity)) {
+            workSaved(identity);
+        }
+    }
+
+    /** The machine's agent answered: its jobs have checkpointed (or it had none). */
+    public void workSaved(Identity identity) {
+        saves.computeIfPresent(identity, (k, save) -> new dev.kiln.machine.plan.ObservedMachine.WorkSave(save.asked(), true));
+        listeners.forEach(Runnable::run);
+    }
+
+    /** What the studio's machines said about saving work, by generation (for the observation). */
+    public Map<Long, dev.kiln.machine.plan.ObservedMachine.WorkSave> saves(String studioId) {
+        var result = new java.util.HashMap<Long, dev.kiln.machine.plan.ObservedMachine.WorkSave>();
+        saves.forEach((identity, save) -> {
+            if (identity.studioId().equals(studioId)) {
+                result.put(identity.generation(), save);
+            }
+        });
+        return result;
+    }
 
     /** Called whenever an agent connects or disconnects, so a reconciler can act at once instead of at its next tick. */
     public void onChange(Runnable listener) {
@@ -72,6 +119,7 @@ public final class AgentRegistry {
         var identity = new Identity(studioId, generation);
         tokens.values().removeIf(identity::equals);
         everConnected.remove(identity);
+        saves.remove(identity);
     }
 
     /** True once the machine's token was revoked (the machine was deleted or replaced). */
@@ -104,9 +152,14 @@ public final class AgentRegistry {
         stoppedAgents.add(identity);
     }
 
-    /** Whether the machine's agent has said it finished stopping; answers true once, then forgets. */
-    public boolean takeStoppedCleanly(String studioId, long generation) {
-        return stoppedAgents.remove(new Identity(studioId, generation));
+    /** Whether the machine's agent has said it finished stopping (a question: asking changes nothing). */
+    public boolean hasStoppedCleanly(String studioId, long generation) {
+        return stoppedAgents.contains(new Identity(studioId, generation));
+    }
+
+    /** The machine's process is gone: what its agent said about stopping is no longer needed. */
+    public void forgetStopped(String studioId, long generation) {
+        stoppedAgents.remove(new Identity(studioId, generation));
     }
 
     /** Whether this machine's agent dialled home at least once (one that never did failed while starting). */

@@ -41,6 +41,8 @@ final class JobRunner {
     private final CommandRunner commands;
     private final WorkspaceSync workspace;
     private final java.util.Set<String> cancelled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Running training jobs, by id, with the file that asks each to checkpoint now. */
+    private final Map<String, Path> checkpointable = new java.util.concurrent.ConcurrentHashMap<>();
 
     JobRunner(Outbox outbox, Path home, CommandRunner commands, WorkspaceSync workspace) {
         this.outbox = outbox;
@@ -86,8 +88,16 @@ final class JobRunner {
         Path reason = launch.logFile().resolveSibling("exit-reason.txt");
         Files.deleteIfExists(reason);
         env.put("KILN_EXIT_REASON_FILE", reason.toString());
-        commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, env, launch.logFile(),
-                () -> JobSecrets.delete(home, job.id()), () -> readReason(reason));
+        String request = env.get(CHECKPOINT_REQUEST);
+        if (request != null) {
+            Files.deleteIfExists(Path.of(request));
+            Files.deleteIfExists(Path.of(request + ".done"));
+            checkpointable.put(job.id(), Path.of(request));
+        }
+        commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, env, launch.logFile(), () -> {
+            checkpointable.remove(job.id());
+            JobSecrets.delete(home, job.id());
+        }, () -> readReason(reason));
     }
 
     private final Reporter reporter = new Reporter() {
@@ -182,6 +192,9 @@ final class JobRunner {
         env.put("KILN_METRICS", "stdout");
         env.put("KILN_JOB_ID", job.id());
         env.put("KILN_JOB_DIR", dir.toString());
+        if (module) {
+            env.put(CHECKPOINT_REQUEST, dir.resolve("checkpoint-request").toString());
+        }
         reporter.phase(job.id(), "starting", module ? "Starting " + processes + " process" + (processes == 1 ? "" : "es")
                 + " (kiln-train launch)" : "Starting " + job.entryPoint());
         return new Launch(command, env, dir.resolve(job.resume() ? "output-resumed.log" : "output.log"));
@@ -210,6 +223,55 @@ final class JobRunner {
             urls[i] = Path.of(classpath.get(i)).toUri().toURL();
         }
         return urls;
+    }
+
+    /** Where a training job is asked to checkpoint now (the runtime's ModelCheckpoint answers in {@code <file>.done}). */
+    static final String CHECKPOINT_REQUEST = "KILN_CHECKPOINT_REQUEST";
+
+    /**
+     * Asks every running training job to checkpoint now and waits until each has answered, has ended, or {@code grace}
+     * is over; then says which did. Before a machine stops or moves, so its jobs resume without losing a step.
+     */
+    void saveWork(java.time.Duration grace) {
+        Thread.ofPlatform().name("kiln-save-work").daemon().start(() -> {
+            var asked = new LinkedHashMap<>(checkpointable);
+            for (Path request : asked.values()) {
+                try {
+                    Files.deleteIfExists(Path.of(request + ".done"));
+                    Files.writeString(request, "checkpoint now");
+                } catch (IOException e) {
+                    // that job cannot be asked; it still checkpoints as it stops, if it can
+                }
+            }
+            long deadline = System.nanoTime() + grace.toNanos();
+            var saved = new ArrayList<FromMachine.SavedJob>();
+            var waiting = new LinkedHashMap<>(asked);
+            while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+                waiting.entrySet().removeIf(job -> {
+                    Path done = Path.of(job.getValue() + ".done");
+                    if (Files.exists(done)) {
+                        saved.add(new FromMachine.SavedJob(job.getKey(), readStep(done)));
+                        return true;
+                    }
+                    return !checkpointable.containsKey(job.getKey()); // it ended meanwhile
+                });
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            outbox.offer(new FromMachine.WorkSaved(saved, List.copyOf(waiting.keySet())));
+        });
+    }
+
+    private static long readStep(Path done) {
+        try {
+            return Long.parseLong(Files.readString(done).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static String readReason(Path file) {

@@ -207,6 +207,7 @@ public final class MachineAgent {
                 stopped.countDown();
             }
             case ToMachine.Sync ignored -> syncs.execute(this::sync);
+            case ToMachine.SaveWork save -> jobs.saveWork(java.time.Duration.ofMillis(save.graceMillis()));
             case ToMachine.Exec exec -> {
                 if (exec.command().isEmpty()) {
                     log("ignored an exec without a command");

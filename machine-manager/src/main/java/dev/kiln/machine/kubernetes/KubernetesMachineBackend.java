@@ -61,7 +61,11 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
                 : catalog.find(desiredType).map(type -> capacity(type, pods, volume))
                 .orElseGet(() -> ObservedMachine.Capacity.noRoom("'" + desiredType
                         + "' is not a machine type of this cluster's catalog"));
-        return new ObservedMachine(anchor != null, volume != null, lastGeneration, observed, capacity);
+        // Without agent tokens nobody can be asked to save work: every machine counts as saved.
+        var saves = tokens != null ? tokens.saves(spec.studioId()) : observed.stream().collect(java.util.stream.Collectors
+                .toMap(ObservedMachine.Pod::generation, p -> new ObservedMachine.WorkSave(java.time.Instant.EPOCH, true),
+                        (a, b) -> a));
+        return new ObservedMachine(anchor != null, volume != null, lastGeneration, observed, capacity, saves);
     }
 
     private ObservedMachine.Capacity capacity(MachineType type, List<Pod> studioPods, PersistentVolumeClaim volume) {
@@ -97,8 +101,10 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
             case MachineStep.CreateAnchor ignored -> apply(StudioPodFactory.anchor(spec));
             case MachineStep.CreateVolume ignored -> apply(StudioPodFactory.homeVolume(spec,
                     StudioPodFactory.ownedBy(anchor(spec))));
-            case MachineStep.SaveWork ignored -> {
-                // The agent flushes work when it is told to stop; the reconciler asks it through its connection.
+            case MachineStep.SaveWork save -> {
+                if (tokens != null) {
+                    tokens.requestSave(new AgentRegistry.Identity(spec.studioId(), save.generation()));
+                }
             }
             case MachineStep.DeletePod delete -> {
                 Pod pod = client.pods().inNamespace(spec.namespace()).withName(delete.podName()).get();

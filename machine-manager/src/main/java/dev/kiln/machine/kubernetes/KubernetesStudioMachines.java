@@ -88,7 +88,7 @@ public final class KubernetesStudioMachines implements MachineBackend {
             pods.add(pod);
         }
         return new ObservedMachine(seen.anchorExists(), seen.volumeExists(), seen.lastGeneration(), pods,
-                seen.capacity());
+                seen.capacity(), agents.saves(studioId));
     }
 
     @Override

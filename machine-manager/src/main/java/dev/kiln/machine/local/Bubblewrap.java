@@ -50,11 +50,11 @@ public final class Bubblewrap implements MachineSandbox {
         this.readOnly = List.copyOf(readOnly);
     }
 
-    /** For this server process: its JDK and classpath, root or not. */
-    static Bubblewrap forThisHost(Path machinesDir) {
+    /** For this server process, root or not: the machines see its JDK and the runtime they run from. */
+    static Bubblewrap forThisHost(Path machinesDir, AgentRuntime runtime) {
         var readOnly = new ArrayList<Path>();
         readOnly.add(Path.of(System.getProperty("java.home")));
-        readOnly.addAll(classpathFiles(System.getProperty("java.class.path")));
+        readOnly.addAll(runtime.classpath());
         return new Bubblewrap(find("bwrap"), isRoot() ? find("setpriv") : null,
                 isRoot() ? new MachineUids(machinesDir) : null, readOnly);
     }

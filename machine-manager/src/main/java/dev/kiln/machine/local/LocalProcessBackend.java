@@ -41,6 +41,7 @@ public final class LocalProcessBackend implements MachineBackend {
 
     private final List<String> agentJvmOptions;
     private final MachineSandbox sandbox;
+    private final AgentRuntime runtime;
     private final Map<String, String> extraEnvironment;
 
     private record LocalMachine(String studioId, String name, String type, long generation, Process process,
@@ -50,20 +51,22 @@ public final class LocalProcessBackend implements MachineBackend {
     public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents,
                                java.util.function.Supplier<String> serverUrl,
                                Clock clock, List<String> agentJvmOptions) {
-        this(machinesDir, catalog, agents, serverUrl, clock, agentJvmOptions,
+        this(machinesDir, catalog, agents, serverUrl, clock, agentJvmOptions, AgentRuntime.thisJvm(),
                 new MachineSandbox.None("not sandboxed (a test of the local backend)"), Map.of());
     }
 
     /**
      * {@code agentJvmOptions}: more options for every agent's JVM (kiln.machine.local.agent-jvm-options);
-     * {@code sandbox}: how machines are kept apart from the server; {@code extraEnvironment}: variables an admin
+     * {@code runtime}: the jars machines run (kiln.machine.local.runtime); {@code sandbox}: how machines are kept
+     * apart from the server; {@code extraEnvironment}: variables an admin
      * chose to give every machine (kiln.machine.local.environment). Nothing else of the server's environment reaches
      * a machine.
      */
     public LocalProcessBackend(Path machinesDir, MachineCatalog catalog, AgentRegistry agents,
                                java.util.function.Supplier<String> serverUrl,
-                               Clock clock, List<String> agentJvmOptions, MachineSandbox sandbox,
-                               Map<String, String> extraEnvironment) {
+                               Clock clock, List<String> agentJvmOptions, AgentRuntime runtime,
+                               MachineSandbox sandbox, Map<String, String> extraEnvironment) {
+        this.runtime = runtime;
         this.agentJvmOptions = List.copyOf(agentJvmOptions);
         this.machinesDir = machinesDir;
         this.catalog = catalog;
@@ -115,18 +118,16 @@ public final class LocalProcessBackend implements MachineBackend {
             }
             State state;
             String reason = null;
-            if (machine.deleting() && agents.takeStoppedCleanly(studioId, machine.generation())) {
-                // Being deleted and its agent has finished stopping: the home is free for the next machine. The
-                // process exits on its own in a moment (and is killed after 10 s if it does not).
-                machines.remove(machine.name());
+            if (machine.deleting() && (agents.hasStoppedCleanly(studioId, machine.generation())
+                    || !machine.process().isAlive())) {
+                // Being deleted and its agent has finished stopping (or is gone): the home is free for the next
+                // machine. The process exits on its own in a moment (killed after 10 s if not), and then leaves the
+                // map (see DeletePod); observing changes nothing, so the same state always gives the same plan.
                 continue;
             }
             if (machine.process().isAlive()) {
                 state = agents.isReady(studioId, machine.generation()) ? State.READY
                         : agents.isConnected(studioId, machine.generation()) ? State.SYNCING : State.STARTING;
-            } else if (machine.deleting()) {
-                machines.remove(machine.name());
-                continue;
             } else {
                 state = State.FAILED;
                 reason = "the agent process exited with code " + machine.process().exitValue();
@@ -148,12 +149,12 @@ public final class LocalProcessBackend implements MachineBackend {
             type = catalog.require(desiredType);
         } catch (CatalogException e) {
             return new ObservedMachine(Files.exists(dir.resolve("machine.json")), Files.isDirectory(dir.resolve("home")),
-                    lastGeneration(dir), pods, ObservedMachine.Capacity.noRoom(e.getMessage()));
+                    lastGeneration(dir), pods, ObservedMachine.Capacity.noRoom(e.getMessage()), agents.saves(studioId));
         }
         String misfit = fits(type);
         return new ObservedMachine(Files.exists(dir.resolve("machine.json")), Files.isDirectory(dir.resolve("home")),
                 lastGeneration(dir), pods, misfit == null ? ObservedMachine.Capacity.available()
-                : ObservedMachine.Capacity.noRoom(misfit));
+                : ObservedMachine.Capacity.noRoom(misfit), agents.saves(studioId));
     }
 
     @Override
@@ -168,9 +169,8 @@ public final class LocalProcessBackend implements MachineBackend {
                     }
                 }
                 case MachineStep.CreateVolume ignored -> Files.createDirectories(dir.resolve("home"));
-                case MachineStep.SaveWork ignored -> {
-                    // The agent saves on SIGTERM (DeletePod); a running job checkpoints through it (issue 6).
-                }
+                case MachineStep.SaveWork save -> agents.requestSave(new AgentRegistry.Identity(studioId,
+                        save.generation()));
                 case MachineStep.DeletePod delete -> {
                     LocalMachine machine = machines.get(delete.podName());
                     if (machine != null && !machine.deleting()) {
@@ -183,6 +183,10 @@ public final class LocalProcessBackend implements MachineBackend {
                             if (timeout != null) {
                                 MachineProcesses.kill(machine.process());
                             }
+                            machine.process().onExit().thenRun(() -> {
+                                machines.remove(machine.name());
+                                agents.forgetStopped(studioId, machine.generation());
+                            });
                         });
                     }
                 }
@@ -210,7 +214,7 @@ public final class LocalProcessBackend implements MachineBackend {
         agent.add("-XX:+UseSerialGC");
         agent.add("--enable-native-access=ALL-UNNAMED"); // pty4j and JNA (prctl)
         agent.addAll(agentJvmOptions);
-        agent.addAll(agentClasspath());
+        agent.addAll(runtime.javaArguments());
         Path home = dir.resolve("home");
         var machine = new MachineSandbox.Machine(studioId, dir, home, agent);
         var command = new ArrayList<String>();
@@ -243,28 +247,6 @@ public final class LocalProcessBackend implements MachineBackend {
         process.onExit().thenRun(() -> listeners.forEach(Runnable::run));
     }
 
-    /**
-     * The agent's main class on this JVM's classpath: inside Kiln's Spring Boot jar, through its launcher; from an
-     * extracted jar ({@code ./kiln start}) or a plain classpath, directly. (Not with the server's AOT cache: the
-     * agent's JVM flags differ, and the cache then fails to map.)
-     */
-    static List<String> agentClasspath() {
-        String classpath = System.getProperty("java.class.path");
-        // Absolute entries: the agent runs in its own home directory, and `java -jar` may have been given a
-        // relative path.
-        classpath = String.join(java.io.File.pathSeparator, java.util.Arrays.stream(classpath.split(
-                java.io.File.pathSeparator)).map(e -> e.isEmpty() ? e : Path.of(e).toAbsolutePath().toString()).toList());
-        var args = new java.util.ArrayList<String>();
-        args.addAll(List.of("-cp", classpath));
-        if (!classpath.contains(java.io.File.pathSeparator) && classpath.endsWith(".jar") && isBootJar(classpath)) {
-            args.addAll(List.of("-Dloader.main=" + MachineAgent.class.getName(),
-                    "org.springframework.boot.loader.launch.PropertiesLauncher"));
-        } else {
-            args.add(MachineAgent.class.getName());
-        }
-        return args;
-    }
-
     /** The last three lines of an agent's log (at most 400 characters), for a reason a person can act on. */
     private static String lastLines(Path log) {
         try {
@@ -273,14 +255,6 @@ public final class LocalProcessBackend implements MachineBackend {
             return lines.isEmpty() ? "" : ": " + (last.length() > 400 ? last.substring(last.length() - 400) : last);
         } catch (IOException | java.io.UncheckedIOException e) {
             return "";
-        }
-    }
-
-    private static boolean isBootJar(String jar) {
-        try (var file = new java.util.jar.JarFile(jar)) {
-            return file.getEntry("org/springframework/boot/loader/launch/PropertiesLauncher.class") != null;
-        } catch (java.io.IOException e) {
-            return false;
         }
     }
 

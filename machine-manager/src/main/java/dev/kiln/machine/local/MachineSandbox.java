@@ -50,14 +50,14 @@ public sealed interface MachineSandbox permits Bubblewrap, MachineSandbox.None {
      * The sandbox for {@code kiln.machine.local.sandbox}: {@code auto} (bubblewrap where it works, else none, said
      * plainly), {@code on} (bubblewrap or refuse to start), {@code off} (an explicit single-user opt-out).
      */
-    static MachineSandbox forSetting(String setting, Path machinesDir) {
+    static MachineSandbox forSetting(String setting, Path machinesDir, AgentRuntime runtime) {
         return switch (setting == null || setting.isBlank() ? "auto" : setting.strip().toLowerCase(java.util.Locale.ROOT)) {
             case "off" -> new None("Machines on this computer are not sandboxed (kiln.machine.local.sandbox=off): "
                     + "they run as Kiln's own user, so only a studio's owner may use its terminal and jobs.");
             case "auto", "on" -> {
                 String problem = Bubblewrap.probe(machinesDir);
                 if (problem == null) {
-                    yield Bubblewrap.forThisHost(machinesDir);
+                    yield Bubblewrap.forThisHost(machinesDir, runtime);
                 }
                 if ("on".equalsIgnoreCase(setting.strip())) {
                     throw new IllegalStateException("kiln.machine.local.sandbox=on, but " + problem

@@ -11,10 +11,12 @@ public record MachinePlan(List<MachineStep> steps, Phase phase, String detail) {
         steps = List.copyOf(steps);
     }
 
-    /** The phases a user watches during a switch, in order, plus the end states. */
+    /**
+     * The phases a user watches during a switch, in order, plus the end states. (Capacity is part of every
+     * observation: a target that cannot be placed is refused before anything stops, so it has no phase of its own.)
+     */
     public enum Phase {
-        CHECKING_CAPACITY("Checking capacity"),
-        SAVING("Saving"),
+        SAVING("Saving work"),
         STOPPING_OLD_MACHINE("Stopping the old machine"),
         SCHEDULING("Scheduling"),
         PULLING_IMAGE("Pulling the image"),

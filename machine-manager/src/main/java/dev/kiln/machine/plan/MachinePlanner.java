@@ -51,12 +51,13 @@ public final class MachinePlanner {
         List<Pod> live = observed.pods().stream().filter(p -> p.state() != State.GONE).toList();
 
         if (!desired.running()) {
-            live.stream().filter(p -> !p.deleting()).forEach(p -> {
-                steps.add(new SaveWork(p.name()));
-                steps.add(new DeletePod(p.name()));
-            });
+            boolean saving = false;
+            for (Pod p : live) {
+                saving |= saveThenStop(p, observed, steps, now);
+            }
             return live.isEmpty() ? new MachinePlan(steps, Phase.STOPPED, "Stopped; files are kept")
-                    : new MachinePlan(steps, Phase.STOPPING, "Stopping the machine");
+                    : saving ? new MachinePlan(steps, Phase.SAVING, SAVING) : new MachinePlan(steps, Phase.STOPPING,
+                    "Stopping the machine");
         }
 
         Pod current = live.stream().filter(p -> p.machineType().equals(desired.machineType()) && !p.deleting())
@@ -72,20 +73,42 @@ public final class MachinePlanner {
             return cannotPlace(desired, observed.capacity().reason(), steps);
         }
         if (!others.isEmpty()) {
-            boolean anyRunning = false;
+            boolean saving = false;
             for (Pod old : others) {
-                if (!old.deleting()) {
-                    steps.add(new SaveWork(old.name()));
-                    steps.add(new DeletePod(old.name()));
-                    anyRunning = true;
-                }
+                saving |= saveThenStop(old, observed, steps, now);
             }
-            return new MachinePlan(steps, anyRunning ? Phase.SAVING : Phase.STOPPING_OLD_MACHINE,
-                    anyRunning ? "Saving work and stopping the old machine" : "Waiting for the old machine to stop");
+            return new MachinePlan(steps, saving ? Phase.SAVING : Phase.STOPPING_OLD_MACHINE,
+                    saving ? SAVING : "Stopping the old machine");
         }
         steps.add(new CreatePod(desired.machineType(), observed.highestGeneration() + 1));
         return new MachinePlan(steps, Phase.SCHEDULING, "Asking for " + names.apply(desired.machineType()));
     }
+
+    private static final String SAVING = "Asking running jobs to checkpoint before the machine stops";
+
+    /**
+     * A machine that is to go: a ready one is first asked to save its work (its jobs checkpoint, so they resume
+     * without losing a step) and stops once it has answered or {@link #SAVE_PATIENCE} is over; one that cannot answer
+     * (not ready) stops at once. True while it is saving.
+     */
+    private static boolean saveThenStop(Pod pod, ObservedMachine observed, List<MachineStep> steps, Instant now) {
+        if (pod.deleting()) {
+            return false;
+        }
+        var save = observed.saves().get(pod.generation());
+        if (pod.state() == State.READY && save == null) {
+            steps.add(new SaveWork(pod.name(), pod.generation()));
+            return true;
+        }
+        if (pod.state() == State.READY && !save.saved() && save.asked().plus(SAVE_PATIENCE).isAfter(now)) {
+            return true; // waiting for the answer
+        }
+        steps.add(new DeletePod(pod.name()));
+        return false;
+    }
+
+    /** How long a machine's jobs get to checkpoint before it stops anyway (each then gets SIGTERM and 10 s more). */
+    static final Duration SAVE_PATIENCE = Duration.ofSeconds(30);
 
     private MachinePlan planAroundTarget(DesiredMachine desired, Pod current, List<Pod> others,
                                          List<MachineStep> steps, Instant now) {

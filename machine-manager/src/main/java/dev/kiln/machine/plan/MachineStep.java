@@ -9,7 +9,8 @@ public sealed interface MachineStep {
     record CreateVolume() implements MachineStep {}
 
     /** Ask the agent to flush unsaved work (terminal history, running job checkpoints) before its machine stops. */
-    record SaveWork(String podName) implements MachineStep {}
+    /** Ask the machine's running jobs to checkpoint now; the pod goes once they have (or the patience is over). */
+    record SaveWork(String podName, long generation) implements MachineStep {}
 
     record DeletePod(String podName) implements MachineStep {}
 

@@ -8,11 +8,29 @@ import java.util.List;
  * same observation always gives the same plan, whatever woke the reconciler.
  */
 public record ObservedMachine(boolean anchorExists, boolean volumeExists, long lastGeneration, List<Pod> pods,
-                              Capacity capacity) {
+                              Capacity capacity, java.util.Map<Long, WorkSave> saves) {
 
     public ObservedMachine {
         pods = List.copyOf(pods);
+        saves = saves == null ? java.util.Map.of() : java.util.Map.copyOf(saves);
     }
+
+    /** An observation with no work being saved. */
+    public ObservedMachine(boolean anchorExists, boolean volumeExists, long lastGeneration, List<Pod> pods,
+                           Capacity capacity) {
+        this(anchorExists, volumeExists, lastGeneration, pods, capacity, java.util.Map.of());
+    }
+
+    /** The same observation with what the machines' agents have said about saving work, by generation. */
+    public ObservedMachine withSaves(java.util.Map<Long, WorkSave> saves) {
+        return new ObservedMachine(anchorExists, volumeExists, lastGeneration, pods, capacity, saves);
+    }
+
+    /**
+     * A machine asked to save its work before it stops ({@link MachineStep.SaveWork}): when it was asked, and whether
+     * its agent has answered (its jobs checkpointed, or it had none).
+     */
+    public record WorkSave(Instant asked, boolean saved) {}
 
     /** One of the studio's machine pods (or local processes). */
     public record Pod(String name, String machineType, long generation, State state, String reason, Instant since,

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = FromMachine.Hello.class, name = "hello"),
         @JsonSubTypes.Type(value = FromMachine.Health.class, name = "health"),
         @JsonSubTypes.Type(value = FromMachine.Synced.class, name = "synced"),
+        @JsonSubTypes.Type(value = FromMachine.WorkSaved.class, name = "saved"),
         @JsonSubTypes.Type(value = FromMachine.Started.class, name = "started"),
         @JsonSubTypes.Type(value = FromMachine.Output.class, name = "output"),
         @JsonSubTypes.Type(value = FromMachine.Exit.class, name = "exit"),
@@ -50,6 +51,19 @@ public sealed interface FromMachine {
 
     /** The workspace is at {@code commit}; {@code kept}: a branch holding changes made on the machine; or an error. */
     record Synced(String commit, String kept, String error, long millis) implements FromMachine {}
+
+    /**
+     * Answer to {@link ToMachine.SaveWork}: the jobs that checkpointed (with the step they are at), and those that
+     * could not in time (they checkpoint as they stop, if they can).
+     */
+    record WorkSaved(List<SavedJob> saved, List<String> notSaved) implements FromMachine {
+        public WorkSaved {
+            saved = saved == null ? List.of() : List.copyOf(saved);
+            notSaved = notSaved == null ? List.of() : List.copyOf(notSaved);
+        }
+    }
+
+    record SavedJob(String id, long step) {}
 
     record Started(String id, long pid) implements FromMachine {}
 

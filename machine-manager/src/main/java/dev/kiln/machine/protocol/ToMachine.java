@@ -13,6 +13,7 @@ import tools.jackson.databind.JsonNode;
 @JsonSubTypes({
         @JsonSubTypes.Type(value = ToMachine.Sync.class, name = "sync"),
         @JsonSubTypes.Type(value = ToMachine.Stop.class, name = "stop"),
+        @JsonSubTypes.Type(value = ToMachine.SaveWork.class, name = "save"),
         @JsonSubTypes.Type(value = ToMachine.Exec.class, name = "exec"),
         @JsonSubTypes.Type(value = ToMachine.JobStart.class, name = "job.start"),
         @JsonSubTypes.Type(value = ToMachine.Cancel.class, name = "cancel"),
@@ -37,6 +38,16 @@ public sealed interface ToMachine {
 
     /** Stop the machine (end commands, save, exit). */
     record Stop() implements ToMachine {}
+
+    /**
+     * The machine is about to stop or move: running training jobs checkpoint now (within {@code graceMillis}, 30 s
+     * when absent). Answered by {@link FromMachine.WorkSaved}.
+     */
+    record SaveWork(Long graceMillis) implements ToMachine {
+        public SaveWork {
+            graceMillis = graceMillis == null ? 30_000L : graceMillis;
+        }
+    }
 
     /** Run a command in the machine's home ({@code cwd} relative to it); answered by started, output and exit. */
     record Exec(String id, List<String> command, String cwd, Map<String, String> env) implements ToMachine {

@@ -126,7 +126,9 @@ class KubernetesBackendIT {
         phases.clear();
         desired = desired.switchTo("a100-80gb");
         assertThat(settle().phase()).isEqualTo(Phase.READY);
-        assertThat(phases).containsSubsequence(Phase.SAVING, Phase.SCHEDULING, Phase.PULLING_IMAGE, Phase.READY);
+        // No agents here to ask to save work (tested with real agents in studio-server): the old pod goes at once.
+        assertThat(phases).containsSubsequence(Phase.STOPPING_OLD_MACHINE, Phase.SCHEDULING, Phase.PULLING_IMAGE,
+                Phase.READY);
         assertThat(pods()).singleElement().satisfies(pod -> {
             assertThat(pod.getMetadata().getName()).isEqualTo(spec.podName(2));
             assertThat(pod.getSpec().getNodeName()).startsWith("a100-");
@@ -233,7 +235,7 @@ class KubernetesBackendIT {
         desired = DesiredMachine.running(spec.studioId(), "cpu-8");
         settle();
         desired = desired.switchTo("a100-80gb");
-        assertThat(reconciler.reconcile(spec, desired, d -> desired = d).phase()).isEqualTo(Phase.SAVING);
+        assertThat(reconciler.reconcile(spec, desired, d -> desired = d).phase()).isEqualTo(Phase.STOPPING_OLD_MACHINE);
         // The old pod is terminating (a real graceful deletion: it stays until its kubelet confirms).
         assertThat(pods()).singleElement().satisfies(pod -> assertThat(pod.getMetadata().getDeletionTimestamp())
                 .isNotNull());

@@ -63,7 +63,7 @@ class BubblewrapTest {
         Path home = Files.createDirectories(machines.resolve("s1/home"));
         Files.writeString(home.resolve("mine.txt"), "my file");
 
-        var sandbox = Bubblewrap.forThisHost(machines);
+        var sandbox = Bubblewrap.forThisHost(machines, AgentRuntime.thisJvm());
         String script = String.join("; ",
                 "echo home=$HOME",
                 "cat ~/mine.txt && echo",

@@ -50,4 +50,29 @@ class LocalAgentCrashTest {
         }
         backend.shutdown();
     }
+
+    @Test
+    void observingChangesNothingWhileAMachineIsStoppedAndRemoved() throws Exception {
+        var backend = new LocalProcessBackend(dir, MachineCatalog.localDefaults(), new AgentRegistry(),
+                () -> "http://127.0.0.1:9", Clock.systemUTC(), List.of("-XX:+KilnNoSuchOption"));
+        var reconciler = new MachineReconciler<>(backend, new MachinePlanner(Duration.ofMinutes(2)), Clock.systemUTC());
+        var desired = DesiredMachine.running("s2", "local-1");
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < until && reconciler.reconcile("s2", desired, d -> { }).phase() != MachinePlan.Phase.FAILED) {
+            Thread.sleep(100);
+        }
+        // The same observation twice gives the same plan: observe() has no side effects, before and during removal.
+        var failed = backend.observe("s2", "local-1");
+        assertThat(backend.observe("s2", "local-1")).isEqualTo(failed);
+        reconciler.reconcile("s2", desired.stopped(), d -> { });
+        var removing = backend.observe("s2", "local-1");
+        assertThat(backend.observe("s2", "local-1")).isEqualTo(removing);
+        assertThat(removing.pods()).as("a deleted machine whose process is gone is not observed").isEmpty();
+        until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < until && !backend.studiosWithMachines().isEmpty()) {
+            Thread.sleep(50);
+        }
+        assertThat(backend.studiosWithMachines()).as("the machine leaves the backend once its process exited").isEmpty();
+        backend.shutdown();
+    }
 }

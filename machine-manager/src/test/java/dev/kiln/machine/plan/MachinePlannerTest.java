@@ -18,6 +18,8 @@ import dev.kiln.machine.plan.MachineStep.SaveWork;
 import dev.kiln.machine.plan.ObservedMachine.Capacity;
 import dev.kiln.machine.plan.ObservedMachine.Pod;
 import dev.kiln.machine.plan.ObservedMachine.State;
+import dev.kiln.machine.plan.ObservedMachine.WorkSave;
+import java.util.Map;
 
 /** The planner as data: an observation in, steps and a phase out. */
 class MachinePlannerTest {
@@ -46,6 +48,16 @@ class MachinePlannerTest {
     }
 
     @Test
+    void aMachineWhoseJobsDoNotAnswerStopsAfterThePatienceAndOneThatCannotAnswerStopsAtOnce() {
+        var silent = Map.of(1L, new WorkSave(NOW.minus(MachinePlanner.SAVE_PATIENCE).minusSeconds(1), false));
+        assertThat(PLANNER.plan(TO_A100, seen(pod("cpu-2", 1, State.READY)).withSaves(silent), NOW).steps())
+                .containsExactly(new DeletePod("kiln-studio-s1-g1"));
+        // Not ready (its agent is not home): nobody to ask.
+        assertThat(PLANNER.plan(TO_A100, seen(pod("cpu-2", 1, State.STARTING)), NOW).steps())
+                .containsExactly(new DeletePod("kiln-studio-s1-g1"));
+    }
+
+    @Test
     void aReadyMachineNeedsNothing() {
         var plan = PLANNER.plan(ON_CPU, seen(pod("cpu-2", 1, State.READY)), NOW);
         assertThat(plan.steps()).isEmpty();
@@ -56,8 +68,18 @@ class MachinePlannerTest {
     void theSwitchGoesCapacitySaveStopScheduleReady() {
         // 1. Capacity is there: save work and stop the old machine (the volume attaches to one node at a time).
         var plan = PLANNER.plan(TO_A100, seen(pod("cpu-2", 1, State.READY)), NOW);
-        assertThat(plan.steps()).containsExactly(new SaveWork("kiln-studio-s1-g1"), new DeletePod("kiln-studio-s1-g1"));
+        assertThat(plan.steps()).containsExactly(new SaveWork("kiln-studio-s1-g1", 1));
         assertThat(plan.phase()).isEqualTo(Phase.SAVING);
+        // Asked, not answered yet: wait (its jobs are checkpointing).
+        var asked = Map.of(1L, new WorkSave(NOW.minusSeconds(5), false));
+        plan = PLANNER.plan(TO_A100, seen(pod("cpu-2", 1, State.READY)).withSaves(asked), NOW);
+        assertThat(plan.steps()).isEmpty();
+        assertThat(plan.phase()).isEqualTo(Phase.SAVING);
+        // Saved: now the old machine stops.
+        plan = PLANNER.plan(TO_A100, seen(pod("cpu-2", 1, State.READY)).withSaves(Map.of(1L,
+                new WorkSave(NOW.minusSeconds(5), true))), NOW);
+        assertThat(plan.steps()).containsExactly(new DeletePod("kiln-studio-s1-g1"));
+        assertThat(plan.phase()).isEqualTo(Phase.STOPPING_OLD_MACHINE);
         // 2. The old pod is terminating: wait.
         var terminating = new Pod("kiln-studio-s1-g1", "cpu-2", 1, State.READY, null, NOW, true);
         plan = PLANNER.plan(TO_A100, seen(terminating), NOW);
@@ -139,7 +161,11 @@ class MachinePlannerTest {
     @Test
     void stoppingSavesAndDeletesPodsButNeverTheVolume() {
         var plan = PLANNER.plan(ON_CPU.stopped(), seen(pod("cpu-2", 1, State.READY)), NOW);
-        assertThat(plan.steps()).containsExactly(new SaveWork("kiln-studio-s1-g1"), new DeletePod("kiln-studio-s1-g1"));
+        assertThat(plan.steps()).containsExactly(new SaveWork("kiln-studio-s1-g1", 1));
+        assertThat(plan.phase()).isEqualTo(Phase.SAVING);
+        plan = PLANNER.plan(ON_CPU.stopped(), seen(pod("cpu-2", 1, State.READY)).withSaves(Map.of(1L,
+                new WorkSave(NOW.minusSeconds(1), true))), NOW);
+        assertThat(plan.steps()).containsExactly(new DeletePod("kiln-studio-s1-g1"));
         assertThat(plan.phase()).isEqualTo(Phase.STOPPING);
         plan = PLANNER.plan(ON_CPU.stopped(), seen(), NOW);
         assertThat(plan.steps()).isEmpty();

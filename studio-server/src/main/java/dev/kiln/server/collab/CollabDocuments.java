@@ -4,6 +4,7 @@ import dev.kiln.collab.ChangeSet;
 import dev.kiln.collab.CollabRoom;
 import dev.kiln.collab.CollabRoom.Participant;
 import dev.kiln.collab.DocumentAuthority;
+import dev.kiln.collab.DocumentStore;
 import dev.kiln.collab.FileDocumentStore;
 import dev.kiln.collab.TextDiff;
 import dev.kiln.collab.Update;
@@ -14,6 +15,7 @@ import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.Workspaces;
 import dev.kiln.server.workspace.Workspace;
 import dev.kiln.ui.studio.StudioException;
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.slf4j.Logger;
@@ -22,13 +24,9 @@ import org.springframework.context.event.EventListener;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +34,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,9 +52,16 @@ public class CollabDocuments implements LiveDocuments {
     private final Workspaces workspaces;
     private final StudioAccess access;
     private final Clock clock;
+    private final CollabStores stores;
     private final Map<String, LiveDocument> open = new ConcurrentHashMap<>();
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
         var thread = new Thread(r, "kiln-write-back");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** Sends each room's coalesced presence every {@link CollabRoom#PRESENCE_INTERVAL_MS} ms. */
+    private final ScheduledExecutorService presence = Executors.newSingleThreadScheduledExecutor(r -> {
+        var thread = new Thread(r, "kiln-collab-presence");
         thread.setDaemon(true);
         return thread;
     });
@@ -67,16 +71,38 @@ public class CollabDocuments implements LiveDocuments {
         this.workspaces = workspaces;
         this.access = access;
         this.clock = clock;
+        this.stores = new CollabStores(properties.dataDir().resolve("collab"));
+        presence.scheduleAtFixedRate(this::flushPresence, CollabRoom.PRESENCE_INTERVAL_MS, CollabRoom.PRESENCE_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
     }
 
-    /** One live file: its room, who edited since the last write-back, and the pending write-back. */
+    private void flushPresence() {
+        for (var document : open.values()) {
+            try {
+                document.room.flushPresence();
+            } catch (RuntimeException e) {
+                log.warn("Could not send presence for {}", document.path, e);
+            }
+        }
+    }
+
+    /**
+     * One live file: its room, who edited since the last write-back, and the pending write-back.
+     *
+     * <p>Locks: {@link #edited} runs inside the authority's lock (a listener of every accepted push) and takes only
+     * {@code credits}; {@link #writeBack} holds this object while it reads the authority. Taking this object's lock in
+     * {@code edited} as well would deadlock a push against a write-back.
+     */
     final class LiveDocument {
         final String studioId;
         final String path;
         final CollabRoom room;
         final Map<String, Participant> byClient = new ConcurrentHashMap<>();
+        /** Guards {@link #editorsSinceWriteBack}, {@link #lastEditNanos} and {@link #writeBackScheduled}. */
+        private final Object credits = new Object();
         final Map<String, PersonIdent> editorsSinceWriteBack = new LinkedHashMap<>();
-        ScheduledFuture<?> pendingWriteBack;
+        private long lastEditNanos;
+        private boolean writeBackScheduled;
 
         LiveDocument(String studioId, String path, CollabRoom room) {
             this.studioId = studioId;
@@ -84,20 +110,34 @@ public class CollabDocuments implements LiveDocuments {
             this.room = room;
         }
 
-        synchronized void edited(List<Update> updates) {
-            for (var update : updates) {
-                var who = byClient.get(update.clientId());
-                if (who != null) {
-                    editorsSinceWriteBack.putIfAbsent(who.email(), new PersonIdent(who.name(), who.email()));
+        /** After every accepted push: remember who edited, and write back once the typing has paused for 2 s. */
+        void edited(List<Update> updates) {
+            synchronized (credits) {
+                for (var update : updates) {
+                    var who = byClient.get(update.clientId());
+                    if (who != null) {
+                        editorsSinceWriteBack.putIfAbsent(who.email(), new PersonIdent(who.name(), who.email()));
+                    }
+                }
+                lastEditNanos = System.nanoTime();
+                // One timer per pause, not one per push: fifty typists push hundreds of times a second.
+                if (!writeBackScheduled) {
+                    writeBackScheduled = true;
+                    writer.schedule(this::writeBackWhenIdle, WRITE_BACK_DELAY_MS, TimeUnit.MILLISECONDS);
                 }
             }
-            if (pendingWriteBack != null) {
-                pendingWriteBack.cancel(false);
-            }
-            pendingWriteBack = writer.schedule(this::writeBackQuietly, WRITE_BACK_DELAY_MS, TimeUnit.MILLISECONDS);
         }
 
-        private void writeBackQuietly() {
+        private void writeBackWhenIdle() {
+            long wait;
+            synchronized (credits) {
+                wait = WRITE_BACK_DELAY_MS - (System.nanoTime() - lastEditNanos) / 1_000_000;
+                if (wait > 0) {
+                    writer.schedule(this::writeBackWhenIdle, wait, TimeUnit.MILLISECONDS);
+                    return;
+                }
+                writeBackScheduled = false;
+            }
             try {
                 writeBack();
             } catch (RuntimeException e) {
@@ -105,19 +145,29 @@ public class CollabDocuments implements LiveDocuments {
             }
         }
 
+        void addEditor(PersonIdent editor) {
+            synchronized (credits) {
+                editorsSinceWriteBack.putIfAbsent(editor.getEmailAddress(), editor);
+            }
+        }
+
         /** Commits the current text to the workspace if it changed since the last write-back. */
         synchronized void writeBack() {
-            if (pendingWriteBack != null) {
-                pendingWriteBack.cancel(false);
-                pendingWriteBack = null;
-            }
             var authority = room.authority();
-            DocumentAuthority.PullResult.Resync now = authority.snapshot(SERVER_CLIENT);
-            if (Workspace.versionOf(now.text()).equals(authority.writtenBackBlob())) {
+            DocumentAuthority.PullResult.Resync now = authority.read();
+            var blob = Workspace.versionOf(now.text());
+            if (blob.equals(authority.writtenBackBlob())) {
                 return;
             }
-            var blob = workspace().writeBack(path, now.text(), new ArrayList<>(editorsSinceWriteBack.values()));
-            editorsSinceWriteBack.clear();
+            stores.writingBack(studioId, path, blob);
+            Map<String, PersonIdent> credited;
+            synchronized (credits) {
+                credited = new LinkedHashMap<>(editorsSinceWriteBack);
+            }
+            workspace().writeBack(path, now.text(), new ArrayList<>(credited.values()));
+            synchronized (credits) {
+                credited.keySet().forEach(editorsSinceWriteBack::remove);
+            }
             authority.wroteBack(now.version(), blob);
         }
 
@@ -149,8 +199,9 @@ public class CollabDocuments implements LiveDocuments {
     /** Remembers which person a client id belongs to, for commit credits (set once the client said hello). */
     public void identify(Joined joined) {
         var id = joined.connection().clientId();
-        if (id != null) {
-            joined.document().byClient.put(id, joined.connection().participant());
+        if (id != null && joined.document().byClient.putIfAbsent(id, joined.connection().participant()) == null) {
+            var document = joined.document();
+            stores.rememberPerson(document.studioId, document.path, id, joined.connection().participant());
         }
     }
 
@@ -241,6 +292,23 @@ public class CollabDocuments implements LiveDocuments {
         }
     }
 
+    /**
+     * The limits agree with the file size limit: one change may insert as much as a file may hold (a paste of a
+     * whole file works), and a document may grow to it. Counted in characters, which a file's bytes never undercount.
+     */
+    static DocumentAuthority.Limits documentLimits(long maxFileBytes) {
+        int chars = (int) Math.min(Integer.MAX_VALUE / 4, maxFileBytes);
+        return new DocumentAuthority.Limits(chars, chars, 20_000, 2_000);
+    }
+
+    /**
+     * Frames must hold the largest change as JSON: twice the file limit leaves room for escaping, plus 1 MiB for the
+     * rest of the message. A larger frame closes the connection (1009); the browser checks before sending.
+     */
+    int frameLimit() {
+        return (int) Math.min(Integer.MAX_VALUE / 2, 2 * Math.max(workspaces.maxFileBytes(), 1 << 20) + (1 << 20));
+    }
+
     public int openDocuments() {
         return open.size();
     }
@@ -251,11 +319,17 @@ public class CollabDocuments implements LiveDocuments {
         if (file.binary()) {
             throw new StudioException(StudioException.Kind.INVALID, path + " is a binary file; it can't be edited together.");
         }
-        var store = new FileDocumentStore(storeDir(studioId, path));
-        var limits = new DocumentAuthority.Limits(1 << 20, (int) Math.min(Integer.MAX_VALUE, workspaces.maxFileBytes()), 20_000, 2_000);
+        stores.rememberPath(studioId, path);
+        var store = new FileDocumentStore(stores.dir(studioId, path));
+        var limits = documentLimits(workspaces.maxFileBytes());
         var authority = DocumentAuthority.open(store, limits, clock, file.text(), file.version());
+        if (stores.lastWritingBack(studioId, path).filter(file.version()::equals).isPresent()) {
+            // The file holds text we wrote back just before a crash cut the log's snapshot short: ours, not an
+            // outside edit.
+            authority.wroteBack(authority.version(), file.version());
+        }
         catchUpWithOutsideEdits(workspace, authority, file.text(), file.version());
-        var room = new CollabRoom(authority, CollabRoom.ConnectionLimits.DEFAULT);
+        var room = new CollabRoom(authority, new CollabRoom.ConnectionLimits(200, 400, frameLimit()));
         var document = new LiveDocument(studioId, path, room);
         authority.addListener((from, updates) -> document.edited(updates));
         return document;
@@ -304,20 +378,63 @@ public class CollabDocuments implements LiveDocuments {
     }
 
     private Path storeDir(String studioId, String path) {
-        return properties.dataDir().resolve("collab").resolve(studioId).resolve(hash(path));
+        return stores.dir(studioId, path);
     }
 
     private static String key(String studioId, String path) {
         return studioId + "\u0000" + path;
     }
 
-    private static String hash(String path) {
-        try {
-            var digest = MessageDigest.getInstance("SHA-256").digest(path.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    /**
+     * Before the server takes requests: every document whose log holds edits that never reached the workspace (the
+     * server died before the write-back) is written back now, crediting the people recorded for its client ids, so
+     * the REST API, git and the machines see every acknowledged edit without anyone reopening the file.
+     */
+    @PostConstruct
+    void writeBackWhatACrashLeft() {
+        long started = System.nanoTime();
+        int written = 0;
+        for (var found : stores.all(this::existingWorkspace)) {
+            if (existingWorkspace(found.studioId()).isEmpty()) {
+                continue;
+            }
+            DocumentStore.Stored stored;
+            try (var store = new FileDocumentStore(found.dir())) {
+                stored = store.load();
+            } catch (RuntimeException e) {
+                log.error("Could not read the collaboration log of {} in studio {}", found.path(), found.studioId(), e);
+                continue;
+            }
+            if (!CollabStores.aheadOfWriteBack(stored)) {
+                continue;
+            }
+            try {
+                var document = load(found.studioId(), found.path());
+                var people = stores.people(found.studioId(), found.path());
+                for (var update : stored.updatesAfterSnapshot()) {
+                    var who = people.get(update.clientId());
+                    if (who != null) {
+                        document.addEditor(new PersonIdent(who[0], who[1]));
+                    }
+                }
+                closeDocument(document);
+                written++;
+            } catch (RuntimeException e) {
+                log.error("Could not write {} back to studio {} after the restart; its text stays in the collaboration log",
+                        found.path(), found.studioId(), e);
+            }
         }
+        if (written > 0) {
+            log.info("Wrote back {} document(s) with edits from before the restart in {} ms", written,
+                    (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    private Optional<Workspace> existingWorkspace(String studioId) {
+        if (!java.nio.file.Files.isDirectory(properties.workspacesDir().resolve(studioId).resolve(".git"))) {
+            return Optional.empty();
+        }
+        return Optional.of(workspaces.get(studioId));
     }
 
     @PreDestroy
@@ -327,5 +444,6 @@ public class CollabDocuments implements LiveDocuments {
         }
         open.clear();
         writer.shutdown();
+        presence.shutdown();
     }
 }

@@ -23,8 +23,11 @@ class CollabSocketHandler extends TextWebSocketHandler {
 
     private static final Logger log = LoggerFactory.getLogger(CollabSocketHandler.class);
     static final String JOINED = "kiln.collab.joined";
-    /** A slow client gets this much queued before it is disconnected (it reconnects and catches up). */
-    private static final int SEND_BUFFER_BYTES = 16 << 20;
+    /**
+     * A slow client gets this much queued before it is disconnected (it reconnects and catches up): at least two of
+     * the largest frames, so one big paste does not disconnect everyone else.
+     */
+    private static final int MIN_SEND_BUFFER_BYTES = 16 << 20;
 
     private final CollabDocuments documents;
     private final StudioActivity activity;
@@ -36,8 +39,10 @@ class CollabSocketHandler extends TextWebSocketHandler {
 
     @Override
     public void afterConnectionEstablished(WebSocketSession session) {
-        session.setTextMessageSizeLimit(CollabWebSocketConfiguration.MAX_FRAME);
-        var safe = new ConcurrentWebSocketSessionDecorator(session, 10_000, SEND_BUFFER_BYTES);
+        int frameLimit = documents.frameLimit();
+        session.setTextMessageSizeLimit(frameLimit);
+        var safe = new ConcurrentWebSocketSessionDecorator(session, 10_000,
+                (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_SEND_BUFFER_BYTES, 2L * frameLimit)));
         var outbox = new CollabRoom.Outbox() {
             @Override
             public void send(String json) {

@@ -10,9 +10,6 @@ import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry
 @EnableWebSocket
 class CollabWebSocketConfiguration implements WebSocketConfigurer {
 
-    /** Frames up to 4 MiB: a big paste fits; a larger frame closes the connection (1009). */
-    static final int MAX_FRAME = 4 << 20;
-
     private final CollabSocketHandler handler;
     private final CollabHandshake handshake;
 

@@ -458,6 +458,30 @@ public class DataConnections implements StudioData {
         }
         all.computeIfPresent(transferId, (k, t) -> new Transfer(t.id(), t.key(), t.target(),
                 bytes < 0 ? t.bytes() : bytes, t.total(), status, error));
+        if (!status.equals("RUNNING")) {
+            transferEnded.putIfAbsent(transferId, System.currentTimeMillis());
+        }
+    }
+
+    /** When each finished transfer ended, so it can be forgotten an hour later. */
+    private final Map<String, Long> transferEnded = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Every few minutes: transfers that ended more than an hour ago leave the list, and export tokens older than
+     * their 30 minutes are dropped; otherwise both maps only ever grew.
+     */
+    @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 300_000)
+    void pruneTransfersAndExports() {
+        long now = System.currentTimeMillis();
+        exports.values().removeIf(e -> now - Long.parseLong(e[2]) > 30 * 60_000L);
+        transferEnded.entrySet().removeIf(e -> {
+            if (now - e.getValue() > 60 * 60_000L) {
+                transfers.values().forEach(byId -> byId.remove(e.getKey()));
+                return true;
+            }
+            return false;
+        });
+        transfers.values().removeIf(Map::isEmpty);
     }
 
     /**

@@ -96,6 +96,38 @@ final class JobOutput {
         } catch (IOException ignored) {
             // the log was written as far as it could be
         }
+        // The charts' points, beside the log: once the job has ended this output is dropped from memory.
+        try {
+            Files.createDirectories(file.getParent());
+            JSON.writeValue(seriesFile(file).toFile(), series);
+        } catch (IOException | RuntimeException e) {
+            // the log holds what matters; the chart of a finished job stays empty
+        }
+    }
+
+    static Path seriesFile(Path logFile) {
+        return logFile.resolveSibling(logFile.getFileName().toString().replaceFirst("\\.log$", "") + ".metrics.json");
+    }
+
+    /** For a finished job whose output is no longer in memory: its metric series from the file {@link #close} wrote. */
+    @SuppressWarnings("unchecked")
+    static Map<String, List<double[]>> readSeries(Path logFile, long afterStep) {
+        var file = seriesFile(logFile);
+        var result = new LinkedHashMap<String, List<double[]>>();
+        if (!Files.exists(file)) {
+            return result;
+        }
+        JsonNode root = JSON.readTree(file.toFile());
+        root.properties().forEach(e -> {
+            var points = new ArrayList<double[]>();
+            for (var point : e.getValue()) {
+                if (point.get(0).asDouble() > afterStep) {
+                    points.add(new double[] {point.get(0).asDouble(), point.get(1).asDouble(), point.get(2).asDouble()});
+                }
+            }
+            result.put(e.getKey(), points);
+        });
+        return result;
     }
 
     private void line(String line) {

@@ -87,6 +87,9 @@ public class JobService implements StudioJobs {
     }
 
     private final Map<String, JobOutput> outputs = new ConcurrentHashMap<>();
+    /** When each job in {@link #outputs} ended: a while later its output leaves memory (the files keep it). */
+    private final Map<String, Long> ended = new ConcurrentHashMap<>();
+    static final long OUTPUT_KEPT_AFTER_END_MS = 10 * 60_000;
 
     JobService(JobRepository jobs, StudioAccess access, MachineChannel machines, MachineService machineControl,
                MachineCatalog catalog, Workspaces workspaces, StudioActivity activity, JobMetrics metrics,
@@ -292,7 +295,7 @@ public class JobService implements StudioJobs {
         access.require(studioId, Need.VIEW);
         find(studioId, jobId);
         JobOutput output = outputs.get(jobId);
-        return output == null ? Map.of() : output.series(afterStep);
+        return output == null ? JobOutput.readSeries(logs.resolve(jobId + ".log"), afterStep) : output.series(afterStep);
     }
 
     @Override
@@ -368,6 +371,12 @@ public class JobService implements StudioJobs {
             run.output.append(output.data());
         }));
         machines.on(FromMachine.Exit.class, (studioId, exit) -> ifRunning(exit.id(), run -> ended(run, exit)));
+        machines.on(FromMachine.WorkSaved.class, (studioId, saved) -> {
+            saved.saved().forEach(job -> ifRunning(job.id(), run -> run.output.note("checkpointed at step " + job.step()
+                    + " before the machine stopped")));
+            saved.notSaved().forEach(id -> ifRunning(id, run -> run.output.note("did not checkpoint within 30 s of "
+                    + "being asked; it resumes from its last checkpoint")));
+        });
     }
 
     private void ifRunning(String jobId, java.util.function.Consumer<Run> action) {
@@ -440,9 +449,30 @@ public class JobService implements StudioJobs {
         }
         run.output.note(status.name().toLowerCase() + ": " + detail);
         run.output.close();
+        ended.put(run.jobId, clock.millis());
         jobs.ended(run.jobId, status, detail, clock.instant());
         log.info("Job {} of studio {}: {} ({})", run.jobId, run.studioId, status,
                 dev.kiln.server.config.LogText.clean(detail)); // the detail may be the machine's words
+    }
+
+    /**
+     * Every minute: finished jobs' logs (up to 50,000 lines each) and metric series leave memory ten minutes after
+     * the job ended; reading them later goes to the log file and the series file beside it.
+     */
+    @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 60_000)
+    void pruneFinishedOutputs() {
+        long before = clock.millis() - OUTPUT_KEPT_AFTER_END_MS;
+        ended.entrySet().removeIf(e -> {
+            if (e.getValue() < before && !running.containsKey(e.getKey())) {
+                outputs.remove(e.getKey());
+                return true;
+            }
+            return false;
+        });
+    }
+
+    int outputsInMemory() {
+        return outputs.size();
     }
 
     private static String describe(int code) {

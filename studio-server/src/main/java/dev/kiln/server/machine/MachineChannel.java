@@ -40,6 +40,23 @@ public class MachineChannel {
 
     public MachineChannel(AgentRegistry registry) {
         this.registry = registry;
+        registry.sendSaveRequestsWith(identity -> send(identity, new ToMachine.SaveWork(null)));
+    }
+
+    /** Sends to one machine of a studio (a save request goes to the machine that is about to stop). */
+    private boolean send(AgentRegistry.Identity identity, ToMachine message) {
+        var session = sessions.get(identity);
+        if (session == null || !session.isOpen()) {
+            return false;
+        }
+        try {
+            synchronized (session) {
+                session.sendMessage(new TextMessage(MachineCodec.encode(message)));
+            }
+            return true;
+        } catch (IOException | IllegalStateException e) {
+            return false;
+        }
     }
 
     /**
@@ -47,18 +64,7 @@ public class MachineChannel {
      * when the studio has no ready machine.
      */
     public boolean send(String studioId, ToMachine message) {
-        var session = current(studioId);
-        if (session.isEmpty()) {
-            return false;
-        }
-        try {
-            synchronized (session.get()) {
-                session.get().sendMessage(new TextMessage(MachineCodec.encode(message)));
-            }
-            return true;
-        } catch (IOException | IllegalStateException e) {
-            return false;
-        }
+        return current(studioId).map(identity -> send(identity, message)).orElse(false);
     }
 
     /** True when the studio has a machine ready for work. */
@@ -87,11 +93,11 @@ public class MachineChannel {
         return Optional.ofNullable(health.get(studioId));
     }
 
-    private Optional<WebSocketSession> current(String studioId) {
+    private Optional<AgentRegistry.Identity> current(String studioId) {
         return sessions.entrySet().stream()
                 .filter(e -> e.getKey().studioId().equals(studioId) && e.getValue().isOpen()
                         && registry.isReady(studioId, e.getKey().generation()))
-                .max(Comparator.comparingLong(e -> e.getKey().generation())).map(Map.Entry::getValue);
+                .max(Comparator.comparingLong(e -> e.getKey().generation())).map(Map.Entry::getKey);
     }
 
     /** Whether this machine has an open connection (a second one with its token is refused). */
@@ -125,6 +131,7 @@ public class MachineChannel {
         switch (message) {
             case FromMachine.Health report -> health.put(identity.studioId(), report);
             case FromMachine.Synced ignored -> registry.synced(identity);
+            case FromMachine.WorkSaved ignored -> registry.workSaved(identity);
             default -> { }
         }
         deliver(identity.studioId(), message);

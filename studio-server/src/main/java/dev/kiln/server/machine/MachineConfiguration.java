@@ -5,6 +5,7 @@ import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.MachineBackend;
 import dev.kiln.machine.kubernetes.KubernetesStudioMachines;
 import dev.kiln.machine.local.LocalProcessBackend;
+import dev.kiln.machine.local.AgentRuntime;
 import dev.kiln.machine.local.MachineSandbox;
 import dev.kiln.server.studio.MachineIsolation;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -98,9 +99,12 @@ class MachineConfiguration implements WebSocketConfigurer {
                                             @Lazy WebServerApplicationContext server, Clock clock,
                                             @Value("${kiln.machine.local.agent-jvm-options:}") List<String> jvmOptions,
                                             @Value("${kiln.machine.local.sandbox:auto}") String sandboxSetting,
-                                            @Value("${kiln.machine.local.environment:}") List<String> environment) {
+                                            @Value("${kiln.machine.local.environment:}") List<String> environment,
+                                            @Value("${kiln.machine.local.runtime:}") String runtimeSetting) {
         Path machinesDir = properties.dataDir().resolve("machines");
-        var sandbox = MachineSandbox.forSetting(sandboxSetting, machinesDir);
+        var runtime = machineRuntime(runtimeSetting);
+        log.info("Local machines run from {}", runtime.description());
+        var sandbox = MachineSandbox.forSetting(sandboxSetting, machinesDir, runtime);
         if (sandbox.unsandboxedReason() != null) {
             log.warn("{}", sandbox.unsandboxedReason());
         } else {
@@ -109,7 +113,29 @@ class MachineConfiguration implements WebSocketConfigurer {
         // Agents dial home to this server on loopback; the port is known only once the server has started.
         return new LocalProcessBackend(machinesDir, catalog, agents,
                 () -> "http://127.0.0.1:" + server.getWebServer().getPort(), clock,
-                jvmOptions.stream().filter(o -> !o.isBlank()).toList(), sandbox, variables(environment));
+                jvmOptions.stream().filter(o -> !o.isBlank()).toList(), runtime, sandbox, variables(environment));
+    }
+
+    /**
+     * The machine runtime local machines run from: {@code kiln.machine.local.runtime}, else the {@code machine-runtime}
+     * folder beside kiln.jar (the build puts it there), else this JVM's classpath when it holds the agent and the
+     * training runtime as plain classes (a development run from the build's classes).
+     */
+    static AgentRuntime machineRuntime(String setting) {
+        if (setting != null && !setting.isBlank()) {
+            return AgentRuntime.folder(Path.of(setting));
+        }
+        String classpath = System.getProperty("java.class.path");
+        if (!classpath.contains(java.io.File.pathSeparator) && classpath.endsWith(".jar")) {
+            Path beside = Path.of(classpath).toAbsolutePath().getParent().resolve("machine-runtime");
+            if (java.nio.file.Files.isDirectory(beside)) {
+                return AgentRuntime.folder(beside);
+            }
+            throw new IllegalStateException("No machine runtime beside " + classpath + " (looked for " + beside
+                    + "). Local machines run from it: build Kiln with ./mvnw package, or set kiln.machine.local.runtime"
+                    + " (KILN_MACHINE_LOCAL_RUNTIME) to the machine-runtime folder.");
+        }
+        return AgentRuntime.thisJvm();
     }
 
     /** {@code NAME=value} pairs an admin gives every local machine (nothing of the server's own environment is). */

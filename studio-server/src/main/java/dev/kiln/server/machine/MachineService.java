@@ -28,8 +28,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Studios' machines: what the user asked for (persisted) and what the reconciler makes of it. A pass runs for every
- * studio with a machine four times a second, and at once after a request; passes never overlap.
+ * Studios' machines: what the user asked for (persisted) and what the reconciler makes of it. Each studio is
+ * reconciled on its own, under its own lock: four times a second, at once after a request or a change the backend
+ * reports, by a small pool of workers that takes one pass per studio at a time. A studio whose pass is still running
+ * is simply visited again at the next tick, and one whose pass failed is requeued after a growing delay (up to 30 s),
+ * so a slow or failing studio (a throttling API server, a full disk) never holds up the others, and nothing sleeps
+ * while holding a lock another studio needs.
  */
 public class MachineService implements MachineControl {
     private static final Logger log = LoggerFactory.getLogger(MachineService.class);
@@ -92,8 +96,14 @@ public class MachineService implements MachineControl {
 
     /** Starts the studio's machine, or switches it to {@code machineType}. One switch at a time. */
     @Override
-    public synchronized MachineState switchTo(String studioId, String machineType) {
+    public MachineState switchTo(String studioId, String machineType) {
         access.require(studioId, Need.OWN);
+        synchronized (lockOf(studioId)) {
+            return switchLocked(studioId, machineType);
+        }
+    }
+
+    private MachineState switchLocked(String studioId, String machineType) {
         if (machineType == null || machineType.isBlank()) {
             throw new StudioException(StudioException.Kind.INVALID, "Choose a machine type.");
         }
@@ -119,8 +129,14 @@ public class MachineService implements MachineControl {
     }
 
     @Override
-    public synchronized MachineState stop(String studioId) {
+    public MachineState stop(String studioId) {
         access.require(studioId, Need.OWN);
+        synchronized (lockOf(studioId)) {
+            return stopLocked(studioId);
+        }
+    }
+
+    private MachineState stopLocked(String studioId) {
         var current = repository.find(studioId)
                 .orElseThrow(() -> new StudioException(StudioException.Kind.INVALID, "This studio has no machine."));
         repository.save(current.stopped());
@@ -153,6 +169,72 @@ public class MachineService implements MachineControl {
         }
     }
 
+    private static final int WORKERS = 4;
+    static final Duration FIRST_RETRY = Duration.ofMillis(250);
+    static final Duration LONGEST_RETRY = Duration.ofSeconds(30);
+    private final java.util.concurrent.ExecutorService workers = java.util.concurrent.Executors.newFixedThreadPool(
+            WORKERS, Thread.ofPlatform().name("kiln-machine-", 1).daemon().factory());
+    /** Studios whose pass is queued or running: a studio has at most one at a time. */
+    private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    /** Studios whose last pass failed: how many times in a row, and not before when the next one runs. */
+    private final Map<String, Retry> retries = new ConcurrentHashMap<>();
+
+    private record Retry(int failures, Instant notBefore) {}
+
+    private Object lockOf(String studioId) {
+        return locks.computeIfAbsent(studioId, id -> new Object());
+    }
+
+    /** Queues one pass for the studio, unless one is queued or running already, or it waits to be retried. */
+    private void enqueue(String studioId, boolean orphan) {
+        var retry = retries.get(studioId);
+        if (retry != null && retry.notBefore().isAfter(clock.instant())) {
+            return;
+        }
+        if (!inFlight.add(studioId)) {
+            return; // its pass is under way: the next tick visits it again
+        }
+        try {
+            workers.execute(() -> {
+                try {
+                    reconcileStudio(studioId, orphan);
+                } finally {
+                    inFlight.remove(studioId);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            inFlight.remove(studioId); // shutting down
+        }
+    }
+
+    /** One studio's pass, from what is stored now (a request may have changed it since the tick). */
+    private void reconcileStudio(String studioId, boolean orphan) {
+        synchronized (lockOf(studioId)) {
+            try {
+                var desired = repository.find(studioId).orElse(null);
+                if (desired != null) {
+                    reconcile(stopIfIdle(desired));
+                } else if (orphan) {
+                    // The studio was deleted (its row went with it): stop its machine too.
+                    reconcile(new DesiredMachine(studioId, "-", false, null));
+                    latest.remove(studioId);
+                }
+                retries.remove(studioId);
+            } catch (RuntimeException e) {
+                int failures = retries.getOrDefault(studioId, new Retry(0, Instant.MIN)).failures() + 1;
+                Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(failures - 1, 7));
+                wait = wait.compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY : wait;
+                retries.put(studioId, new Retry(failures, clock.instant().plus(wait)));
+                // One studio's trouble (a full disk, a bad process, a throttling API server) stops nobody else.
+                log.warn("Reconciling the machine of {} {} failed ({} in a row; next try in {} ms): {}",
+                        orphan ? "deleted studio" : "studio", studioId, failures, wait.toMillis(),
+                        LogText.clean(e.getMessage()));
+            }
+        }
+    }
+
+
     /** Deleted studios whose machine's files go to the trash once the machine has stopped. */
     private final java.util.Set<String> toDiscard = ConcurrentHashMap.newKeySet();
 
@@ -162,22 +244,18 @@ public class MachineService implements MachineControl {
         wake();
     }
 
+    /** A tick: every studio with a desired machine, and every machine whose studio is gone, gets a pass. */
     @Scheduled(fixedDelay = 250)
-    public synchronized void reconcileAll() {
-        var all = repository.all();
+    public void reconcileAll() {
         var known = new java.util.HashSet<String>();
-        all.forEach(d -> known.add(d.studioId()));
+        for (DesiredMachine desired : repository.all()) {
+            known.add(desired.studioId());
+            enqueue(desired.studioId(), false);
+        }
         var withMachines = backend.studiosWithMachines();
         for (String orphan : withMachines) {
             if (!known.contains(orphan)) {
-                // The studio was deleted (its row went with it): stop its machine too.
-                try {
-                    reconcile(new DesiredMachine(orphan, "-", false, null));
-                    latest.remove(orphan);
-                } catch (RuntimeException e) {
-                    log.warn("Stopping the machine of deleted studio {} failed: {}", orphan,
-                            LogText.clean(e.getMessage()));
-                }
+                enqueue(orphan, true);
             }
         }
         for (String deleted : toDiscard) {
@@ -188,16 +266,6 @@ public class MachineService implements MachineControl {
                 } catch (RuntimeException e) {
                     log.warn("Could not put the machine of deleted studio {} in the trash: {}", deleted, e.getMessage());
                 }
-            }
-        }
-        for (DesiredMachine desired : all) {
-            try {
-                desired = stopIfIdle(desired);
-                reconcile(desired);
-            } catch (RuntimeException e) {
-                // One studio's trouble (a full disk, a bad process) must not stop the others.
-                log.warn("Reconciling the machine of studio {} failed: {}", desired.studioId(),
-                        LogText.clean(e.getMessage()));
             }
         }
     }
@@ -252,6 +320,7 @@ public class MachineService implements MachineControl {
     @PreDestroy
     void stopMachines() {
         waker.shutdownNow();
+        workers.shutdownNow();
         backend.shutdown();
     }
 }

@@ -257,6 +257,18 @@ final class LiveNotebook {
         broadcast(message);
     }
 
+    /** Sends what changed in each cell's presence (the rooms coalesce it); outside this lock, as rooms lock alone. */
+    void flushPresence() {
+        List<CollabRoom> rooms;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            rooms = live.values().stream().map(c -> c.room).toList();
+        }
+        rooms.forEach(CollabRoom::flushPresence);
+    }
+
     int connectionCount() {
         return connections.size();
     }

@@ -98,6 +98,9 @@ public class NotebookDocuments {
     private volatile LiveNotebook.KernelControl control = LiveNotebook.KernelControl.NONE;
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("kiln-notebook-write-back").daemon().factory());
+    /** Sends each cell's presence, coalesced, every {@link CollabRoom#PRESENCE_INTERVAL_MS} ms (as files do). */
+    private final ScheduledExecutorService presence = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("kiln-notebook-presence").daemon().factory());
 
     /** An open notebook and its pending work. */
     private final class Open {
@@ -120,6 +123,18 @@ public class NotebookDocuments {
         this.workspaces = workspaces;
         this.access = access;
         this.clock = clock;
+        presence.scheduleAtFixedRate(this::flushPresence, CollabRoom.PRESENCE_INTERVAL_MS, CollabRoom.PRESENCE_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void flushPresence() {
+        for (var entry : open.values()) {
+            try {
+                entry.notebook.flushPresence();
+            } catch (RuntimeException e) {
+                log.warn("Could not send the presence of a notebook's cells", e); // the next round tries again
+            }
+        }
     }
 
     /** The kernel service registers itself (it depends on this, not the other way round). */
@@ -464,6 +479,7 @@ public class NotebookDocuments {
         }
         open.clear();
         writer.shutdown();
+        presence.shutdown();
     }
 
     private Path storeDir(String studioId, String path) {

@@ -73,11 +73,17 @@ public class SharedTerminals {
     }
 
     void join(String studioId, String name, WebSocketSession viewer) {
-        var terminal = terminals.computeIfAbsent(key(studioId, name), k -> new Terminal(studioId, name));
         String replay;
-        synchronized (terminal) {
-            terminal.viewers.add(viewer);
-            replay = terminal.scrollback.toString();
+        while (true) {
+            var terminal = terminals.computeIfAbsent(key(studioId, name), k -> new Terminal(studioId, name));
+            synchronized (terminal) {
+                if (terminals.get(key(studioId, name)) != terminal) {
+                    continue; // forgotten meanwhile (forgetIfUnused): take the new one
+                }
+                terminal.viewers.add(viewer);
+                replay = terminal.scrollback.toString();
+            }
+            break;
         }
         if (!replay.isEmpty()) {
             send(viewer, Map.of("type", "output", "data", replay));
@@ -92,7 +98,24 @@ public class SharedTerminals {
         var terminal = terminals.get(key(studioId, name));
         if (terminal != null) {
             terminal.viewers.remove(viewer);
+            forgetIfUnused(terminal);
         }
+    }
+
+    /**
+     * A terminal nobody watches and whose shell has ended is forgotten, scrollback and all (up to 256 KB each, for
+     * any name a socket asked for); one whose shell still runs stays, so whoever opens it next sees its output.
+     */
+    private void forgetIfUnused(Terminal terminal) {
+        synchronized (terminal) {
+            if (terminal.viewers.isEmpty() && !terminal.open) {
+                terminals.remove(key(terminal.studioId, terminal.name), terminal);
+            }
+        }
+    }
+
+    int terminalCount() {
+        return terminals.size();
     }
 
     /** Keystrokes from an editor: opens the shell first if the machine has none yet. */
@@ -190,6 +213,7 @@ public class SharedTerminals {
         if (wasOpen) {
             output(terminal, notice);
         }
+        forgetIfUnused(terminal);
     }
 
     private void output(Terminal terminal, String data) {

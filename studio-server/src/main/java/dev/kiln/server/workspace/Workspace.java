@@ -66,11 +66,29 @@ public final class Workspace implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens a workspace repository. Only this server writes to it, and it opens each once, so lock files left in
+     * {@code .git} are from a server that was killed mid-commit: they are removed, or every later commit (saves,
+     * write-backs) would fail with "Cannot lock .git/index".
+     */
     public static Workspace open(Path root, long maxFileBytes) {
         try {
+            removeStaleLocks(root.resolve(Constants.DOT_GIT));
             return new Workspace(root.toRealPath(), Git.open(root.toFile()), maxFileBytes);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not open the workspace repository at " + root, e);
+        }
+    }
+
+    private static void removeStaleLocks(Path gitDir) throws IOException {
+        if (!Files.isDirectory(gitDir)) {
+            return;
+        }
+        try (var files = Files.walk(gitDir)) {
+            for (var lock : files.filter(p -> p.getFileName().toString().endsWith(".lock") && Files.isRegularFile(p)
+                    && !p.startsWith(gitDir.resolve("objects"))).toList()) {
+                Files.deleteIfExists(lock);
+            }
         }
     }
 
@@ -154,12 +172,12 @@ public final class Workspace implements AutoCloseable {
             throw new StudioException(Kind.CONFLICT, checked + " changed since you opened it. Reload it to see the "
                     + "newer version, or save yours over it (the other version stays in the history).");
         }
-        if (current != null && java.util.Arrays.equals(current, bytes)) {
+        if (current != null && java.util.Arrays.equals(current, bytes) && blobId(bytes).equals(headBlobId(checked))) {
             return content(checked, current);
         }
         try {
             Files.createDirectories(file.getParent());
-            Files.write(file, bytes);
+            writeAtomically(file, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -176,12 +194,14 @@ public final class Workspace implements AutoCloseable {
         var file = WorkspacePaths.resolve(root, checked);
         var bytes = text.getBytes(StandardCharsets.UTF_8);
         boolean existed = Files.isRegularFile(file);
-        if (existed && java.util.Arrays.equals(readBytes(file), bytes)) {
+        // Equal bytes on disk are not enough: a crash between writing the file and committing it leaves the text
+        // there but not in git, where the machines and the history read it.
+        if (existed && java.util.Arrays.equals(readBytes(file), bytes) && blobId(bytes).equals(headBlobId(checked))) {
             return blobId(bytes);
         }
         try {
             Files.createDirectories(file.getParent());
-            Files.write(file, bytes);
+            writeAtomically(file, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -368,6 +388,37 @@ public final class Workspace implements AutoCloseable {
             return List.of();
         } catch (GitAPIException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Replaces a file's bytes all at once: the text goes to a temporary file (inside .git, so it never shows in the
+     * tree), which is then renamed over it. Writing in place truncates first, so a crash in the middle left an empty
+     * or half-written file where the last saved text had been. Callers hold this workspace's lock.
+     */
+    private void writeAtomically(Path file, byte[] bytes) throws IOException {
+        var tmp = root.resolve(Constants.DOT_GIT).resolve("kiln-write.tmp");
+        Files.write(tmp, bytes);
+        try {
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** The blob id of {@code path} in the last commit, or null if it is not there. */
+    private String headBlobId(String path) {
+        var repo = git.getRepository();
+        try (var walk = new RevWalk(repo)) {
+            var head = repo.resolve(Constants.HEAD);
+            if (head == null) {
+                return null;
+            }
+            try (var tree = TreeWalk.forPath(repo, path, walk.parseCommit(head).getTree())) {
+                return tree == null ? null : tree.getObjectId(0).name();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

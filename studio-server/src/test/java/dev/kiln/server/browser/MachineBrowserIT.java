@@ -46,7 +46,7 @@ class MachineBrowserIT extends BrowserTestBase {
             page.locator("#machine-apply").click();
             // The dialog lists the phases and marks the current one with the time spent in it.
             assertThat(page.locator("#machine-phases [data-state='current']")).isVisible();
-            assertThat(page.locator("#machine-phases [data-phase]")).hasCount(8);
+            assertThat(page.locator("#machine-phases [data-phase]")).hasCount(7);
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("machine-switching.png")));
             page.locator("#machine-close").click();
 

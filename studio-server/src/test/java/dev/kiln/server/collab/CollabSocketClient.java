@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  * A real WebSocket client of /collab, doing what the browser's @codemirror/collab does with {@link CollabClient}:
  * keep pending changes, push them, take updates, rebase. Thread-safe: edits and frames may come from any thread.
  */
-final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
+public final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
 
     final String clientId;
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
@@ -33,14 +33,14 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
     private volatile WebSocket socket;
     private CollabClient state;
     private boolean pushing;
-    volatile int closeCode = -1;
+    public volatile int closeCode = -1;
 
     private CollabSocketClient(String clientId) {
         this.clientId = clientId;
     }
 
     /** Connects and says hello ({@code knownVersion} -1 for a fresh client). */
-    static CollabSocketClient connect(KilnHttp session, String studioId, String path, String clientId) {
+    public static CollabSocketClient connect(KilnHttp session, String studioId, String path, String clientId) {
         var client = new CollabSocketClient(clientId);
         client.open(session, studioId, path, -1);
         return client;
@@ -62,7 +62,7 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
     }
 
     /** After a restart: a new session, the same client id and its pending edits, catching up from its version. */
-    void reconnect(KilnHttp session, String studioId, String path) {
+    public void reconnect(KilnHttp session, String studioId, String path) {
         int known;
         synchronized (this) {
             pushing = false;
@@ -75,35 +75,35 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
         socket.sendText(json, true).join();
     }
 
-    synchronized String doc() {
+    public synchronized String doc() {
         return state.doc();
     }
 
     /** What the server has confirmed: the document without this client's pending changes. */
-    synchronized String confirmedText() {
+    public synchronized String confirmedText() {
         return state.confirmedDoc();
     }
 
-    synchronized int version() {
+    public synchronized int version() {
         return state.version();
     }
 
-    synchronized int pending() {
+    public synchronized int pending() {
         return state.unconfirmedCount();
     }
 
     /** Types: applies a local change and pushes it (unless a push is already in flight). */
-    synchronized void edit(java.util.function.Function<String, ChangeSet> change) {
+    public synchronized void edit(java.util.function.Function<String, ChangeSet> change) {
         state.edit(change.apply(state.doc()));
         flush();
     }
 
     /** Local edits while the connection is down: kept pending, sent on reconnect. */
-    synchronized void editOffline(java.util.function.Function<String, ChangeSet> change) {
+    public synchronized void editOffline(java.util.function.Function<String, ChangeSet> change) {
         state.edit(change.apply(state.doc()));
     }
 
-    synchronized void flush() {
+    public synchronized void flush() {
         if (pushing || state.unconfirmedCount() == 0 || closeCode != -1) {
             return;
         }
@@ -155,7 +155,7 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
     }
 
     /** Waits for a frame matching {@code test} (received at any time so far or later). */
-    JsonNode awaitMessage(Predicate<JsonNode> test, Duration timeout) {
+    public JsonNode awaitMessage(Predicate<JsonNode> test, Duration timeout) {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
             for (var message : received) {
@@ -169,7 +169,7 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
     }
 
     /** Waits until nothing is pending and this client is at {@code version}. */
-    void awaitSettled(int version, Duration timeout) {
+    public void awaitSettled(int version, Duration timeout) {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
             synchronized (this) {
@@ -227,7 +227,7 @@ final class CollabSocketClient implements WebSocket.Listener, AutoCloseable {
     }
 
     /** Drops the connection without a goodbye (a network cut, or the server dying). */
-    void abort() {
+    public void abort() {
         socket.abort();
         closeCode = 1006;
     }

@@ -42,6 +42,11 @@ class JobOutputTest {
         assertThat(page.next()).isEqualTo(2);
         assertThat(output.lines(null, page.next(), 100).lines()).hasSize(4);
         assertThat(Files.readAllLines(dir.resolve("job.log"))).hasSize(6);
+        // Once the output has left memory, the chart's points are read back from beside the log.
+        var stored = JobOutput.readSeries(dir.resolve("job.log"), -1);
+        assertThat(stored.keySet()).containsExactlyInAnyOrder("loss", "lr");
+        assertThat(stored.get("loss").getFirst()).containsExactly(output.series(-1).get("loss").getFirst());
+        assertThat(JobOutput.readSeries(dir.resolve("job.log"), 10).get("loss")).isEmpty();
     }
 
     @Test

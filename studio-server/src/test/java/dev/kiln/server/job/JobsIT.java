@@ -162,6 +162,15 @@ class JobsIT {
                 .contains("resuming on the new machine (attempt 2)");
         assertThat(history.indexOf("Resuming from the last checkpoint"))
                 .isGreaterThan(history.indexOf("resuming on the new machine"));
+        // Before the old machine stopped, the job checkpointed at the step it was at, and resumed from there or from
+        // a later checkpoint it wrote before the machine stopped: never from before the switch was asked for.
+        var saved = java.util.regex.Pattern.compile("checkpointed at step (\\d+) before the machine stopped")
+                .matcher(history);
+        assertThat(saved.find()).as(history).isTrue();
+        await().atMost(Duration.ofMinutes(1)).until(() -> log(jobId, "").contains("] resumed {"));
+        var resumed = java.util.regex.Pattern.compile("resumed \\{[^}]*\"step\":(\\d+)").matcher(log(jobId, ""));
+        assertThat(resumed.find()).as(history).isTrue();
+        assertThat(Long.parseLong(resumed.group(1))).isGreaterThanOrEqualTo(Long.parseLong(saved.group(1)));
 
         session.post(jobs() + "/" + jobId + "/cancel", "{}");
         assertThat(awaitEnded(jobId).path("status").asString()).isEqualTo("CANCELLED");

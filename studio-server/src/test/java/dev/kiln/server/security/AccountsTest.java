@@ -57,6 +57,8 @@ class AccountsTest {
     SharingService sharing;
     @Autowired
     KilnProperties properties;
+    @Autowired
+    dev.kiln.server.session.PersistentSessions sessions;
 
     @AfterEach
     void clear() {
@@ -148,7 +150,9 @@ class AccountsTest {
         var refused = mvc.perform(post("/login").param("username", dee.getUsername()).param("password", password(dee))
                 .with(csrf()).with(from("192.0.2.200"))).andReturn();
         assertThat(refused.getResponse().getRedirectedUrl()).endsWith("/login?error");
-        assertThat(refused.getRequest().getSession().getAttribute(dev.kiln.ui.security.LoginView.MESSAGE_ATTRIBUTE))
+        // What the login page shows next is kept in the person's session, named by the cookie the refusal set.
+        var sessionId = new String(java.util.Base64.getDecoder().decode(refused.getResponse().getCookie("SESSION").getValue()));
+        assertThat(sessions.findById(sessionId).<Object>getAttribute(dev.kiln.ui.security.LoginView.MESSAGE_ATTRIBUTE))
                 .asString().contains("disabled");
         asAdmin();
         directory.setDisabled(dee.getUsername(), false);

@@ -133,12 +133,14 @@ class StudioAccessTest {
 
     @Test
     void apiClientsWriteWithTheTokenTheCsrfRouteHandsOut() throws Exception {
-        var session = new org.springframework.mock.web.MockHttpSession();
-        var body = mvc.perform(get("/api/studios/csrf").session(session).with(user(owner))).andReturn().getResponse().getContentAsString();
+        // The session lives in the database (Spring Session): the second request names it by its cookie, as a client does.
+        var first = mvc.perform(get("/api/studios/csrf").with(user(owner))).andReturn().getResponse();
+        var session = first.getCookie("SESSION");
+        var body = first.getContentAsString();
         var header = body.replaceAll(".*\"headerName\":\"([^\"]+)\".*", "$1");
         var token = body.replaceAll(".*\"token\":\"([^\"]+)\".*", "$1");
 
-        var response = mvc.perform(put("/api/studios/{id}/file", studioId).param("path", "api.txt").session(session)
+        var response = mvc.perform(put("/api/studios/{id}/file", studioId).param("path", "api.txt").cookie(session)
                 .with(user(owner)).header(header, token)
                 .contentType(MediaType.APPLICATION_JSON).content("{\"text\":\"via api\",\"baseVersion\":\"\"}")).andReturn().getResponse();
         assertThat(response.getStatus()).as(response.getContentAsString()).isEqualTo(200);

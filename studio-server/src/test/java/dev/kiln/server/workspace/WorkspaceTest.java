@@ -167,4 +167,26 @@ class WorkspaceTest {
                 .isInstanceOfSatisfying(StudioException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
         assertThat(v1.binary()).isFalse();
     }
+
+    @Test
+    void aServerKilledMidCommitLeavesNothingThatBlocksTheNextOne() throws Exception {
+        workspace.save("a.txt", "one", "", ADA);
+        // What a kill -9 during a commit leaves behind.
+        java.nio.file.Files.writeString(temp.resolve("studio/.git/index.lock"), "");
+        java.nio.file.Files.writeString(temp.resolve("studio/.git/HEAD.lock"), "");
+        var reopened = Workspace.open(temp.resolve("studio"), 1024);
+        var saved = reopened.save("a.txt", "two", reopened.read("a.txt").version(), ALAN);
+        assertThat(saved.text()).isEqualTo("two");
+        assertThat(reopened.history("a.txt")).hasSize(2);
+    }
+
+    @Test
+    void textWrittenButNeverCommittedIsCommittedNextTime() throws Exception {
+        workspace.save("a.txt", "one", "", ADA);
+        // A crash between writing the file and committing it.
+        java.nio.file.Files.writeString(temp.resolve("studio/a.txt"), "two");
+        workspace.writeBack("a.txt", "two", java.util.List.of(ALAN));
+        assertThat(workspace.history("a.txt")).hasSize(2);
+        assertThat(workspace.readAt("a.txt", workspace.history("a.txt").get(0).commitId()).text()).isEqualTo("two");
+    }
 }

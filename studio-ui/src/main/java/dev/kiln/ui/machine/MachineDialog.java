@@ -156,8 +156,7 @@ class MachineDialog extends Dialog {
 
     private static String label(String phase) {
         return switch (phase) {
-            case "CHECKING_CAPACITY" -> "Checking capacity";
-            case "SAVING" -> "Saving";
+            case "SAVING" -> "Saving work (running jobs checkpoint)";
             case "STOPPING_OLD_MACHINE" -> "Stopping the old machine";
             case "SCHEDULING" -> "Scheduling";
             case "PULLING_IMAGE" -> "Pulling the image";

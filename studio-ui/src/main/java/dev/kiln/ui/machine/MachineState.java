@@ -14,7 +14,7 @@ public record MachineState(String machineType, String displayName, boolean runni
     public record Option(String id, String displayName, Double pricePerHour) {}
 
     /** The phases of a switch, in the order the dialog lists them. */
-    public static final List<String> SWITCH_PHASES = List.of("CHECKING_CAPACITY", "SAVING", "STOPPING_OLD_MACHINE",
+    public static final List<String> SWITCH_PHASES = List.of("SAVING", "STOPPING_OLD_MACHINE",
             "SCHEDULING", "PULLING_IMAGE", "STARTING_AGENT", "SYNCING", "READY");
 
     /** True while something is changing (start, switch, stop), so the view refreshes quickly. */

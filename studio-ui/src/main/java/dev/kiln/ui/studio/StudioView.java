@@ -116,6 +116,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                     new MachineUsageBadge(studio.id(), jobs));
         }
         add(header, body());
+        // The open file is in the address (?file=), so a reload (Vaadin reloads the page after a server restart)
+        // opens it again, and the editor sends what it kept unsent.
+        event.getLocation().getQueryParameters().getSingleParameter("file").ifPresent(this::open);
     }
 
     private void showNotFound(String message) {
@@ -270,6 +273,9 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         commit.setEnabled(live && studio.canEdit());
         files.select(path);
         history.show(path);
+        getUI().ifPresent(ui -> ui.getPage().getHistory().replaceState(null,
+                new com.vaadin.flow.router.Location("studio/" + studio.id(),
+                        com.vaadin.flow.router.QueryParameters.of("file", path))));
     }
 
     private static boolean isNotebook(String path) {
@@ -281,6 +287,7 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         live = false;
         notebook.setVisible(false);
         notebook.close();
+        getUI().ifPresent(ui -> ui.getPage().getHistory().replaceState(null, "studio/" + studio.id()));
         fileTitle.setText("No file open");
         editor.setVisible(false);
         editor.load("", "", true);

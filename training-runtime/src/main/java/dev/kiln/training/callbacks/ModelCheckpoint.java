@@ -31,6 +31,7 @@ public final class ModelCheckpoint implements Callback {
     private final long everyNTrainSteps;
     private final Map<String, Double> best = new LinkedHashMap<>();
     private long lastSavedStep = -1;
+    private final CheckpointRequest request;
     private String lastPath;
 
     private ModelCheckpoint(Builder b) {
@@ -39,6 +40,7 @@ public final class ModelCheckpoint implements Callback {
         this.mode = b.mode;
         this.saveTopK = b.saveTopK;
         this.saveLast = b.saveLast;
+        this.request = b.requestFile != null ? new CheckpointRequest(b.requestFile) : CheckpointRequest.fromEnvironment();
         this.everyNTrainSteps = b.everyNTrainSteps;
     }
 
@@ -78,6 +80,13 @@ public final class ModelCheckpoint implements Callback {
         if (everyNTrainSteps > 0 && trainer.globalStep() % everyNTrainSteps == 0) {
             save(trainer, scoreWithoutValidation(trainer));
         }
+        if (request != null && trainer.isGlobalZero() && request.pending()) {
+            // The machine is about to stop or move: keep every step done so far.
+            if (lastSavedStep != trainer.globalStep()) {
+                writeLast(trainer, null);
+            }
+            request.answer(trainer.globalStep());
+        }
     }
 
     @Override
@@ -91,6 +100,9 @@ public final class ModelCheckpoint implements Callback {
     public void onFitEnd(Trainer trainer, TrainingModule module) {
         if (saveLast && lastSavedStep != trainer.globalStep()) {
             writeLast(trainer, null);
+        }
+        if (request != null && trainer.isGlobalZero() && request.waiting()) {
+            request.answer(trainer.globalStep());
         }
     }
 
@@ -189,6 +201,16 @@ public final class ModelCheckpoint implements Callback {
         private int saveTopK = 1;
         private boolean saveLast = true;
         private long everyNTrainSteps;
+        private Path requestFile;
+
+        /**
+         * A file whose appearance asks for {@code last} at the current step, answered in {@code <file>.done}
+         * (default: the one {@code KILN_CHECKPOINT_REQUEST} names; Kiln's agent sets it before a machine stops).
+         */
+        public Builder checkpointRequestFile(Path file) {
+            this.requestFile = file;
+            return this;
+        }
 
         public Builder dirPath(Path dirPath) {
             this.dirPath = dirPath;

@@ -59,6 +59,57 @@ class CallbacksTest {
     }
 
     @Test
+    void aCheckpointAskedForMidEpochIsWrittenAtTheStepTrainingIsAtAndAnswered() throws Exception {
+        Path request = dir.resolve("checkpoint-request");
+        Path done = dir.resolve("checkpoint-request.done");
+        var savedStepWhenAnswered = new java.util.concurrent.atomic.AtomicLong(-1);
+        Callback askAtStep11 = new Callback() {
+            @Override
+            public void onTrainBatchEnd(Trainer trainer, TrainingModule module, double loss, long batchIdx) {
+                if (trainer.globalStep() == 11) {
+                    write(request);
+                    sleep(150); // a step as slow as a real one: the request is looked at every 100 ms
+                }
+            }
+        };
+        Callback lookAtLastWhenAnswered = new Callback() {
+            @Override
+            public void onTrainBatchEnd(Trainer trainer, TrainingModule module, double loss, long batchIdx) {
+                if (Files.exists(done) && savedStepWhenAnswered.get() < 0) {
+                    savedStepWhenAnswered.set(((Number) CheckpointIO.readTrainerState(dir.resolve("checkpoints/last"))
+                            .get("step")).longValue());
+                }
+            }
+        };
+        var checkpoint = ModelCheckpoint.builder().checkpointRequestFile(request).build();
+        try (var trainer = Trainer.builder().maxEpochs(2).seed(1).rootDir(dir).progressBar(false).verbose(false)
+                .callbacks(askAtStep11, checkpoint, lookAtLastWhenAnswered).build()) {
+            trainer.fit(new MlpClassifier(), new ImageData(512, 64));
+        }
+        long answeredAt = Long.parseLong(Files.readString(done).strip());
+        // Mid-epoch (8 steps an epoch: the epoch's own checkpoint was at step 8), at the step training was at.
+        assertThat(answeredAt).isBetween(11L, 15L);
+        assertThat(savedStepWhenAnswered.get()).isEqualTo(answeredAt);
+        assertThat(request).doesNotExist();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void write(Path file) {
+        try {
+            Files.writeString(file, "checkpoint now");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void topKCheckpointsByTheMonitoredMetricPlusLast() throws Exception {
         var checkpoint = ModelCheckpoint.builder().monitor("val_loss", ModelCheckpoint.Mode.MIN).saveTopK(2).build();
         try (var trainer = Trainer.builder().maxEpochs(4).seed(1).rootDir(dir).progressBar(false).verbose(false)
