@@ -61,89 +61,101 @@ class NotebookBrowserIT extends BrowserTestBase {
     void javaCellsRunRichOutputsAndSurviveAClosedBrowser() {
         var admin = admin();
         String studioId = studioWithNotebooks(admin, "Notebook studio", "analysis.ipynb");
-        try (var context = chromium.browser().newContext(WINDOW)) {
-            var page = openNotebook(context, "admin", ADMIN_PASSWORD, studioId, "analysis.ipynb");
-            assertThat(page.locator("#notebook .nb-empty")).containsText("no cells yet");
+        String token = admin.postJson("/api/studios/" + studioId + "/links", "{\"role\":\"viewer\"}").path("token").asString();
+        var viewer = ServerTestSupport.newUser(accounts, "Wes Watcher");
+        KilnHttp.signIn(url(""), viewer.getUsername(), "password-" + viewer.getUsername())
+                .postJson("/api/studios/joined/" + token, "{}");
+        try (var watcherContext = chromium.browser().newContext(WINDOW)) {
+            Page watching;
+            try (var context = chromium.browser().newContext(WINDOW)) {
+                var page = openNotebook(context, "admin", ADMIN_PASSWORD, studioId, "analysis.ipynb");
+                assertThat(page.locator("#notebook .nb-empty")).containsText("no cells yet");
 
-            page.locator("#nb-add-code").click();
-            page.keyboard().type("System.out.println(\"hello \" + (20 + 22));");
-            page.keyboard().press("Shift+Enter");
-            assertThat(cell(page, 0).locator(".nb-outputs")).containsText("hello 42", LONG);
-            assertThat(cell(page, 0).locator(".nb-count")).hasText("[1]");
-            assertThat(cell(page, 0).locator(".nb-run-info")).containsText("Administrator");
-            assertThat(page.locator("#nb-kernel-state")).hasAttribute("data-state", "idle");
+                page.locator("#nb-add-code").click();
+                page.keyboard().type("System.out.println(\"hello \" + (20 + 22));");
+                page.keyboard().press("Shift+Enter");
+                assertThat(cell(page, 0).locator(".nb-outputs")).containsText("hello 42", LONG);
+                assertThat(cell(page, 0).locator(".nb-count")).hasText("[1]");
+                assertThat(cell(page, 0).locator(".nb-run-info")).containsText("Administrator");
+                assertThat(page.locator("#nb-kernel-state")).hasAttribute("data-state", "idle");
 
-            // Shift+Enter on the last cell made a new one, focused: a table, a chart, a progress bar and an image.
-            page.keyboard().type("var rows = table(List.of(\"name\", \"value\"), List.of(List.of(\"<b>a</b>\", 1), List.of(\"b\", 2)));\n"
-                    + "display(rows);\n"
-                    + "var chart = chart(\"demo\");\n"
-                    + "for (int i = 0; i < 40; i++) { chart.add(\"loss\", i, 1.0 / (i + 1)); Thread.sleep(10); }\n"
-                    + "chart.flush();\n"
-                    + "var bar = progress(\"work\", 10);\n"
-                    + "for (int i = 1; i <= 10; i++) { bar.update(i); Thread.sleep(20); }\n"
-                    + "image(dev.kiln.training.runtime.Tensors.fromFloats(new float[3 * 24 * 24], 3, 24, 24));");
-            page.keyboard().press("Shift+Enter");
-            var rich = cell(page, 1);
-            assertThat(rich).hasAttribute("data-state", "done", LONG_ATTRIBUTE);
-            assertThat(rich.locator(".nb-html table td").first()).hasText("<b>a</b>"); // escaped, not bold
-            assertThat(rich.locator("kiln-chart")).hasAttribute("data-points", "40");
-            assertThat(rich.locator("kiln-chart canvas").first()).isVisible();
-            assertThat(rich.locator(".nb-html .kiln-progress")).containsText("10/10");
-            assertThat(rich.locator("img.nb-image")).isVisible();
+                // Shift+Enter on the last cell made a new one, focused: a table, a chart, a progress bar and an image.
+                page.keyboard().type("var rows = table(List.of(\"name\", \"value\"), List.of(List.of(\"<b>a</b>\", 1), List.of(\"b\", 2)));\n"
+                        + "display(rows);\n"
+                        + "var chart = chart(\"demo\");\n"
+                        + "for (int i = 0; i < 40; i++) { chart.add(\"loss\", i, 1.0 / (i + 1)); Thread.sleep(10); }\n"
+                        + "chart.flush();\n"
+                        + "var bar = progress(\"work\", 10);\n"
+                        + "for (int i = 1; i <= 10; i++) { bar.update(i); Thread.sleep(20); }\n"
+                        + "image(dev.kiln.training.runtime.Tensors.fromFloats(new float[3 * 24 * 24], 3, 24, 24));");
+                page.keyboard().press("Shift+Enter");
+                var rich = cell(page, 1);
+                assertThat(rich).hasAttribute("data-state", "done", LONG_ATTRIBUTE);
+                assertThat(rich.locator(".nb-html table td").first()).hasText("<b>a</b>"); // escaped, not bold
+                assertThat(rich.locator("kiln-chart")).hasAttribute("data-points", "40");
+                assertThat(rich.locator("kiln-chart canvas").first()).isVisible();
+                assertThat(rich.locator(".nb-html .kiln-progress")).containsText("10/10");
+                assertThat(rich.locator("img.nb-image")).isVisible();
 
-            // Shift+Enter again made a new code cell: it becomes Markdown, rendered.
-            page.keyboard().type("# Results\n\nThe *loss* goes down.");
-            cell(page, 2).locator(".nb-type").selectOption("markdown");
-            assertThat(cell(page, 2).locator(".nb-markdown-view h1")).hasText("Results");
-            assertThat(cell(page, 2).locator(".nb-markdown-view em")).hasText("loss");
-            shot(page, "notebook-java.png");
+                // Shift+Enter again made a new code cell: it becomes Markdown, rendered.
+                page.keyboard().type("# Results\n\nThe *loss* goes down.");
+                cell(page, 2).locator(".nb-type").selectOption("markdown");
+                assertThat(cell(page, 2).locator(".nb-markdown-view h1")).hasText("Results");
+                assertThat(cell(page, 2).locator(".nb-markdown-view em")).hasText("loss");
+                shot(page, "notebook-java.png");
 
-            // A cell that prints for 20 seconds.
-            page.locator("#nb-add-code").click();
-            assertThat(page.locator("#notebook .nb-cell")).hasCount(4);
-            String ticker = cell(page, 3).getAttribute("data-cell");
-            page.keyboard().type("for (int i = 1; i <= 20; i++) {\nSystem.out.println(\"line \" + i);\nThread.sleep(1000);\n}");
-            assertThat(page.evaluate("id => document.querySelector('#notebook').cellText(id)", ticker))
-                    .as("what was typed is in the new cell").asString().startsWith("for (int i = 1;").endsWith("}");
-            page.keyboard().press("Control+Enter");
-            shot(page, "notebook-ticking.png");
-            assertThat(cell(page, 3).locator(".nb-outputs")).containsText("line 3", LONG);
-        }
-        // The browser is gone; the cell goes on, and the server records what it prints.
-        page(5000);
-        try (var context = chromium.browser().newContext(WINDOW)) {
-            var page = openNotebook(context, "admin", ADMIN_PASSWORD, studioId, "analysis.ipynb");
-            var ticking = cell(page, 3);
-            assertThat(ticking.locator(".nb-outputs")).containsText("line 7");
-            shot(page, "notebook-reopened.png");
-            assertThat(ticking).hasAttribute("data-state", "done", LONG_ATTRIBUTE);
-            String text = (String) ticking.locator(".nb-outputs").evaluate("e => e.innerText");
-            var expected = new StringBuilder();
-            for (int i = 1; i <= 20; i++) {
-                expected.append("line ").append(i).append('\n');
+                // A cell that prints for 20 seconds.
+                page.locator("#nb-add-code").click();
+                assertThat(page.locator("#notebook .nb-cell")).hasCount(4);
+                String ticker = cell(page, 3).getAttribute("data-cell");
+                page.keyboard().type("for (int i = 1; i <= 20; i++) {\nSystem.out.println(\"line \" + i);\nThread.sleep(1000);\n}");
+                assertThat(page.evaluate("id => document.querySelector('#notebook').cellText(id)", ticker))
+                        .as("what was typed is in the new cell").asString().startsWith("for (int i = 1;").endsWith("}");
+                page.keyboard().press("Control+Enter");
+                shot(page, "notebook-ticking.png");
+                assertThat(cell(page, 3).locator(".nb-outputs")).containsText("line 3", LONG);
+                // A second person watches it stream.
+                watching = openNotebook(watcherContext, viewer.getUsername(), "password-" + viewer.getUsername(), studioId,
+                        "analysis.ipynb");
+                assertThat(cell(watching, 3).locator(".nb-outputs")).containsText("line 5");
             }
-            assertThat(text.strip()).isEqualTo(expected.toString().strip());
+            // The runner's browser is gone; the cell goes on, the watcher sees it go on, and the server records it.
+            assertThat(cell(watching, 3).locator(".nb-outputs")).containsText("line 9", LONG);
+            page(2000);
+            try (var context = chromium.browser().newContext(WINDOW)) {
+                var page = openNotebook(context, "admin", ADMIN_PASSWORD, studioId, "analysis.ipynb");
+                var ticking = cell(page, 3);
+                assertThat(ticking.locator(".nb-outputs")).containsText("line 7");
+                shot(page, "notebook-reopened.png");
+                assertThat(ticking).hasAttribute("data-state", "done", LONG_ATTRIBUTE);
+                String text = (String) ticking.locator(".nb-outputs").evaluate("e => e.innerText");
+                var expected = new StringBuilder();
+                for (int i = 1; i <= 20; i++) {
+                    expected.append("line ").append(i).append('\n');
+                }
+                assertThat(text.strip()).isEqualTo(expected.toString().strip());
 
-            // Interrupt an endless loop; restart; a kernel that dies says so.
-            page.locator("#nb-add-code").click();
-            page.keyboard().type("while (true) { }");
-            page.keyboard().press("Control+Enter");
-            var spinning = cell(page, 4);
-            assertThat(spinning).hasAttribute("data-state", "running", LONG_ATTRIBUTE);
-            assertThat(spinning.locator(".nb-count")).hasText("[*]");
-            page.locator("#nb-interrupt").click();
-            assertThat(spinning).hasAttribute("data-state", "error", LONG_ATTRIBUTE);
-            assertThat(spinning.locator(".nb-outputs")).containsText("Interrupted");
+                // Interrupt an endless loop; restart; a kernel that dies says so.
+                page.locator("#nb-add-code").click();
+                page.keyboard().type("while (true) { }");
+                page.keyboard().press("Control+Enter");
+                var spinning = cell(page, 4);
+                assertThat(spinning).hasAttribute("data-state", "running", LONG_ATTRIBUTE);
+                assertThat(spinning.locator(".nb-count")).hasText("[*]");
+                page.locator("#nb-interrupt").click();
+                assertThat(spinning).hasAttribute("data-state", "error", LONG_ATTRIBUTE);
+                assertThat(spinning.locator(".nb-outputs")).containsText("Interrupted");
 
-            page.locator("#nb-restart").click();
-            assertThat(page.locator("#nb-kernel-state")).hasAttribute("data-state", "idle", LONG_ATTRIBUTE);
-            page.locator("#nb-add-code").click();
-            page.keyboard().type("System.exit(1);");
-            page.keyboard().press("Control+Enter");
-            assertThat(page.locator("#nb-kernel-state")).hasAttribute("data-state", "dead", LONG_ATTRIBUTE);
-            assertThat(page.locator("#nb-kernel-detail")).containsText("exited with code 1");
-            assertThat(cell(page, 5)).hasAttribute("data-state", "lost");
-            shot(page, "notebook-dead.png");
+                page.locator("#nb-restart").click();
+                assertThat(page.locator("#nb-kernel-state")).hasAttribute("data-state", "idle", LONG_ATTRIBUTE);
+                page.locator("#nb-add-code").click();
+                page.keyboard().type("System.exit(1);");
+                page.keyboard().press("Control+Enter");
+                assertThat(page.locator("#nb-kernel-state")).hasAttribute("data-state", "dead", LONG_ATTRIBUTE);
+                assertThat(page.locator("#nb-kernel-detail")).containsText("exited with code 1");
+                assertThat(cell(page, 5)).hasAttribute("data-state", "lost");
+                shot(page, "notebook-dead.png");
+            }
         }
     }
 
