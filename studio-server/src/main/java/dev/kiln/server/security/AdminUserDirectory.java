@@ -62,7 +62,7 @@ class AdminUserDirectory implements UserDirectory {
         var admin = requireAdmin();
         var user = other(admin, username, "Change your own password from your account menu: it asks for the current one.");
         accounts.setPassword(user.id(), newPassword);
-        int ended = sessions.endAll(user.id(), "An administrator reset your password. Sign in again with the new one.");
+        int ended = sessions.endAll(user, "An administrator reset your password. Sign in again with the new one.");
         log.info("{} reset the password of {} ({} session(s) ended)", LogText.clean(admin.getUsername()),
                 LogText.clean(username), ended);
     }
@@ -73,7 +73,7 @@ class AdminUserDirectory implements UserDirectory {
         var user = other(admin, username, "You can't disable your own account.");
         accounts.setDisabled(user.id(), disabled);
         if (disabled) {
-            int ended = sessions.endAll(user.id(), "An administrator disabled your account.");
+            int ended = sessions.endAll(user, "An administrator disabled your account.");
             log.info("{} disabled {} ({} session(s) ended)", LogText.clean(admin.getUsername()), LogText.clean(username), ended);
         } else {
             log.info("{} enabled {}", LogText.clean(admin.getUsername()), LogText.clean(username));
@@ -92,7 +92,7 @@ class AdminUserDirectory implements UserDirectory {
         var user = other(admin, username, "You can't delete your own account.");
         // Disabled first, so no new sign-in slips in while its studios go.
         accounts.setDisabled(user.id(), true);
-        sessions.endAll(user.id(), "An administrator deleted your account.");
+        sessions.endAll(user, "An administrator deleted your account.");
         int trashed = studios.deleteAllOwnedBy(user.id());
         accounts.markDeleted(user.id());
         log.info("{} deleted the account {} and moved its {} studio(s) to the trash", LogText.clean(admin.getUsername()),

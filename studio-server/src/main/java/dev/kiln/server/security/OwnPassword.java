@@ -62,7 +62,7 @@ class OwnPassword {
         }
         accounts.setPassword(user.id(), newPassword);
         var session = request == null ? null : request.getSession(false);
-        int ended = sessions.endOthers(user.id(), session == null ? null : session.getId());
+        int ended = sessions.endOthers(user, session == null ? null : session.getId());
         log.info("{} changed their password ({} other session(s) ended)", LogText.clean(user.getUsername()), ended);
         return ended;
     }

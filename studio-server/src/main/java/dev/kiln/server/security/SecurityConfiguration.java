@@ -37,11 +37,14 @@ import org.springframework.security.web.SecurityFilterChain;
 @EnableWebSecurity
 class SecurityConfiguration {
 
-    /** Before the security chains, which send a signed-out browser to the sign-in page. */
+    /**
+     * After Spring Session's filter (which makes the requested session the database's) and before the security
+     * chains, which send a signed-out browser to the sign-in page.
+     */
     @Bean
     FilterRegistrationBean<EndedSessionNotice> endedSessionNotice(UserSessions sessions) {
         var registration = new FilterRegistrationBean<>(new EndedSessionNotice(sessions));
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 20);
+        registration.setOrder(org.springframework.session.web.http.SessionRepositoryFilter.DEFAULT_ORDER + 2);
         return registration;
     }
 

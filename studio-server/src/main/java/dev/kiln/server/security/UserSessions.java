@@ -1,36 +1,26 @@
 package dev.kiln.server.security;
 
-import jakarta.servlet.http.HttpSession;
-import jakarta.servlet.http.HttpSessionAttributeListener;
-import jakarta.servlet.http.HttpSessionBindingEvent;
-import jakarta.servlet.http.HttpSessionEvent;
-import jakarta.servlet.http.HttpSessionListener;
+import dev.kiln.server.session.PersistentSessions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationEventPublisher;
-import org.springframework.security.core.context.SecurityContext;
-import org.springframework.security.web.context.HttpSessionSecurityContextRepository;
 import org.springframework.stereotype.Component;
 
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Which HTTP sessions belong to which user, so that disabling, deleting or resetting an account ends them at once
- * rather than at their 12-hour timeout. A servlet listener: it sees Spring Security store the signed-in user in a
- * session and the container destroy sessions. Ending a user's sessions also publishes {@link SessionsEnded}, on
- * which the socket handlers close that user's open sockets.
+ * Ends a user's sign-in sessions at once, rather than at their 12-hour timeout, when an account is disabled, deleted
+ * or its password reset. Sessions live in the database (Spring Session, {@link PersistentSessions}), indexed by the
+ * signed-in user's name, so this finds every session of the user, made by this server process or an earlier one.
+ * Ending them also publishes {@link SessionsEnded}, on which the socket handlers close that user's open sockets.
  */
 @Component
-public class UserSessions implements HttpSessionListener, HttpSessionAttributeListener {
+public class UserSessions {
 
     private static final Logger log = LoggerFactory.getLogger(UserSessions.class);
-    private static final String CONTEXT = HttpSessionSecurityContextRepository.SPRING_SECURITY_CONTEXT_KEY;
 
-    /** Each signed-in session and its user (a few per user: a map this way round needs no locking). */
-    private final Map<HttpSession, Long> users = new ConcurrentHashMap<>();
     private final ApplicationEventPublisher events;
+    private final PersistentSessions sessions;
     /** Why recently ended sessions ended, by session id, for the sign-in page those browsers land on (bounded). */
     private final Map<String, String> endedBecause = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(64, 0.75f, false) {
@@ -40,27 +30,28 @@ public class UserSessions implements HttpSessionListener, HttpSessionAttributeLi
                 }
             });
 
-    UserSessions(ApplicationEventPublisher events) {
+    UserSessions(ApplicationEventPublisher events, PersistentSessions sessions) {
         this.events = events;
+        this.sessions = sessions;
     }
 
     /**
-     * Invalidates every session of {@code userId} and closes their sockets with {@code message}.
+     * Ends every session of {@code user} and closes their sockets with {@code message}.
      *
-     * @return how many HTTP sessions were ended
+     * @return how many sessions were ended
      */
-    public int endAll(long userId, String message) {
-        // Sockets first, so they close with this message: invalidating an HTTP session also makes the container
-        // close the WebSockets opened under it, with a bare 1008.
-        events.publishEvent(new SessionsEnded(userId, message));
-        int ended = invalidate(userId, null, message);
-        log.info("Ended {} session(s) of user {}", ended, userId);
+    public int endAll(KilnPrincipal user, String message) {
+        // Sockets first, so they close with this message rather than as a side effect of the session going.
+        events.publishEvent(new SessionsEnded(user.id(), message));
+        int ended = end(user.getUsername(), null, message);
+        log.info("Ended {} session(s) of user {}", ended, user.id());
         return ended;
     }
 
-    /** Invalidates every session of {@code userId} except {@code keepSessionId} (the one asking). */
-    int endOthers(long userId, String keepSessionId) {
-        return invalidate(userId, keepSessionId, "You changed your password in another session. Sign in with the new one.");
+    /** Ends every session of {@code user} except {@code keepSessionId} (the one asking). */
+    int endOthers(KilnPrincipal user, String keepSessionId) {
+        return end(user.getUsername(), keepSessionId,
+                "You changed your password in another session. Sign in with the new one.");
     }
 
     /** Why the session {@code sessionId} was ended, once: the browser that still holds its cookie is told. */
@@ -68,75 +59,21 @@ public class UserSessions implements HttpSessionListener, HttpSessionAttributeLi
         return sessionId == null ? null : endedBecause.remove(sessionId);
     }
 
-    int count(long userId) {
-        return sessionsOf(userId).size();
+    /** How many sessions {@code username} has. */
+    int count(String username) {
+        return sessions.findByPrincipalName(username).size();
     }
 
-    private int invalidate(long userId, String keep, String reason) {
+    private int end(String username, String keep, String reason) {
         int ended = 0;
-        for (var session : sessionsOf(userId)) {
-            try {
-                if (keep != null && keep.equals(session.getId())) {
-                    continue;
-                }
-                var id = session.getId();
-                session.invalidate();
-                endedBecause.put(id, reason);
-                ended++;
-            } catch (IllegalStateException alreadyInvalid) {
-                // ended meanwhile
+        for (String id : sessions.findByPrincipalName(username).keySet()) {
+            if (id.equals(keep)) {
+                continue;
             }
-            forget(session);
+            sessions.deleteById(id);
+            endedBecause.put(id, reason);
+            ended++;
         }
         return ended;
-    }
-
-    private List<HttpSession> sessionsOf(long userId) {
-        return users.entrySet().stream().filter(e -> e.getValue() == userId).map(Map.Entry::getKey).toList();
-    }
-
-    @Override
-    public void attributeAdded(HttpSessionBindingEvent event) {
-        track(event);
-    }
-
-    @Override
-    public void attributeReplaced(HttpSessionBindingEvent event) {
-        track(event);
-    }
-
-    @Override
-    public void attributeRemoved(HttpSessionBindingEvent event) {
-        if (CONTEXT.equals(event.getName())) {
-            forget(event.getSession());
-        }
-    }
-
-    @Override
-    public void sessionDestroyed(HttpSessionEvent event) {
-        forget(event.getSession());
-    }
-
-    private void track(HttpSessionBindingEvent event) {
-        if (!CONTEXT.equals(event.getName())) {
-            return;
-        }
-        var session = event.getSession();
-        Object value;
-        try {
-            value = session.getAttribute(CONTEXT);
-        } catch (IllegalStateException invalidated) {
-            return;
-        }
-        if (value instanceof SecurityContext context && context.getAuthentication() != null
-                && context.getAuthentication().getPrincipal() instanceof KilnPrincipal user) {
-            users.put(session, user.id());
-        } else {
-            forget(session);
-        }
-    }
-
-    private void forget(HttpSession session) {
-        users.remove(session);
     }
 }

@@ -66,10 +66,20 @@ public class SharedTerminals {
         }
     }
 
-    /** Whether one more browser may watch this terminal: an existing name, or a new one under the cap. */
-    boolean mayJoin(String studioId, String name) {
-        return terminals.containsKey(key(studioId, name))
-                || terminals.values().stream().filter(t -> t.studioId.equals(studioId)).count() < MAX_PER_STUDIO;
+    /**
+     * Whether one more browser may watch this terminal: an existing name, or a new one under the cap. A new one is
+     * taken at once (at the handshake, before the socket opens), so handshakes that arrive together cannot all fit
+     * under the cap.
+     */
+    synchronized boolean mayJoin(String studioId, String name) {
+        if (terminals.containsKey(key(studioId, name))) {
+            return true;
+        }
+        if (terminals.values().stream().filter(t -> t.studioId.equals(studioId)).count() >= MAX_PER_STUDIO) {
+            return false;
+        }
+        terminals.putIfAbsent(key(studioId, name), new Terminal(studioId, name));
+        return true;
     }
 
     void join(String studioId, String name, WebSocketSession viewer) {

@@ -82,6 +82,7 @@ class MachineBrowserIT extends BrowserTestBase {
             page.keyboard().press("Control+s");
             page.reload();
             openLiveFile(page, "README.md");
+            page.waitForFunction("t => document.querySelector('#editor').getText().includes(t)", typed.toString());
             assertThat(text(page)).contains(typed.toString());
             page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("machine-switched.png")));
 

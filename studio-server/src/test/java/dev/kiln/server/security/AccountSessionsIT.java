@@ -103,12 +103,12 @@ class AccountSessionsIT {
     void theSessionCookieIsSameSiteLaxAndSecureBehindAnHttpsProxy() throws Exception {
         var http = HttpClient.newHttpClient();
         var plain = http.send(HttpRequest.newBuilder(URI.create(base() + "/login")).build(), HttpResponse.BodyHandlers.ofString());
-        var cookie = plain.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("JSESSIONID=")).findFirst().orElseThrow();
+        var cookie = plain.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("SESSION=")).findFirst().orElseThrow();
         assertThat(cookie).contains("SameSite=Lax", "HttpOnly").doesNotContain("Secure");
 
         var proxied = http.send(HttpRequest.newBuilder(URI.create(base() + "/login")).header("X-Forwarded-Proto", "https").build(),
                 HttpResponse.BodyHandlers.ofString());
-        var secure = proxied.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("JSESSIONID=")).findFirst().orElseThrow();
+        var secure = proxied.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("SESSION=")).findFirst().orElseThrow();
         assertThat(secure).contains("SameSite=Lax", "HttpOnly", "Secure");
     }
 
