@@ -23,6 +23,8 @@ class CollabSocketHandler extends TextWebSocketHandler {
 
     private static final Logger log = LoggerFactory.getLogger(CollabSocketHandler.class);
     static final String JOINED = "kiln.collab.joined";
+    private static final String PARTIAL = "kiln.collab.partial";
+    static final int RECEIVE_BUFFER_CHARS = 64 * 1024;
     /**
      * A slow client gets this much queued before it is disconnected (it reconnects and catches up): at least two of
      * the largest frames, so one big paste does not disconnect everyone else.
@@ -40,7 +42,10 @@ class CollabSocketHandler extends TextWebSocketHandler {
     @Override
     public void afterConnectionEstablished(WebSocketSession session) {
         int frameLimit = documents.frameLimit();
-        session.setTextMessageSizeLimit(frameLimit);
+        // The container's receive buffer stays small: Tomcat allocates it whole for every connection (a 21 MB limit
+        // cost 44 MB of heap per open editor). Larger frames arrive in parts and are put together below, up to
+        // the frame limit.
+        session.setTextMessageSizeLimit(RECEIVE_BUFFER_CHARS);
         var safe = new ConcurrentWebSocketSessionDecorator(session, 10_000,
                 (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_SEND_BUFFER_BYTES, 2L * frameLimit)));
         var outbox = new CollabRoom.Outbox() {
@@ -77,17 +82,58 @@ class CollabSocketHandler extends TextWebSocketHandler {
         }
     }
 
+    /** Frames larger than the receive buffer are delivered in parts (see {@link #assemble}). */
+    @Override
+    public boolean supportsPartialMessages() {
+        return true;
+    }
+
     @Override
     protected void handleTextMessage(WebSocketSession session, TextMessage message) {
+        String payload = assemble(session, message);
+        if (payload == null) {
+            return;
+        }
         var joined = (CollabDocuments.Joined) session.getAttributes().get(JOINED);
         if (joined != null) {
-            joined.connection().onMessage(message.getPayload());
+            joined.connection().onMessage(payload);
             documents.identify(joined);
-            if (message.getPayload().contains("\"type\":\"push\"")) {
+            if (payload.contains("\"type\":\"push\"")) {
                 // Typing is activity; an editor that is merely open (pulling, presence) is not.
                 activity.touch((String) session.getAttributes().get(CollabHandshake.STUDIO));
             }
         }
+    }
+
+    /**
+     * The whole frame once its last part has come, else null. A frame over the frame limit closes the connection
+     * with 1009, as PROTOCOL.md says; what had arrived of it is dropped.
+     */
+    private String assemble(WebSocketSession session, TextMessage part) {
+        var pending = (StringBuilder) session.getAttributes().get(PARTIAL);
+        if (pending == null && part.isLast()) {
+            return part.getPayload();
+        }
+        if (pending == null) {
+            pending = new StringBuilder();
+            session.getAttributes().put(PARTIAL, pending);
+        }
+        if ((long) pending.length() + part.getPayloadLength() > documents.frameLimit()) {
+            session.getAttributes().remove(PARTIAL);
+            try {
+                session.close(CloseStatus.TOO_BIG_TO_PROCESS.withReason("Frame over " + documents.frameLimit()
+                        + " characters"));
+            } catch (IOException ignored) {
+                // already gone
+            }
+            return null;
+        }
+        pending.append(part.getPayload());
+        if (!part.isLast()) {
+            return null;
+        }
+        session.getAttributes().remove(PARTIAL);
+        return pending.toString();
     }
 
     @Override

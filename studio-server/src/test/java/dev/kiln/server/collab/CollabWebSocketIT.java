@@ -148,6 +148,34 @@ class CollabWebSocketIT {
     }
 
     @Test
+    void openEditorsCostLittleMemoryAndLargeFramesStillArriveWhole() {
+        // Each connection's receive buffer is small (a limit as large as a file once cost 44 MB of heap per editor,
+        // and some 140 open editors exhausted a 6 GB heap); frames larger than it arrive in parts.
+        var memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        System.gc();
+        long before = memory.getHeapMemoryUsage().getUsed();
+        for (int i = 0; i < 40; i++) {
+            connect(editor, "README.md", "many-" + i);
+        }
+        System.gc();
+        long grown = memory.getHeapMemoryUsage().getUsed() - before;
+        assertThat(grown).as("heap grown by 40 open editors").isLessThan(400L << 20);
+
+        var ada = connect(owner, "README.md", "big-frames");
+        String big = "x".repeat(300_000); // several times the receive buffer
+        int version = ada.version();
+        ada.edit(doc -> ChangeSet.replace(doc.length(), 0, 0, big));
+        ada.awaitSettled(version + 1, Duration.ofSeconds(20));
+        assertThat(liveText("README.md")).startsWith(big);
+
+        // A frame over the frame limit (twice the file limit plus 1 MiB) still closes the connection with 1009.
+        var flood = connect(owner, "README.md", "over-limit");
+        flood.send("{\"type\":\"ping\",\"pad\":\"" + "y".repeat(22 << 20) + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> flood.closeCode != -1);
+        assertThat(flood.closeCode).isEqualTo(1009);
+    }
+
+    @Test
     void aViewersPushIsRefusedEvenFromAModifiedClient() {
         var vic = connect(viewer, "README.md", "viewer-tab");
         var before = vic.doc();
