@@ -509,6 +509,8 @@ export class KilnNotebook extends LitElement {
       node.editing = true;
       this.showMarkdown(id, node);
     }
+    // At once, so that what is typed next lands in the new cell; again after the browser has laid it out.
+    session.cells.get(id)?.view?.focus();
     window.setTimeout(() => session.cells.get(id)?.view?.focus(), 0);
   }
 

@@ -270,6 +270,8 @@ class NotebookBrowserIT extends BrowserTestBase {
             owner.locator("[data-cell=second] .cm-content").click();
             pia.locator("[data-cell=second] .nb-add-below").click();
             owner.locator("[data-cell=second] .nb-move-up").click();
+            pia.waitForFunction("() => { const c = document.activeElement?.closest('.nb-cell'); "
+                    + "return !!c && c.dataset.cell != 'first' && c.dataset.cell != 'second'; }"); // in the new cell
             pia.keyboard().type("int c = 3;");
             // Where the new cell lands depends on which change reached the server first; both browsers agree.
             String settled = "() => { const ids = document.querySelector('#notebook').cellIds(); "

@@ -348,6 +348,35 @@ class NotebookKernelsIT {
 
     @Test
     @Order(13)
+    void openNotebooksCostLittleMemoryAndLargeFramesStillArriveWholeAndOneOverTheLimitCloses() {
+        // Each connection's receive buffer is small: Tomcat allocates it whole per connection (a 4 MiB limit cost some
+        // 12 MB of heap per open notebook). Larger frames arrive in parts and are put together.
+        var memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        var many = new java.util.ArrayList<NotebookSocketClient>();
+        System.gc();
+        long before = memory.getHeapMemoryUsage().getUsed();
+        for (int i = 0; i < 40; i++) {
+            many.add(NotebookSocketClient.open(owner, studioId, "explore.ipynb"));
+        }
+        System.gc();
+        long grown = memory.getHeapMemoryUsage().getUsed() - before;
+        many.forEach(NotebookSocketClient::close);
+        assertThat(grown).as("heap grown by 40 open notebooks").isLessThan(200L << 20);
+
+        try (var big = NotebookSocketClient.open(owner, studioId, "explore.ipynb")) {
+            String source = "// " + "x".repeat(900_000); // many parts of the 64 KiB buffer
+            big.insert("big", "code", null, source);
+            await().atMost(RUN).until(() -> big.structure.confirmed().isLive("big"));
+        }
+        try (var huge = NotebookSocketClient.open(owner, studioId, "explore.ipynb")) {
+            huge.send("{\"type\":\"ping\",\"pad\":\"" + "y".repeat(NotebookSocket.MAX_FRAME) + "\"}");
+            await().atMost(Duration.ofSeconds(30)).until(() -> huge.closeCode >= 0);
+            assertThat(huge.closeCode).isEqualTo(1009);
+        }
+    }
+
+    @Test
+    @Order(14)
     void aMalformedNotebookIsRefusedWithWhyAndTheFileIsLeftAlone() throws Exception {
         String broken = "{\"nbformat\": 4, \"cells\": [ {\"cell_type\": \"code\"";
         var body = KilnHttp.JSON.createObjectNode().put("text", broken).put("baseVersion", "");
