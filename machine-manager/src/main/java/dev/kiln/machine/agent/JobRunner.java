@@ -6,20 +6,13 @@ import java.io.File;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
-import javax.tools.Diagnostic;
-import javax.tools.DiagnosticCollector;
-import javax.tools.JavaFileObject;
-import javax.tools.ToolProvider;
 
 /**
  * Runs a studio job on this machine: brings the workspace to the latest commit, compiles its Java sources
@@ -210,42 +203,11 @@ final class JobRunner {
 
     private boolean compile(String id, Path sources, Path classes, List<String> classpath, Reporter reporter)
             throws IOException {
-        List<Path> files;
-        if (!Files.isDirectory(sources)) {
-            return true;
+        var result = WorkspaceCompiler.compile(home, sources, classes, classpath);
+        if (!result.diagnostics().isEmpty()) {
+            reporter.diagnostics(id, result.diagnostics());
         }
-        try (Stream<Path> walk = Files.walk(sources)) {
-            files = walk.filter(p -> p.toString().endsWith(".java")).toList();
-        }
-        if (files.isEmpty()) {
-            return true;
-        }
-        var compiler = ToolProvider.getSystemJavaCompiler();
-        if (compiler == null) {
-            throw new IOException("this machine's Java has no compiler (the machine image needs a JDK, not a JRE)");
-        }
-        var diagnostics = new DiagnosticCollector<JavaFileObject>();
-        try (var fileManager = compiler.getStandardFileManager(diagnostics, Locale.ROOT, StandardCharsets.UTF_8)) {
-            var units = fileManager.getJavaFileObjectsFromPaths(files);
-            var options = List.of("-d", classes.toString(), "-cp", String.join(File.pathSeparator, classpath),
-                    "-proc:none", "-encoding", "UTF-8", "-g", "-Xlint:none");
-            boolean ok = compiler.getTask(null, fileManager, diagnostics, options, null, units).call();
-            var items = new ArrayList<FromMachine.Diagnostic>();
-            Path workspaceRoot = home.resolve(WorkspaceSync.DIRECTORY);
-            for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {
-                if (d.getKind() != Diagnostic.Kind.ERROR && d.getKind() != Diagnostic.Kind.WARNING) {
-                    continue;
-                }
-                items.add(new FromMachine.Diagnostic(d.getKind() == Diagnostic.Kind.ERROR ? "error" : "warning",
-                        d.getSource() == null ? null : workspaceRoot.relativize(Path.of(d.getSource().toUri()))
-                                .toString().replace('\\', '/'), d.getLineNumber(), d.getColumnNumber(),
-                        d.getMessage(Locale.ROOT)));
-            }
-            if (!items.isEmpty()) {
-                reporter.diagnostics(id, items);
-            }
-            return ok;
-        }
+        return result.ok();
     }
 
     private static boolean hasMain(Class<?> type) {

@@ -57,6 +57,7 @@ public final class MachineAgent {
     private Downloader downloads;
     private WorkspaceWatcher watcher;
     private FileService files;
+    private KernelHost kernels;
     private volatile int exitCode;
     /** Health and usage reports: every second (the studio's live machine charts), or KILN_HEALTH_INTERVAL_MS. */
     private final long healthIntervalMillis;
@@ -93,6 +94,7 @@ public final class MachineAgent {
         watcher = new WorkspaceWatcher(home, workspace, outbox);
         files = new FileService(outbox, home, server, workspace, watcher, syncs);
         workspace.onFetchNeeded(() -> syncs.execute(this::sync));
+        kernels = new KernelHost(outbox, home, workspace, env);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM (a switch or a stop): end commands gracefully so a trainer can checkpoint, and say that their
             // exits are interruptions (the server resumes jobs on the next machine), not failures.
@@ -101,6 +103,7 @@ public final class MachineAgent {
             terminals.close();
             watcher.close();
             files.close();
+            kernels.close();
             // Last: tell the server this machine is done with its files. A JVM with threads in native code (the
             // HTTP client's selector, process reapers) takes about 300 ms more to exit; the server need not wait.
             // Before the main loop hears of the stop, so that its own plain close does not come first.
@@ -230,6 +233,14 @@ public final class MachineAgent {
             case ToMachine.PtyResize resize -> terminals.resize(resize.id(), resize.cols(), resize.rows());
             case ToMachine.PtyClose close -> terminals.close(close.id());
             case ToMachine.Fs fs -> files.handle(fs);
+            case ToMachine.ListKernels list -> kernels.listSpecs(list.id());
+            case ToMachine.KernelStart start -> kernels.start(start.kernel(), start.spec(), start.connections());
+            case ToMachine.KernelExecute execute -> kernels.execute(execute.kernel(), execute.request(), execute.code());
+            case ToMachine.KernelInterrupt interrupt -> kernels.interrupt(interrupt.kernel());
+            case ToMachine.KernelRestart restart -> kernels.restart(restart.kernel());
+            case ToMachine.KernelShutdown shutdown -> kernels.shutdown(shutdown.kernel());
+            case ToMachine.KernelComplete complete -> kernels.complete(complete.kernel(), complete.request(),
+                    complete.code(), complete.cursor());
         }
     }
 

@@ -42,6 +42,29 @@ final class Outbox implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Queues a message that must not be dropped for a full queue (a notebook's outputs): waits up to
+     * {@code waitMillis} for room. False when no server is connected or the queue stayed full.
+     */
+    boolean offer(FromMachine message, long waitMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        String text = MachineCodec.encode(message);
+        try {
+            while (socket != null) {
+                if (queue.offer(text, 20, TimeUnit.MILLISECONDS)) {
+                    return true;
+                }
+                if (System.nanoTime() > deadline) {
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        dropped.incrementAndGet();
+        return false;
+    }
+
     /** Whether a message would be accepted now (connected, and the queue not full). */
     boolean hasRoom() {
         return socket != null && queue.remainingCapacity() > 0;

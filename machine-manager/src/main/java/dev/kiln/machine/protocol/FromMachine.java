@@ -2,6 +2,8 @@ package dev.kiln.machine.protocol;
 
 import java.util.List;
 
+import tools.jackson.databind.JsonNode;
+
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
@@ -30,6 +32,13 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = FromMachine.FsListing.class, name = "fs.listing"),
         @JsonSubTypes.Type(value = FromMachine.FsData.class, name = "fs.data"),
         @JsonSubTypes.Type(value = FromMachine.FsDone.class, name = "fs.done"),
+
+        // Notebook kernels (see PROTOCOL.md, "Notebook kernels").
+        @JsonSubTypes.Type(value = FromMachine.KernelSpecs.class, name = "kernel.specs"),
+        @JsonSubTypes.Type(value = FromMachine.KernelStatus.class, name = "kernel.status"),
+        @JsonSubTypes.Type(value = FromMachine.KernelOutput.class, name = "kernel.output"),
+        @JsonSubTypes.Type(value = FromMachine.KernelExecuted.class, name = "kernel.executed"),
+        @JsonSubTypes.Type(value = FromMachine.KernelCompletion.class, name = "kernel.completion"),
 })
 public sealed interface FromMachine {
 
@@ -161,4 +170,42 @@ public sealed interface FromMachine {
 
     /** An fs.send, fs.receive, fs.delete, fs.rename or fs.mkdir finished: {@code bytes} moved, or why it failed. */
     record FsDone(String id, Long bytes, String error, String kind) implements FromMachine {}
+
+    // ---- notebook kernels ----
+
+    /** The kernels this machine can start (answer to {@code kernel.specs} {@code id}). */
+    record KernelSpecs(String id, List<KernelSpecInfo> specs) implements FromMachine {
+        public KernelSpecs {
+            specs = specs == null ? List.of() : List.copyOf(specs);
+        }
+    }
+
+    record KernelSpecInfo(String name, String displayName, String language) {}
+
+    /**
+     * A kernel's state: {@code starting}, {@code idle}, {@code busy}, {@code restarting} or {@code dead} (with
+     * {@code detail}: why, in words), and which kernelspec it is.
+     */
+    record KernelStatus(String kernel, String state, String detail, String spec, String displayName, String language)
+            implements FromMachine {}
+
+    /**
+     * An output of a running cell, in nbformat's shape: {@code kind} {@code stream} ({@code name}, {@code text}),
+     * {@code display}, {@code update} (a display_data or update_display_data: {@code data}, {@code metadata},
+     * {@code transient}), {@code result} (execute_result), {@code error} ({@code ename}, {@code evalue},
+     * {@code traceback}) or {@code clear} ({@code wait}). An output too large for one frame comes as {@code chunk}s
+     * of its JSON text, {@code more} on all but the last.
+     */
+    record KernelOutput(String kernel, String request, String kind, JsonNode output, String chunk, Boolean more)
+            implements FromMachine {}
+
+    /** The cell ended: {@code status} ok, error, or aborted (it never ran); its execution count. */
+    record KernelExecuted(String kernel, String request, String status, Integer executionCount) implements FromMachine {}
+
+    record KernelCompletion(String kernel, String request, List<String> matches, int cursorStart, int cursorEnd)
+            implements FromMachine {
+        public KernelCompletion {
+            matches = matches == null ? List.of() : List.copyOf(matches);
+        }
+    }
 }

@@ -33,6 +33,15 @@ import tools.jackson.databind.JsonNode;
         @JsonSubTypes.Type(value = ToMachine.FsDelete.class, name = "fs.delete"),
         @JsonSubTypes.Type(value = ToMachine.FsRename.class, name = "fs.rename"),
         @JsonSubTypes.Type(value = ToMachine.FsMkdir.class, name = "fs.mkdir"),
+
+        // Notebook kernels (see PROTOCOL.md, "Notebook kernels").
+        @JsonSubTypes.Type(value = ToMachine.ListKernels.class, name = "kernel.specs"),
+        @JsonSubTypes.Type(value = ToMachine.KernelStart.class, name = "kernel.start"),
+        @JsonSubTypes.Type(value = ToMachine.KernelExecute.class, name = "kernel.execute"),
+        @JsonSubTypes.Type(value = ToMachine.KernelInterrupt.class, name = "kernel.interrupt"),
+        @JsonSubTypes.Type(value = ToMachine.KernelRestart.class, name = "kernel.restart"),
+        @JsonSubTypes.Type(value = ToMachine.KernelShutdown.class, name = "kernel.shutdown"),
+        @JsonSubTypes.Type(value = ToMachine.KernelComplete.class, name = "kernel.complete"),
 })
 public sealed interface ToMachine {
 
@@ -167,4 +176,28 @@ public sealed interface ToMachine {
 
     /** Create a folder (and its parents). */
     record FsMkdir(String id, String path) implements Fs {}
+
+    // ---- notebook kernels ----
+
+    /** Which kernels the machine can start; answered by {@link FromMachine.KernelSpecs} with the same id. */
+    record ListKernels(String id) implements ToMachine {}
+
+    /**
+     * Start kernel {@code kernel} from kernelspec {@code spec} ("java": Kiln's Java kernel); {@code connections}: the
+     * studio's data connections for it, as a job gets them (written to a file only the kernel's process reads).
+     */
+    record KernelStart(String kernel, String spec, JsonNode connections) implements ToMachine {}
+
+    /** Run {@code code} as one cell; its outputs and its end name {@code request}. */
+    record KernelExecute(String kernel, String request, String code) implements ToMachine {}
+
+    record KernelInterrupt(String kernel) implements ToMachine {}
+
+    /** End the kernel's process and start a fresh one (same id, all state gone). */
+    record KernelRestart(String kernel) implements ToMachine {}
+
+    record KernelShutdown(String kernel) implements ToMachine {}
+
+    /** Completions at {@code cursor} in {@code code}; answered by {@link FromMachine.KernelCompletion}. */
+    record KernelComplete(String kernel, String request, String code, int cursor) implements ToMachine {}
 }

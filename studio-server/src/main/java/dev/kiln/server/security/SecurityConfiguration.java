@@ -22,7 +22,7 @@ import org.springframework.security.web.SecurityFilterChain;
  *   <li>{@code /git/**}: the studios' repositories over git's HTTP protocol, read-only, Basic credentials checked
  *       in the controller (a machine token or a user's password, then the studio's access rules).</li>
  *   <li>{@code /actuator/**}: admins only; HTTP Basic (for Prometheus scrapers) or an admin's session.</li>
- *   <li>{@code /api/**} and the {@code /collab/*} WebSockets: signed-in users (session cookie, CSRF on for writes);
+ *   <li>{@code /api/**} and the {@code /collab/*}, {@code /terminal/*} and {@code /notebook/*} WebSockets: signed-in users (session cookie, CSRF on for writes);
  *       anonymous callers get 401, not a login page.
  *       Which studio a user may touch is decided in the studio service, for the API and the views alike.</li>
  *   <li>everything else: the Vaadin app; anonymous users are sent to the login view, whose form carries the
@@ -94,7 +94,7 @@ class SecurityConfiguration {
     @Order(2)
     SecurityFilterChain api(HttpSecurity http) throws Exception {
         var refusals = new ApiRefusals();
-        return http.securityMatcher("/api/**", "/collab/**", "/terminal/**")
+        return http.securityMatcher("/api/**", "/collab/**", "/terminal/**", "/notebook/**")
                 .authorizeHttpRequests(auth -> auth.anyRequest().authenticated())
                 .exceptionHandling(e -> e.authenticationEntryPoint(refusals).accessDeniedHandler(refusals))
                 .build();

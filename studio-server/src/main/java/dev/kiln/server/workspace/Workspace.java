@@ -234,6 +234,73 @@ public final class Workspace implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #writeBack(String, String, List)}, with the files that belong to it: a notebook's large outputs,
+     * kept in {@code companionDir} beside it. The folder ends up holding exactly {@code companions} (names inside
+     * it); all of it is one commit. Returns the main file's blob id.
+     */
+    public synchronized String writeBack(String path, String text, String companionDir, java.util.Map<String, byte[]> companions,
+                                         List<PersonIdent> editors) {
+        var checked = WorkspacePaths.check(path);
+        var dirPath = WorkspacePaths.check(companionDir);
+        var file = WorkspacePaths.resolve(root, checked);
+        var dir = WorkspacePaths.resolve(root, dirPath);
+        var bytes = text.getBytes(StandardCharsets.UTF_8);
+        var staged = new ArrayList<String>();
+        try {
+            if (!Files.isRegularFile(file) || !java.util.Arrays.equals(readBytes(file), bytes)) {
+                Files.createDirectories(file.getParent());
+                Files.write(file, bytes);
+                staged.add(checked);
+            }
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> list = Files.list(dir)) {
+                    for (var existing : list.toList()) {
+                        if (Files.isRegularFile(existing) && !companions.containsKey(existing.getFileName().toString())) {
+                            Files.delete(existing);
+                            staged.add(dirPath + "/" + existing.getFileName());
+                        }
+                    }
+                }
+            }
+            for (var companion : companions.entrySet()) {
+                var name = WorkspacePaths.check(dirPath + "/" + companion.getKey());
+                var target = WorkspacePaths.resolve(root, name);
+                if (!Files.isRegularFile(target) || !java.util.Arrays.equals(readBytes(target), companion.getValue())) {
+                    Files.createDirectories(target.getParent());
+                    Files.write(target, companion.getValue());
+                    staged.add(name);
+                }
+            }
+            if (companions.isEmpty() && Files.isDirectory(dir)) {
+                try (Stream<Path> left = Files.list(dir)) {
+                    if (left.findAny().isEmpty()) {
+                        Files.delete(dir);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (!staged.isEmpty()) {
+            commit(editMessage(checked, editors), editors.isEmpty() ? KILN : editors.get(0), add -> staged.forEach(add));
+        }
+        return blobId(bytes);
+    }
+
+    private static String editMessage(String path, List<PersonIdent> editors) {
+        var author = editors.isEmpty() ? KILN : editors.get(0);
+        var message = new StringBuilder("Edit ").append(path);
+        var coAuthors = editors.stream().skip(1).filter(p -> !p.getEmailAddress().equals(author.getEmailAddress())).distinct().toList();
+        if (!coAuthors.isEmpty()) {
+            message.append("\n");
+            for (var co : coAuthors) {
+                message.append("\nCo-authored-by: ").append(co.getName()).append(" <").append(co.getEmailAddress()).append(">");
+            }
+        }
+        return message.toString();
+    }
+
     /** The text of a blob in this repository (a version written back earlier), if it is there and is text. */
     public java.util.Optional<String> blobText(String blobId) {
         if (blobId == null || !blobId.matches("[0-9a-f]{40}")) {

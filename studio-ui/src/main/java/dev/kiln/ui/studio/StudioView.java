@@ -16,6 +16,7 @@ import com.vaadin.flow.router.HasDynamicTitle;
 import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.Route;
 import dev.kiln.ui.component.CodeEditor;
+import dev.kiln.ui.component.NotebookEditor;
 import dev.kiln.ui.data.DataPanel;
 import dev.kiln.ui.data.StudioData;
 import dev.kiln.ui.files.FileEntry;
@@ -58,6 +59,8 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
     private String title = "Studio · Kiln";
 
     private final CodeEditor editor = new CodeEditor();
+    /** .ipynb files open here instead of the text editor: cells, outputs, a kernel on the studio's machine. */
+    private final NotebookEditor notebook = new NotebookEditor();
     private final Span fileTitle = new Span("No file open");
     private final Span dirtyMark = new Span("●");
     private final Button commit = new Button("Commit", VaadinIcon.CHECK.create());
@@ -208,7 +211,10 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
                 role.setText("access revoked");
             }
         });
-        codePane = new Div(toolbar, notice, emptyEditor, editor, viewer);
+        notebook.setId("notebook");
+        notebook.setVisible(false);
+        notebook.addClassName("kiln-notebook-pane");
+        codePane = new Div(toolbar, notice, emptyEditor, editor, viewer, notebook);
         codePane.addClassName("kiln-pane");
         editorTabs = new EditorTabs(codePane, new EditorTabs.Listener() {
             @Override
@@ -315,10 +321,19 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         dirtyMark.setVisible(false);
         notice.setVisible(false);
         live = !content.binary();
-        if (live) {
+        if (live && isNotebook(path)) {
+            editor.setVisible(false);
+            editor.load("", "", true);
+            notebook.setVisible(true);
+            notebook.open(studio.id(), path);
+        } else if (live) {
+            notebook.setVisible(false);
+            notebook.close();
             editor.connect("/collab/" + studio.id() + "?path=" + URLEncoder.encode(path, StandardCharsets.UTF_8), path);
             editor.focusEditor();
         } else {
+            notebook.setVisible(false);
+            notebook.close();
             editor.load("", path, true);
             showNotice("This is a binary file (" + content.size() + " bytes). It is shown read-only so it cannot be garbled.", false);
         }
@@ -396,12 +411,18 @@ public class StudioView extends Div implements HasUrlParameter<String>, BeforeLe
         })).open();
     }
 
+    private static boolean isNotebook(String path) {
+        return path.toLowerCase(java.util.Locale.ROOT).endsWith(".ipynb");
+    }
+
     private void close() {
         openPath = null;
         if (viewer != null) {
             viewer.setVisible(false);
         }
         live = false;
+        notebook.setVisible(false);
+        notebook.close();
         getUI().ifPresent(ui -> ui.getPage().getHistory().replaceState(null, "studio/" + studio.id()));
         fileTitle.setText("No file open");
         editor.setVisible(false);

@@ -1,0 +1,72 @@
+package dev.kiln.server.notebook;
+
+import dev.kiln.server.collab.CollabDocuments;
+import dev.kiln.server.studio.LiveDocuments;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.springframework.context.annotation.Primary;
+import org.springframework.stereotype.Component;
+
+import java.util.Optional;
+
+/**
+ * The studio's live files, text documents and notebooks alike: a save, restore, rename or delete of a file someone has
+ * open goes to whichever holds it, so an open notebook's cells follow a restore and a deleted notebook's kernel ends.
+ * A notebook live as a notebook is never live as text at the same time: the file tree opens {@code .ipynb} files as
+ * notebooks.
+ */
+@Component
+@Primary
+class LiveFiles implements LiveDocuments {
+    private final CollabDocuments texts;
+    private final NotebookDocuments notebooks;
+
+    LiveFiles(CollabDocuments texts, NotebookDocuments notebooks) {
+        this.texts = texts;
+        this.notebooks = notebooks;
+    }
+
+    @Override
+    public Optional<String> replaceIfLive(String studioId, String path, String text, String baseVersion, PersonIdent editor) {
+        var notebook = notebooks.replaceIfLive(studioId, path, text, baseVersion, editor);
+        return notebook.isPresent() ? notebook : texts.replaceIfLive(studioId, path, text, baseVersion, editor);
+    }
+
+    @Override
+    public void commitNow(String studioId, String path) {
+        if (notebooks.isLive(studioId, path)) {
+            notebooks.commitNow(studioId, path);
+        } else {
+            texts.commitNow(studioId, path);
+        }
+    }
+
+    @Override
+    public void closeUnder(String studioId, String path, String why) {
+        notebooks.closeUnder(studioId, path, why);
+        texts.closeUnder(studioId, path, why);
+    }
+
+    @Override
+    public void closeStudio(String studioId) {
+        notebooks.closeStudio(studioId);
+        texts.closeStudio(studioId);
+    }
+
+    /**
+     * A change made on the machine to a file someone has open: a notebook open as a notebook takes the machine's
+     * text whole (its cells are rebuilt from it; merging the JSON text as text would not keep cells intact).
+     */
+    @Override
+    public Optional<String> mergeIfLive(String studioId, String path, String base, String text, PersonIdent author) {
+        if (notebooks.isLive(studioId, path)) {
+            return notebooks.replaceIfLive(studioId, path, text, null, author);
+        }
+        return texts.mergeIfLive(studioId, path, base, text, author);
+    }
+
+    /** The live version of a text document; a notebook open as a notebook has none (its cells each have one). */
+    @Override
+    public Optional<String> liveVersion(String studioId, String path) {
+        return notebooks.isLive(studioId, path) ? Optional.empty() : texts.liveVersion(studioId, path);
+    }
+}
