@@ -99,8 +99,21 @@ abstract class BrowserTestBase {
         return (String) page.evaluate("() => document.querySelector('#editor').getText()");
     }
 
+    /**
+     * Opens a file from the tree. While the tree redraws (the machine reported a change, or it stopped) a row can be
+     * there twice for a moment, or a click can land on the row being replaced: then it clicks again, as a person would.
+     */
     static void openFile(Page page, String path) {
-        page.locator("[data-path='" + path + "']").click();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            page.locator("[data-path='" + path + "']").first().click();
+            try {
+                page.locator("#file-title").filter(new com.microsoft.playwright.Locator.FilterOptions().setHasText(path))
+                        .waitFor(new com.microsoft.playwright.Locator.WaitForOptions().setTimeout(6000));
+                break;
+            } catch (com.microsoft.playwright.TimeoutError lost) {
+                // click again
+            }
+        }
         assertThat(page.locator("#file-title")).hasText(path);
     }
 
