@@ -48,6 +48,15 @@ class SpringCurrentUser implements CurrentUser {
         if (auth != null && auth.getPrincipal() instanceof KilnPrincipal principal) {
             return principal;
         }
+        // The request's own user, as the security filter chain that handled it saw it. SecurityContextHolder is a
+        // JVM-wide static whose strategy Vaadin replaces; where more than one application context lives in one JVM
+        // (the test suite) it can be another context's, while the request carries the right one.
+        if (org.springframework.web.context.request.RequestContextHolder.getRequestAttributes()
+                instanceof org.springframework.web.context.request.ServletRequestAttributes servlet
+                && servlet.getRequest().getUserPrincipal() instanceof org.springframework.security.core.Authentication
+                request && request.getPrincipal() instanceof KilnPrincipal principal) {
+            return principal;
+        }
         throw new IllegalStateException("No signed-in Kiln user in this request");
     }
 }
