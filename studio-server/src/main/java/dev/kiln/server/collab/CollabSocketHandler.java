@@ -23,8 +23,6 @@ class CollabSocketHandler extends TextWebSocketHandler {
 
     private static final Logger log = LoggerFactory.getLogger(CollabSocketHandler.class);
     static final String JOINED = "kiln.collab.joined";
-    private static final String PARTIAL = "kiln.collab.partial";
-    static final int RECEIVE_BUFFER_CHARS = 64 * 1024;
     /**
      * A slow client gets this much queued before it is disconnected (it reconnects and catches up): at least two of
      * the largest frames, so one big paste does not disconnect everyone else.
@@ -45,7 +43,7 @@ class CollabSocketHandler extends TextWebSocketHandler {
         // The container's receive buffer stays small: Tomcat allocates it whole for every connection (a 21 MB limit
         // cost 44 MB of heap per open editor). Larger frames arrive in parts and are put together below, up to
         // the frame limit.
-        session.setTextMessageSizeLimit(RECEIVE_BUFFER_CHARS);
+        session.setTextMessageSizeLimit(dev.kiln.server.collab.PartialFrames.RECEIVE_BUFFER_CHARS);
         var safe = new ConcurrentWebSocketSessionDecorator(session, 10_000,
                 (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_SEND_BUFFER_BYTES, 2L * frameLimit)));
         var outbox = new CollabRoom.Outbox() {
@@ -82,7 +80,7 @@ class CollabSocketHandler extends TextWebSocketHandler {
         }
     }
 
-    /** Frames larger than the receive buffer are delivered in parts (see {@link #assemble}). */
+    /** Frames larger than the receive buffer are delivered in parts (see {@link dev.kiln.server.collab.PartialFrames}). */
     @Override
     public boolean supportsPartialMessages() {
         return true;
@@ -90,7 +88,7 @@ class CollabSocketHandler extends TextWebSocketHandler {
 
     @Override
     protected void handleTextMessage(WebSocketSession session, TextMessage message) {
-        String payload = assemble(session, message);
+        String payload = PartialFrames.assemble(session, message, documents.frameLimit());
         if (payload == null) {
             return;
         }
@@ -105,36 +103,6 @@ class CollabSocketHandler extends TextWebSocketHandler {
         }
     }
 
-    /**
-     * The whole frame once its last part has come, else null. A frame over the frame limit closes the connection
-     * with 1009, as PROTOCOL.md says; what had arrived of it is dropped.
-     */
-    private String assemble(WebSocketSession session, TextMessage part) {
-        var pending = (StringBuilder) session.getAttributes().get(PARTIAL);
-        if (pending == null && part.isLast()) {
-            return part.getPayload();
-        }
-        if (pending == null) {
-            pending = new StringBuilder();
-            session.getAttributes().put(PARTIAL, pending);
-        }
-        if ((long) pending.length() + part.getPayloadLength() > documents.frameLimit()) {
-            session.getAttributes().remove(PARTIAL);
-            try {
-                session.close(CloseStatus.TOO_BIG_TO_PROCESS.withReason("Frame over " + documents.frameLimit()
-                        + " characters"));
-            } catch (IOException ignored) {
-                // already gone
-            }
-            return null;
-        }
-        pending.append(part.getPayload());
-        if (!part.isLast()) {
-            return null;
-        }
-        session.getAttributes().remove(PARTIAL);
-        return pending.toString();
-    }
 
     @Override
     public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {

@@ -44,9 +44,7 @@ class NotebookSocket extends TextWebSocketHandler implements HandshakeIntercepto
     private static final String PARTICIPANT = "kiln.notebook.participant";
     private static final String MAY_RUN = "kiln.notebook.mayRun";
     private static final String CONNECTION = "kiln.notebook.connection";
-    private static final String PARTIAL = "kiln.notebook.partial";
     /** The container's receive buffer: Tomcat allocates it whole for every connection, so it stays small. */
-    static final int RECEIVE_BUFFER_CHARS = 64 * 1024;
     /** Frames up to 4 MiB from a browser: a big paste into a cell fits. */
     static final int MAX_FRAME = 4 << 20;
     /** A browser that falls this far behind (outputs of a flood) is dropped; it reconnects and gets the notebook anew. */
@@ -112,7 +110,7 @@ class NotebookSocket extends TextWebSocketHandler implements HandshakeIntercepto
     @Override
     public void afterConnectionEstablished(WebSocketSession session) {
         // Frames up to MAX_FRAME arrive in parts of the small buffer and are put together below (as for files).
-        session.setTextMessageSizeLimit(RECEIVE_BUFFER_CHARS);
+        session.setTextMessageSizeLimit(dev.kiln.server.collab.PartialFrames.RECEIVE_BUFFER_CHARS);
         var safe = new ConcurrentWebSocketSessionDecorator(session, 30_000, SEND_BUFFER_BYTES);
         var outbox = new CollabRoom.Outbox() {
             @Override
@@ -153,7 +151,7 @@ class NotebookSocket extends TextWebSocketHandler implements HandshakeIntercepto
         }
     }
 
-    /** Frames larger than the receive buffer are delivered in parts (see {@link #assemble}). */
+    /** Frames larger than the receive buffer are delivered in parts (see {@link dev.kiln.server.collab.PartialFrames}). */
     @Override
     public boolean supportsPartialMessages() {
         return true;
@@ -161,7 +159,7 @@ class NotebookSocket extends TextWebSocketHandler implements HandshakeIntercepto
 
     @Override
     protected void handleTextMessage(WebSocketSession session, TextMessage message) {
-        String payload = assemble(session, message);
+        String payload = dev.kiln.server.collab.PartialFrames.assemble(session, message, MAX_FRAME);
         if (payload == null) {
             return;
         }
@@ -175,32 +173,6 @@ class NotebookSocket extends TextWebSocketHandler implements HandshakeIntercepto
         }
     }
 
-    /** The whole frame once its last part has come, else null; one over {@link #MAX_FRAME} closes with 1009. */
-    private static String assemble(WebSocketSession session, TextMessage part) {
-        var pending = (StringBuilder) session.getAttributes().get(PARTIAL);
-        if (pending == null && part.isLast()) {
-            return part.getPayload();
-        }
-        if (pending == null) {
-            pending = new StringBuilder();
-            session.getAttributes().put(PARTIAL, pending);
-        }
-        if ((long) pending.length() + part.getPayloadLength() > MAX_FRAME) {
-            session.getAttributes().remove(PARTIAL);
-            try {
-                session.close(CloseStatus.TOO_BIG_TO_PROCESS.withReason("Frame over " + MAX_FRAME + " characters"));
-            } catch (IOException ignored) {
-                // already gone
-            }
-            return null;
-        }
-        pending.append(part.getPayload());
-        if (!part.isLast()) {
-            return null;
-        }
-        session.getAttributes().remove(PARTIAL);
-        return pending.toString();
-    }
 
     @Override
     public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {
