@@ -1,6 +1,8 @@
 import { ChangeSet, StateEffect, StateField, Text, EditorState, Extension, RangeSetBuilder, Transaction } from '@codemirror/state';
 import { EditorView, Decoration, DecorationSet, WidgetType } from '@codemirror/view';
 import { collab, getSyncedVersion, receiveUpdates, sendableUpdates, Update } from '@codemirror/collab';
+import { CollabClientMessage, CollabServerMessage, Limits, ParticipantJson, UpdateJson, isTextWelcome, parseCollabMessage } from './protocol/collab';
+import { ReconnectOptions, ReconnectingSocket } from './reconnect';
 
 /** What the status bar shows. */
 export type CollabStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'revoked' | 'closed' | 'signed-out';
@@ -30,14 +32,11 @@ export interface CollabHost {
   notice(notice: Notice | undefined): void;
 }
 
-/** The server's limits, from its welcome (collab/PROTOCOL.md). */
-interface Limits { maxChangeChars: number; maxDocumentChars: number; maxFrameBytes: number; }
-
 /** Unsent changes kept in the tab's sessionStorage, so a reload or a sign-in does not lose them. */
 interface Stash { clientId: string; version: number; changes: unknown[]; text: string | null; at: number; }
 
 /** Who is where, in the local document: changed entries replace, moves keep the name, `left` removes. */
-interface PresenceChange { full: boolean; participants: Participant[]; left: string[]; }
+interface PresenceChange { full: boolean; participants: ParticipantJson[]; left: string[]; }
 
 const setRemoteCursors = StateEffect.define<PresenceChange>();
 
@@ -95,8 +94,8 @@ const remoteCursors = StateField.define<Cursors>({
       const next: Map<string, Participant> = effect.value.full ? new Map() : new Map(people);
       for (const p of effect.value.participants) {
         const known = next.get(p.clientId) ?? people.get(p.clientId);
-        if (p.name === undefined && !known) continue;
-        next.set(p.clientId, { ...(known ?? p), ...p, name: p.name ?? known!.name, colour: p.colour ?? known!.colour });
+        const participant = merged(known, p);
+        if (participant) next.set(p.clientId, participant);
       }
       for (const id of effect.value.left) next.delete(id);
       people = next;
@@ -106,6 +105,13 @@ const remoteCursors = StateField.define<Cursors>({
   },
   provide: f => EditorView.decorations.from(f, v => v.decorations),
 });
+
+/** A participant from presence over what was known of them; undefined for a move of someone not known yet. */
+function merged(known: Participant | undefined, p: ParticipantJson): Participant | undefined {
+  const name = p.name ?? known?.name, colour = p.colour ?? known?.colour;
+  if (name === undefined || colour === undefined) return undefined;
+  return { clientId: p.clientId, name, colour, role: p.role ?? known?.role ?? '', anchor: p.anchor, head: p.head };
+}
 
 const cursorTheme = EditorView.baseTheme({
   // Room above the first line for the name labels of cursors there.
@@ -117,7 +123,7 @@ const cursorTheme = EditorView.baseTheme({
   },
 });
 
-function parseUpdates(json: any[]): Update[] {
+function parseUpdates(json: UpdateJson[]): Update[] {
   return json.map(u => ({ changes: ChangeSet.fromJSON(u.changes), clientID: u.clientId }));
 }
 
@@ -161,19 +167,16 @@ const UNSENT_KEPT_CHARS = 2_000_000;
  * refuses (too large) is taken out, shown with its reason and offered as a download; the editor goes on.
  */
 export class CollabSession {
-  private ws?: WebSocket;
+  private readonly socket: ReconnectingSocket;
   private readonly clientId = 'c' + Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
   private readonly stashKey: string;
   private started = false;
-  private welcomed = false;
   private pushing = false;
   private status: CollabStatus = 'connecting';
   private message = '';
   private people = new Map<string, Participant>();
   private limits: Limits = { maxChangeChars: 1 << 20, maxDocumentChars: 16 << 20, maxFrameBytes: 4 << 20 };
   private restoring?: Stash;
-  private retryDelay = 500;
-  private retryTimer?: number;
   private pingTimer?: number;
   private cursorTimer?: number;
   private stopped = false;
@@ -182,11 +185,25 @@ export class CollabSession {
   private keepTimer?: number;
   private readonly onPageHide = () => this.keep();
 
-  constructor(private readonly url: string, private readonly host: CollabHost) {
+  constructor(private readonly url: string, private readonly host: CollabHost, options: ReconnectOptions = {}) {
     this.stashKey = 'kiln-collab-unsent:' + url;
     this.restoring = this.readStash();
     window.addEventListener('pagehide', this.onPageHide);
-    this.open();
+    this.socket = new ReconnectingSocket(url, {
+      opened: () => this.hello(),
+      received: data => this.receive(data),
+      lost: () => {
+        this.pushing = false;
+        this.setStatus(navigator.onLine === false ? 'offline' : 'reconnecting', '');
+      },
+      ended: (code, reason) => {
+        this.pushing = false;
+        if (code == 4403) this.setStatus('revoked', reason || 'Your access to this studio was revoked.');
+        else this.setStatus('closed', reason || 'This document was closed on the server.');
+      },
+      signedOut: () => this.signedOut(),
+    }, options);
+    this.socket.open();
     this.pingTimer = window.setInterval(() => this.send({ type: 'ping' }), 10_000);
   }
 
@@ -220,62 +237,14 @@ export class CollabSession {
     this.stopped = true;
     window.removeEventListener('pagehide', this.onPageHide);
     window.clearInterval(this.pingTimer);
-    window.clearTimeout(this.retryTimer);
     window.clearTimeout(this.keepTimer);
-    this.ws?.close(1000, 'closed by the editor');
+    this.socket.close('closed by the editor');
     if (this.refusedDownload) URL.revokeObjectURL(this.refusedDownload);
   }
 
-  private open() {
-    const scheme = location.protocol == 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}${this.url}`);
-    this.ws = ws;
-    this.welcomed = false;
-    ws.onopen = () => {
-      const view = this.host.view();
-      const hello: any = { type: 'hello', clientId: this.clientId };
-      if (this.started && view) hello.version = getSyncedVersion(view.state);
-      ws.send(JSON.stringify(hello));
-    };
-    ws.onmessage = event => this.receive(JSON.parse(event.data));
-    ws.onclose = event => {
-      if (this.ws !== ws) return;
-      this.pushing = false;
-      if (event.code == 4403) {
-        this.setStatus('revoked', event.reason || 'Your access to this studio was revoked.');
-      } else if (event.code == 4404) {
-        this.setStatus('closed', event.reason || 'This document was closed on the server.');
-      } else if (!this.stopped) {
-        this.setStatus(navigator.onLine === false ? 'offline' : 'reconnecting', '');
-        if (this.welcomed) {
-          this.retryDelay = 500;
-          this.retry();
-        } else {
-          // The handshake failed. A browser does not say why; ask the server whether we are still signed in, so a
-          // 401 is not retried for ever.
-          this.checkSignedIn().then(signedIn => {
-            if (this.ws !== ws || this.stopped) return;
-            if (signedIn === false) this.signedOut();
-            else this.retry();
-          });
-        }
-      }
-    };
-  }
-
-  private retry() {
-    this.retryTimer = window.setTimeout(() => this.open(), this.retryDelay);
-    this.retryDelay = Math.min(this.retryDelay * 2, 5000);
-  }
-
-  /** true: signed in; false: the server says 401; undefined: it could not be reached. */
-  private async checkSignedIn(): Promise<boolean | undefined> {
-    try {
-      const response = await fetch('/api/studios/csrf', { credentials: 'same-origin', cache: 'no-store' });
-      return response.status == 401 ? false : response.ok ? true : undefined;
-    } catch {
-      return undefined;
-    }
+  private hello() {
+    const view = this.host.view();
+    this.send({ type: 'hello', clientId: this.clientId, version: this.started && view ? getSyncedVersion(view.state) : undefined });
   }
 
   private signedOut() {
@@ -292,14 +261,28 @@ export class CollabSession {
     });
   }
 
-  private receive(message: any) {
+  private receive(data: string) {
+    const parsed = parseCollabMessage(data);
+    if (!parsed.ok) {
+      console.warn('Kiln collab: ignored a malformed message:', parsed.problem);
+      return;
+    }
+    this.handle(parsed.message);
+  }
+
+  private handle(message: CollabServerMessage) {
     const view = this.host.view();
     switch (message.type) {
       case 'welcome':
-        this.welcomed = true;
-        this.retryDelay = 500;
+        this.socket.connected();
         if (message.limits) this.limits = message.limits;
         if (!this.started) {
+          if (!isTextWelcome(message)) {
+            // Only a hello with a version gets updates, and one is sent only once started.
+            console.warn('Kiln collab: a welcome with updates before the text; starting over');
+            this.socket.restart(4000, 'welcome without text');
+            return;
+          }
           const readOnly = message.role == 'viewer';
           this.started = true;
           this.host.start(message.text, this.extensions(message.version), readOnly);
@@ -309,11 +292,9 @@ export class CollabSession {
           else if (this.restoring.version == message.version) this.restore(fresh, []);
           else if (this.restoring.version < message.version) this.send({ type: 'pull', version: this.restoring.version });
           else this.cannotRestore(fresh);
-        } else if (view && message.updates) {
-          this.apply(view, message.from, message.updates);
-          this.setStatus('connected', this.message);
         } else if (view) {
-          this.resync(view, message.text, message.version);
+          if (isTextWelcome(message)) this.resync(view, message.text, message.version);
+          else this.apply(view, message.from, message.updates);
           this.setStatus('connected', this.message);
         }
         this.flush();
@@ -337,9 +318,9 @@ export class CollabSession {
         break;
       case 'pushed':
         this.pushing = false;
-        if (message.ok === false && message.reason == 'refused' && view) {
-          this.refuse(view, message.message || 'The server refused the change.');
-        } else if (message.ok === false && message.reason == 'stale' && view) {
+        if (!message.ok && message.reason == 'refused' && view) {
+          this.refuse(view, message.message);
+        } else if (!message.ok && message.reason == 'stale' && view) {
           this.send({ type: 'pull', version: getSyncedVersion(view.state) });
         } else {
           this.flush();
@@ -351,6 +332,8 @@ export class CollabSession {
       case 'revoked':
       case 'closed':
         this.stopped = true;
+        // The server closes the socket next (4403, 4404): no reconnect, whatever code it ends with.
+        this.socket.close('ended by the server');
         this.setStatus(message.type, message.message);
         break;
       case 'error':
@@ -363,7 +346,7 @@ export class CollabSession {
     return [collab({ startVersion: version, clientID: this.clientId }), remoteCursors, cursorTheme];
   }
 
-  private apply(view: EditorView, from: number, json: any[]) {
+  private apply(view: EditorView, from: number, json: UpdateJson[]) {
     if (from != getSyncedVersion(view.state)) return;
     const transactions = receiveInTurn(view.state, parseUpdates(json));
     if (transactions.length) view.dispatch(transactions);
@@ -377,7 +360,7 @@ export class CollabSession {
    * old tab that made it are dropped; the rest are moved over everyone else's and typed in again, as pending changes
    * of this session, which sends them.
    */
-  private restore(view: EditorView, json: any[]) {
+  private restore(view: EditorView, json: UpdateJson[]) {
     const stash = this.restoring!;
     this.restoring = undefined;
     const synced = getSyncedVersion(view.state);
@@ -416,10 +399,7 @@ export class CollabSession {
     this.started = false;
     this.pushing = false;
     this.setStatus('connecting', '');
-    const ws = this.ws;
-    this.ws = undefined;
-    ws?.close(1000, 'starting over after a refused change');
-    this.open();
+    this.socket.open('starting over after a refused change');
   }
 
   private offerDownload(text: string, content: string) {
@@ -457,13 +437,13 @@ export class CollabSession {
 
   private flush() {
     const view = this.host.view();
-    if (!view || !this.started || this.restoring || this.pushing || this.ws?.readyState !== WebSocket.OPEN
+    if (!view || !this.started || this.restoring || this.pushing || !this.socket.isOpen()
       || this.status == 'revoked') return;
     const updates = sendableUpdates(view.state);
     if (!updates.length) return;
     // Send as many pending changes as fit in a frame; a single change that does not fit is refused here, with the
     // same message the server would give, instead of closing the connection.
-    const sent: any[] = [];
+    const sent: UpdateJson[] = [];
     let size = 64;
     let length = updates[0].changes.length;
     for (const u of updates) {
@@ -500,13 +480,12 @@ export class CollabSession {
   }
 
   /** A presence message: whole (after the welcome) or what changed. Positions are at the server's `version`. */
-  private presence(message: any) {
-    const change: PresenceChange = { full: !!message.full, participants: message.participants || [], left: message.left || [] };
+  private presence(message: Extract<CollabServerMessage, { type: 'presence' }>) {
+    const change: PresenceChange = { full: message.full, participants: message.participants, left: message.left };
     if (change.full) this.people = new Map();
     for (const p of change.participants) {
-      const known = this.people.get(p.clientId);
-      if (p.name !== undefined) this.people.set(p.clientId, p);
-      else if (known) this.people.set(p.clientId, { ...known, anchor: p.anchor, head: p.head });
+      const participant = merged(this.people.get(p.clientId), p);
+      if (participant) this.people.set(p.clientId, participant);
     }
     for (const id of change.left) this.people.delete(id);
     const view = this.host.view();
@@ -578,8 +557,8 @@ export class CollabSession {
     this.host.statusChanged(this.status, unsent, [...this.people.values()], this.message);
   }
 
-  private send(message: any) {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  private send(message: CollabClientMessage) {
+    this.socket.send(JSON.stringify(message));
   }
 }
 

@@ -75,7 +75,7 @@ export class KilnLog extends LitElement {
 
   @property({ type: Number, attribute: 'max-lines' }) maxLines = 200_000;
   @state() private query = '';
-  @state() private matches = 0;
+  @state() private matchCount = 0; // not `matches`: that would hide Element.matches()
   @state() private current = 0;
   @state() private dropped = 0;
   @state() private wrap = true;
@@ -86,16 +86,16 @@ export class KilnLog extends LitElement {
   private searchTimer?: number;
 
   render() {
-    const count = !this.query ? '' : this.matches == 0 ? 'no matches'
-      : this.current ? `${this.current} of ${this.matches.toLocaleString()}` : `${this.matches.toLocaleString()} matches`;
+    const count = !this.query ? '' : this.matchCount == 0 ? 'no matches'
+      : this.current ? `${this.current} of ${this.matchCount.toLocaleString()}` : `${this.matchCount.toLocaleString()} matches`;
     return html`
       <div class="bar">
         <input type="search" placeholder="Search the log" aria-label="Search the log" .value=${this.query}
           @input=${(e: Event) => this.search((e.target as HTMLInputElement).value)}
           @keydown=${(e: KeyboardEvent) => this.searchKey(e)}>
         <span class="count" part="count">${count}</span>
-        <button title="Previous match (Shift+Enter)" ?disabled=${!this.matches} @click=${() => this.step(-1)}>↑</button>
-        <button title="Next match (Enter)" ?disabled=${!this.matches} @click=${() => this.step(1)}>↓</button>
+        <button title="Previous match (Shift+Enter)" ?disabled=${!this.matchCount} @click=${() => this.step(-1)}>↑</button>
+        <button title="Next match (Enter)" ?disabled=${!this.matchCount} @click=${() => this.step(1)}>↓</button>
         <label title="Wrap long lines"><input type="checkbox" class="wrap" .checked=${this.wrap}
           @change=${(e: Event) => this.setWrap((e.target as HTMLInputElement).checked)}>Wrap</label>
         <span class="notice" ?hidden=${!this.dropped}>${this.dropped.toLocaleString()} earlier lines not shown: download the complete log</span>
@@ -152,7 +152,7 @@ export class KilnLog extends LitElement {
     this.view?.dispatch({ changes: { from: 0, to: this.view.state.doc.length }, effects: setCurrent.of(null) });
     this.dropped = 0;
     this.current = 0;
-    this.matches = 0;
+    this.matchCount = 0;
     this.updateLineCount();
   }
 
@@ -198,10 +198,10 @@ export class KilnLog extends LitElement {
   }
 
   private count() {
-    if (!this.view || !this.query) { this.matches = 0; this.dataset.matches = '0'; return; }
+    if (!this.view || !this.query) { this.matchCount = 0; this.dataset.matches = '0'; return; }
     let n = 0;
     for (const c = this.cursor(); !c.next().done;) n++;
-    this.matches = n;
+    this.matchCount = n;
     this.dataset.matches = String(n);
   }
 
@@ -210,7 +210,7 @@ export class KilnLog extends LitElement {
     const view = this.view;
     if (!view || !this.query) return;
     this.count();
-    if (!this.matches) return;
+    if (!this.matchCount) return;
     const ranges: { from: number; to: number }[] = [];
     for (const c = this.cursor(); !c.next().done;) ranges.push({ from: c.value.from, to: c.value.to });
     this.current = this.current == 0 ? (direction > 0 ? 1 : ranges.length)

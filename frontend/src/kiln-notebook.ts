@@ -271,7 +271,7 @@ export class KilnNotebook extends LitElement {
       if (node.type.value != entry.type) node.type.value = entry.type;
       this.showMarkdown(entry.id, node);
       // Move only what is out of place, so a focused editor is not taken out of the page.
-      const expected = previous ? previous.nextElementSibling : host.firstElementChild;
+      const expected: Element | null = previous ? previous.nextElementSibling : host.firstElementChild;
       if (expected !== node.root) host.insertBefore(node.root, expected);
       previous = node.root;
       const cell = session.cells.get(entry.id);
