@@ -3,6 +3,8 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
+import { SizeReport, inputFrames, parseTerminalMessage } from './protocol/terminal';
+import { ReconnectingSocket } from './reconnect';
 
 /**
  * <kiln-terminal url="/terminal/<studio>?name=1">: a shell on the studio's machine, shared live with everyone in the
@@ -17,9 +19,10 @@ export class KilnTerminal extends LitElement {
 
   private term?: Terminal;
   private fit?: FitAddon;
-  private ws?: WebSocket;
-  private retry = 500;
-  private closedByUs = false;
+  private socket?: ReconnectingSocket;
+  private readonly size = new SizeReport();
+  /** Whether the next output starts a connection's replay of the scrollback. */
+  private replayed = false;
   private resizeObserver?: ResizeObserver;
 
   protected createRenderRoot() {
@@ -42,7 +45,8 @@ export class KilnTerminal extends LitElement {
     this.fit = new FitAddon();
     this.term.loadAddon(this.fit);
     this.term.open(this.querySelector('.kiln-terminal-host') as HTMLElement);
-    this.term.onData((data) => this.send({ type: 'input', data }));
+    // A paste can be larger than one frame may be: it goes as several, in order.
+    this.term.onData((data) => inputFrames(data).forEach(frame => this.socket?.send(frame)));
     this.resizeObserver = new ResizeObserver(() => this.refit());
     this.resizeObserver.observe(this);
     this.connect();
@@ -65,9 +69,8 @@ export class KilnTerminal extends LitElement {
 
   disconnectedCallback() {
     super.disconnectedCallback();
-    this.closedByUs = true;
     this.resizeObserver?.disconnect();
-    this.ws?.close();
+    this.socket?.close('terminal closed');
     this.term?.dispose();
   }
 
@@ -78,60 +81,47 @@ export class KilnTerminal extends LitElement {
     } catch {
       return; // not laid out yet
     }
-    this.send({ type: 'resize', cols: this.term.cols, rows: this.term.rows });
+    const frame = this.size.frame(this.term.cols, this.term.rows);
+    if (frame && !this.socket?.send(frame)) this.size.reconnected();
   }
 
   private connect() {
     if (!this.url) return;
-    const scheme = location.protocol == 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}${this.url}`);
-    this.ws = ws;
-    let replayed = false;
-    let opened = false;
-    ws.onopen = () => {
-      opened = true;
-      this.retry = 500;
-      this.status = '';
-      this.refit();
-    };
-    ws.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type == 'output') {
-        if (!replayed) {
-          // A reconnect replays the scrollback: start from a clean screen so nothing shows twice.
-          this.term?.reset();
-          replayed = true;
+    this.socket = new ReconnectingSocket(this.url, {
+      opened: () => {
+        this.socket?.connected();
+        this.replayed = false;
+        this.status = '';
+        this.size.reconnected();
+        this.refit();
+      },
+      received: data => {
+        const parsed = parseTerminalMessage(data);
+        if (!parsed.ok) {
+          console.warn('Kiln terminal: ignored a malformed message:', parsed.problem);
+          return;
         }
-        this.term?.write(message.data);
-      } else if (message.type == 'status') {
-        this.status = message.text;
-      }
-    };
-    ws.onclose = (event) => {
-      if (this.closedByUs) return;
-      if (event.code == 4403) {
-        // The owner revoked the link (or it expired): reconnecting would only be refused.
-        this.status = 'Your access to this studio ended; the terminal is closed.';
-        return;
-      }
-      this.status = 'Disconnected; reconnecting…';
-      const again = () => {
-        setTimeout(() => this.connect(), this.retry);
-        this.retry = Math.min(this.retry * 2, 10000);
-      };
-      if (opened) return again();
-      // The handshake failed. If that is a 401 (the session ended), reconnecting would be refused for ever: say so.
-      fetch('/api/studios/csrf', { credentials: 'same-origin', cache: 'no-store' }).then(response => {
-        if (this.closedByUs) return;
-        if (response.status == 401) this.status = 'You were signed out; reload the page to sign in again.';
-        else again();
-      }, () => { if (!this.closedByUs) again(); });
-    };
-  }
-
-  private send(message: object) {
-    if (this.ws?.readyState == WebSocket.OPEN) {
-      this.ws.send(JSON.stringify(message));
-    }
+        const message = parsed.message;
+        if (message.type == 'output') {
+          if (!this.replayed) {
+            // A reconnect replays the scrollback: start from a clean screen so nothing shows twice.
+            this.term?.reset();
+            this.replayed = true;
+          }
+          this.term?.write(message.data);
+        } else if (message.type == 'status') {
+          this.status = message.text;
+        }
+      },
+      lost: () => { this.status = 'Disconnected; reconnecting…'; },
+      // 4403: the owner revoked the link (or it expired): reconnecting would only be refused.
+      ended: (code, reason) => {
+        this.status = code == 4403 ? 'Your access to this studio ended; the terminal is closed.'
+          : reason || 'The terminal was closed on the server.';
+      },
+      signedOut: () => { this.status = 'You were signed out; reload the page to sign in again.'; },
+    }, { maxDelayMs: 10_000 });
+    this.socket.open();
   }
 }
+

@@ -2,6 +2,8 @@ import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import './kiln-chart';
 import type { KilnChart } from './kiln-chart';
+import type { Json } from './protocol/check';
+import type { Output } from './protocol/notebook';
 
 /**
  * Notebook outputs as DOM (nbformat's output objects): streams and tracebacks with their ANSI colours and carriage
@@ -10,6 +12,11 @@ import type { KilnChart } from './kiln-chart';
  */
 
 const CHART_MIME = 'application/vnd.kiln.chart+json';
+
+type MimeBundle = { [mime: string]: Json };
+
+/** The raw text (with its escapes and carriage returns) each stream element shows, to append to it. */
+const shownText = new WeakMap<HTMLElement, string>();
 
 /** Markdown (a cell, a text/markdown output) to sanitized HTML. */
 export function markdownHtml(source: string): string {
@@ -21,7 +28,7 @@ export function sanitizedHtml(source: string): string {
 }
 
 /** Builds the element for one output. */
-export function renderOutput(output: any): HTMLElement {
+export function renderOutput(output: Output): HTMLElement {
   switch (output.output_type) {
     case 'stream': {
       const pre = document.createElement('pre');
@@ -32,29 +39,29 @@ export function renderOutput(output: any): HTMLElement {
     case 'error': {
       const pre = document.createElement('pre');
       pre.className = 'nb-error';
-      const traceback: string[] = output.traceback ?? [];
+      const traceback = output.traceback;
       setTerminalText(pre, traceback.length ? traceback.join('\n') : `${output.ename}: ${output.evalue}`);
       return pre;
     }
     default:
-      return renderBundle(output.data ?? {}, output.metadata ?? {});
+      return renderBundle(output.data, output.metadata);
   }
 }
 
 /** Updates an element made by renderOutput in place where it can (a chart keeps its canvas); else replaces it. */
-export function updateOutput(element: HTMLElement, output: any, appended: string | null): HTMLElement {
-  if (appended != null && element.classList.contains('nb-stream')) {
-    const text = (element as any).nbText as string;
+export function updateOutput(element: HTMLElement, output: Output, appended: string | null): HTMLElement {
+  if (appended != null && output.output_type == 'stream' && element.classList.contains('nb-stream')) {
+    const text = shownText.get(element) ?? '';
     if (!appended.includes('\r') && !appended.includes('\u001b') && !text.includes('\r')) {
       element.append(document.createTextNode(appended));
-      (element as any).nbText = text + appended;
+      shownText.set(element, text + appended);
     } else {
-      setTerminalText(element, output.text ?? '');
+      setTerminalText(element, output.text);
     }
     return element;
   }
   const chart = element.querySelector('kiln-chart') as KilnChart | null;
-  const data = output.data ?? {};
+  const data: MimeBundle = output.output_type == 'stream' || output.output_type == 'error' ? {} : output.data;
   if (chart && data[CHART_MIME]) {
     fillChart(chart, data[CHART_MIME]);
     return element;
@@ -64,43 +71,47 @@ export function updateOutput(element: HTMLElement, output: any, appended: string
   return fresh;
 }
 
-function renderBundle(data: any, metadata: any): HTMLElement {
+function renderBundle(data: MimeBundle, metadata: MimeBundle): HTMLElement {
   const box = document.createElement('div');
   box.className = 'nb-display';
   if (data[CHART_MIME]) {
     const chart = document.createElement('kiln-chart') as KilnChart;
     chart.className = 'nb-chart';
-    chart.title = data[CHART_MIME].title ?? '';
+    const spec = data[CHART_MIME];
+    chart.title = isObject(spec) && typeof spec.title == 'string' ? spec.title : '';
     box.append(chart);
     // The chart draws once it is in the page and sized.
-    requestAnimationFrame(() => fillChart(chart, data[CHART_MIME]));
+    requestAnimationFrame(() => fillChart(chart, spec));
     return box;
   }
   for (const mime of ['image/png', 'image/jpeg', 'image/gif']) {
-    if (typeof data[mime] == 'string') {
+    const image = data[mime];
+    if (typeof image == 'string') {
       const img = document.createElement('img');
       img.className = 'nb-image';
-      img.src = `data:${mime};base64,${data[mime].replace(/\s/g, '')}`;
-      const size = metadata?.[mime];
-      if (size?.width) img.width = size.width;
-      if (size?.height) img.height = size.height;
-      img.alt = typeof data['text/plain'] == 'string' ? data['text/plain'] : mime;
+      img.src = `data:${mime};base64,${image.replace(/\s/g, '')}`;
+      const size = metadata[mime];
+      if (isObject(size) && typeof size.width == 'number') img.width = size.width;
+      if (isObject(size) && typeof size.height == 'number') img.height = size.height;
+      const plain = data['text/plain'];
+      img.alt = typeof plain == 'string' ? plain : mime;
       box.append(img);
       return box;
     }
   }
-  if (typeof data['image/svg+xml'] == 'string') {
-    box.innerHTML = DOMPurify.sanitize(data['image/svg+xml'], { USE_PROFILES: { svg: true, svgFilters: true } });
+  const svg = data['image/svg+xml'], htmlText = data['text/html'], markdownText = data['text/markdown'];
+  if (typeof svg == 'string') {
+    box.innerHTML = DOMPurify.sanitize(svg, { USE_PROFILES: { svg: true, svgFilters: true } });
     return box;
   }
-  if (typeof data['text/html'] == 'string') {
+  if (typeof htmlText == 'string') {
     box.classList.add('nb-html');
-    box.innerHTML = sanitizedHtml(data['text/html']);
+    box.innerHTML = sanitizedHtml(htmlText);
     return box;
   }
-  if (typeof data['text/markdown'] == 'string') {
+  if (typeof markdownText == 'string') {
     box.classList.add('nb-markdown');
-    box.innerHTML = markdownHtml(data['text/markdown']);
+    box.innerHTML = markdownHtml(markdownText);
     return box;
   }
   if (data['application/json'] !== undefined) {
@@ -112,14 +123,21 @@ function renderBundle(data: any, metadata: any): HTMLElement {
   }
   const pre = document.createElement('pre');
   pre.className = 'nb-text';
-  setTerminalText(pre, typeof data['text/plain'] == 'string' ? data['text/plain'] : '');
+  const plain = data['text/plain'];
+  setTerminalText(pre, typeof plain == 'string' ? plain : '');
   box.append(pre);
   return box;
 }
 
-function fillChart(chart: KilnChart, spec: any) {
+function isObject(value: Json | undefined): value is { [key: string]: Json } {
+  return typeof value == 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Kiln's chart output: `{title, series: {name: [[step, value], ...]}}`. */
+function fillChart(chart: KilnChart, spec: Json | undefined) {
   chart.reset();
-  for (const [name, points] of Object.entries(spec.series ?? {})) {
+  if (!isObject(spec) || !isObject(spec.series)) return;
+  for (const [name, points] of Object.entries(spec.series)) {
     chart.append(name, JSON.stringify(points));
   }
 }
@@ -153,7 +171,7 @@ export function terminalLines(text: string): string {
 
 /** Fills an element with text, ANSI SGR colours turned into styled spans (never into HTML). */
 export function setTerminalText(element: HTMLElement, raw: string) {
-  (element as any).nbText = raw;
+  shownText.set(element, raw);
   element.textContent = '';
   const text = terminalLines(raw);
   const pattern = /\u001b\[([0-9;]*)m/g;

@@ -2,40 +2,13 @@ import { ChangeSet } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { getSyncedVersion, receiveUpdates, sendableUpdates, Update } from '@codemirror/collab';
 import { CellType, Entry, StructureOp, StructureState } from './notebook-structure';
+import { CollabClientMessage, CollabServerMessage, UpdateJson, isTextWelcome } from './protocol/collab';
+import {
+  Focus, KernelInfo, NotebookClientMessage, NotebookServerMessage, NotebookWelcome, Output, RunInfo, parseNotebookMessage,
+} from './protocol/notebook';
+import { ReconnectOptions, ReconnectingSocket } from './reconnect';
 
-/** What the server says about a cell's latest run (RunState.java). */
-export interface RunInfo {
-  state: 'queued' | 'running' | 'done' | 'error' | 'aborted' | 'lost';
-  by: string;
-  queuedAt?: number;
-  startedAt?: number;
-  endedAt?: number;
-  executionCount?: number;
-  detail?: string;
-}
-
-export interface KernelSpec {
-  name: string;
-  displayName: string;
-  language: string;
-}
-
-/** KernelView.java: the kernel's state, which kernelspec, a sentence when something went wrong, what is offered. */
-export interface KernelInfo {
-  state: string;
-  spec: string | null;
-  displayName: string | null;
-  language: string | null;
-  detail: string | null;
-  specs: KernelSpec[];
-}
-
-export interface Focus {
-  clientId: string;
-  name: string;
-  colour: string;
-  cell: string | null;
-}
+export type { Focus, KernelInfo, KernelSpec, RunInfo } from './protocol/notebook';
 
 export interface Presence {
   clientId: string;
@@ -47,7 +20,7 @@ export interface Presence {
 
 /** One cell as the browser holds it: outputs, run, and its source's live document. */
 export class CellState {
-  outputs: any[] = [];
+  outputs: Output[] = [];
   executionCount: number | null = null;
   run: RunInfo | null = null;
   /** The source document: known once the server sent it (or at once for a cell made here). */
@@ -67,7 +40,7 @@ export class CellState {
   }
 }
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'revoked';
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'revoked' | 'signed-out';
 
 /** What the session tells the element. */
 export interface NotebookHost {
@@ -88,7 +61,7 @@ export interface NotebookHost {
   refused(code: string, message: string): void;
 }
 
-function parseUpdates(json: any[]): Update[] {
+function parseUpdates(json: UpdateJson[]): Update[] {
   return json.map(u => ({ changes: ChangeSet.fromJSON(u.changes), clientID: u.clientId }));
 }
 
@@ -109,23 +82,35 @@ export class NotebookSession {
   focus = new Map<string, Focus>();
   rebuild: string[] = [];
   status: ConnectionStatus = 'connecting';
-  private ws?: WebSocket;
+  private readonly socket: ReconnectingSocket;
   private welcomed = false;
-  private stopped = false;
-  private retryDelay = 500;
-  private retryTimer?: number;
-  private pingTimer?: number;
+  private pingTimer?: ReturnType<typeof setInterval>;
 
-  constructor(private readonly url: string, private readonly host: NotebookHost) {
-    this.open();
-    this.pingTimer = window.setInterval(() => this.send({ type: 'ping' }), 10_000);
+  constructor(url: string, private readonly host: NotebookHost, options: ReconnectOptions = {}) {
+    this.socket = new ReconnectingSocket(url, {
+      opened: () => this.hello(),
+      received: data => this.receive(data),
+      lost: () => {
+        this.welcomed = false;
+        this.setStatus('reconnecting', '');
+      },
+      ended: (code, reason) => {
+        this.welcomed = false;
+        if (code == 4403) this.setStatus('revoked', reason || 'Your access to this studio was revoked.');
+        else this.setStatus('closed', reason || 'This notebook was closed on the server.');
+      },
+      signedOut: () => {
+        this.welcomed = false;
+        this.setStatus('signed-out', 'You were signed out; reload the page to sign in again (what you typed is lost on reload).');
+      },
+    }, options);
+    this.socket.open();
+    this.pingTimer = setInterval(() => this.send({ type: 'ping' }), 10_000);
   }
 
   close() {
-    this.stopped = true;
-    window.clearInterval(this.pingTimer);
-    window.clearTimeout(this.retryTimer);
-    this.ws?.close(1000, 'closed by the notebook');
+    clearInterval(this.pingTimer);
+    this.socket.close('closed by the notebook');
   }
 
   canEdit(): boolean {
@@ -180,7 +165,7 @@ export class NotebookSession {
   private runs: string[][] = [];
 
   private sendRuns() {
-    while (this.runs.length && this.welcomed && this.ws?.readyState === WebSocket.OPEN) {
+    while (this.runs.length && this.welcomed && this.socket.isOpen()) {
       const ids = this.runs[0];
       if (ids.some(id => (this.cells.get(id)?.unsent() ?? 0) > 0)) {
         ids.forEach(id => { const cell = this.cells.get(id); if (cell) this.flush(cell); });
@@ -223,7 +208,7 @@ export class NotebookSession {
   /** Called by a cell's editor after every change: sends what was typed (one push in flight per cell). */
   flush(cell: CellState) {
     const view = cell.view;
-    if (!view || !cell.joined || cell.pushing || this.ws?.readyState !== WebSocket.OPEN || !this.canEdit()) return;
+    if (!view || !cell.joined || cell.pushing || !this.socket.isOpen() || !this.canEdit()) return;
     const updates = sendableUpdates(view.state);
     if (!updates.length) return;
     cell.pushing = true;
@@ -249,43 +234,33 @@ export class NotebookSession {
 
   // ---- the connection ----
 
-  private open() {
-    const scheme = location.protocol == 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}${this.url}`);
-    this.ws = ws;
-    ws.onopen = () => {
-      this.retryDelay = 500;
-      this.welcomed = false;
-      const versions: Record<string, number> = {};
-      for (const cell of this.cells.values()) {
-        cell.joined = false;
-        cell.pushing = false;
-        if (cell.view && cell.text != null) versions[cell.id] = getSyncedVersion(cell.view.state);
-      }
-      ws.send(JSON.stringify({ type: 'hello', clientId: this.clientId, cells: versions }));
-    };
-    ws.onmessage = event => this.receive(JSON.parse(event.data));
-    ws.onclose = event => {
-      if (this.ws !== ws) return;
-      if (event.code == 4403) {
-        this.setStatus('revoked', event.reason || 'Your access to this studio was revoked.');
-      } else if (event.code == 4404) {
-        this.setStatus('closed', event.reason || 'This notebook was closed on the server.');
-      } else if (!this.stopped) {
-        this.setStatus('reconnecting', '');
-        this.retryTimer = window.setTimeout(() => this.open(), this.retryDelay);
-        this.retryDelay = Math.min(this.retryDelay * 2, 5000);
-      }
-    };
+  private hello() {
+    this.welcomed = false;
+    const versions: Record<string, number> = {};
+    for (const cell of this.cells.values()) {
+      cell.joined = false;
+      cell.pushing = false;
+      if (cell.view && cell.text != null) versions[cell.id] = getSyncedVersion(cell.view.state);
+    }
+    this.send({ type: 'hello', clientId: this.clientId, cells: versions });
   }
 
-  private receive(message: any) {
+  private receive(data: string) {
+    const parsed = parseNotebookMessage(data);
+    if (!parsed.ok) {
+      console.warn('Kiln notebook: ignored a malformed message:', parsed.problem);
+      return;
+    }
+    this.handle(parsed.message);
+  }
+
+  private handle(message: NotebookServerMessage) {
     switch (message.type) {
       case 'welcome': return this.welcome(message);
       case 'structure': {
         const ok = this.structure.receive(message.version, message.op, message.clientId, message.seq);
         if (!ok) {
-          this.ws?.close(4000, 'out of order');
+          this.socket.restart(4000, 'out of order');
           return;
         }
         if (message.op.op == 'type' || message.op.op == 'delete') {
@@ -309,7 +284,7 @@ export class NotebookSession {
       case 'output': {
         const cell = this.cellOf(message.cell);
         if (message.index != cell.outputs.length) {
-          this.ws?.close(4000, 'outputs out of order');
+          this.socket.restart(4000, 'outputs out of order');
           return;
         }
         cell.outputs.push(message.output);
@@ -319,8 +294,8 @@ export class NotebookSession {
       case 'stream': {
         const cell = this.cellOf(message.cell);
         const output = cell.outputs[message.index];
-        if (!output) return;
-        output.text = (output.text ?? '') + message.text;
+        if (output?.output_type != 'stream') return;
+        output.text += message.text;
         this.host.outputChanged(cell, message.index, message.text);
         return;
       }
@@ -332,7 +307,7 @@ export class NotebookSession {
       }
       case 'run': {
         const cell = this.cellOf(message.cell);
-        cell.run = message.run ?? null;
+        cell.run = message.run;
         if (message.executionCount !== undefined) cell.executionCount = message.executionCount;
         else if (!message.run) cell.executionCount = null;
         this.host.runChanged(cell);
@@ -343,11 +318,12 @@ export class NotebookSession {
         this.host.kernelChanged(this.kernel);
         return;
       case 'rebuild':
-        this.rebuild = message.cells ?? [];
+        this.rebuild = message.cells;
         this.host.rebuildChanged(this.rebuild);
         return;
       case 'focus': {
-        if (message.cell) this.focus.set(message.clientId, message);
+        const { clientId, name, colour, cell } = message;
+        if (cell) this.focus.set(clientId, { clientId, name, colour, cell });
         else this.focus.delete(message.clientId);
         this.host.presenceChanged(null);
         return;
@@ -357,7 +333,9 @@ export class NotebookSession {
         return;
       case 'revoked':
       case 'closed':
-        this.stopped = true;
+        // The server closes the socket next (4403, 4404): no reconnect, whatever code it ends with.
+        this.socket.close('ended by the server');
+        this.welcomed = false;
         this.setStatus(message.type, message.message);
         return;
       case 'error':
@@ -366,18 +344,19 @@ export class NotebookSession {
     }
   }
 
-  private welcome(message: any) {
+  private welcome(message: NotebookWelcome) {
+    this.socket.connected();
     this.role = message.role;
-    this.mayRun = !!message.mayRun;
+    this.mayRun = message.mayRun;
     this.name = message.name;
-    const entries: Entry[] = message.cells.map((c: any) => ({ id: c.id, type: c.type, deleted: !!c.deleted }));
+    const entries: Entry[] = message.cells.map(c => ({ id: c.id, type: c.type, deleted: c.deleted }));
     this.structure.welcome(entries, message.version, message.accepted);
     for (const c of message.cells) {
       if (c.deleted) continue;
       const cell = this.cellOf(c.id);
-      cell.outputs = c.outputs ?? [];
-      cell.executionCount = c.executionCount ?? null;
-      cell.run = c.run ?? null;
+      cell.outputs = c.outputs;
+      cell.executionCount = c.executionCount;
+      cell.run = c.run;
     }
     // Cells made here that the server does not know (yet): they stay while their insert is pending.
     const known = new Set(this.structure.shown().map(e => e.id));
@@ -388,8 +367,8 @@ export class NotebookSession {
       }
     }
     this.kernel = message.kernel;
-    this.rebuild = message.rebuild ?? [];
-    this.focus = new Map((message.focus ?? []).map((f: Focus) => [f.clientId, f]));
+    this.rebuild = message.rebuild;
+    this.focus = new Map(message.focus.map(f => [f.clientId, f]));
     this.welcomed = true;
     // Structure ops the server may not have: it ignores those it already applied (by their numbers).
     for (const p of this.structure.pending()) this.send({ type: 'structure', seq: p.seq, op: p.op });
@@ -415,18 +394,23 @@ export class NotebookSession {
   }
 
   /** The collab protocol of one cell's source (collab/PROTOCOL.md), wrapped in "cell" messages. */
-  private cellMessage(id: string, message: any) {
+  private cellMessage(id: string, message: CollabServerMessage) {
     const cell = this.cellOf(id);
     const view = cell.view;
     switch (message.type) {
       case 'welcome':
         if (cell.text == null) {
+          if (!isTextWelcome(message)) {
+            // Updates answer a hello that named the cell's version, which only a cell with its text does.
+            console.warn('Kiln notebook cell', id, 'got updates before its text; ignored');
+            return;
+          }
           cell.text = message.text;
           cell.startVersion = message.version;
           this.host.cellReady(cell);
-        } else if (view && message.updates) {
+        } else if (view && !isTextWelcome(message)) {
           this.apply(cell, message.from, message.updates);
-        } else if (view && message.text != null && message.version > getSyncedVersion(view.state)) {
+        } else if (view && isTextWelcome(message) && message.version > getSyncedVersion(view.state)) {
           this.resync(cell, message.text, message.version);
         }
         cell.joined = true;
@@ -443,7 +427,7 @@ export class NotebookSession {
         return;
       case 'pushed':
         cell.pushing = false;
-        if (message.ok === false && message.reason == 'stale' && view) {
+        if (!message.ok && message.reason == 'stale' && view) {
           // Based on a version the server no longer keeps: catch up first, then the flush after it sends again.
           this.cellSend(id, { type: 'pull', version: getSyncedVersion(view.state) });
           return;
@@ -454,13 +438,13 @@ export class NotebookSession {
       case 'presence': {
         // Coalesced (collab/PROTOCOL.md): whole at first, then who joined, whose selection moved, and who left.
         const people = new Map<string, Presence>(message.full ? [] : cell.presence.map(p => [p.clientId, p]));
-        for (const p of message.participants ?? []) {
+        for (const p of message.participants) {
           if (p.clientId == this.clientId) continue;
           const known = people.get(p.clientId);
-          if (p.name !== undefined) people.set(p.clientId, p);
+          if (p.name !== undefined) people.set(p.clientId, { clientId: p.clientId, name: p.name, colour: p.colour ?? '#888', anchor: p.anchor, head: p.head });
           else if (known) people.set(p.clientId, { ...known, anchor: p.anchor, head: p.head });
         }
-        for (const gone of message.left ?? []) people.delete(gone);
+        for (const gone of message.left) people.delete(gone);
         cell.presence = [...people.values()];
         cell.presenceVersion = message.version;
         this.host.presenceChanged(cell);
@@ -479,7 +463,7 @@ export class NotebookSession {
    * Applies updates one at a time, as the server rebases (collab/PROTOCOL.md: composing them first can place an
    * insertion differently). Known carets move with each, as the server leaves them to every client to map.
    */
-  private apply(cell: CellState, from: number, json: any[]) {
+  private apply(cell: CellState, from: number, json: UpdateJson[]) {
     const view = cell.view!;
     if (from != getSyncedVersion(view.state)) return;
     for (const update of parseUpdates(json)) {
@@ -512,7 +496,7 @@ export class NotebookSession {
     }
   }
 
-  private cellSend(cell: string, message: any) {
+  private cellSend(cell: string, message: CollabClientMessage) {
     this.send({ type: 'cell', cell, message });
   }
 
@@ -521,9 +505,7 @@ export class NotebookSession {
     this.host.statusChanged(status, message);
   }
 
-  private send(message: any) {
-    if (this.ws?.readyState === WebSocket.OPEN && (this.welcomed || message.type == 'hello')) {
-      this.ws.send(JSON.stringify(message));
-    }
+  private send(message: NotebookClientMessage) {
+    if (this.welcomed || message.type == 'hello') this.socket.send(JSON.stringify(message));
   }
 }

@@ -4,19 +4,15 @@
  * does nothing. StructureState is the browser's view (StructureClient.java does the same in Java): the list the
  * server confirmed, with this browser's unconfirmed ops replayed on top.
  */
-export type CellType = 'code' | 'markdown' | 'raw';
+import type { CellType, StructureOp } from './protocol/notebook';
+
+export type { CellType, StructureOp };
 
 export interface Entry {
   id: string;
   type: CellType;
   deleted: boolean;
 }
-
-export type StructureOp =
-  | { op: 'insert'; cell: string; type: CellType; after: string | null; source: string }
-  | { op: 'delete'; cell: string }
-  | { op: 'move'; cell: string; after: string | null }
-  | { op: 'type'; cell: string; type: CellType };
 
 /** Applies an op to a list in place; true when it changed it. */
 export function applyOp(entries: Entry[], op: StructureOp): boolean {
