@@ -22,11 +22,14 @@ export interface Notice {
   actions: { label: string; run?: () => void; href?: string; download?: string }[];
 }
 
+/** What the session needs of the editor's view: its state, and applying changes to it. */
+export type CollabView = Pick<EditorView, 'state' | 'dispatch'>;
+
 /** What the session tells its editor. */
 export interface CollabHost {
   /** The first text arrived: build the editor state around these extensions. */
   start(text: string, extensions: Extension, readOnly: boolean): void;
-  view(): EditorView | undefined;
+  view(): CollabView | undefined;
   statusChanged(status: CollabStatus, unsent: number, people: Participant[], message: string): void;
   /** Shows a notice above the editor, or clears it. */
   notice(notice: Notice | undefined): void;
@@ -346,7 +349,7 @@ export class CollabSession {
     return [collab({ startVersion: version, clientID: this.clientId }), remoteCursors, cursorTheme];
   }
 
-  private apply(view: EditorView, from: number, json: UpdateJson[]) {
+  private apply(view: CollabView, from: number, json: UpdateJson[]) {
     if (from != getSyncedVersion(view.state)) return;
     const transactions = receiveInTurn(view.state, parseUpdates(json));
     if (transactions.length) view.dispatch(transactions);
@@ -360,7 +363,7 @@ export class CollabSession {
    * old tab that made it are dropped; the rest are moved over everyone else's and typed in again, as pending changes
    * of this session, which sends them.
    */
-  private restore(view: EditorView, json: UpdateJson[]) {
+  private restore(view: CollabView, json: UpdateJson[]) {
     const stash = this.restoring!;
     this.restoring = undefined;
     const synced = getSyncedVersion(view.state);
@@ -377,7 +380,7 @@ export class CollabSession {
   }
 
   /** The kept changes are older than what the server still has: offer the text they made as a download. */
-  private cannotRestore(view: EditorView) {
+  private cannotRestore(view: CollabView) {
     const stash = this.restoring!;
     this.restoring = undefined;
     this.clearStash();
@@ -392,7 +395,7 @@ export class CollabSession {
    * The server refused a push (for example a paste over the size limit). What this tab had unsent leaves the queue
    * and is offered as a download of the text it made; the editor starts again from the server's text.
    */
-  private refuse(view: EditorView, reason: string) {
+  private refuse(view: CollabView, reason: string) {
     const mine = view.state.doc.toString();
     this.clearStash();
     this.offerDownload('Not saved: ' + reason, mine);
@@ -419,7 +422,7 @@ export class CollabSession {
    * The server no longer keeps the updates since our version (we were away very long). Start from its text and
    * re-apply what we typed as one change, so nothing typed is dropped.
    */
-  private resync(view: EditorView, text: string, version: number) {
+  private resync(view: CollabView, text: string, version: number) {
     if (version <= getSyncedVersion(view.state)) return;
     const mine = view.state.doc.toString();
     const pending = sendableUpdates(view.state).length > 0;

@@ -2,6 +2,7 @@ import { LitElement, html, PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { parsePoints } from './protocol/charts';
 
 const COLOURS = ['#1565c0', '#e65100', '#2e7d32', '#6a1b9a', '#c62828', '#00838f'];
 
@@ -16,7 +17,7 @@ export class KilnChart extends LitElement {
 
   private plot?: uPlot;
   private names: string[] = [];
-  private points = new Map<string, Map<number, number>>();
+  private points = new Map<string, Map<number, number | null>>();
   private resizeObserver?: ResizeObserver;
 
   protected createRenderRoot() {
@@ -41,7 +42,9 @@ export class KilnChart extends LitElement {
 
   /** Adds points (a JSON array of [step, value] pairs) to a series, creating it if needed. */
   append(name: string, json: string) {
-    const pairs: number[][] = JSON.parse(json);
+    const parsed = parsePoints(json);
+    if (!parsed.ok) return console.warn('Kiln chart: ignored malformed points of', name, parsed.problem);
+    const pairs = parsed.message;
     if (!this.points.has(name)) {
       this.points.set(name, new Map());
       this.names.push(name);

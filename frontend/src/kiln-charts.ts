@@ -2,10 +2,10 @@ import { LitElement, html } from 'lit';
 import { customElement } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { ChartData } from './chart-data';
+import { Run, parsePoints, parseRuns } from './protocol/charts';
 
 const COLOURS = ['#1565c0', '#e65100', '#2e7d32', '#6a1b9a', '#c62828', '#00838f', '#5d4037', '#ad1457'];
-/** Values every training line has that make no chart of their own against the step. */
-const NOT_CHARTED = new Set(['step', 'epoch']);
 
 function key(text: string) {
   return text.replace(/[^a-z0-9_-]/gi, '_').toLowerCase();
@@ -21,9 +21,7 @@ function key(text: string) {
  */
 @customElement('kiln-charts')
 export class KilnCharts extends LitElement {
-  /** metric -> run -> step -> value */
-  private data = new Map<string, Map<string, Map<number, number>>>();
-  private runs: { id: string; label: string }[] = [];
+  private readonly data = new ChartData();
   private plots = new Map<string, uPlot>();
   private logScale = new Map<string, boolean>();
   private zoom: [number, number] | null = null;
@@ -54,33 +52,22 @@ export class KilnCharts extends LitElement {
 
   /** Names the runs, in the order their lines are drawn (a JSON array of {id, label}). */
   setRuns(json: string) {
-    this.runs = JSON.parse(json);
+    const runs = parseRuns(json);
+    if (!runs.ok) return console.warn('Kiln charts: ignored malformed runs:', runs.problem);
+    this.data.setRuns(runs.message);
     this.rebuild();
   }
 
   /** Adds points (a JSON array of [step, value] pairs) of one metric of one run. */
   append(metric: string, run: string, json: string) {
-    if (NOT_CHARTED.has(metric)) return;
-    const pairs: number[][] = JSON.parse(json);
-    if (!this.runs.some((r) => r.id == run)) this.runs.push({ id: run, label: run });
-    let byRun = this.data.get(metric);
-    if (!byRun) {
-      byRun = new Map();
-      this.data.set(metric, byRun);
-    }
-    let points = byRun.get(run);
-    if (!points) {
-      points = new Map();
-      byRun.set(run, points);
-    }
-    for (const [step, value] of pairs) points.set(step, value);
-    this.scheduleRedraw();
+    const points = parsePoints(json);
+    if (!points.ok) return console.warn('Kiln charts: ignored malformed points of', metric, points.problem);
+    if (this.data.append(metric, run, points.message)) this.scheduleRedraw();
   }
 
   /** Forgets every metric and run (another job was selected). */
   reset() {
     this.data.clear();
-    this.runs = [];
     this.zoom = null;
     this.plots.forEach((p) => p.destroy());
     this.plots.clear();
@@ -108,58 +95,6 @@ export class KilnCharts extends LitElement {
     });
   }
 
-  /** Metrics in the order shown: losses first, then the rest as they came. */
-  private metrics(): string[] {
-    const names = [...this.data.keys()];
-    const loss = names.filter((n) => n.includes('loss'));
-    return [...loss, ...names.filter((n) => !n.includes('loss'))];
-  }
-
-  private runsOf(metric: string) {
-    const byRun = this.data.get(metric)!;
-    return this.runs.filter((r) => byRun.has(r.id));
-  }
-
-  private fullRange(): [number, number] {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const byRun of this.data.values()) {
-      for (const points of byRun.values()) {
-        for (const step of points.keys()) {
-          if (step < min) min = step;
-          if (step > max) max = step;
-        }
-      }
-    }
-    if (!isFinite(min)) return [0, 1];
-    return min == max ? [min - 1, max + 1] : [min, max];
-  }
-
-  private aligned(metric: string): uPlot.AlignedData {
-    const byRun = this.data.get(metric)!;
-    const runs = this.runsOf(metric);
-    const steps = new Set<number>();
-    for (const r of runs) for (const s of byRun.get(r.id)!.keys()) steps.add(s);
-    const xs = [...steps].sort((a, b) => a - b);
-    const useLog = this.logScale.get(metric);
-    const columns = runs.map((r) => {
-      const points = byRun.get(r.id)!;
-      return xs.map((x) => {
-        const v = points.get(x);
-        return v === undefined || v === null || !Number.isFinite(v) || (useLog && v <= 0) ? null : v;
-      });
-    });
-    return [xs, ...columns] as uPlot.AlignedData;
-  }
-
-  private wantsLog(metric: string) {
-    if (!metric.includes('loss')) return false;
-    for (const points of this.data.get(metric)!.values()) {
-      for (const v of points.values()) if (v !== null && Number.isFinite(v) && !(v > 0)) return false;
-    }
-    return true;
-  }
-
   private rebuild() {
     this.plots.forEach((p) => p.destroy());
     this.plots.clear();
@@ -171,10 +106,10 @@ export class KilnCharts extends LitElement {
   private redraw() {
     const grid = this.querySelector('.kiln-charts-grid') as HTMLElement | null;
     if (!grid) return;
-    const order = this.metrics();
+    const order = this.data.metrics();
     for (const metric of order) {
-      const runs = this.runsOf(metric);
-      const log = this.wantsLog(metric);
+      const runs = this.data.runsOf(metric);
+      const log = this.data.wantsLog(metric);
       let plot = this.plots.get(metric);
       // A new run on this chart, or the scale changed: build it again (cheap; uPlot has no series insert that keeps order).
       if (plot && (plot.series.length - 1 != runs.length || this.logScale.get(metric) != log)) {
@@ -188,7 +123,7 @@ export class KilnCharts extends LitElement {
         plot = this.create(grid, metric, runs, log);
         this.plots.set(metric, plot);
       } else {
-        plot.setData(this.aligned(metric), false);
+        plot.setData(this.data.aligned(metric, log), false);
       }
       this.syncing = true;
       plot.setScale('x', this.zoom ? { min: this.zoom[0], max: this.zoom[1] } : this.range());
@@ -206,11 +141,11 @@ export class KilnCharts extends LitElement {
   }
 
   private range() {
-    const [min, max] = this.fullRange();
+    const [min, max] = this.data.fullRange();
     return { min, max };
   }
 
-  private create(grid: HTMLElement, metric: string, runs: { id: string; label: string }[], log: boolean): uPlot {
+  private create(grid: HTMLElement, metric: string, runs: Run[], log: boolean): uPlot {
     const cell = document.createElement('div');
     cell.className = 'kiln-chart-cell';
     cell.dataset.metric = metric;
@@ -232,14 +167,14 @@ export class KilnCharts extends LitElement {
       legend: { live: true },
       series: [{ label: 'step' }, ...runs.map((r) => ({
         label: r.label,
-        stroke: COLOURS[this.runs.findIndex((x) => x.id == r.id) % COLOURS.length],
+        stroke: COLOURS[this.data.slot(r.id) % COLOURS.length],
         width: 1.5,
         spanGaps: true,
       }))],
       hooks: {
         setScale: [(u: uPlot, scale: string) => {
           if (scale != 'x' || charts.syncing) return;
-          const full = charts.fullRange();
+          const full = charts.data.fullRange();
           const min = u.scales.x.min!;
           const max = u.scales.x.max!;
           const zoomed = min > full[0] || max < full[1];
@@ -250,7 +185,7 @@ export class KilnCharts extends LitElement {
           charts.syncing = false;
         }],
       },
-    }, this.aligned(metric), cell);
+    }, this.data.aligned(metric, log), cell);
   }
 
   private cellSize() {
@@ -265,16 +200,11 @@ export class KilnCharts extends LitElement {
   }
 
   private updateCounts() {
-    let total = 0;
     for (const attr of [...this.attributes]) if (attr.name.startsWith('data-points-')) this.removeAttribute(attr.name);
-    for (const [metric, byRun] of this.data) {
-      let n = 0;
-      for (const points of byRun.values()) n += points.size;
-      total += n;
-      this.setAttribute('data-points-' + key(metric), String(n));
-    }
+    const { total, byMetric } = this.data.counts();
+    for (const [metric, n] of byMetric) this.setAttribute('data-points-' + key(metric), String(n));
     this.dataset.points = String(total);
-    this.dataset.charts = String(this.data.size);
+    this.dataset.charts = String(byMetric.size);
   }
 }
 
