@@ -22,6 +22,9 @@ import java.util.function.Consumer;
 @JsModule("./kiln/kiln-code-editor.ts")
 // Listed too so that Vaadin's bundle check sees changes to it (it hashes @JsModule files, not their imports).
 @JsModule("./kiln/collab-session.ts")
+@JsModule("./kiln/reconnect.ts")
+@JsModule("./kiln/protocol/check.ts")
+@JsModule("./kiln/protocol/collab.ts")
 @NpmPackage(value = "codemirror", version = "6.0.2")
 @NpmPackage(value = "@codemirror/state", version = "6.7.6")
 @NpmPackage(value = "@codemirror/view", version = "6.43.15")

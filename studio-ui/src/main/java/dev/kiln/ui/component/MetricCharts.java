@@ -14,6 +14,9 @@ import java.util.List;
  */
 @Tag("kiln-charts")
 @JsModule("./kiln/kiln-charts.ts")
+// Listed too so that Vaadin's bundle check sees changes to them (it hashes @JsModule files, not their imports).
+@JsModule("./kiln/chart-data.ts")
+@JsModule("./kiln/protocol/charts.ts")
 @NpmPackage(value = "uplot", version = "1.6.32")
 public class MetricCharts extends Component implements HasSize {
 

@@ -12,6 +12,8 @@ import com.vaadin.flow.component.dependency.NpmPackage;
  */
 @Tag("kiln-terminal")
 @JsModule("./kiln/kiln-terminal.ts")
+// Listed too so that Vaadin's bundle check sees changes to it (it hashes @JsModule files, not their imports).
+@JsModule("./kiln/protocol/terminal.ts")
 @NpmPackage(value = "@xterm/xterm", version = "6.0.0")
 @NpmPackage(value = "@xterm/addon-fit", version = "0.11.0")
 public class TerminalView extends Component implements HasSize {

@@ -4,9 +4,9 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The bundle gets its npm packages from the @NpmPackage annotations of studio-ui's components; the type check and
- * these tests from package.json. Both must name the same versions, or the tests check code against other libraries
- * than the page runs.
+ * What studio-ui's component classes must say about these sources for Vaadin's bundle to be right: the npm packages
+ * (@NpmPackage) at the versions package.json has, and every module (@JsModule), since Vaadin decides whether the
+ * committed bundle is current by hashing the @JsModule files only, not what they import.
  */
 const root = join(process.cwd(), '..', 'studio-ui', 'src', 'main', 'java');
 
@@ -17,8 +17,25 @@ function javaFiles(dir: string): string[] {
   });
 }
 
-describe('npm versions', () => {
-  it('are those of the @NpmPackage annotations', () => {
+function sources(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap(name => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path, prefix + name + '/');
+    return name.endsWith('.ts') && !name.endsWith('.d.ts') ? [prefix + name] : [];
+  });
+}
+
+describe('studio-ui\'s annotations', () => {
+  it('list every module as a @JsModule, so that a change to any of them rebuilds the bundle', () => {
+    const listed = new Set<string>();
+    for (const file of javaFiles(root)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/@JsModule\("\.\/kiln\/([^"]+)"\)/g)) listed.add(m[1]);
+    }
+    const missing = sources('src').filter(module => !listed.has(module));
+    assert.deepEqual(missing, [], 'modules no @JsModule names (list them on the component that imports them)');
+  });
+
+  it('name the npm versions package.json has', () => {
     const annotated = new Map<string, string>();
     for (const file of javaFiles(root)) {
       for (const m of readFileSync(file, 'utf8').matchAll(/@NpmPackage\(value = "([^"]+)", version = "([^"]+)"\)/g)) {
