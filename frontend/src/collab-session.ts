@@ -182,7 +182,6 @@ export class CollabSession {
   private restoring?: Stash;
   private pingTimer?: number;
   private cursorTimer?: number;
-  private stopped = false;
   private onSettled: (() => void)[] = [];
   private refusedDownload?: string;
   private keepTimer?: number;
@@ -237,7 +236,6 @@ export class CollabSession {
 
   close() {
     this.keep();
-    this.stopped = true;
     window.removeEventListener('pagehide', this.onPageHide);
     window.clearInterval(this.pingTimer);
     window.clearTimeout(this.keepTimer);
@@ -251,7 +249,6 @@ export class CollabSession {
   }
 
   private signedOut() {
-    this.stopped = true;
     this.keep();
     const unsent = this.unsent();
     const kept = unsent == 0 ? '' : unsent == 1 ? ' Your 1 unsent change is kept in this tab and sent once you are back.'
@@ -334,7 +331,6 @@ export class CollabSession {
         break;
       case 'revoked':
       case 'closed':
-        this.stopped = true;
         // The server closes the socket next (4403, 4404): no reconnect, whatever code it ends with.
         this.socket.close('ended by the server');
         this.setStatus(message.type, message.message);

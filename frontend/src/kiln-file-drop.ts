@@ -277,9 +277,12 @@ export class KilnFileDrop extends LitElement {
   }
 }
 
+/** The `detail` of an RFC 9457 problem body, when it is one. */
 function problem(body: string): string | undefined {
   try {
-    return JSON.parse(body).detail;
+    const parsed: unknown = JSON.parse(body);
+    const detail = typeof parsed == 'object' && parsed !== null ? (parsed as { detail?: unknown }).detail : undefined;
+    return typeof detail == 'string' ? detail : undefined;
   } catch {
     return undefined;
   }
