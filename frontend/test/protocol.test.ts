@@ -87,6 +87,13 @@ describe('notebook protocol', () => {
     assert.equal(parseNotebookMessage(json({ type: 'output', cell: 'a', index: 0, output: { output_type: 'stream', text: 'no name' } })).ok, false);
   });
 
+  it('reads the kernel\'s documentation (the answer to inspect)', () => {
+    assert.deepEqual(parseNotebookMessage(json({ type: 'documentation', request: 'r1', found: true, text: 'int abs(int a)' })),
+      { ok: true, message: { type: 'documentation', request: 'r1', found: true, text: 'int abs(int a)' } });
+    assert.deepEqual(parseNotebookMessage(json({ type: 'documentation', request: 'r2', found: false })),
+      { ok: true, message: { type: 'documentation', request: 'r2', found: false, text: '' } });
+  });
+
   it('tells an absent execution count (leave it) from null (none)', () => {
     const absent = parseNotebookMessage(json({ type: 'outputs', cell: 'a', outputs: [] }));
     const none = parseNotebookMessage(json({ type: 'outputs', cell: 'a', outputs: [], executionCount: null }));

@@ -79,6 +79,7 @@ export type NotebookClientMessage =
   | { type: 'rebuild'; dismiss: boolean }
   | { type: 'clear'; cells: string[] }
   | { type: 'complete'; request: string; code: string; cursor: number }
+  | { type: 'inspect'; request: string; code: string; cursor: number }
   | { type: 'focus'; cell: string | null }
   | { type: 'ping' };
 
@@ -110,6 +111,7 @@ export type NotebookServerMessage =
   | { type: 'rebuild'; cells: string[] }
   | { type: 'focus'; clientId: string; name: string; colour: string; cell: string | null }
   | { type: 'completion'; request: string; matches: string[]; from: number; to: number }
+  | { type: 'documentation'; request: string; found: boolean; text: string }
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string }
   | { type: 'revoked' | 'closed'; message: string }
@@ -238,6 +240,8 @@ function read(f: Fields, type: string): NotebookServerMessage {
       return { type, ...focus(f.raw, f.at) };
     case 'completion':
       return { type, request: f.string('request'), matches: f.array('matches', stringItem), from: f.int('from'), to: f.int('to') };
+    case 'documentation':
+      return { type, request: f.string('request'), found: f.flag('found'), text: f.optString('text') ?? '' };
     case 'pong':
       return { type };
     case 'error':
