@@ -8,8 +8,8 @@ import dev.kiln.server.machine.MachineChannel;
 import dev.kiln.server.security.Users;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioAccess.Need;
-import dev.kiln.ui.data.StudioData;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.data.StudioData;
+import dev.kiln.api.studio.StudioException;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -112,7 +112,7 @@ public class DataConnections implements StudioData {
         Stored stored = stored(studioId, id);
         if (request == null || request.kind() == null || !request.kind().equals(stored.kind())) {
             throw new StudioException(StudioException.Kind.INVALID, "A connection keeps its kind ("
-                    + dev.kiln.ui.data.DataKinds.label(stored.kind()) + "); add a new connection for another kind.");
+                    + dev.kiln.api.data.DataKinds.label(stored.kind()) + "); add a new connection for another kind.");
         }
         // What is typed replaces what is stored, field by field: a new secret key with the same key id rotates it.
         var secret = new LinkedHashMap<>(stored.secret());

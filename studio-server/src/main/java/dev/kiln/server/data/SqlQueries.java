@@ -1,7 +1,7 @@
 package dev.kiln.server.data;
 
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.data.StudioData.QueryResult;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.data.StudioData.QueryResult;
 import jakarta.annotation.PreDestroy;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;

@@ -2,7 +2,7 @@ package dev.kiln.server.security;
 
 import dev.kiln.server.config.LogText;
 import dev.kiln.server.studio.StudioService;
-import dev.kiln.ui.admin.UserDirectory;
+import dev.kiln.api.security.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;

@@ -1,8 +1,8 @@
 package dev.kiln.server.studio;
 
 import dev.kiln.server.security.Users;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioSummary;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioSummary;
 import org.springframework.stereotype.Component;
 
 import java.time.Clock;

@@ -8,7 +8,7 @@ import com.vaadin.flow.component.html.Header;
 import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.icon.VaadinIcon;
 import dev.kiln.ui.security.AccountDialog;
-import dev.kiln.ui.security.CurrentUser;
+import dev.kiln.api.security.CurrentUser;
 
 /** The top bar of every signed-in page: brand, page content, the user (their account dialog) and Sign out. */
 public class KilnHeader extends Header {

@@ -14,7 +14,9 @@ import com.vaadin.flow.component.icon.VaadinIcon;
 import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.component.textfield.PasswordField;
 import com.vaadin.flow.component.textfield.TextField;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.data.DataKinds;
+import dev.kiln.api.data.StudioData;
+import dev.kiln.api.studio.StudioException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

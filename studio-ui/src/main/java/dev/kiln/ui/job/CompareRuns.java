@@ -6,6 +6,8 @@ import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.icon.VaadinIcon;
 import com.vaadin.flow.dom.Element;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.StudioJobs;
 import dev.kiln.ui.component.MetricCharts;
 
 import java.util.ArrayList;

@@ -12,10 +12,13 @@ import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.icon.VaadinIcon;
 import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.shared.Registration;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.StudioJobs;
+import dev.kiln.api.studio.StudioException;
 import dev.kiln.ui.component.Dialogs;
 import dev.kiln.ui.component.LogView;
 import dev.kiln.ui.component.MetricCharts;
-import dev.kiln.ui.studio.StudioException;
 
 import java.time.Clock;
 import java.time.Duration;

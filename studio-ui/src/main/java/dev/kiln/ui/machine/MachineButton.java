@@ -1,5 +1,7 @@
 package dev.kiln.ui.machine;
 
+import dev.kiln.api.machine.MachineControl;
+import dev.kiln.api.machine.MachineState;
 import com.vaadin.flow.component.AttachEvent;
 import com.vaadin.flow.component.DetachEvent;
 import com.vaadin.flow.component.UI;

@@ -9,8 +9,10 @@ import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.orderedlayout.VerticalLayout;
 import com.vaadin.flow.component.radiobutton.RadioButtonGroup;
 import com.vaadin.flow.shared.Registration;
+import dev.kiln.api.machine.MachineControl;
+import dev.kiln.api.machine.MachineState;
+import dev.kiln.api.studio.StudioException;
 import dev.kiln.ui.component.Dialogs;
-import dev.kiln.ui.studio.StudioException;
 
 import java.time.Clock;
 import java.time.Duration;

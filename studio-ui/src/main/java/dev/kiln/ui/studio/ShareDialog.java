@@ -11,6 +11,8 @@ import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.orderedlayout.HorizontalLayout;
 import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.component.textfield.TextField;
+import dev.kiln.api.studio.ShareLink;
+import dev.kiln.api.studio.StudioSharing;
 import dev.kiln.ui.component.CopyButton;
 import dev.kiln.ui.component.Dialogs;
 

@@ -11,8 +11,11 @@ import com.vaadin.flow.router.BeforeEvent;
 import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.PageTitle;
 import com.vaadin.flow.router.Route;
+import dev.kiln.api.security.CurrentUser;
+import dev.kiln.api.studio.ShareInvitation;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioSharing;
 import dev.kiln.ui.component.KilnHeader;
-import dev.kiln.ui.security.CurrentUser;
 import jakarta.annotation.security.PermitAll;
 
 import java.time.ZoneId;

@@ -1,4 +1,4 @@
-package dev.kiln.ui.studio;
+package dev.kiln.api.files;
 
 /**
  * A file or folder in a studio's workspace. {@code path} is relative to the workspace root and uses '/'.

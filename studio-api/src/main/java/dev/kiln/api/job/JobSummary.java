@@ -1,4 +1,4 @@
-package dev.kiln.ui.job;
+package dev.kiln.api.job;
 
 import java.time.Duration;
 import java.time.Instant;

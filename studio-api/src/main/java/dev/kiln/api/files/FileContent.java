@@ -1,4 +1,4 @@
-package dev.kiln.ui.studio;
+package dev.kiln.api.files;
 
 /**
  * A file as loaded into the editor.

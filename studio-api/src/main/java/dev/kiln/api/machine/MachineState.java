@@ -1,4 +1,4 @@
-package dev.kiln.ui.machine;
+package dev.kiln.api.machine;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.kiln.ui.studio;
+package dev.kiln.api.studio;
 
 /**
  * A refusal that the user should read: its message says what happened and what to do. Views show it as it is;

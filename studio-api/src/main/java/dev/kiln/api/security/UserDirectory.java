@@ -1,4 +1,4 @@
-package dev.kiln.ui.admin;
+package dev.kiln.api.security;
 
 import java.time.Instant;
 import java.util.List;

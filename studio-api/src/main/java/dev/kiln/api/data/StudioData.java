@@ -1,4 +1,4 @@
-package dev.kiln.ui.data;
+package dev.kiln.api.data;
 
 import java.time.Instant;
 import java.util.List;

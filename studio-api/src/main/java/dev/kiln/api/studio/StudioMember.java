@@ -1,4 +1,4 @@
-package dev.kiln.ui.studio;
+package dev.kiln.api.studio;
 
 /** Someone in a studio: its owner, or a person who joined through a link that still works, with what they may do. */
 public record StudioMember(String name, String role) {

@@ -1,4 +1,4 @@
-package dev.kiln.ui.data;
+package dev.kiln.api.data;
 
 /** Kinds of data connections as people write them: "Amazon S3", "Snowflake", "PostgreSQL", not "s3". */
 public final class DataKinds {

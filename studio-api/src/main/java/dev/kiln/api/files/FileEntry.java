@@ -1,4 +1,4 @@
-package dev.kiln.ui.files;
+package dev.kiln.api.files;
 
 import java.time.Instant;
 

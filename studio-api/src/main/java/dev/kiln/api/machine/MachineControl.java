@@ -1,4 +1,4 @@
-package dev.kiln.ui.machine;
+package dev.kiln.api.machine;
 
 /** What the studio view needs from the machine side: the state, and start/switch/stop (the server implements it). */
 public interface MachineControl {

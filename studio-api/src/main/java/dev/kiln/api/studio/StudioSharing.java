@@ -1,4 +1,4 @@
-package dev.kiln.ui.studio;
+package dev.kiln.api.studio;
 
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.kiln.ui.security;
+package dev.kiln.api.security;
 
 /** Who is signed in, as the views need it. */
 public interface CurrentUser {
