@@ -90,11 +90,11 @@ public class MachineService implements MachineControl {
                 backend.unsandboxedReason());
     }
 
-    private dev.kiln.server.terminal.SharedTerminals terminals;
+    private OpenTerminals terminals;
 
     /** Set after construction: the terminals follow the machine, not the other way round. */
     @org.springframework.beans.factory.annotation.Autowired
-    void terminals(@org.springframework.context.annotation.Lazy dev.kiln.server.terminal.SharedTerminals terminals) {
+    void terminals(@org.springframework.context.annotation.Lazy OpenTerminals terminals) {
         this.terminals = terminals;
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.server.studio;
 
 import dev.kiln.server.studio.StudioAccess.Need;
+import dev.kiln.server.security.OwnedStudios;
 import dev.kiln.server.security.Users;
 import dev.kiln.server.workspace.Workspace;
 import dev.kiln.server.workspace.WorkspacePaths;
@@ -22,7 +23,7 @@ import java.util.UUID;
  * whether the user may view, edit or own the studio.
  */
 @Service
-public class StudioService implements StudioCatalog, StudioWorkspace {
+public class StudioService implements StudioCatalog, StudioWorkspace, OwnedStudios {
 
     private static final int MAX_NAME = 100;
 
@@ -80,6 +81,7 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
     }
 
     /** The names of the studios {@code ownerId} owns, for an administrator about to delete that account. */
+    @Override
     public List<String> namesOwnedBy(long ownerId) {
         return studios.ownedBy(ownerId).stream().map(StudioRepository.StudioRow::summary).map(StudioSummary::name).toList();
     }
@@ -88,6 +90,7 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
      * Deletes every studio {@code ownerId} owns, as {@link #delete(String)} deletes one (files to the trash). Only
      * for deleting an account: the caller has checked that an administrator asks.
      */
+    @Override
     public int deleteAllOwnedBy(long ownerId) {
         var owned = studios.ownedBy(ownerId);
         owned.forEach(row -> remove(row.summary().id()));

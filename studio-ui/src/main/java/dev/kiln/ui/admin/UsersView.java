@@ -18,7 +18,7 @@ import com.vaadin.flow.router.Route;
 import dev.kiln.api.security.CurrentUser;
 import dev.kiln.api.security.UserDirectory;
 import dev.kiln.ui.component.Dialogs;
-import dev.kiln.ui.component.KilnHeader;
+import dev.kiln.ui.shell.KilnHeader;
 import jakarta.annotation.security.RolesAllowed;
 
 import java.time.ZoneId;

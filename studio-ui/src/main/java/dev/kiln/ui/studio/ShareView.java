@@ -15,7 +15,7 @@ import dev.kiln.api.security.CurrentUser;
 import dev.kiln.api.studio.ShareInvitation;
 import dev.kiln.api.studio.StudioException;
 import dev.kiln.api.studio.StudioSharing;
-import dev.kiln.ui.component.KilnHeader;
+import dev.kiln.ui.shell.KilnHeader;
 import jakarta.annotation.security.PermitAll;
 
 import java.time.ZoneId;

@@ -37,7 +37,7 @@ import dev.kiln.api.job.StudioJobs;
 import com.vaadin.flow.component.tabs.Tab;
 import com.vaadin.flow.component.tabs.TabSheet;
 import dev.kiln.ui.component.Dialogs;
-import dev.kiln.ui.component.KilnHeader;
+import dev.kiln.ui.shell.KilnHeader;
 import dev.kiln.ui.machine.MachineButton;
 import dev.kiln.api.machine.MachineControl;
 import dev.kiln.api.security.CurrentUser;

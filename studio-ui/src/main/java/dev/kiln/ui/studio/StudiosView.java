@@ -15,7 +15,7 @@ import dev.kiln.api.security.CurrentUser;
 import dev.kiln.api.studio.StudioCatalog;
 import dev.kiln.api.studio.StudioSummary;
 import dev.kiln.ui.component.Dialogs;
-import dev.kiln.ui.component.KilnHeader;
+import dev.kiln.ui.shell.KilnHeader;
 import jakarta.annotation.security.PermitAll;
 
 import java.time.ZoneId;

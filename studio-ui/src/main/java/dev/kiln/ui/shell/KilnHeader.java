@@ -1,4 +1,4 @@
-package dev.kiln.ui.component;
+package dev.kiln.ui.shell;
 
 import com.vaadin.flow.component.Component;
 import com.vaadin.flow.component.button.Button;
