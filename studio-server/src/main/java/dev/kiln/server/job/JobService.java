@@ -2,6 +2,7 @@ package dev.kiln.server.job;
 
 import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.catalog.ResourceQuantity;
 import dev.kiln.server.config.KilnProperties;
 import dev.kiln.server.machine.MachineChannel;
 import dev.kiln.server.security.Users;
@@ -15,7 +16,6 @@ import dev.kiln.api.job.JobSummary.Status;
 import dev.kiln.api.job.StudioJobs;
 import dev.kiln.server.machine.MachineService;
 import dev.kiln.api.studio.StudioException;
-import io.fabric8.kubernetes.api.model.Quantity;
 import jakarta.annotation.PostConstruct;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -220,7 +220,7 @@ public class JobService implements StudioJobs {
         }
         MachineType type = catalog.require(state.machineType());
         int perNode = type.hasGpu() ? type.gpuCount()
-                : Math.max(1, new Quantity(type.cpu()).getNumericalAmount().intValue());
+                : Math.max(1, ResourceQuantity.parse(type.cpu()).amount().intValue());
         if (request.devices() > perNode) {
             throw new StudioException(StudioException.Kind.INVALID, "This job asks for " + request.devices()
                     + " devices per node, but the studio's machine (" + type.displayName() + ") has " + perNode
