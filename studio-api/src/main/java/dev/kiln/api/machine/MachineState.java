@@ -7,7 +7,7 @@ import java.util.List;
  * A studio's machine as the user sees it: the type, the phase with a sentence and since when, where a switch came
  * from (null when not switching), and the types this installation can offer.
  */
-public record MachineState(String machineType, String displayName, boolean running, String phase, String phaseLabel,
+public record MachineState(String machineType, String displayName, boolean running, MachinePhase phase, String phaseLabel,
                            String detail, Instant phaseSince, String switchingFrom, List<Option> types,
                            String unsandboxedReason) {
 
@@ -22,12 +22,8 @@ public record MachineState(String machineType, String displayName, boolean runni
         }
     }
 
-    /** The phases of a switch, in the order the dialog lists them. */
-    public static final List<String> SWITCH_PHASES = List.of("SAVING", "STOPPING_OLD_MACHINE",
-            "SCHEDULING", "PULLING_IMAGE", "STARTING_AGENT", "SYNCING", "READY");
-
     /** True while something is changing (start, switch, stop), so the view refreshes quickly. */
     public boolean busy() {
-        return !phase.equals("READY") && !phase.equals("STOPPED") && !phase.equals("FAILED");
+        return phase.busy();
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.server.job;
 
+import dev.kiln.api.machine.MachinePhase;
 import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
 import dev.kiln.machine.catalog.ResourceQuantity;
@@ -214,7 +215,7 @@ public class JobService implements StudioJobs {
             throw new StudioException(StudioException.Kind.INVALID, "Nodes and devices per node are 1 to 64.");
         }
         var state = machineControl.state(studioId);
-        if (!state.running() || !"READY".equals(state.phase()) || !machines.isReady(studioId)) {
+        if (!state.running() || state.phase() != MachinePhase.READY || !machines.isReady(studioId)) {
             throw new StudioException(StudioException.Kind.CONFLICT, "Start the studio's machine first (the machine "
                     + "button at the top), then run the job.");
         }

@@ -14,6 +14,7 @@ import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioActivity;
 import dev.kiln.server.studio.StudioAccess.Need;
 import dev.kiln.api.machine.MachineControl;
+import dev.kiln.api.machine.MachinePhase;
 import dev.kiln.api.machine.MachineState;
 import dev.kiln.api.studio.StudioException;
 import jakarta.annotation.PreDestroy;
@@ -75,17 +76,18 @@ public class MachineService implements MachineControl {
                 .map(t -> new MachineState.Option(t.id(), t.displayName(), t.pricePerHour(), t.cpu(), t.memory(),
                         t.gpuCount(), t.gpu() == null ? null : t.gpu().model())).toList();
         if (desired == null) {
-            return new MachineState(null, null, false, Phase.STOPPED.name(), "No machine yet", "Start a machine to run "
+            return new MachineState(null, null, false, MachinePhase.STOPPED, "No machine yet", "Start a machine to run "
                     + "code, a terminal or jobs", null, null, options, backend.unsandboxedReason());
         }
         var observed = latest.get(studioId);
-        Phase phase = observed == null ? (desired.running() ? Phase.SCHEDULING : Phase.STOPPED) : observed.plan().phase();
+        MachinePhase phase = MachinePhases.shown(observed == null ? (desired.running() ? Phase.SCHEDULING : Phase.STOPPED)
+                : observed.plan().phase());
         String detail = observed == null ? "" : observed.plan().detail();
         if (!desired.running() && stoppedBecause.containsKey(studioId)) {
             detail = stoppedBecause.get(studioId);
         }
         return new MachineState(desired.machineType(), catalog.find(desired.machineType()).map(MachineType::displayName)
-                .orElse(desired.machineType()), desired.running(), phase.name(), phase.label(), detail,
+                .orElse(desired.machineType()), desired.running(), phase, phase.label(), detail,
                 observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options,
                 backend.unsandboxedReason());
     }

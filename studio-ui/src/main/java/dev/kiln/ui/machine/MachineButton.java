@@ -42,7 +42,7 @@ public class MachineButton extends Button {
     void show(MachineState next) {
         state = next;
         setText(next.machineType() == null ? "No machine" : next.displayName() + " · " + next.phaseLabel());
-        getElement().setAttribute("data-phase", next.phase());
+        getElement().setAttribute("data-phase", next.phase().name());
         getElement().setAttribute("title", next.detail() == null ? "" : next.detail());
         getUI().ifPresent(ui -> ui.setPollInterval(next.busy() ? 500 : 1000));
     }
