@@ -9,8 +9,21 @@ public record JobSummary(String id, int number, String name, JobRequest request,
                          String startedBy, Instant createdAt, Instant startedAt, Instant endedAt,
                          List<Diagnostic> diagnostics) {
 
+    /** A job's status: the one vocabulary of the API, the database, the views and their data-status attributes. */
     public enum Status {
-        QUEUED, STARTING, RUNNING, SUCCEEDED, FAILED, CANCELLING, CANCELLED;
+        QUEUED("Queued"), STARTING("Starting"), RUNNING("Running"), SUCCEEDED("Succeeded"), FAILED("Failed"),
+        CANCELLING("Cancelling"), CANCELLED("Cancelled");
+
+        private final String label;
+
+        Status(String label) {
+            this.label = label;
+        }
+
+        /** The status in a word, as the job list and its badge show it. */
+        public String label() {
+            return label;
+        }
 
         public boolean ended() {
             return this == SUCCEEDED || this == FAILED || this == CANCELLED;

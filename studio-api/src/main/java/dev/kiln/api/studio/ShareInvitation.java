@@ -29,25 +29,16 @@ public record ShareInvitation(String studioId, String studioName, String sharedB
         if (currentRole == null) {
             return Effect.JOIN;
         }
-        if ("owner".equals(currentRole)) {
+        StudioRole now = StudioRole.of(currentRole);
+        if (now == StudioRole.OWNER) {
             return Effect.OWNER;
         }
-        int now = rank(currentRole);
-        int offered = rank(linkRole);
-        return now < offered ? Effect.UPGRADE : now == offered ? Effect.SAME : Effect.KEEPS_HIGHER;
+        int order = now.compareTo(StudioRole.of(linkRole));
+        return order < 0 ? Effect.UPGRADE : order == 0 ? Effect.SAME : Effect.KEEPS_HIGHER;
     }
 
     /** Joining changes the membership only when it gives a role the user does not have yet. */
     public boolean joinChangesSomething() {
         return effect() == Effect.JOIN || effect() == Effect.UPGRADE;
-    }
-
-    private static int rank(String role) {
-        return switch (role) {
-            case "viewer" -> 1;
-            case "editor" -> 2;
-            case "owner" -> 3;
-            default -> 0;
-        };
     }
 }

@@ -248,7 +248,7 @@ public class JobsPanel extends Div {
         title.setText(selected.name());
         title.getElement().setAttribute("title", "Job " + selected.number() + " · " + selected.name());
         status.getElement().setAttribute("data-status", selected.status().name());
-        status.setText(label(selected.status()));
+        status.setText(selected.status().label());
         status.addClassName("kiln-badge");
         detail.setText(selected.detail() == null ? "" : selected.detail());
         var request = selected.request();
@@ -396,20 +396,8 @@ public class JobsPanel extends Div {
         }
     }
 
-    static String label(JobSummary.Status status) {
-        return switch (status) {
-            case QUEUED -> "Queued";
-            case STARTING -> "Starting";
-            case RUNNING -> "Running";
-            case SUCCEEDED -> "Succeeded";
-            case FAILED -> "Failed";
-            case CANCELLING -> "Cancelling";
-            case CANCELLED -> "Cancelled";
-        };
-    }
-
     static Span badge(JobSummary.Status status) {
-        var badge = new Span(label(status));
+        var badge = new Span(status.label());
         badge.addClassName("kiln-badge");
         badge.getElement().setAttribute("data-status", status.name());
         return badge;
