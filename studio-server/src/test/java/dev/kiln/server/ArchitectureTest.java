@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * training runtime through machine-runtime), so each rule checks real classes: none may pass on nothing.
  * <p>
  * Run alone: {@code ./kiln -q -pl studio-server -am verify -Dtest=ArchitectureTest -Dsurefire.failIfNoSpecifiedTests=false
- * -Dit.test=NoSuchIT -Dfailsafe.failIfNoSpecifiedTests=false}.
+ * -DskipITs} (-am builds the other modules from this checkout; {@code test} instead of {@code verify} skips packaging).
  */
 class ArchitectureTest {
 
