@@ -21,6 +21,7 @@ class TestNotebook implements NotebookHost {
   statusChanged(status: ConnectionStatus, message: string) { this.status = status; this.statusMessage = message; }
   presenceChanged() {}
   completion() {}
+  documentation() {} // wip/nb's Shift+Tab documentation (NotebookHost.documentation once merged)
   refused(code: string, message: string) { this.events.push(`refused ${code} ${message}`); }
 }
 
