@@ -63,6 +63,24 @@ public abstract class ViewTest extends BrowserlessTest {
         test($(Button.class).id(buttonId)).click();
     }
 
+    /** A click in the browser on an element that listens for "click" itself (not a Button: a tab, a link span). */
+    protected void clickElement(Component component) {
+        var element = component.getElement();
+        element.getNode().getFeature(com.vaadin.flow.internal.nodefeature.ElementListenerMap.class)
+                .fireEvent(new com.vaadin.flow.dom.DomEvent(element, "click",
+                        com.vaadin.flow.internal.JacksonUtils.createObjectNode()));
+    }
+
+    /**
+     * The JavaScript the server queued for the browser since the last call, each as its expression and arguments
+     * ("$0.append($1) [..., line 1\nline 2\n]"): what a web component (the log, the charts) is told to show.
+     */
+    protected List<String> javaScriptSent() {
+        return UI.getCurrent().getInternals().dumpPendingJavaScriptInvocations().stream()
+                .map(i -> i.getInvocation().getExpression() + " " + i.getInvocation().getParameters())
+                .toList();
+    }
+
     /** What the browser's poll (UI.setPollInterval) does every second: the views refresh from their ports. */
     protected void poll() {
         var ui = UI.getCurrent();

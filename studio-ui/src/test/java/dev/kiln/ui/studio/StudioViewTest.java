@@ -1,0 +1,165 @@
+package dev.kiln.ui.studio;
+
+import com.vaadin.flow.component.Component;
+import com.vaadin.flow.component.button.Button;
+import com.vaadin.flow.component.html.Div;
+import com.vaadin.flow.component.html.Span;
+import com.vaadin.flow.component.textfield.TextField;
+import com.vaadin.flow.component.treegrid.TreeGrid;
+import dev.kiln.ui.testing.ViewTest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** One studio: the file tree, the editor with its tabs, the history, and what a viewer may not do. */
+class StudioViewTest extends ViewTest {
+
+    @BeforeEach
+    void workspace() {
+        kiln.catalog.add("Sums", "owner");
+        kiln.catalog.add("Shared", "viewer");
+        kiln.workspace.file("README.md", "# Sums").file("src/main/java/example/SumRegression.java", "class X {}")
+                .binaryFile("data/weights.bin", 2048);
+    }
+
+    /** The studio with a file open from the address (?file=), as after a reload. */
+    private void openStudio(String id, String file) {
+        com.vaadin.flow.component.UI.getCurrent().navigate("studio/" + id,
+                com.vaadin.flow.router.QueryParameters.of("file", file));
+    }
+
+    private TreeGrid<?> tree() {
+        return $(TreeGrid.class).id("file-tree");
+    }
+
+    /** The rows of the file tree as it shows them: their paths (data-path), in order. */
+    private List<String> treeRows() {
+        var tree = test(tree());
+        return IntStream.range(0, tree.size())
+                .mapToObj(i -> tree.getCellComponent(i, 0).getElement().getAttribute("data-path")).toList();
+    }
+
+    private void openInTree(String path) {
+        test(tree()).clickRow(treeRows().indexOf(path));
+    }
+
+    private List<String> tabs() {
+        return $(Div.class).id("tab-strip").getChildren()
+                .map(t -> t.getElement().getAttribute("data-tab") + ("true".equals(t.getElement().getAttribute("data-active")) ? " (active)" : ""))
+                .toList();
+    }
+
+    private Component tab(String path) {
+        return $(Div.class).id("tab-strip").getChildren().filter(t -> path.equals(t.getElement().getAttribute("data-tab")))
+                .findFirst().orElseThrow();
+    }
+
+    private String fileTitle() {
+        return $(Span.class).id("file-title").getText();
+    }
+
+    @Test
+    void theFileTreeShowsTheWorkspaceAndTheStoppedMachine() {
+        navigate(StudioView.class, "s1");
+
+        assertThat(treeRows()).contains("", "README.md", "data", "data/weights.bin", "src", "~");
+        assertThat($(Div.class).withAttribute("data-note").all()).extracting(Component::getElement)
+                .anySatisfy(note -> assertThat(note.getAttribute("data-note")).startsWith("The machine is stopped."));
+        assertThat(fileTitle()).isEqualTo("No file open");
+    }
+
+    @Test
+    void openingFilesGivesATabEachAndTheirHistory() {
+        navigate(StudioView.class, "s1");
+
+        openInTree("README.md");
+        assertThat(fileTitle()).isEqualTo("README.md");
+        assertThat($(Button.class).id("save").isEnabled()).isTrue();
+        assertThat($(Div.class).id("history").getElement().getTextRecursively()).contains("Create README.md", "Ada Lovelace");
+
+        openInTree("src/main/java/example/SumRegression.java");
+        assertThat(tabs()).containsExactly("README.md", "src/main/java/example/SumRegression.java (active)");
+
+        clickElement(tab("README.md"));
+        assertThat(fileTitle()).isEqualTo("README.md");
+        assertThat(tabs()).containsExactly("README.md (active)", "src/main/java/example/SumRegression.java");
+    }
+
+    @Test
+    void closingTheActiveTabShowsTheOneBeforeIt() {
+        navigate(StudioView.class, "s1");
+        openInTree("README.md");
+        openInTree("src/main/java/example/SumRegression.java");
+
+        clickElement(tab("src/main/java/example/SumRegression.java").getChildren().toList().get(1)); // the ×
+
+        assertThat(tabs()).containsExactly("README.md (active)");
+        assertThat(fileTitle()).isEqualTo("README.md");
+    }
+
+    @Test
+    void aBinaryFileOpensReadOnlyAndSaysWhy() {
+        openStudio("s1", "data/weights.bin");
+
+        assertThat($(Div.class).id("editor-notice").getText())
+                .isEqualTo("This is a binary file (2048 bytes). It is shown read-only so it cannot be garbled.");
+        assertThat($(Button.class).id("save").isEnabled()).isFalse();
+    }
+
+    @Test
+    void aFileThatIsGoneIsNamedInTheNotice() {
+        openStudio("s1", "gone.txt");
+
+        var notice = $(Div.class).id("editor-notice");
+        assertThat(notice.getText()).isEqualTo("No file gone.txt in the workspace.");
+        assertThat(notice.getElement().getAttribute("theme")).isEqualTo("error");
+        assertThat(fileTitle()).isEqualTo("No file open");
+    }
+
+    @Test
+    void commitNowCommitsTheOpenFileAndSaysSo() {
+        openStudio("s1", "README.md");
+
+        click("save");
+
+        assertThat(kiln.workspace.commitsNow).containsExactly("README.md");
+        assertThat(notifications()).containsExactly("Committed README.md");
+    }
+
+    @Test
+    void aNewFileFromTheTreeIsCreatedAndOpened() {
+        navigate(StudioView.class, "s1");
+
+        click("new-file");
+        test($(TextField.class).id("prompt-field")).setValue("notes.md");
+        click("prompt-ok");
+
+        assertThat(treeRows()).contains("notes.md");
+        assertThat(fileTitle()).isEqualTo("notes.md");
+    }
+
+    @Test
+    void aViewerSeesTheFilesButCannotChangeThemOrRunJobs() {
+        openStudio("s2", "README.md");
+
+        assertThat($(Span.class).id("studio-role").getText()).isEqualTo("shared with you · view only");
+        assertThat(fileTitle()).isEqualTo("README.md");
+        for (String id : List.of("save", "new-file", "new-folder", "rename-file", "delete-file", "job-run", "share",
+                "data-add")) {
+            assertThat($(Component.class).withId(id).exists()).as(id + " is not offered to a viewer").isFalse();
+        }
+    }
+
+    @Test
+    void theOwnerSharesFromTheHeader() {
+        navigate(StudioView.class, "s1");
+
+        click("share");
+
+        assertThat(dialog().getHeaderTitle()).isEqualTo("Share “Sums”");
+    }
+}
