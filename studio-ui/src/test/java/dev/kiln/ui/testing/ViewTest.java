@@ -76,6 +76,8 @@ public abstract class ViewTest extends BrowserlessTest {
      * ("$0.append($1) [..., line 1\nline 2\n]"): what a web component (the log, the charts) is told to show.
      */
     protected List<String> javaScriptSent() {
+        // Element calls are queued before the response to the browser: run that step first.
+        UI.getCurrent().getInternals().getStateTree().runExecutionsBeforeClientResponse();
         return UI.getCurrent().getInternals().dumpPendingJavaScriptInvocations().stream()
                 .map(i -> i.getInvocation().getExpression() + " " + i.getInvocation().getParameters())
                 .toList();
