@@ -177,6 +177,21 @@ class JobsPanelTest extends ViewTest {
         assertThat(compareRow(table, "lowest loss")).isEqualTo("true lowest loss 0.2 0.4");
     }
 
+    @Test
+    void aCompileErrorOpensTheFileAtItsLine() {
+        var job = kiln.jobs.add("broken", List.of(), JobSummary.Status.FAILED);
+        kiln.jobs.setDiagnostics(job.id(), List.of(new JobSummary.Diagnostic("ERROR",
+                "src/main/java/example/SumRegression.java", 12, 5, "';' expected")));
+        show(true);
+        test(grid()).select(0);
+
+        var link = $(Span.class).withClassName("kiln-diagnostic").single();
+        assertThat(link.getText()).isEqualTo("src/main/java/example/SumRegression.java:12: ';' expected");
+        clickElement(link);
+
+        assertThat(opened).extracting(JobSummary.Diagnostic::line).containsExactly(12L);
+    }
+
     private void tick(int row) {
         var box = (Checkbox) test(grid()).getCellComponent(row, 0);
         test(box).click();

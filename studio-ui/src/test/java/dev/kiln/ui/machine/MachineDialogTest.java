@@ -170,6 +170,22 @@ class MachineDialogTest extends ViewTest {
         assertThat(kiln.machines.switches).containsExactly("a100");
     }
 
+    @Test
+    void stoppingWhileAJobRunsSaysTheJobEndsAfterACheckpoint() {
+        kiln.machines.set(kiln.machines.running("cpu-small"));
+        kiln.jobs.add("long run", List.of(), dev.kiln.ui.job.JobSummary.Status.RUNNING);
+        openDialog();
+
+        click("machine-stop");
+        assertThat(dialog().getHeaderTitle()).isEqualTo("Stop the machine while a job runs?");
+        assertThat(kiln.machines.stops).isZero();
+        click("confirm-button");
+
+        assertThat(kiln.machines.stops).isEqualTo(1);
+        assertThat($(Button.class).id("machine").getText()).isEqualTo("No machine");
+        assertThat($(Button.class).id("machine-apply").getText()).isEqualTo("Start");
+    }
+
     /**
      * Picks a type as the user does. (The tester's selectItem matches items by toString, and the options are records
      * shown through a renderer, so the value is set on the group; its listeners run as for a click.)

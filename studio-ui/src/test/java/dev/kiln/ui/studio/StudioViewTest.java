@@ -162,4 +162,65 @@ class StudioViewTest extends ViewTest {
 
         assertThat(dialog().getHeaderTitle()).isEqualTo("Share “Sums”");
     }
+
+    @Test
+    void deletingTheOpenFileClosesItsTabAndSaysItsHistoryStays() {
+        navigate(StudioView.class, "s1");
+        openInTree("src/main/java/example/SumRegression.java");
+        openInTree("README.md");
+
+        click("delete-file");
+        assertThat(dialog().getHeaderTitle()).isEqualTo("Delete ~/workspace/README.md?");
+        click("confirm-button");
+
+        assertThat(treeRows()).doesNotContain("README.md");
+        assertThat(tabs()).containsExactly("src/main/java/example/SumRegression.java (active)");
+        assertThat($(Div.class).id("editor-notice").getText())
+                .isEqualTo("The open file was deleted. Its earlier versions stay in the repository's history.");
+    }
+
+    @Test
+    void renamingTheOpenFileMovesItsTab() {
+        navigate(StudioView.class, "s1");
+        openInTree("README.md");
+
+        click("rename-file");
+        var field = $(TextField.class).id("prompt-field");
+        assertThat(field.getValue()).isEqualTo("README.md");
+        test(field).setValue("docs.md");
+        click("prompt-ok");
+
+        assertThat(tabs()).containsExactly("docs.md (active)");
+        assertThat(fileTitle()).isEqualTo("docs.md");
+    }
+
+    @Test
+    void ctrlPFindsAFileByLettersOfItsNameAndOpensIt() {
+        navigate(StudioView.class, "s1");
+
+        fireShortcut(com.vaadin.flow.component.Key.KEY_P, com.vaadin.flow.component.KeyModifier.CONTROL);
+        assertThat(dialog().getHeaderTitle()).isEqualTo("Go to file");
+        test($(TextField.class).id("quick-open-query")).setValue("sumreg");
+        var first = $(Div.class).withClassName("kiln-quick-row").first();
+        assertThat(first.getElement().getAttribute("data-path")).isEqualTo("src/main/java/example/SumRegression.java");
+        test(first).click();
+
+        assertThat(anyDialogOpen()).isFalse();
+        assertThat(fileTitle()).isEqualTo("src/main/java/example/SumRegression.java");
+    }
+
+    @Test
+    void aWrongCurrentPasswordIsShownInTheAccountDialog() {
+        navigate(StudioView.class, "s1");
+
+        click("account-button");
+        test($(com.vaadin.flow.component.textfield.PasswordField.class).id("account-current-password")).setValue("guess");
+        test($(com.vaadin.flow.component.textfield.PasswordField.class).id("account-new-password")).setValue("new password");
+        test($(com.vaadin.flow.component.textfield.PasswordField.class).id("account-repeat-password")).setValue("new password");
+        click("change-password");
+
+        assertThat($(com.vaadin.flow.component.html.Paragraph.class).id("account-error").getText())
+                .isEqualTo("The current password is wrong.");
+        assertThat(kiln.user.password).isEqualTo("correct horse");
+    }
 }

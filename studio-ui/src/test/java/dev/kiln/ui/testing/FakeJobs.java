@@ -48,6 +48,12 @@ public final class FakeJobs implements StudioJobs {
                 j.machineType(), status, null, j.startedBy(), j.createdAt(), j.startedAt(), clock.instant(), j.diagnostics()));
     }
 
+    public void setDiagnostics(String jobId, List<JobSummary.Diagnostic> diagnostics) {
+        jobs.replaceAll(j -> !j.id().equals(jobId) ? j : new JobSummary(j.id(), j.number(), j.name(), j.request(),
+                j.machineType(), j.status(), j.detail(), j.startedBy(), j.createdAt(), j.startedAt(), j.endedAt(),
+                diagnostics));
+    }
+
     public JobSummary get(String jobId) {
         return jobs.stream().filter(j -> j.id().equals(jobId)).findFirst()
                 .orElseThrow(() -> new StudioException(StudioException.Kind.NOT_FOUND, "No such job."));
