@@ -168,10 +168,14 @@ class MachineDialog extends Dialog {
         stop.setEnabled(state.running() && !state.busy());
 
         phases.removeAll();
-        if (state.switchingFrom() != null || state.busy()) {
-            int current = MachineState.SWITCH_PHASES.indexOf(state.phase());
-            for (int i = 0; i < MachineState.SWITCH_PHASES.size(); i++) {
-                String phase = MachineState.SWITCH_PHASES.get(i);
+        // A start has no old machine to save or stop; stopping and going back are not steps of the list at all.
+        var steps = state.switchingFrom() != null ? MachineState.SWITCH_PHASES
+                : MachineState.SWITCH_PHASES.subList(MachineState.SWITCH_PHASES.indexOf("SCHEDULING"),
+                MachineState.SWITCH_PHASES.size());
+        if (state.switchingFrom() != null || (state.busy() && steps.contains(state.phase()))) {
+            int current = steps.indexOf(state.phase());
+            for (int i = 0; i < steps.size(); i++) {
+                String phase = steps.get(i);
                 var row = new Div(new Span(label(phase)));
                 row.getElement().setAttribute("data-phase", phase);
                 row.getElement().setAttribute("data-state", current < 0 ? "waiting" : i < current ? "done"

@@ -92,13 +92,40 @@ class MachineDialogTest extends ViewTest {
                 "waiting Starting the agent",
                 "waiting Syncing files",
                 "waiting Ready");
-        assertThat($(Button.class).id("machine").getText()).isEqualTo("A100 · Pulling image");
+        assertThat($(Button.class).id("machine").getText()).isEqualTo("A100 · Pulling the image");
 
         kiln.machines.set(kiln.machines.running("a100"));
         poll();
         assertThat($(Div.class).id("machine-phases").getChildren().toList()).isEmpty();
         assertThat($(Button.class).id("machine").getText()).isEqualTo("A100 · Ready");
         assertThat($(Button.class).id("machine-stop").isEnabled()).isTrue();
+    }
+
+    @Test
+    void aStartListsOnlyThePhasesOfAStart() {
+        kiln.machines.firstPhase = "SCHEDULING";
+        openDialog();
+        pick("cpu-small");
+
+        click("machine-apply");
+
+        // No old machine to save or stop: those steps are not shown as done.
+        assertThat(phases()).containsExactly(
+                "current Scheduling · 0 s",
+                "waiting Pulling the image",
+                "waiting Starting the agent",
+                "waiting Syncing files",
+                "waiting Ready");
+        assertThat($(Button.class).id("machine").getText()).isEqualTo("This computer · Scheduling");
+    }
+
+    @Test
+    void stoppingShowsNoSwitchPhases() {
+        kiln.machines.set(kiln.machines.phase("cpu-small", null, "STOPPING", "Stopping the machine's processes"));
+        openDialog();
+
+        assertThat($(Div.class).id("machine-phases").getChildren().toList()).isEmpty();
+        assertThat(message().getText()).isEqualTo("Stopping: Stopping the machine's processes");
     }
 
     @Test

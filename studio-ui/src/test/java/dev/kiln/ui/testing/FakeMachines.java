@@ -51,17 +51,18 @@ public final class FakeMachines implements MachineControl {
     /** The words the server sends with each phase (MachinePlan.Phase's labels). */
     static String label(String phase) {
         return switch (phase) {
+            case "SAVING" -> "Saving work";
+            case "STOPPING_OLD_MACHINE" -> "Stopping the old machine";
+            case "SCHEDULING" -> "Scheduling";
+            case "PULLING_IMAGE" -> "Pulling the image";
+            case "STARTING_AGENT" -> "Starting the agent";
+            case "SYNCING" -> "Syncing files";
             case "READY" -> "Ready";
+            case "REVERTING" -> "Going back";
+            case "STOPPING" -> "Stopping";
             case "STOPPED" -> "Stopped";
             case "FAILED" -> "Failed";
-            case "REVERTING" -> "Going back";
-            case "SCHEDULING" -> "Scheduling";
-            case "PULLING_IMAGE" -> "Pulling image";
-            case "STARTING_AGENT" -> "Starting agent";
-            case "SYNCING" -> "Syncing";
-            case "SAVING" -> "Saving work";
-            case "STOPPING_OLD_MACHINE" -> "Stopping old machine";
-            default -> phase;
+            default -> throw new IllegalArgumentException("No phase " + phase);
         };
     }
 
