@@ -108,6 +108,21 @@ class ShareTest extends ViewTest {
     }
 
     @Test
+    void aLinkRevokedWhileThePageWasOpenSaysSoOnJoin() {
+        kiln.catalog.add("Vision", "viewer");
+        kiln.sharing.invitations.put("t1", new ShareInvitation("s2", "Vision", "Grace Hopper", "editor", null, null));
+        navigate(ShareView.class, "t1");
+
+        kiln.sharing.invitations.remove("t1");
+        click("join-studio");
+
+        assertThat(getCurrentView()).isInstanceOf(ShareView.class);
+        assertThat($(Div.class).id("share-refused").getElement().getTextRecursively())
+                .contains("This link was revoked by the studio's owner.");
+        assertThat($(Div.class).withId("share-invitation").exists()).isFalse();
+    }
+
+    @Test
     void aRevokedLinkSaysSo() {
         navigate(ShareView.class, "gone");
 
