@@ -223,4 +223,44 @@ class StudioViewTest extends ViewTest {
                 .isEqualTo("The current password is wrong.");
         assertThat(kiln.user.password).isEqualTo("correct horse");
     }
+
+    @Test
+    void anEarlierVersionCanBeRestoredFromTheHistory() {
+        openStudio("s1", "README.md");
+
+        var first = $(Div.class).withClassName("kiln-history-item").first();
+        test(first).click();
+        assertThat(dialog().getHeaderTitle()).isEqualTo("README.md at 00000000");
+        click("restore-version");
+
+        assertThat(notifications()).containsExactly("Restored README.md to 00000000");
+        assertThat($(Div.class).withClassName("kiln-history-item").first().getElement().getTextRecursively())
+                .startsWith("Restore README.md");
+    }
+
+    @Test
+    void aViewerMayLookAtAnEarlierVersionButNotRestoreIt() {
+        openStudio("s2", "README.md");
+
+        test($(Div.class).withClassName("kiln-history-item").first()).click();
+
+        assertThat(dialog().getHeaderTitle()).isEqualTo("README.md at 00000000");
+        assertThat($(Button.class).withId("restore-version").exists()).isFalse();
+    }
+
+    @Test
+    void aConflictKeptAsTwoFilesIsAnnouncedOverTheTreeUntilDismissed() {
+        navigate(StudioView.class, "s1");
+        assertThat($(Div.class).withId("file-notices").exists()).isFalse();
+
+        kiln.files.notices.add(new dev.kiln.ui.files.FileNotice(1, kiln.now,
+                "train.py changed on the machine and in the studio at once: the machine's version is train.machine.py."));
+        kiln.files.changed();
+        poll();
+
+        var notice = $(Div.class).withClassName("kiln-file-notice").single();
+        assertThat(notice.getElement().getTextRecursively()).contains("the machine's version is train.machine.py");
+        test(test(notice).find(Button.class).single()).click();
+        assertThat($(Div.class).withId("file-notices").exists()).isFalse();
+    }
 }

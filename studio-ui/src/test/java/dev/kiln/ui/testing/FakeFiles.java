@@ -78,6 +78,11 @@ public final class FakeFiles implements StudioFiles {
         return homePath.substring(FileEntry.WORKSPACE.length() + 1);
     }
 
+    /** Something changed on the machine: the revision moves, so the tree reloads on its next poll. */
+    public void changed() {
+        revision++;
+    }
+
     @Override
     public long revision(String studioId) {
         return revision;
