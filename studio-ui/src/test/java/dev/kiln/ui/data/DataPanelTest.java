@@ -105,4 +105,35 @@ class DataPanelTest extends ViewTest {
         }
         assertThat($(com.vaadin.flow.component.checkbox.Checkbox.class).id("data-for-jobs").isReadOnly()).isTrue();
     }
+
+    @Test
+    void aDatabaseConnectionOpensTheSqlEditorAndShowsTheRows() {
+        show(true);
+
+        click("data-add-sql");
+        test($(TextField.class).id("db-name")).setValue("warehouse");
+        test($(TextField.class).id("db-account")).setValue("xy12345.eu-central-1");
+        test($(TextField.class).id("db-user")).setValue("kiln");
+        test($(PasswordField.class).id("db-password")).setValue("right-secret");
+        click("db-save");
+
+        assertThat($(com.vaadin.flow.component.grid.Grid.class).withId("data-objects").exists()).isFalse();
+        test($(com.vaadin.flow.component.textfield.TextArea.class).id("sql-text")).setValue("select 1 as n");
+        click("sql-run");
+        assertThat($(Span.class).id("sql-status").getText()).isEqualTo("Rows 1-1 of 1");
+        var results = test($(com.vaadin.flow.component.grid.Grid.class).id("sql-results"));
+        assertThat(results.getHeaderCell(0)).isEqualTo("n");
+        assertThat(results.getCellText(0, 0)).isEqualTo("1");
+    }
+
+    @Test
+    void aDatabaseWithoutANameIsRefusedInItsDialog() {
+        show(true);
+
+        click("data-add-sql");
+        click("db-save");
+
+        assertThat($(Paragraph.class).id("db-error").getText()).isEqualTo("Give the connection a name.");
+        assertThat(dialog().getId()).hasValue("db-dialog");
+    }
 }
