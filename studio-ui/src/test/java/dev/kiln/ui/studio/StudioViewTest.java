@@ -263,4 +263,54 @@ class StudioViewTest extends ViewTest {
         test(test(notice).find(Button.class).single()).click();
         assertThat($(Div.class).withId("file-notices").exists()).isFalse();
     }
+
+    private dev.kiln.ui.component.CodeEditor editor() {
+        return $(dev.kiln.ui.component.CodeEditor.class).id("editor");
+    }
+
+    /** What the editor web component reports when typed text has not reached the server yet. */
+    private void unsentChanges(boolean dirty) {
+        com.vaadin.flow.component.ComponentUtil.fireEvent(editor(),
+                new dev.kiln.ui.component.CodeEditor.DirtyChangedEvent(editor(), true, dirty));
+    }
+
+    @Test
+    void unsentChangesAreMarkedAndLeavingThemAsksFirst() {
+        navigate(StudioView.class, "s1");
+        openInTree("src/main/java/example/SumRegression.java");
+        openInTree("README.md");
+
+        unsentChanges(true);
+        assertThat($(Span.class).id("dirty-mark").isVisible()).isTrue();
+        assertThat(tab("README.md").getElement().getAttribute("data-dirty")).isEqualTo("true");
+
+        clickElement(tab("src/main/java/example/SumRegression.java"));
+        assertThat(dialog().getHeaderTitle()).isEqualTo("Leave with unsent changes?");
+        assertThat(fileTitle()).isEqualTo("README.md"); // nothing happens before the answer
+        click("confirm-button");
+        assertThat(fileTitle()).isEqualTo("src/main/java/example/SumRegression.java");
+    }
+
+    @Test
+    void revokedAccessIsShownInTheEditorAndStopsCommits() {
+        openStudio("s1", "README.md");
+
+        com.vaadin.flow.component.ComponentUtil.fireEvent(editor(), new dev.kiln.ui.component.CodeEditor.CollabStatusEvent(
+                editor(), true, "revoked", 0, "The owner revoked your access to this studio."));
+
+        var notice = $(Div.class).id("editor-notice");
+        assertThat(notice.getText()).isEqualTo("The owner revoked your access to this studio.");
+        assertThat(notice.getElement().getAttribute("theme")).isEqualTo("error");
+        assertThat($(Button.class).id("save").isEnabled()).isFalse();
+    }
+
+    @Test
+    void ctrlSInTheEditorCommits() {
+        openStudio("s1", "README.md");
+
+        com.vaadin.flow.component.ComponentUtil.fireEvent(editor(),
+                new dev.kiln.ui.component.CodeEditor.SaveRequestedEvent(editor(), true));
+
+        assertThat(kiln.workspace.commitsNow).containsExactly("README.md");
+    }
 }
