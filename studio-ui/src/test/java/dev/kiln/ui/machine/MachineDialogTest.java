@@ -9,6 +9,7 @@ import dev.kiln.ui.studio.StudioException;
 import dev.kiln.ui.studio.StudioView;
 import dev.kiln.ui.testing.FakeMachines;
 import dev.kiln.ui.testing.ViewTest;
+import dev.kiln.ui.machine.MachineState;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
