@@ -313,4 +313,23 @@ class StudioViewTest extends ViewTest {
 
         assertThat(kiln.workspace.commitsNow).containsExactly("README.md");
     }
+
+    @Test
+    void aCheckpointOpensInTheViewerWithItsTensors() {
+        kiln.workspace.binaryFile("model.safetensors", 4_136);
+        kiln.files.previews.put("workspace/model.safetensors", new dev.kiln.ui.files.FilePreview(
+                "workspace/model.safetensors", "safetensors", 4_136, kiln.now, dev.kiln.ui.files.FileEntry.Where.VERSIONED,
+                null, null, List.of(new dev.kiln.ui.files.FilePreview.Tensor("fc.weight", "F32", List.of(32L, 32L), 4_096),
+                new dev.kiln.ui.files.FilePreview.Tensor("fc.bias", "F32", List.of(10L), 40)), null, false, null));
+        navigate(StudioView.class, "s1");
+
+        openInTree("model.safetensors");
+
+        assertThat($(com.vaadin.flow.component.html.Paragraph.class).id("file-preview-summary").getText())
+                .startsWith("2 tensors · 1,034 parameters");
+        var tensors = test($(com.vaadin.flow.component.grid.Grid.class).id("file-preview-tensors"));
+        assertThat(tensors.getCellText(0, 0)).isEqualTo("fc.weight");
+        assertThat(tensors.getCellText(0, 2)).isEqualTo("[32 × 32]");
+        assertThat(tabs()).isEmpty(); // the viewer, not an editor tab
+    }
 }

@@ -16,6 +16,8 @@ public final class FakeFiles implements StudioFiles {
     private final Instant now;
     public boolean machineOnline;
     public final List<FileNotice> notices = new ArrayList<>();
+    /** What the viewer gets for a home-relative path, where a test wants more than the file's text. */
+    public final java.util.Map<String, FilePreview> previews = new java.util.HashMap<>();
     private long revision;
 
     public FakeFiles(FakeWorkspace workspace, Instant now) {
@@ -38,6 +40,9 @@ public final class FakeFiles implements StudioFiles {
 
     @Override
     public FilePreview preview(String studioId, String path) {
+        if (previews.containsKey(path)) {
+            return previews.get(path);
+        }
         var content = workspace.read(studioId, new FileEntry(path, false, 0, null, FileEntry.Where.VERSIONED).workspacePath());
         return new FilePreview(path, content.binary() ? "binary" : "text", content.size(), now, FileEntry.Where.VERSIONED,
                 content.text(), null, null, null, false, null);
