@@ -36,7 +36,7 @@ public final class FakeInstantiatorFactory implements InstantiatorFactory {
     }
 
     private static <T> T create(Class<T> type) {
-        var fakes = Fakes.current;
+        var fakes = Fakes.CURRENT.get();
         @SuppressWarnings("unchecked")
         var constructor = (Constructor<T>) Arrays.stream(type.getConstructors())
                 .max(Comparator.comparingInt(Constructor::getParameterCount))

@@ -23,8 +23,8 @@ public final class Fakes {
     public final FakeData data = new FakeData(now);
     public final FakeUsers users = new FakeUsers(now);
 
-    /** The fakes of the test running now (view tests run one at a time). */
-    static volatile Fakes current;
+    /** The fakes of the test running on this thread (Vaadin's mock UI is per thread too, and creates views on it). */
+    static final ThreadLocal<Fakes> CURRENT = new ThreadLocal<>();
 
     private final Map<Class<?>, Object> byType = new LinkedHashMap<>();
 
@@ -32,7 +32,7 @@ public final class Fakes {
         for (Object port : new Object[] {user, catalog, workspace, files, sharing, machines, jobs, data, users, clock}) {
             byType.put(port.getClass(), port);
         }
-        current = this;
+        CURRENT.set(this);
     }
 
     /** The fake for a constructor parameter of a view: the one implementing that port, or null. */
