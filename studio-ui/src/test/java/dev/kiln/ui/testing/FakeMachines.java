@@ -27,6 +27,8 @@ public final class FakeMachines implements MachineControl {
     public StudioException refuseSwitch;
     public final List<String> switches = new java.util.ArrayList<>();
     public int stops;
+    /** The studio's terminals open on the server (everyone's). */
+    public final List<String> terminals = new java.util.ArrayList<>(List.of("1"));
 
     public FakeMachines(Clock clock) {
         this.clock = clock;
@@ -91,6 +93,11 @@ public final class FakeMachines implements MachineControl {
         stops++;
         state = stopped();
         return state;
+    }
+
+    @Override
+    public List<String> terminals(String studioId) {
+        return List.copyOf(terminals);
     }
 
     @Override
