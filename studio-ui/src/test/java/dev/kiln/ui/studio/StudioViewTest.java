@@ -332,4 +332,33 @@ class StudioViewTest extends ViewTest {
         assertThat(tensors.getCellText(0, 2)).isEqualTo("[32 × 32]");
         assertThat(tabs()).isEmpty(); // the viewer, not an editor tab
     }
+
+    @Test
+    void ctrlShiftFSearchesEveryFileAndOpensAMatchAtItsLine() {
+        navigate(StudioView.class, "s1");
+
+        fireShortcut(com.vaadin.flow.component.Key.KEY_F, com.vaadin.flow.component.KeyModifier.CONTROL,
+                com.vaadin.flow.component.KeyModifier.SHIFT);
+        test($(TextField.class).id("search-files-query")).setValue("class");
+        click("search-files-run");
+
+        assertThat($(Span.class).id("search-files-summary").getText()).startsWith("1 match in ");
+        var row = $(Div.class).withClassName("kiln-search-row").single();
+        assertThat(row.getElement().getAttribute("data-path")).isEqualTo("src/main/java/example/SumRegression.java");
+        test(row).click();
+        assertThat(fileTitle()).isEqualTo("src/main/java/example/SumRegression.java");
+    }
+
+    @Test
+    void theHeaderShowsTheMachinesUsageWhileItRuns() {
+        navigate(StudioView.class, "s1");
+        assertThat($(Span.class).id("machine-usage").getText()).isEmpty();
+
+        kiln.jobs.usage = new dev.kiln.ui.job.StudioJobs.MachineUsage(0.5, 2, 1L << 30, 4L << 30, List.of(
+                new dev.kiln.ui.job.StudioJobs.MachineUsage.Gpu(0, "A100", 0.9, 20L << 30, 80L << 30, 61, 250)));
+        poll();
+
+        assertThat($(Span.class).id("machine-usage").getText())
+                .isEqualTo("CPU 50% of 2 cores · RAM 1.0/4 GiB · GPU0 90% 20/80 GiB 61°C");
+    }
 }

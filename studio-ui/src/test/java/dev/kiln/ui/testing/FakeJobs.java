@@ -23,6 +23,8 @@ public final class FakeJobs implements StudioJobs {
     public final Map<String, Map<String, List<double[]>>> metrics = new LinkedHashMap<>();
     public boolean machineRunning = true;
     public int devices = 1;
+    /** The machine's usage the header shows; null while no machine runs. */
+    public MachineUsage usage;
 
     public FakeJobs(Clock clock) {
         this.clock = clock;
@@ -129,6 +131,6 @@ public final class FakeJobs implements StudioJobs {
 
     @Override
     public MachineUsage usage(String studioId) {
-        return null;
+        return usage;
     }
 }
