@@ -137,4 +137,30 @@ class DataPanelTest extends ViewTest {
         assertThat($(Paragraph.class).id("db-error").getText()).isEqualTo("Give the connection a name.");
         assertThat(dialog().getId()).hasValue("db-dialog");
     }
+
+    @Test
+    void deletingTheLastConnectionAsksFirstAndEmptiesTheBrowser() {
+        kiln.data.objects.add(new StudioData.Entry("sums.csv", false, 2048, "2026-12-01"));
+        show(true);
+        addS3("training data", "kiln-data", "right-secret");
+        assertThat(test($(com.vaadin.flow.component.grid.Grid.class).id("data-objects")).size()).isEqualTo(1);
+
+        // The browser only hears of new rows when the grid gets new items or its provider says it changed.
+        var grid = $(com.vaadin.flow.component.grid.Grid.class).id("data-objects");
+        var before = grid.getDataProvider();
+        var refreshed = new java.util.concurrent.atomic.AtomicBoolean();
+        before.addDataProviderListener(e -> refreshed.set(true));
+
+        click("data-delete");
+        assertThat(dialog().getHeaderTitle()).isEqualTo("Delete the connection 'training data'?");
+        click("confirm-button");
+
+        assertThat(grid.getDataProvider() != before || refreshed.get())
+                .as("the browser is told the deleted connection's objects are gone").isTrue();
+
+        assertThat($(Span.class).id("data-verdict").getText()).isEqualTo("Deleted 'training data'.");
+        assertThat($(Span.class).id("data-location").getText()).isEqualTo("Add an S3 connection to browse its data.");
+        assertThat(test($(com.vaadin.flow.component.grid.Grid.class).id("data-objects")).size()).isZero();
+        assertThat($(com.vaadin.flow.component.checkbox.Checkbox.class).withId("data-for-jobs").exists()).isFalse();
+    }
 }
