@@ -133,6 +133,33 @@ class JobsPanelTest extends ViewTest {
     }
 
     @Test
+    void cancellingARunningJobShowsItCancelledAndOffersReRun() {
+        kiln.jobs.add("baseline", List.of(), JobSummary.Status.RUNNING);
+        show(true);
+        test(grid()).select(0);
+
+        click("job-cancel");
+
+        assertThat($(Span.class).id("job-status").getText()).isEqualTo("Cancelled");
+        assertThat(rows()).containsExactly("1 baseline Cancelled");
+        assertThat($(Button.class).id("job-rerun").isVisible()).isTrue();
+    }
+
+    @Test
+    void renamingAJobShowsTheNewNameInTheListAndTheDetail() {
+        kiln.jobs.add("baseline", List.of(), JobSummary.Status.SUCCEEDED);
+        show(true);
+        test(grid()).select(0);
+
+        click("job-rename");
+        test($(TextField.class).id("prompt-field")).setValue("lr sweep 1");
+        click("prompt-ok");
+
+        assertThat($(Span.class).id("job-title").getText()).isEqualTo("lr sweep 1");
+        assertThat(rows()).containsExactly("1 lr sweep 1 Succeeded");
+    }
+
+    @Test
     void reRunOpensTheDialogWithTheJobsSettings() {
         kiln.jobs.add("baseline", List.of("lr=0.1"), JobSummary.Status.SUCCEEDED);
         show(true);

@@ -71,6 +71,16 @@ class ShareTest extends ViewTest {
     }
 
     @Test
+    void anExpiredLinkSaysSoAndCannotBeRevokedOrCopied() {
+        kiln.sharing.createLink("s1", "viewer", java.time.Duration.ofHours(-1));
+        openShareDialog();
+
+        var grid = test(links());
+        assertThat(((Paragraph) grid.getCellComponent(0, 4)).getText()).isEqualTo("expired");
+        assertThat(grid.getCellComponent(0, 1)).isInstanceOf(com.vaadin.flow.component.html.Span.class); // no copy button
+    }
+
+    @Test
     void thePeopleInTheStudioAreListedWithTheirRoles() {
         kiln.sharing.members.add(new StudioMember("Grace Hopper", "viewer"));
         openShareDialog();

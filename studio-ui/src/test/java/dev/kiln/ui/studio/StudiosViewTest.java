@@ -98,6 +98,20 @@ class StudiosViewTest extends ViewTest {
     }
 
     @Test
+    void renamingShowsTheNewNameInTheList() {
+        kiln.catalog.add("Sums", "owner");
+        open(StudiosView.class);
+
+        test(test(studios()).getCellComponent(0, 3)).find(Button.class).withText("Rename").single().click();
+        var field = $(TextField.class).id("prompt-field");
+        assertThat(field.getValue()).isEqualTo("Sums");
+        test(field).setValue("Sums v2");
+        click("prompt-ok");
+
+        assertThat(test(studios()).getCellText(0, 0)).isEqualTo("Sums v2");
+    }
+
+    @Test
     void aStudioThatIsGoneShowsWhyInsteadOfTheEditor() {
         navigate(StudioView.class, "nope");
 
