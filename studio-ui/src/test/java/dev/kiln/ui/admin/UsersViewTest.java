@@ -115,4 +115,21 @@ class UsersViewTest extends ViewTest {
         click("confirm-button");
         assertThat(test(grid()).size()).isEqualTo(1);
     }
+
+    @Test
+    void resettingAPasswordSaysTheirSessionsEnded() {
+        navigate(UsersView.class);
+
+        test(action(1, "Reset password")).click();
+        var field = $(PasswordField.class).id("reset-password-field");
+        test(field).setValue("short");
+        click("reset-password-ok");
+        assertThat(field.getErrorMessage()).isEqualTo("The password needs at least 8 characters.");
+        assertThat(kiln.users.passwordResets).isEmpty();
+
+        test(field).setValue("a new long one");
+        click("reset-password-ok");
+        assertThat(kiln.users.passwordResets).containsExactly("grace");
+        assertThat(notifications()).containsExactly("New password set for grace; their sessions ended.");
+    }
 }

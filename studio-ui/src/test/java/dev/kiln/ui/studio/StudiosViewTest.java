@@ -112,6 +112,16 @@ class StudiosViewTest extends ViewTest {
     }
 
     @Test
+    void theHeaderOffersUsersOnlyToAnAdministratorAndSignsOut() {
+        open(StudiosView.class);
+        assertThat($(com.vaadin.flow.component.html.Anchor.class).withId("users-link").exists()).isFalse();
+
+        click("sign-out");
+
+        assertThat(kiln.user.logouts).isEqualTo(1);
+    }
+
+    @Test
     void aStudioThatIsGoneShowsWhyInsteadOfTheEditor() {
         navigate(StudioView.class, "nope");
 
