@@ -148,10 +148,42 @@ class StudioViewTest extends ViewTest {
 
         assertThat($(Span.class).id("studio-role").getText()).isEqualTo("shared with you · view only");
         assertThat(fileTitle()).isEqualTo("README.md");
-        for (String id : List.of("save", "new-file", "new-folder", "rename-file", "delete-file", "job-run", "share",
-                "data-add")) {
+        for (String id : List.of("save", "new-file", "new-folder", "rename-file", "delete-file", "share")) {
             assertThat($(Component.class).withId(id).exists()).as(id + " is not offered to a viewer").isFalse();
         }
+        bottomTab("Jobs");
+        assertThat($(Component.class).withId("jobs-panel").exists()).isTrue();
+        assertThat($(Button.class).withId("job-run").exists()).as("Run is not offered to a viewer").isFalse();
+        bottomTab("Data");
+        assertThat($(Component.class).withId("data-panel").exists()).isTrue();
+        assertThat($(Button.class).withId("data-add").exists()).as("Add S3 is not offered to a viewer").isFalse();
+    }
+
+    @Test
+    void theOwnerRunsJobsAndAddsConnectionsFromTheBottomTabs() {
+        navigate(StudioView.class, "s1");
+
+        bottomTab("Jobs");
+        assertThat($(Button.class).withId("job-run").exists()).isTrue();
+        bottomTab("Data");
+        assertThat($(Button.class).withId("data-add").exists()).isTrue();
+    }
+
+    private void bottomTab(String label) {
+        test($(com.vaadin.flow.component.tabs.TabSheet.class).withClassName("kiln-bottom-tabs").single()).select(label);
+    }
+
+    @Test
+    void anEditorChangesFilesButNeitherSharesNorChangesTheMachine() {
+        kiln.catalog.add("Team", "editor");
+        openStudio("s3", "README.md");
+
+        assertThat($(Span.class).id("studio-role").getText()).isEqualTo("shared with you · can edit");
+        assertThat($(Button.class).id("save").isEnabled()).isTrue();
+        assertThat($(Button.class).withId("new-file").exists()).isTrue();
+        assertThat($(Button.class).withId("share").exists()).isFalse();
+        click("machine");
+        assertThat($(Button.class).withId("machine-apply").exists()).isFalse();
     }
 
     @Test
