@@ -55,10 +55,6 @@ public abstract class ViewTest extends BrowserlessTest {
         return $(Dialog.class).all().stream().anyMatch(Dialog::isOpened);
     }
 
-    protected <T extends Component> T byId(Class<T> type, String id) {
-        return $(type).id(id);
-    }
-
     protected void click(String buttonId) {
         test($(Button.class).id(buttonId)).click();
     }
@@ -73,7 +69,7 @@ public abstract class ViewTest extends BrowserlessTest {
 
     /**
      * The JavaScript the server queued for the browser since the last call, each as its expression and arguments
-     * ("$0.append($1) [..., line 1\nline 2\n]"): what a web component (the log, the charts) is told to show.
+     * ("return $0.append($1) [<kiln-log ...>, line 1\nline 2\n]"): what a web component (the log, the charts) is told to show.
      */
     protected List<String> javaScriptSent() {
         // Element calls are queued before the response to the browser: run that step first.
