@@ -69,7 +69,8 @@ public abstract class ViewTest extends BrowserlessTest {
 
     /**
      * The JavaScript the server queued for the browser since the last call, each as its expression and arguments
-     * ("return $0.append($1) [<kiln-log ...>, line 1\nline 2\n]"): what a web component (the log, the charts) is told to show.
+     * ("return $0.append($1) [<kiln-log ...>, line 1\nline 2\n]"): what a web component (the log, the charts) is
+     * told to show.
      */
     protected List<String> javaScriptSent() {
         // Element calls are queued before the response to the browser: run that step first.
