@@ -7,7 +7,7 @@ import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.component.textfield.PasswordField;
 import com.vaadin.flow.component.textfield.TextField;
 import dev.kiln.ui.testing.ViewTest;
-import dev.kiln.ui.data.StudioData;
+import dev.kiln.api.data.StudioData;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

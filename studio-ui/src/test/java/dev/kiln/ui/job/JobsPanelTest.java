@@ -11,7 +11,7 @@ import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.textfield.IntegerField;
 import com.vaadin.flow.component.textfield.TextField;
 import dev.kiln.ui.testing.ViewTest;
-import dev.kiln.ui.job.JobSummary;
+import dev.kiln.api.job.JobSummary;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

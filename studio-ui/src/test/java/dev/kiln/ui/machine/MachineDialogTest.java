@@ -5,11 +5,11 @@ import com.vaadin.flow.component.button.Button;
 import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.radiobutton.RadioButtonGroup;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 import dev.kiln.ui.studio.StudioView;
 import dev.kiln.ui.testing.FakeMachines;
 import dev.kiln.ui.testing.ViewTest;
-import dev.kiln.ui.machine.MachineState;
+import dev.kiln.api.machine.MachineState;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -187,7 +187,7 @@ class MachineDialogTest extends ViewTest {
     @Test
     void switchingWhileAJobRunsAsksFirst() {
         kiln.machines.set(kiln.machines.running("cpu-small"));
-        kiln.jobs.add("long run", List.of(), dev.kiln.ui.job.JobSummary.Status.RUNNING);
+        kiln.jobs.add("long run", List.of(), dev.kiln.api.job.JobSummary.Status.RUNNING);
         openDialog();
         pick("a100");
         click("machine-apply");
@@ -201,7 +201,7 @@ class MachineDialogTest extends ViewTest {
     @Test
     void stoppingWhileAJobRunsSaysTheJobEndsAfterACheckpoint() {
         kiln.machines.set(kiln.machines.running("cpu-small"));
-        kiln.jobs.add("long run", List.of(), dev.kiln.ui.job.JobSummary.Status.RUNNING);
+        kiln.jobs.add("long run", List.of(), dev.kiln.api.job.JobSummary.Status.RUNNING);
         openDialog();
 
         click("machine-stop");

@@ -7,9 +7,9 @@ import com.vaadin.flow.component.html.Paragraph;
 import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.component.textfield.TextField;
 import dev.kiln.ui.testing.ViewTest;
-import dev.kiln.ui.studio.ShareInvitation;
-import dev.kiln.ui.studio.ShareLink;
-import dev.kiln.ui.studio.StudioMember;
+import dev.kiln.api.studio.ShareInvitation;
+import dev.kiln.api.studio.ShareLink;
+import dev.kiln.api.studio.StudioMember;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

@@ -285,7 +285,7 @@ class StudioViewTest extends ViewTest {
         navigate(StudioView.class, "s1");
         assertThat($(Div.class).withId("file-notices").exists()).isFalse();
 
-        kiln.files.notices.add(new dev.kiln.ui.files.FileNotice(1, kiln.now,
+        kiln.files.notices.add(new dev.kiln.api.files.FileNotice(1, kiln.now,
                 "train.py changed on the machine and in the studio at once: the machine's version is train.machine.py."));
         kiln.files.changed();
         poll();
@@ -349,10 +349,10 @@ class StudioViewTest extends ViewTest {
     @Test
     void aCheckpointOpensInTheViewerWithItsTensors() {
         kiln.workspace.binaryFile("model.safetensors", 4_136);
-        kiln.files.previews.put("workspace/model.safetensors", new dev.kiln.ui.files.FilePreview(
-                "workspace/model.safetensors", "safetensors", 4_136, kiln.now, dev.kiln.ui.files.FileEntry.Where.VERSIONED,
-                null, null, List.of(new dev.kiln.ui.files.FilePreview.Tensor("fc.weight", "F32", List.of(32L, 32L), 4_096),
-                new dev.kiln.ui.files.FilePreview.Tensor("fc.bias", "F32", List.of(10L), 40)), null, false, null));
+        kiln.files.previews.put("workspace/model.safetensors", new dev.kiln.api.files.FilePreview(
+                "workspace/model.safetensors", "safetensors", 4_136, kiln.now, dev.kiln.api.files.FileEntry.Where.VERSIONED,
+                null, null, List.of(new dev.kiln.api.files.FilePreview.Tensor("fc.weight", "F32", List.of(32L, 32L), 4_096),
+                new dev.kiln.api.files.FilePreview.Tensor("fc.bias", "F32", List.of(10L), 40)), null, false, null));
         navigate(StudioView.class, "s1");
 
         openInTree("model.safetensors");
@@ -386,8 +386,8 @@ class StudioViewTest extends ViewTest {
         navigate(StudioView.class, "s1");
         assertThat($(Span.class).id("machine-usage").getText()).isEmpty();
 
-        kiln.jobs.usage = new dev.kiln.ui.job.StudioJobs.MachineUsage(0.5, 2, 1L << 30, 4L << 30, List.of(
-                new dev.kiln.ui.job.StudioJobs.MachineUsage.Gpu(0, "A100", 0.9, 20L << 30, 80L << 30, 61, 250)));
+        kiln.jobs.usage = new dev.kiln.api.job.StudioJobs.MachineUsage(0.5, 2, 1L << 30, 4L << 30, List.of(
+                new dev.kiln.api.job.StudioJobs.MachineUsage.Gpu(0, "A100", 0.9, 20L << 30, 80L << 30, 61, 250)));
         poll();
 
         assertThat($(Span.class).id("machine-usage").getText())

@@ -5,7 +5,7 @@ import com.vaadin.flow.component.grid.Grid;
 import com.vaadin.flow.component.html.Paragraph;
 import com.vaadin.flow.component.textfield.TextField;
 import dev.kiln.ui.testing.ViewTest;
-import dev.kiln.ui.studio.StudioSummary;
+import dev.kiln.api.studio.StudioSummary;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

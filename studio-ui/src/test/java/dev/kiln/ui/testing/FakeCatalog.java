@@ -1,8 +1,8 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.studio.StudioCatalog;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioSummary;
+import dev.kiln.api.studio.StudioCatalog;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioSummary;
 
 import java.time.Instant;
 import java.util.ArrayList;

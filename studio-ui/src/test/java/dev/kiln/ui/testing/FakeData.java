@@ -1,7 +1,7 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.data.StudioData;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.data.StudioData;
+import dev.kiln.api.studio.StudioException;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.files.FileEntry;
-import dev.kiln.ui.files.FileNotice;
-import dev.kiln.ui.files.FilePreview;
-import dev.kiln.ui.files.StudioFiles;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.files.FileEntry;
+import dev.kiln.api.files.FileNotice;
+import dev.kiln.api.files.FilePreview;
+import dev.kiln.api.files.StudioFiles;
+import dev.kiln.api.studio.StudioException;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
-import dev.kiln.ui.job.StudioJobs;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.StudioJobs;
+import dev.kiln.api.studio.StudioException;
 
 import java.time.Clock;
 import java.util.ArrayList;

@@ -1,8 +1,9 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.machine.MachineControl;
-import dev.kiln.ui.machine.MachineState;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.machine.MachineControl;
+import dev.kiln.api.machine.MachinePhase;
+import dev.kiln.api.machine.MachineState;
+import dev.kiln.api.studio.StudioException;
 
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -36,7 +37,8 @@ public final class FakeMachines implements MachineControl {
     }
 
     public MachineState stopped() {
-        return new MachineState(null, null, false, "STOPPED", "Stopped", null, clock.instant(), null, TYPES, null);
+        return new MachineState(null, null, false, MachinePhase.STOPPED, MachinePhase.STOPPED.label(), null, clock.instant(),
+                null, TYPES, null);
     }
 
     public MachineState running(String type) {
@@ -46,26 +48,9 @@ public final class FakeMachines implements MachineControl {
     /** The machine of {@code type} in {@code phase}, switching from {@code from} (null when not switching). */
     public MachineState phase(String type, String from, String phase, String detail) {
         var option = TYPES.stream().filter(o -> o.id().equals(type)).findFirst().orElseThrow();
-        return new MachineState(type, option.displayName(), !phase.equals("STOPPED") && !phase.equals("FAILED"), phase,
-                label(phase), detail, clock.instant(), from, TYPES, null);
-    }
-
-    /** The words the server sends with each phase (MachinePlan.Phase's labels). */
-    static String label(String phase) {
-        return switch (phase) {
-            case "SAVING" -> "Saving work";
-            case "STOPPING_OLD_MACHINE" -> "Stopping the old machine";
-            case "SCHEDULING" -> "Scheduling";
-            case "PULLING_IMAGE" -> "Pulling the image";
-            case "STARTING_AGENT" -> "Starting the agent";
-            case "SYNCING" -> "Syncing files";
-            case "READY" -> "Ready";
-            case "REVERTING" -> "Going back";
-            case "STOPPING" -> "Stopping";
-            case "STOPPED" -> "Stopped";
-            case "FAILED" -> "Failed";
-            default -> throw new IllegalArgumentException("No phase " + phase);
-        };
+        var p = MachinePhase.valueOf(phase);
+        return new MachineState(type, option.displayName(), p != MachinePhase.STOPPED && p != MachinePhase.FAILED, p,
+                p.label(), detail, clock.instant(), from, TYPES, null);
     }
 
     public void set(MachineState next) {

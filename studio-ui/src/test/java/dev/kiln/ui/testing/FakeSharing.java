@@ -1,11 +1,11 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.studio.ShareInvitation;
-import dev.kiln.ui.studio.ShareLink;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioMember;
-import dev.kiln.ui.studio.StudioSharing;
-import dev.kiln.ui.studio.StudioSummary;
+import dev.kiln.api.studio.ShareInvitation;
+import dev.kiln.api.studio.ShareLink;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioMember;
+import dev.kiln.api.studio.StudioSharing;
+import dev.kiln.api.studio.StudioSummary;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.security.CurrentUser;
+import dev.kiln.api.security.CurrentUser;
 
 /** The signed-in user of a view test: a name, whether they are an administrator, and a password they can change. */
 public final class FakeUser implements CurrentUser {

@@ -1,6 +1,6 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.admin.UserDirectory;
+import dev.kiln.api.security.UserDirectory;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package dev.kiln.ui.testing;
 
-import dev.kiln.ui.studio.FileContent;
-import dev.kiln.ui.studio.FileRevision;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioWorkspace;
-import dev.kiln.ui.studio.WorkspaceEntry;
+import dev.kiln.api.files.FileContent;
+import dev.kiln.api.files.FileRevision;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.files.StudioWorkspace;
+import dev.kiln.api.files.WorkspaceEntry;
 
 import java.time.Instant;
 import java.util.ArrayList;
