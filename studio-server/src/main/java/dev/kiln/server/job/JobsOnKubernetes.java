@@ -20,6 +20,7 @@ class JobsOnKubernetes {
     @Bean
     ClusterJobs clusterJobs(KubernetesClient client, AgentRegistry agents, KubernetesStudioMachines.Settings settings,
                             Clock clock, @Value("${kiln.jobs.gang-timeout:10m}") Duration gangTimeout) {
-        return new ClusterJobs(client, new KubernetesTrainingJobs(client, agents, clock, gangTimeout), settings);
+        return new ClusterJobs(client, new KubernetesTrainingJobs(client, agents, clock, gangTimeout), settings, agents,
+                clock);
     }
 }
