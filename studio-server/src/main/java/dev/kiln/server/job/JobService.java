@@ -130,12 +130,20 @@ public class JobService implements StudioJobs {
                     .orElse(null);
             var backend = backendFor(job.request());
             backend.adopt(studioId, job, type);
+            var output = output(studioId, id);
+            output.reload();
             var followed = new JobReconciler.Followed(studioId, id, job.request(), type, jobs.starterOf(id).orElse(null),
-                    output(studioId, id), backend, DesiredJob.submitted(id).foundAfterRestart(clock.instant()));
+                    output, backend, DesiredJob.submitted(id).foundAfterRestart(clock.instant()));
             followed.shown = job.status();
             log.info("Job {} of studio {} was {} when Kiln stopped; following it again", id, studioId, job.status());
             reconciler.follow(followed);
         }
+    }
+
+    /** The server stops: the charts' points of running jobs are saved, for the server that finds them again. */
+    @jakarta.annotation.PreDestroy
+    void saveRunningSeries() {
+        reconciler.followed().forEach(job -> job.output.saveSeries());
     }
 
     /** The studio's data connections for a launch, with short-lived credentials; their notes go to the job's log. */
