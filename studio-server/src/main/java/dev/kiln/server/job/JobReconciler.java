@@ -147,12 +147,17 @@ final class JobReconciler implements JobBackend.Events {
             return;
         }
         synchronized (job) {
-            for (int i = 0; i < 3 && followed.containsKey(jobId); i++) {
-                var observed = job.backend.observe(job.studioId, jobId);
-                JobStep step = planner.plan(job.desired, observed, clock.instant());
-                if (!perform(job, step, observed)) {
-                    return;
+            try {
+                for (int i = 0; i < 3 && followed.containsKey(jobId); i++) {
+                    var observed = job.backend.observe(job.studioId, jobId);
+                    JobStep step = planner.plan(job.desired, observed, clock.instant());
+                    if (!perform(job, step, observed)) {
+                        return;
+                    }
                 }
+            } catch (RuntimeException e) {
+                // A backend that cannot answer now (the cluster's API): the next report or poll plans again.
+                log.warn("Following job {} failed: {}", jobId, dev.kiln.server.config.LogText.clean(e.getMessage()));
             }
         }
     }
@@ -164,8 +169,6 @@ final class JobReconciler implements JobBackend.Events {
                 if (launch.resume()) {
                     job.resumes++;
                     job.output.note("resuming on the new machine (attempt " + (job.resumes + 1) + ")");
-                } else if (job.request.nodes() > 1 && job.backend instanceof ClusterJobs) {
-                    show(job, Status.STARTING, "Waiting for all " + job.request.nodes() + " nodes to be scheduled");
                 }
                 job.waitShown = null;
                 job.backend.launch(new JobBackend.Launch(job.studioId, job.jobId, job.request, job.type,

@@ -117,7 +117,7 @@ public class JobService implements StudioJobs {
         var unfinished = jobs.unfinished();
         if (cluster != null) {
             try {
-                cluster.orphans(java.util.Set.copyOf(unfinished));
+                cluster.removeOrphans(java.util.Set.copyOf(unfinished));
             } catch (RuntimeException e) {
                 log.warn("Cannot look for Kiln's Indexed Jobs on the cluster: {}",
                         dev.kiln.server.config.LogText.clean(e.getMessage()));
