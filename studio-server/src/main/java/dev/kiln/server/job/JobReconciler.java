@@ -230,13 +230,15 @@ final class JobReconciler implements JobBackend.Events {
         }
         job.output.note(status.name().toLowerCase() + ": " + detail);
         job.output.close();
-        records.ended(job.jobId, status, detail, clock.instant());
+        // What the job left (a cluster's objects) goes before its record says it ended, so nothing of an ended job
+        // is still around when someone looks.
         try {
             job.backend.forget(job.studioId, job.jobId);
         } catch (RuntimeException e) {
             log.warn("Cleaning up after job {} failed: {}", job.jobId,
                     dev.kiln.server.config.LogText.clean(e.getMessage()));
         }
+        records.ended(job.jobId, status, detail, clock.instant());
         onEnded.accept(job);
         log.info("Job {} of studio {}: {} ({})", job.jobId, job.studioId, status,
                 dev.kiln.server.config.LogText.clean(detail)); // the detail may be the machine's words
