@@ -46,12 +46,6 @@ class LiveFiles implements LiveDocuments {
         texts.closeUnder(studioId, path, why);
     }
 
-    @Override
-    public void closeStudio(String studioId) {
-        notebooks.closeStudio(studioId);
-        texts.closeStudio(studioId);
-    }
-
     /**
      * A change made on the machine to a file someone has open: a notebook open as a notebook takes the machine's
      * text whole (its cells are rebuilt from it; merging the JSON text as text would not keep cells intact).
