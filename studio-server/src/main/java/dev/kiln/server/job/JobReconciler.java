@@ -130,6 +130,27 @@ final class JobReconciler implements JobBackend.Events {
         reconcile(jobId);
     }
 
+    /**
+     * The studio was deleted: its jobs are no longer followed and what they left on their backend goes (their
+     * records went with the studio).
+     */
+    void release(String studioId) {
+        for (Followed job : List.copyOf(followed.values())) {
+            if (job.studioId.equals(studioId) && followed.remove(job.jobId) != null) {
+                synchronized (job) {
+                    job.output.close();
+                    try {
+                        job.backend.cancel(studioId, job.jobId);
+                        job.backend.forget(studioId, job.jobId);
+                    } catch (RuntimeException e) {
+                        log.warn("Releasing job {} failed: {}", job.jobId,
+                                dev.kiln.server.config.LogText.clean(e.getMessage()));
+                    }
+                }
+            }
+        }
+    }
+
     /** Every couple of seconds: backends that poll look, and every job is planned again (waits run out). */
     void poll(JobBackend... backends) {
         for (JobBackend backend : backends) {

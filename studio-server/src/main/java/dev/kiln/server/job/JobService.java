@@ -44,7 +44,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * reason where not.
  */
 @Service
-public class JobService implements StudioJobs {
+public class JobService implements StudioJobs, dev.kiln.server.studio.StudioScoped {
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
     private final dev.kiln.server.data.DataConnections data;
     private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.shared();
@@ -71,6 +71,8 @@ public class JobService implements StudioJobs {
     private final JobReconciler reconciler;
 
     private final Map<String, JobOutput> outputs = new ConcurrentHashMap<>();
+    /** The studio of each job in {@link #outputs}. */
+    private final Map<String, String> outputStudios = new ConcurrentHashMap<>();
     /** When each job in {@link #outputs} ended: a while later its output leaves memory (the files keep it). */
     private final Map<String, Long> ended = new ConcurrentHashMap<>();
     static final long OUTPUT_KEPT_AFTER_END_MS = 10 * 60_000;
@@ -331,6 +333,7 @@ public class JobService implements StudioJobs {
     }
 
     private JobOutput output(String studioId, String jobId) {
+        outputStudios.put(jobId, studioId);
         return outputs.computeIfAbsent(jobId, id -> new JobOutput(logs.resolve(id + ".log"),
                 json -> metrics.record(studioId, id, json), line -> data.masks().mask(studioId, line)));
     }
@@ -355,6 +358,29 @@ public class JobService implements StudioJobs {
         ended.entrySet().removeIf(e -> {
             if (e.getValue() < before && !reconciler.follows(e.getKey())) {
                 outputs.remove(e.getKey());
+                outputStudios.remove(e.getKey());
+                return true;
+            }
+            return false;
+        });
+    }
+
+    /** The studios whose jobs are followed, or whose finished jobs' outputs are still in memory. */
+    @Override
+    public java.util.Set<String> liveStudios() {
+        var studios = new java.util.HashSet<>(outputStudios.values());
+        reconciler.followed().forEach(job -> studios.add(job.studioId));
+        return studios;
+    }
+
+    /** A deleted studio: its jobs are no longer followed (what a cluster holds for them goes) and outputs leave. */
+    @Override
+    public void release(String studioId) {
+        reconciler.release(studioId);
+        outputStudios.entrySet().removeIf(e -> {
+            if (e.getValue().equals(studioId)) {
+                outputs.remove(e.getKey());
+                ended.remove(e.getKey());
                 return true;
             }
             return false;

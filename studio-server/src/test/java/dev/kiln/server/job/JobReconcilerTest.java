@@ -177,6 +177,19 @@ class JobReconcilerTest {
         assertThat(records.partial).isEmpty();
     }
 
+    @Test
+    void aDeletedStudiosJobsAreLetGoAndWhatTheyLeftOnTheirBackendGoes() {
+        reconciler.follow(job("j1", DesiredJob.submitted("j1")));
+        backend.report("j1", ObservedJob.at(Where.RUNNING, Machine.READY));
+
+        reconciler.release("s1");
+        assertThat(reconciler.follows("j1")).isFalse();
+        assertThat(backend.cancels).containsExactly("j1");
+        assertThat(backend.forgotten).containsExactly("j1");
+        backend.report("j1", ObservedJob.exited(new Exit(143, null, false), Machine.READY));
+        assertThat(records.status.get("j1")).as("its record went with the studio").isEqualTo(Status.RUNNING);
+    }
+
     static JobSummary summary(String id) {
         return new JobSummary(id, 1, "job", REQUEST, "cpu-2", Status.RUNNING, "Running", "Ada", NOW, NOW, null,
                 List.of());
