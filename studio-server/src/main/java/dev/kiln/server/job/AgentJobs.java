@@ -11,7 +11,7 @@ import dev.kiln.machine.protocol.ToMachine;
 import dev.kiln.server.job.ObservedJob.Machine;
 import dev.kiln.server.job.ObservedJob.Where;
 import dev.kiln.server.machine.MachineChannel;
-import dev.kiln.ui.job.JobSummary;
+import dev.kiln.api.job.JobSummary;
 
 /**
  * Jobs run by the agent of the studio's machine (every job on the local backend, single-node jobs on Kubernetes),

@@ -6,8 +6,8 @@ import dev.kiln.machine.kubernetes.KubernetesStudioMachines;
 import dev.kiln.machine.kubernetes.TrainingJobSpec;
 import dev.kiln.server.job.ObservedJob.Machine;
 import dev.kiln.server.job.ObservedJob.Where;
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -3,8 +3,8 @@ package dev.kiln.server.job;
 import java.util.List;
 
 import dev.kiln.machine.catalog.MachineType;
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
 import tools.jackson.databind.JsonNode;
 
 /**

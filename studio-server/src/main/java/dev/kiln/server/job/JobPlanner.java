@@ -9,7 +9,7 @@ import dev.kiln.server.job.JobStep.Launch;
 import dev.kiln.server.job.JobStep.RecordExit;
 import dev.kiln.server.job.JobStep.Wait;
 import dev.kiln.server.job.ObservedJob.Machine;
-import dev.kiln.ui.job.JobSummary.Status;
+import dev.kiln.api.job.JobSummary.Status;
 
 /**
  * Desired job + what its backend observes = the next step, as a pure function (tested as data, like the machines'

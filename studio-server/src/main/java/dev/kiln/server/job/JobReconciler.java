@@ -17,9 +17,9 @@ import dev.kiln.server.job.JobStep.Follow;
 import dev.kiln.server.job.JobStep.Launch;
 import dev.kiln.server.job.JobStep.RecordExit;
 import dev.kiln.server.job.JobStep.Wait;
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
-import dev.kiln.ui.job.JobSummary.Status;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.JobSummary.Status;
 import tools.jackson.databind.JsonNode;
 
 /**

@@ -1,6 +1,6 @@
 package dev.kiln.server.job;
 
-import dev.kiln.ui.job.JobSummary.Status;
+import dev.kiln.api.job.JobSummary.Status;
 
 /**
  * The one thing to do next for a job, as the {@link JobPlanner} decides it. Every step is safe to repeat: the service

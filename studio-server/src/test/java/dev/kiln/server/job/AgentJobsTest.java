@@ -18,8 +18,8 @@ import dev.kiln.machine.protocol.ToMachine;
 import dev.kiln.server.job.ObservedJob.Machine;
 import dev.kiln.server.job.ObservedJob.Where;
 import dev.kiln.server.machine.MachineChannel;
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
 
 /**
  * The agent backend on a fake channel: what the machine's messages and hellos say becomes the observation, without

@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.kiln.machine.catalog.MachineType;
 import dev.kiln.server.job.ObservedJob.Machine;
 import dev.kiln.server.job.ObservedJob.Where;
-import dev.kiln.ui.job.JobSummary;
+import dev.kiln.api.job.JobSummary;
 
 /**
  * A job backend without processes, for fast tests of the job logic: it remembers what it was asked (launches,

@@ -18,7 +18,7 @@ import dev.kiln.server.job.JobStep.Wait;
 import dev.kiln.server.job.ObservedJob.Exit;
 import dev.kiln.server.job.ObservedJob.Machine;
 import dev.kiln.server.job.ObservedJob.Where;
-import dev.kiln.ui.job.JobSummary.Status;
+import dev.kiln.api.job.JobSummary.Status;
 
 /** The planner as a table: what the job's record asks for and what its backend sees, then the one next step. */
 class JobPlannerTest {

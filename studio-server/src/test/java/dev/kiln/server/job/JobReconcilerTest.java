@@ -21,9 +21,9 @@ import dev.kiln.server.job.JobBackend.Launch;
 import dev.kiln.server.job.ObservedJob.Exit;
 import dev.kiln.server.job.ObservedJob.Machine;
 import dev.kiln.server.job.ObservedJob.Where;
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
-import dev.kiln.ui.job.JobSummary.Status;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.JobSummary.Status;
 
 /**
  * The job logic on a fake backend: jobs launched, followed, cancelled, moved with their machine, and found again
