@@ -94,6 +94,8 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         final LiveNotebook notebook;
         String kernelId;
         String spec;
+        /** The generation of the machine the kernel was started on: only that machine's end ends it (-1: none yet). */
+        long generation = -1;
         /** Started and not yet dead or stopped: the notebook stays open for it. Read without the lock. */
         volatile boolean alive;
         /** A cell runs or waits: write-backs wait for it. Read without the lock. */
@@ -133,7 +135,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         machines.on(FromMachine.KernelOutput.class, this::output);
         machines.on(FromMachine.KernelExecuted.class, this::executed);
         machines.on(FromMachine.KernelCompletion.class, this::completed);
-        machines.on(FromMachine.MachineLost.class, (studioId, lost) -> machineGone(studioId));
+        machines.on(FromMachine.MachineLost.class, this::machineGone);
         machines.on(FromMachine.Synced.class, (studioId, synced) -> machineReady(studioId));
     }
 
@@ -457,8 +459,12 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             log.warn("Notebook kernel of studio {} starts without data connections", notebook.studioId, e);
             connections = null;
         }
-        if (!machines.send(notebook.studioId, new ToMachine.KernelStart(session.kernelId, spec.name(), connections))) {
+        var generation = machines.sendSaying(notebook.studioId, new ToMachine.KernelStart(session.kernelId, spec.name(),
+                connections));
+        if (generation.isEmpty()) {
             died(session, "The studio's machine went away before the kernel could start");
+        } else {
+            session.generation = generation.getAsLong();
         }
     }
 
@@ -513,11 +519,15 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         java.util.concurrent.CompletableFuture.runAsync(() -> documents.closeIfUnused(notebook));
     }
 
-    private void machineGone(String studioId) {
+    /**
+     * A machine's connection ended: the kernels started on that machine are gone. During a switch the old machine ends
+     * after the new one is up, and a kernel may already run on the new one; the old machine's end must not end it.
+     */
+    void machineGone(String studioId, FromMachine.MachineLost lost) {
         for (var session : List.copyOf(sessions.values())) {
             if (session.notebook.studioId.equals(studioId)) {
                 synchronized (session) {
-                    if (session.alive) {
+                    if (session.alive && session.generation == lost.generation()) {
                         var ran = new LinkedHashMap<>(session.ranHere);
                         if (session.current != null) {
                             ran.putIfAbsent(session.current.cellId, session.current.by); // it had begun to change state
@@ -740,6 +750,12 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     @Scheduled(fixedDelay = 2000)
     void keepBusyMachinesAwake() {
         sessions.values().stream().filter(s -> s.busy).forEach(s -> activity.touch(s.notebook.studioId));
+    }
+
+    /** For tests: the generation of the machine a notebook's kernel was started on, or -1. */
+    long generationOf(LiveNotebook notebook) {
+        var session = sessions.get(notebook);
+        return session == null ? -1 : session.generation;
     }
 
     /** For tests: the kernel id of a notebook's kernel, or null. */

@@ -51,6 +51,10 @@ class NotebookKernelsIT {
     UserAccounts accounts;
     @Autowired
     KilnProperties properties;
+    @Autowired
+    NotebookDocuments documents;
+    @Autowired
+    NotebookKernels kernels;
 
     KilnHttp owner;
     String studioId;
@@ -268,6 +272,17 @@ class NotebookKernelsIT {
         assertThat(client.runs.get("show").path("executionCount").asInt()).isEqualTo(3);
         assertThat(client.runState("unrun")).isEmpty();
         assertThat(client.kernel.path("detail").asString()).contains("re-ran the 3 cells");
+
+        // The old machine's end, told late (its connection closing after the new one was up), is not this kernel's.
+        var live = documents.openOf(studioId).stream().filter(n -> n.path.equals(PATH)).findFirst().orElseThrow();
+        long generation = kernels.generationOf(live);
+        assertThat(generation).isPositive();
+        kernels.machineGone(studioId, new dev.kiln.machine.protocol.FromMachine.MachineLost(generation - 1));
+        assertThat(client.kernel.path("state").asString()).isNotEqualTo("dead");
+        client.run("show");
+        assertThat(client.awaitEnded("show", RUN).path("state").asString()).as("the new machine's kernel still runs")
+                .isEqualTo("done");
+        assertThat(client.runs.get("show").path("executionCount").asInt()).isEqualTo(4);
         client.close();
     }
 
