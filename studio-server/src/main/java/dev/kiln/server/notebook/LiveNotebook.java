@@ -59,6 +59,9 @@ final class LiveNotebook {
 
         void complete(LiveNotebook notebook, NotebookConnection asking, String request, String code, int cursor);
 
+        /** The documentation of what is at {@code cursor}; answered to {@code asking} alone, as documentation. */
+        void inspect(LiveNotebook notebook, NotebookConnection asking, String request, String code, int cursor);
+
         /** Re-runs the cells a lost kernel had run, in order (or, {@code dismiss}, drops that offer). */
         void rebuild(LiveNotebook notebook, CollabRoom.Participant who, boolean dismiss);
 
@@ -72,6 +75,8 @@ final class LiveNotebook {
             public void select(LiveNotebook n, String s, CollabRoom.Participant w) {}
 
             public void complete(LiveNotebook n, NotebookConnection a, String r, String c, int p) {}
+
+            public void inspect(LiveNotebook n, NotebookConnection a, String r, String c, int p) {}
 
             public void rebuild(LiveNotebook n, CollabRoom.Participant w, boolean d) {}
         };
@@ -113,8 +118,11 @@ final class LiveNotebook {
     private final Map<String, LiveCell> live = new LinkedHashMap<>();
     private ObjectNode metadata;
     private KernelView kernel = KernelView.none(List.of());
-    /** The cells a lost kernel had run, offered to run again in that order on the next machine (empty: no offer). */
-    private List<String> rebuild = List.of();
+    /**
+     * The cells a lost kernel had run and who ran each, offered to run again in that order on the next machine (empty:
+     * no offer). Saved with the notebook's state, so it outlives the notebook closing and the server restarting.
+     */
+    private Map<String, CollabRoom.Participant> rebuild = Map.of();
     private final Set<NotebookConnection> connections = new CopyOnWriteArraySet<>();
     /** Which cell each connected person is in (their cursor shows there), by client id. */
     private final Map<String, ObjectNode> focus = new LinkedHashMap<>();
@@ -220,7 +228,7 @@ final class LiveNotebook {
         }
         welcome.set("kernel", kernel.toJson());
         var offered = welcome.putArray("rebuild");
-        rebuild.forEach(offered::add);
+        rebuild.keySet().forEach(offered::add);
         welcome.set("metadata", metadata.deepCopy());
         var people = welcome.putArray("focus");
         focus.values().forEach(people::add);
@@ -574,17 +582,26 @@ final class LiveNotebook {
         return kernel;
     }
 
-    /** Offers everyone to re-run these cells, in order (an empty list withdraws the offer). */
-    synchronized void rebuildOffer(List<String> cellIds) {
-        rebuild = List.copyOf(cellIds);
+    /** Offers everyone to re-run these cells, in order, each for who ran it (empty withdraws the offer); saved at once. */
+    synchronized void rebuildOffer(Map<String, CollabRoom.Participant> cells) {
+        if (cells.equals(rebuild)) {
+            return;
+        }
+        rebuild = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cells));
         var message = Notebook.JSON.createObjectNode();
         message.put("type", "rebuild");
         var list = message.putArray("cells");
-        rebuild.forEach(list::add);
+        rebuild.keySet().forEach(list::add);
         broadcast(message);
+        changes.changed(this, true);
     }
 
-    synchronized List<String> rebuildOffer() {
+    /** The offer saved with the notebook's state, put back as it opens (before anyone is connected). */
+    synchronized void restoreRebuildOffer(Map<String, CollabRoom.Participant> cells) {
+        rebuild = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cells));
+    }
+
+    synchronized Map<String, CollabRoom.Participant> rebuildOffer() {
         return rebuild;
     }
 

@@ -221,6 +221,7 @@ public class NotebookDocuments {
         Notebook notebook;
         int version = 0;
         Map<String, Long> accepted = Map.of();
+        Map<String, CollabRoom.Participant> rebuild = Map.of();
         if (state != null && file.version().equals(state.path("blob").asString(null))) {
             // The file is as Kiln last wrote it: what happened since (outputs, unsaved structure) is in the state.
             notebook = Nbformat.read(state.path("notebook").asString());
@@ -228,6 +229,10 @@ public class NotebookDocuments {
             var map = new LinkedHashMap<String, Long>();
             state.path("accepted").properties().forEach(e -> map.put(e.getKey(), e.getValue().asLong()));
             accepted = map;
+            rebuild = readRebuild(state.path("rebuild"));
+            // Who lost their access while it was closed is not offered (an automatic re-run would run it for them).
+            rebuild.values().removeIf(p -> p.role() != CollabRoom.Role.OWNER && p.userId() >= 0
+                    && access.lookup(studioId, p.userId()).isEmpty());
         } else {
             // New, or changed outside Kiln while closed: the file is the truth.
             deleteTree(dir);
@@ -261,6 +266,7 @@ public class NotebookDocuments {
         var live = LiveNotebook.open(studioId, path, notebook, version, accepted, clock, stores,
                 (nb, structure) -> changed(holder[0], structure));
         live.control(control);
+        live.restoreRebuildOffer(rebuild);
         holder[0] = new Open(live, dir, file.version());
         saveState(holder[0]);
         return holder[0];
@@ -339,6 +345,7 @@ public class NotebookDocuments {
         var accepted = state.putObject("accepted");
         notebook.acceptedOps().forEach(accepted::put);
         state.put("notebook", Nbformat.write(notebook.snapshot()));
+        state.set("rebuild", rebuildJson(notebook.rebuildOffer()));
         try {
             Files.createDirectories(entry.dir);
             Path tmp = entry.dir.resolve("state.json.tmp");
@@ -356,6 +363,38 @@ public class NotebookDocuments {
         } catch (IOException e) {
             log.error("Could not save the state of notebook {}", notebook.path, e);
         }
+    }
+
+    /** The re-run offer as saved: the cells in order, each with who ran it (an automatic re-run runs it for them). */
+    static tools.jackson.databind.node.ArrayNode rebuildJson(Map<String, CollabRoom.Participant> offer) {
+        var list = Notebook.JSON.createArrayNode();
+        offer.forEach((cell, by) -> {
+            var entry = list.addObject();
+            entry.put("cell", cell);
+            var who = entry.putObject("by");
+            who.put("userId", by.userId());
+            who.put("name", by.name());
+            who.put("email", by.email());
+            who.put("colour", by.colour());
+            who.put("role", by.role().name());
+        });
+        return list;
+    }
+
+    static Map<String, CollabRoom.Participant> readRebuild(tools.jackson.databind.JsonNode saved) {
+        var offer = new LinkedHashMap<String, CollabRoom.Participant>();
+        for (var entry : saved) {
+            var by = entry.path("by");
+            try {
+                offer.put(entry.path("cell").asString(), new CollabRoom.Participant(by.path("userId").asLong(),
+                        by.path("name").asString(""), by.path("email").asString(""), by.path("colour").asString(""),
+                        CollabRoom.Role.valueOf(by.path("role").asString("EDITOR"))));
+            } catch (RuntimeException e) {
+                log.warn("Ignoring an unreadable entry of a notebook's re-run offer: {}",
+                        dev.kiln.server.config.LogText.clean(entry.toString()));
+            }
+        }
+        return offer;
     }
 
     private static ObjectNode readState(Path dir) {

@@ -53,7 +53,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     private final Map<LiveNotebook, Session> sessions = new ConcurrentHashMap<>();
     private final Map<String, Session> byKernel = new ConcurrentHashMap<>();
     private final Map<String, List<KernelView.Spec>> specs = new ConcurrentHashMap<>();
-    /** Completion requests waiting for their answer: request id to who asked. */
+    /** Completion and documentation requests waiting for their answer: request id to who asked. */
     private final Map<String, Asking> completions = new ConcurrentHashMap<>();
 
     /** What happens to the state of a kernel that ended with its machine, once the next machine is ready. */
@@ -106,8 +106,6 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         final StringBuilder chunks = new StringBuilder();
         /** The cells that ran to the end in this kernel, in the order they first did, and who ran them: its state. */
         final Map<String, CollabRoom.Participant> ranHere = new LinkedHashMap<>();
-        /** What a kernel lost with its machine had run (the notebook offers to run it again); empty: no offer. */
-        final Map<String, CollabRoom.Participant> lost = new LinkedHashMap<>();
         /** A re-run of a lost kernel's cells in progress: the cells still to end, and how many there were. */
         final Set<String> rebuilding = new LinkedHashSet<>();
         int rebuildTotal;
@@ -135,6 +133,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         machines.on(FromMachine.KernelOutput.class, this::output);
         machines.on(FromMachine.KernelExecuted.class, this::executed);
         machines.on(FromMachine.KernelCompletion.class, this::completed);
+        machines.on(FromMachine.KernelInspection.class, this::inspected);
         machines.on(FromMachine.MachineLost.class, this::machineGone);
         machines.on(FromMachine.Synced.class, (studioId, synced) -> machineReady(studioId));
     }
@@ -176,7 +175,11 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         sessions.remove(notebook);
     }
 
-    /** A notebook was opened: it shows the kernels its machine offers. */
+    /**
+     * A notebook was opened: it shows the kernels its machine offers, and, when it was closed (or the server
+     * restarted) with a re-run offer standing, says so again. A saved offer is not run by itself, even with
+     * {@code auto}: the machine it waited for may have been ready long since; an editor takes it.
+     */
     @Override
     public void opened(LiveNotebook notebook) {
         var list = specs.get(notebook.studioId);
@@ -184,6 +187,12 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             notebook.kernel(notebook.kernel().withSpecs(list));
         }
         askForSpecs(notebook.studioId);
+        int offered = notebook.rebuildOffer().size();
+        if (offered > 0) {
+            notebook.kernel(notebook.kernel().with("none", (machines.isReady(notebook.studioId) ? ""
+                    : "Start the studio's machine first. ") + "The kernel's state went with the last machine: re-run the "
+                    + count(offered) + " that ran there, in order, to get it back."));
+        }
     }
 
     private void askForSpecs(String studioId) {
@@ -285,6 +294,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             session.ready = false;
             session.ranHere.clear();
             session.updateBusy();
+            notebook.rebuildOffer(Map.of()); // a fresh state was asked for: the lost one is not rebuilt on top
             notebook.kernel(notebook.kernel().with("restarting", "Restarted by " + who.name()));
             machines.send(notebook.studioId, new ToMachine.KernelRestart(session.kernelId));
         }
@@ -303,6 +313,9 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             notebook.kernelspec(known.get());
             if (session.alive && spec.equals(session.spec)) {
                 return;
+            }
+            if (session.spec != null && !spec.equals(session.spec)) {
+                notebook.rebuildOffer(Map.of()); // another language: the cells that ran were not written for it
             }
             if (session.alive) {
                 abortQueue(session, "Not run: " + who.name() + " switched the kernel");
@@ -332,16 +345,34 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     }
 
     @Override
-    public void rebuild(LiveNotebook notebook, CollabRoom.Participant who, boolean dismiss) {
+    public void inspect(LiveNotebook notebook, NotebookConnection asking, String request, String code, int cursor) {
         var session = sessions.get(notebook);
-        if (session == null) {
-            notebook.rebuildOffer(List.of());
+        if (session == null || !session.alive || session.kernelId == null) {
+            // Documentation comes from the kernel's own analysis (what is imported and defined so far): say so.
+            notebook.sendTo(asking, documentation(request, false, "No kernel is running: run a cell (or pick a kernel) "
+                    + "to see documentation."));
             return;
         }
+        String id = UUID.randomUUID().toString();
+        completions.put(id, new Asking(notebook, asking, request));
+        if (!machines.send(notebook.studioId, new ToMachine.KernelInspect(session.kernelId, id, code, cursor))) {
+            completions.remove(id);
+            notebook.sendTo(asking, documentation(request, false, "The studio's machine is not running."));
+        }
+    }
+
+    @Override
+    public void rebuild(LiveNotebook notebook, CollabRoom.Participant who, boolean dismiss) {
+        if (dismiss || notebook.rebuildOffer().isEmpty()) {
+            notebook.rebuildOffer(Map.of());
+            return;
+        }
+        // A session may not exist yet: the offer can have been saved before the notebook closed.
+        var session = sessions.computeIfAbsent(notebook, Session::new);
         synchronized (session) {
-            if (dismiss || session.lost.isEmpty()) {
-                session.lost.clear();
-                notebook.rebuildOffer(List.of());
+            var offer = notebook.rebuildOffer();
+            if (offer.isEmpty()) {
+                notebook.rebuildOffer(Map.of());
                 return;
             }
             if (!machines.isReady(notebook.studioId)) {
@@ -350,7 +381,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                 return;
             }
             var runs = new LinkedHashMap<String, CollabRoom.Participant>();
-            session.lost.keySet().forEach(id -> runs.put(id, who));
+            offer.keySet().forEach(id -> runs.put(id, who));
             startRebuild(session, runs);
         }
     }
@@ -358,8 +389,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     /** Runs a lost kernel's cells again, in the order they first ran, and withdraws the offer. Under the lock. */
     private void startRebuild(Session session, Map<String, CollabRoom.Participant> runs) {
         var notebook = session.notebook;
-        session.lost.clear();
-        notebook.rebuildOffer(List.of());
+        notebook.rebuildOffer(Map.of());
         runs.keySet().removeIf(id -> !notebook.isCode(id)); // deleted, or no longer code, since
         if (runs.isEmpty()) {
             return;
@@ -407,20 +437,21 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     /** A machine is ready (started, or switched to): kernels lost with the last one offer their cells again. */
     private void machineReady(String studioId) {
         askForSpecs(studioId);
-        for (var session : List.copyOf(sessions.values())) {
-            if (!session.notebook.studioId.equals(studioId)) {
+        for (var notebook : openNotebooks(studioId)) {
+            var offer = notebook.rebuildOffer();
+            if (offer.isEmpty()) {
                 continue;
             }
+            var session = sessions.computeIfAbsent(notebook, Session::new);
             synchronized (session) {
-                if (session.lost.isEmpty() || session.alive) {
+                if (session.alive) {
                     continue;
                 }
                 if (rebuildAfterSwitch == Rebuild.AUTO) {
-                    startRebuild(session, new LinkedHashMap<>(session.lost));
+                    startRebuild(session, new LinkedHashMap<>(offer));
                 } else {
-                    var notebook = session.notebook;
                     notebook.kernel(notebook.kernel().with("none", "The new machine is ready. The kernel's state went "
-                            + "with the last machine: re-run the " + count(session.lost.size()) + " that ran there, in "
+                            + "with the last machine: re-run the " + count(offer.size()) + " that ran there, in "
                             + "order, to get it back."));
                 }
             }
@@ -535,9 +566,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                         died(session, ran.isEmpty() ? "The machine stopped, and the kernel with it; the outputs stay."
                                 : "The machine stopped, and the kernel with it; the outputs stay. On the next machine, "
                                 + "re-run the " + count(ran.size()) + " that ran, in order, to get the state back.");
-                        session.lost.clear();
-                        session.lost.putAll(ran);
-                        session.notebook.rebuildOffer(List.copyOf(ran.keySet()));
+                        session.notebook.rebuildOffer(ran);
                     }
                 }
             }
@@ -702,6 +731,25 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         asking.notebook().sendTo(asking.connection(), message);
     }
 
+    private void inspected(String studioId, FromMachine.KernelInspection inspection) {
+        var asking = completions.remove(inspection.request());
+        if (asking == null) {
+            return;
+        }
+        String text = mask(studioId, inspection.text()); // a docstring could quote a value the kernel holds
+        asking.notebook().sendTo(asking.connection(), documentation(asking.request(), inspection.found() && !text.isBlank(),
+                text));
+    }
+
+    private static ObjectNode documentation(String request, boolean found, String text) {
+        var message = Notebook.JSON.createObjectNode();
+        message.put("type", "documentation");
+        message.put("request", request);
+        message.put("found", found);
+        message.put("text", text);
+        return message;
+    }
+
     /** Every queued cell is marked as not run, with why. Under the session's lock. */
     private void abortQueue(Session session, String why) {
         for (var run : session.queue) {
@@ -722,6 +770,13 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     /** A share link was revoked: a cell its people started is interrupted, and what they queued is not run. */
     @EventListener
     void revoked(AccessRevoked event) {
+        // An automatic re-run would run their cells for them later: it may not.
+        for (var notebook : openNotebooks(event.studioId())) {
+            var offer = new LinkedHashMap<>(notebook.rebuildOffer());
+            if (offer.values().removeIf(by -> event.userIds().contains(by.userId()))) {
+                notebook.rebuildOffer(offer);
+            }
+        }
         for (var session : List.copyOf(sessions.values())) {
             if (!session.notebook.studioId.equals(event.studioId())) {
                 continue;
@@ -737,8 +792,6 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                     return false;
                 });
                 session.updateBusy();
-                // An automatic re-run would run their cells for them later: it may not.
-                session.lost.values().removeIf(by -> event.userIds().contains(by.userId()));
                 if (session.current != null && event.userIds().contains(session.current.by.userId())) {
                     machines.send(session.notebook.studioId, new ToMachine.KernelInterrupt(session.kernelId));
                 }

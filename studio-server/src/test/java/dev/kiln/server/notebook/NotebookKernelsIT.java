@@ -262,6 +262,13 @@ class NotebookKernelsIT {
         try (var later = NotebookSocketClient.open(owner, studioId, PATH)) {
             assertThat(later.rebuild).as("a browser that opens now sees the offer").containsExactly("base", "sum", "show");
         }
+        // Everyone leaves, and the notebook (its kernel gone with the machine) closes on the server: the offer is kept
+        // with its saved state, which is also what a restarted server opens it from.
+        client.close();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !documents.isLive(studioId, PATH));
+        client = NotebookSocketClient.open(owner, studioId, PATH);
+        assertThat(client.rebuild).as("the offer outlived the closed notebook").containsExactly("base", "sum", "show");
+        assertThat(client.kernel.path("detail").asString()).contains("re-run the 3 cells that ran there");
 
         client.send("{\"type\":\"rebuild\"}");
         await().atMost(Duration.ofSeconds(10)).until(() -> client.rebuild.isEmpty());
