@@ -679,6 +679,103 @@ final class LiveNotebook {
         changes.changed(this, true);
     }
 
+    /**
+     * A change made outside Kiln's editors (on the machine: {@code git pull}, {@code sed}, a script) merged into the live
+     * notebook cell by cell, by cell id: what the machine changed from {@code base} to {@code theirs} (cells added,
+     * deleted, moved or retyped, a source's lines, a cell's outputs) is applied over what people did meanwhile, as
+     * changes everyone connected sees, so typing not yet written back stays, and so do cells nobody on the machine
+     * touched, with their outputs and runs. {@code base} null (unknown): the machine's version of every cell wins where
+     * it differs, as a save of the whole file would.
+     */
+    synchronized void mergeFrom(Notebook base, Notebook theirs, String by) {
+        var before = new LinkedHashMap<String, Cell>();
+        if (base != null) {
+            base.cells().forEach(c -> before.put(c.id(), c));
+        }
+        var wanted = new LinkedHashMap<String, Cell>();
+        theirs.cells().forEach(c -> wanted.put(c.id(), c));
+        for (var entry : cells.visible()) {
+            // Deleted on the machine; a cell someone added here since (not in base) stays, unless base is unknown.
+            if (!wanted.containsKey(entry.id()) && (base == null || before.containsKey(entry.id()))) {
+                structureByServer(new StructureOp.Delete(entry.id()));
+            }
+        }
+        var basePrevious = previousAmong(base == null ? List.of() : base.cells(), wanted.keySet());
+        var theirPrevious = previousAmong(theirs.cells(), before.keySet());
+        String after = null;
+        for (Cell cell : theirs.cells()) {
+            Cell was = before.get(cell.id());
+            String id = cell.id();
+            if (!cells.isLive(id)) {
+                if (was != null) {
+                    continue; // deleted here since the machine's version: that delete stands
+                }
+                if (cells.typeOf(id) != null) {
+                    id = Nbformat.newCellId(); // the id of a cell deleted earlier in this session
+                }
+                structureByServer(new StructureOp.Insert(id, cell.type(), after, cell.source()));
+                takeOutputs(live.get(id), cell);
+                after = id;
+                continue;
+            }
+            boolean moved = was == null || !java.util.Objects.equals(basePrevious.get(id), theirPrevious.get(id));
+            if (moved && !java.util.Objects.equals(previousVisible(id), after)) {
+                structureByServer(new StructureOp.Move(id, after));
+            }
+            if (was == null ? cells.typeOf(id) != cell.type() : was.type() != cell.type()) {
+                structureByServer(new StructureOp.SetType(id, cell.type()));
+            }
+            var state = live.get(id);
+            var authority = state.room.authority();
+            synchronized (authority) {
+                String now = authority.text();
+                String from = was == null ? now : dev.kiln.collab.ChangeSet.normalizeLineBreaks(was.source());
+                // The machine's lines, rebased over what people typed since the version the machine started from.
+                var change = dev.kiln.collab.LineDiff.between(from,
+                        dev.kiln.collab.ChangeSet.normalizeLineBreaks(cell.source()))
+                        .map(dev.kiln.collab.LineDiff.between(from, now));
+                if (!change.isEmpty()) {
+                    authority.push(authority.version(), List.of(new dev.kiln.collab.Update(change, "kiln-machine")));
+                }
+            }
+            if (was == null ? !state.outputs.equals(cell.outputs()) : !was.outputs().equals(cell.outputs())) {
+                takeOutputs(state, cell);
+            }
+            after = id;
+        }
+        changes.changed(this, true);
+    }
+
+    /** For each cell, the cell before it in {@code order} counting only cells in {@code among} (null: first). */
+    private static Map<String, String> previousAmong(List<Cell> order, java.util.Set<String> among) {
+        var previous = new java.util.HashMap<String, String>();
+        String last = null;
+        for (Cell cell : order) {
+            if (among.contains(cell.id())) {
+                previous.put(cell.id(), last);
+                last = cell.id();
+            }
+        }
+        return previous;
+    }
+
+    private String previousVisible(String id) {
+        String last = null;
+        for (var entry : cells.visible()) {
+            if (entry.id().equals(id)) {
+                return last;
+            }
+            last = entry.id();
+        }
+        return last;
+    }
+
+    private void takeOutputs(LiveCell state, Cell cell) {
+        state.outputs = new ArrayList<>(cell.outputs());
+        state.executionCount = cell.executionCount();
+        sendOutputs(state);
+    }
+
     // ---- the file ----
 
     /** The notebook as it is now, for the file: sources from their documents, outputs as recorded. */

@@ -238,18 +238,7 @@ public class NotebookDocuments {
             deleteTree(dir);
             notebook = fromFile;
         }
-        Path root = workspace.root();
-        Path folder = root.resolve(dev.kiln.server.workspace.WorkspacePaths.check(OutputFiles.folder(path)));
-        notebook = OutputFiles.restore(notebook, name -> {
-            try {
-                Path stored = folder.resolve(name).normalize();
-                // Only files inside the workspace (a symbolic link out of it is not followed).
-                return stored.startsWith(folder) && Files.isRegularFile(stored)
-                        && stored.toRealPath().startsWith(root) ? Files.readAllBytes(stored) : null;
-            } catch (IOException e) {
-                return null;
-            }
-        });
+        notebook = restoreOutputs(workspace, path, notebook);
         Path cellsDir = dir.resolve("cells");
         var stores = new LiveNotebook.Stores() {
             @Override
@@ -270,6 +259,22 @@ public class NotebookDocuments {
         holder[0] = new Open(live, dir, file.version());
         saveState(holder[0]);
         return holder[0];
+    }
+
+    /** Puts back the large outputs stored beside the file ({@code <notebook>.outputs/}). */
+    private static Notebook restoreOutputs(Workspace workspace, String path, Notebook notebook) {
+        Path root = workspace.root();
+        Path folder = root.resolve(dev.kiln.server.workspace.WorkspacePaths.check(OutputFiles.folder(path)));
+        return OutputFiles.restore(notebook, name -> {
+            try {
+                Path stored = folder.resolve(name).normalize();
+                // Only files inside the workspace (a symbolic link out of it is not followed).
+                return stored.startsWith(folder) && Files.isRegularFile(stored)
+                        && stored.toRealPath().startsWith(root) ? Files.readAllBytes(stored) : null;
+            } catch (IOException e) {
+                return null;
+            }
+        });
     }
 
     // ---- durability and write-back ----
@@ -440,6 +445,44 @@ public class NotebookDocuments {
                     + "as a notebook). Reload it to see the newer version, or save yours over it.");
         }
         entry.notebook.replaceWith(replacement, editor.getName());
+        writeBack(entry);
+        return Optional.of(entry.writtenBackBlob);
+    }
+
+    /**
+     * The file was changed on the machine while the notebook is live: the change is merged into it cell by cell (see
+     * {@link LiveNotebook#mergeFrom}), then written back. {@code base}: the file as the machine had it before (null:
+     * unknown). A text that is not a notebook is refused, and the live notebook stays as it was.
+     */
+    Optional<String> mergeIfLive(String studioId, String path, String base, String text, PersonIdent author) {
+        var entry = open.get(key(studioId, path));
+        if (entry == null) {
+            return Optional.empty();
+        }
+        Notebook theirs;
+        try {
+            theirs = Nbformat.read(text);
+        } catch (NotebookFormatException e) {
+            throw new StudioException(StudioException.Kind.INVALID, "The machine's change of " + path + " is not a "
+                    + "notebook (" + e.getMessage() + "); the notebook open in Kiln was kept as it was.");
+        }
+        var workspace = workspaces.get(studioId);
+        if (!Nbformat.namesEveryCell(text)) {
+            // Cells without ids (an nbformat 4.4 file pulled in) cannot be matched to the live ones: taken whole.
+            entry.notebook.replaceWith(restoreOutputs(workspace, path, theirs), author.getName());
+            writeBack(entry);
+            return Optional.of(entry.writtenBackBlob);
+        }
+        Notebook before = null;
+        if (base != null && Nbformat.namesEveryCell(base)) {
+            try {
+                before = Nbformat.read(base);
+            } catch (NotebookFormatException e) {
+                before = null; // the machine's earlier version was not a notebook: as if unknown
+            }
+        }
+        entry.notebook.mergeFrom(before == null ? null : restoreOutputs(workspace, path, before),
+                restoreOutputs(workspace, path, theirs), author.getName());
         writeBack(entry);
         return Optional.of(entry.writtenBackBlob);
     }

@@ -55,6 +55,8 @@ class NotebookKernelsIT {
     NotebookDocuments documents;
     @Autowired
     NotebookKernels kernels;
+    @Autowired
+    dev.kiln.server.machine.MachineChannel channel;
 
     KilnHttp owner;
     String studioId;
@@ -398,6 +400,45 @@ class NotebookKernelsIT {
             huge.send("{\"type\":\"ping\",\"pad\":\"" + "y".repeat(NotebookSocket.MAX_FRAME) + "\"}");
             await().atMost(Duration.ofSeconds(30)).until(() -> huge.closeCode >= 0);
             assertThat(huge.closeCode).isEqualTo(1009);
+        }
+    }
+
+    @Test
+    @Order(15)
+    void aMachineEditOfAnOpenNotebookIsMergedCellByCellAndKeepsWhatWasTypedMeanwhile() {
+        String path = "merged.ipynb";
+        assertThat(owner.put("/api/studios/" + studioId + "/file?path=" + path, "{\"text\":\"\",\"baseVersion\":\"\"}")
+                .statusCode()).isEqualTo(200);
+        try (var open = NotebookSocketClient.open(owner, studioId, path); var shell = new dev.kiln.server.files.MachineShell(channel, studioId)) {
+            open.insert("kept", "code", null, "int kept = 7;\nkept * 6");
+            open.insert("edited", "code", "kept", "int edited = 1;\nint other = 2;\n");
+            open.run("kept");
+            assertThat(open.awaitEnded("kept", RUN).path("state").asString()).isEqualTo("done");
+            await().atMost(Duration.ofSeconds(60)).until(() -> shell.sh("cat workspace/" + path).contains("int other = 2;")
+                    && shell.sh("cat workspace/" + path).contains("\"42\""));
+            var live = documents.openOf(studioId).stream().filter(n -> n.path.equals(path)).findFirst().orElseThrow();
+            int version = open.structure.version();
+
+            // Someone types at the end of the cell (not yet written back) as the terminal's sed changes its first line.
+            var authority = live.room("edited").authority();
+            synchronized (authority) {
+                int length = authority.text().length();
+                authority.push(authority.version(), List.of(new dev.kiln.collab.Update(
+                        dev.kiln.collab.ChangeSet.replace(length, length, length, "// typed meanwhile\n"), "typist")));
+            }
+            shell.sh("sed -i 's/int edited = 1;/int edited = 42;/' workspace/" + path);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> live.source("edited").startsWith("int edited = 42;"));
+            assertThat(live.source("edited")).isEqualTo("int edited = 42;\nint other = 2;\n// typed meanwhile\n");
+            assertThat(open.structure.version()).as("no cell was replaced: the list did not change")
+                    .isEqualTo(version);
+            assertThat(open.structure.shown().visible()).extracting(CellList.Entry::id).containsExactly("kept", "edited");
+            assertThat(open.outputsOf("kept", "execute_result")).as("the untouched cell keeps its output").hasSize(1);
+            // Both changes reach the machine's file.
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                String file = shell.sh("cat workspace/" + path);
+                return file.contains("int edited = 42;") && file.contains("// typed meanwhile");
+            });
         }
     }
 
