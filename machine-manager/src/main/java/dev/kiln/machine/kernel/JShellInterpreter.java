@@ -333,7 +333,7 @@ final class JShellInterpreter implements KernelServer.Interpreter {
         for (var doc : docs) {
             text.append(doc.signature()).append('\n');
             if (doc.javadoc() != null && !doc.javadoc().isBlank()) {
-                text.append(doc.javadoc().strip()).append("\n\n");
+                text.append(JavadocText.plain(doc.javadoc())).append("\n\n");
             }
         }
         reply.put("found", !docs.isEmpty());
