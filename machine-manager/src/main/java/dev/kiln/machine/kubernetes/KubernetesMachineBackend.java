@@ -8,6 +8,7 @@ import dev.kiln.machine.catalog.MachineType;
 import dev.kiln.machine.plan.Actuator;
 import dev.kiln.machine.plan.MachineStep;
 import dev.kiln.machine.plan.ObservedMachine;
+import dev.kiln.machine.plan.TryAgainSoon;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -30,28 +31,27 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
     private final KubernetesClient client;
     private final MachineCatalog catalog;
     private final AgentRegistry tokens;
+    private final ClusterView cluster;
 
-    /** Without agent tokens: for tests of placement alone. */
+    /** Without agent tokens, reading the API directly: for tests of placement alone, which step a cluster by hand. */
     public KubernetesMachineBackend(KubernetesClient client, MachineCatalog catalog) {
-        this(client, catalog, null);
+        this(client, catalog, null, new DirectClusterView(client, null));
     }
 
-    public KubernetesMachineBackend(KubernetesClient client, MachineCatalog catalog, AgentRegistry tokens) {
+    KubernetesMachineBackend(KubernetesClient client, MachineCatalog catalog, AgentRegistry tokens,
+                             ClusterView cluster) {
         this.client = client;
         this.catalog = catalog;
         this.tokens = tokens;
+        this.cluster = cluster;
     }
 
+    /** From what the cluster view holds: no request to the API server (see {@link ClusterView}). */
     @Override
     public ObservedMachine observe(StudioMachineSpec spec, String desiredType) {
-        return ApiRetry.call("read the studio's machine", () -> read(spec, desiredType));
-    }
-
-    private ObservedMachine read(StudioMachineSpec spec, String desiredType) {
-        String ns = spec.namespace();
-        ConfigMap anchor = client.configMaps().inNamespace(ns).withName(spec.anchorName()).get();
-        PersistentVolumeClaim volume = client.persistentVolumeClaims().inNamespace(ns).withName(spec.volumeName()).get();
-        List<Pod> pods = studioPods(spec);
+        ConfigMap anchor = cluster.anchor(spec);
+        PersistentVolumeClaim volume = cluster.volume(spec);
+        List<Pod> pods = cluster.studioPods(spec);
         var observed = pods.stream().map(PodStates::observe).toList();
         long lastGeneration = anchor == null ? 0 : lastGeneration(anchor);
         boolean targetExists = observed.stream().anyMatch(p -> p.machineType().equals(desiredType) && !p.deleting());
@@ -69,8 +69,8 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
     }
 
     private ObservedMachine.Capacity capacity(MachineType type, List<Pod> studioPods, PersistentVolumeClaim volume) {
-        var nodes = client.nodes().list().getItems();
-        var allPods = client.pods().inAnyNamespace().list().getItems();
+        var nodes = cluster.nodes();
+        var allPods = cluster.allPods();
         var leaving = studioPods.stream().map(p -> p.getMetadata().getName()).toList();
         return CapacityCheck.check(type, nodes, allPods, leaving, zoneOf(volume));
     }
@@ -80,20 +80,25 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
         if (volume == null || volume.getSpec().getVolumeName() == null) {
             return null;
         }
-        PersistentVolume pv = client.persistentVolumes().withName(volume.getSpec().getVolumeName()).get();
+        PersistentVolume pv = cluster.persistentVolume(volume.getSpec().getVolumeName());
         return pv == null || pv.getMetadata().getLabels() == null ? null
                 : pv.getMetadata().getLabels().get(CapacityCheck.ZONE_LABEL);
     }
 
-    public List<Pod> studioPods(StudioMachineSpec spec) {
-        return client.pods().inNamespace(spec.namespace()).withLabel(StudioPodFactory.LABEL_STUDIO, spec.studioId())
-                .withLabel("app.kubernetes.io/name", "kiln-machine").list().getItems();
-    }
-
-    /** Performs one step; every step is safe to repeat. A {@code Revert} is the caller's (it changes desired state). */
+    /**
+     * Performs one step; every step is safe to repeat. A {@code Revert} is the caller's (it changes desired state).
+     * A conflict or throttling ends the pass with {@link TryAgainSoon}: the next pass plans from what is there then.
+     */
     @Override
     public void perform(StudioMachineSpec spec, MachineStep step) {
-        ApiRetry.run(step.getClass().getSimpleName(), () -> act(spec, step));
+        try {
+            act(spec, step);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409 || e.getCode() == 429) {
+                throw new TryAgainSoon(step.getClass().getSimpleName() + ": " + e.getMessage(), e);
+            }
+            throw e;
+        }
     }
 
     private void act(StudioMachineSpec spec, MachineStep step) {
@@ -116,7 +121,10 @@ public final class KubernetesMachineBackend implements Actuator<StudioMachineSpe
             }
             case MachineStep.CreatePod create -> {
                 ConfigMap anchor = anchor(spec);
-                if (lastGeneration(anchor) >= create.generation()) {
+                // The plan came from caches, which may lag: checked against the API itself, so a pod the cache has
+                // not seen yet is never doubled. The planner creates only when the studio has no pod left at all.
+                if (lastGeneration(anchor) >= create.generation() || !new DirectClusterView(client, null)
+                        .studioPods(spec).isEmpty()) {
                     // Someone took this generation after the plan was made (another server during a restart, or an
                     // earlier try of this step): the plan is stale, and the next pass plans from what is there now.
                     return;

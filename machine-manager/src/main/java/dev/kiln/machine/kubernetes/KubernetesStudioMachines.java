@@ -20,13 +20,12 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 
 /**
  * The Kubernetes backend as the server uses it: studios' machines are pods in one namespace, placed by
  * {@link KubernetesMachineBackend}. A pod counts as ready only once its agent has dialed home and synced the studio's
- * files. An informer on the studios' pods wakes the reconciler on every change (no polling), and the agents' tokens
+ * files. Observation reads informer caches ({@link InformedClusterView}); its informer on the studios' pods wakes the
+ * reconciler on every change (no polling), and the agents' tokens
  * are read back from their Secrets at startup so running pods reconnect after a server restart.
  */
 public final class KubernetesStudioMachines implements MachineBackend {
@@ -39,7 +38,7 @@ public final class KubernetesStudioMachines implements MachineBackend {
     private final Settings settings;
     private final KubernetesMachineBackend placement;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-    private final SharedIndexInformer<Pod> pods;
+    private final ClusterView cluster;
 
     public KubernetesStudioMachines(KubernetesClient client, MachineCatalog catalog, AgentRegistry agents,
                                     Settings settings) {
@@ -47,25 +46,9 @@ public final class KubernetesStudioMachines implements MachineBackend {
         this.catalog = catalog;
         this.agents = agents;
         this.settings = settings;
-        this.placement = new KubernetesMachineBackend(client, catalog, agents);
         restoreTokens(client, settings.namespace(), agents);
-        this.pods = client.pods().inNamespace(settings.namespace())
-                .withLabel("app.kubernetes.io/name", "kiln-machine").inform(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(Pod pod) {
-                        changed();
-                    }
-
-                    @Override
-                    public void onUpdate(Pod before, Pod after) {
-                        changed();
-                    }
-
-                    @Override
-                    public void onDelete(Pod pod, boolean finalStateUnknown) {
-                        changed();
-                    }
-                });
+        this.cluster = new InformedClusterView(client, settings.namespace(), this::changed);
+        this.placement = new KubernetesMachineBackend(client, catalog, agents, cluster);
     }
 
     StudioMachineSpec spec(String studioId) {
@@ -99,13 +82,13 @@ public final class KubernetesStudioMachines implements MachineBackend {
     /** Types some node of the cluster could ever run (its labels match); free capacity is checked at switch time. */
     @Override
     public List<MachineType> offerable() {
-        List<Node> nodes = client.nodes().list().getItems();
+        List<Node> nodes = cluster.nodes();
         return catalog.types().stream().filter(type -> nodes.stream().anyMatch(node -> matches(type, node))).toList();
     }
 
     @Override
     public String whyNot(MachineType type) {
-        return client.nodes().list().getItems().stream().anyMatch(node -> matches(type, node)) ? null
+        return cluster.nodes().stream().anyMatch(node -> matches(type, node)) ? null
                 : "no node in this cluster has the labels " + type.nodeSelector() + (type.hasGpu()
                 ? " and " + type.gpuCount() + " " + type.gpu().resource() : "") + "; add such a node pool";
     }
@@ -126,7 +109,7 @@ public final class KubernetesStudioMachines implements MachineBackend {
     @Override
     public Set<String> studiosWithMachines() {
         var studios = new HashSet<String>();
-        for (Pod pod : pods.getStore().list()) {
+        for (Pod pod : cluster.machinePods()) {
             var labels = pod.getMetadata().getLabels();
             if (labels != null && labels.containsKey(StudioPodFactory.LABEL_STUDIO)) {
                 studios.add(labels.get(StudioPodFactory.LABEL_STUDIO));
@@ -152,19 +135,14 @@ public final class KubernetesStudioMachines implements MachineBackend {
      */
     @Override
     public void discard(String studioId) {
-        ApiRetry.run("delete the deleted studio's objects", () -> client.configMaps().inNamespace(settings.namespace())
-                .withName(spec(studioId).anchorName()).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete());
+        client.configMaps().inNamespace(settings.namespace()).withName(spec(studioId).anchorName())
+                .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
     }
 
     /** Pods keep running without the server; their agents reconnect to the next one. */
     @Override
     public void shutdown() {
-        pods.close();
-        try {
-            pods.stopped().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // stopping is best effort at shutdown
-        }
+        cluster.close();
     }
 
     /**

@@ -146,6 +146,75 @@ class KubernetesBackendIT {
         assertThat(volumeUid()).as("the same volume claim all along").isEqualTo(volume);
     }
 
+    /**
+     * The server's path: observation from informer caches, which lag behind the API server by a watch event. The
+     * switch still ends with one pod of each generation in turn and the same volume.
+     */
+    @Test
+    void theSameSwitchObservedFromInformerCaches() {
+        try (var caches = new InformedClusterView(server, spec.namespace(), () -> {})) {
+            reconciler = new MachineReconciler<>(new KubernetesMachineBackend(server, CATALOG, null, caches),
+                    new MachinePlanner(Duration.ofMinutes(5)), clock);
+            desired = DesiredMachine.running(spec.studioId(), "cpu-8");
+            assertThat(settleFromCaches().phase()).isEqualTo(Phase.READY);
+            String volume = volumeUid();
+            desired = desired.switchTo("a100-80gb");
+            assertThat(settleFromCaches().phase()).isEqualTo(Phase.READY);
+            assertThat(pods()).singleElement().satisfies(pod -> {
+                assertThat(pod.getMetadata().getName()).isEqualTo(spec.podName(2));
+                assertThat(pod.getSpec().getNodeName()).startsWith("a100-");
+            });
+            assertThat(volumeUid()).isEqualTo(volume);
+        }
+    }
+
+    /**
+     * A cache that has not seen the studio's new pod yet plans another one. Creating a pod is the one step whose
+     * repetition would do harm (two machines on one volume): it checks the API itself and leaves the pod alone.
+     */
+    @Test
+    void aCacheThatHasNotSeenTheNewPodYetNeverDoublesIt() {
+        desired = DesiredMachine.running(spec.studioId(), "cpu-8");
+        assertThat(settle().phase()).isEqualTo(Phase.READY);
+        var api = new DirectClusterView(server, spec.namespace());
+        ClusterView lagging = new ClusterView() {
+            @Override public io.fabric8.kubernetes.api.model.ConfigMap anchor(StudioMachineSpec s) { return api.anchor(s); }
+            @Override public io.fabric8.kubernetes.api.model.PersistentVolumeClaim volume(StudioMachineSpec s) { return api.volume(s); }
+            @Override public List<Pod> studioPods(StudioMachineSpec s) { return List.of(); }
+            @Override public List<Pod> machinePods() { return List.of(); }
+            @Override public List<io.fabric8.kubernetes.api.model.Node> nodes() { return api.nodes(); }
+            @Override public List<Pod> allPods() { return api.allPods(); }
+            @Override public io.fabric8.kubernetes.api.model.PersistentVolume persistentVolume(String name) { return api.persistentVolume(name); }
+            @Override public void close() {}
+        };
+        var fromLaggingCache = new MachineReconciler<>(new KubernetesMachineBackend(server, CATALOG, null, lagging),
+                new MachinePlanner(Duration.ofMinutes(5)), clock);
+        MachinePlan plan = fromLaggingCache.reconcile(spec, desired, d -> desired = d);
+        assertThat(plan.steps()).as("planned from what the cache shows").singleElement()
+                .isInstanceOf(dev.kiln.machine.plan.MachineStep.CreatePod.class);
+        assertThat(pods()).as("still the one machine").extracting(p -> p.getMetadata().getName())
+                .containsExactly(spec.podName(1));
+    }
+
+    /** As {@link #settle()}, giving the informers time to hear of each change. */
+    MachinePlan settleFromCaches() {
+        MachinePlan plan = null;
+        for (int i = 0; i < 300; i++) {
+            plan = reconciler.reconcile(spec, desired, d -> desired = d);
+            kubelet.tick();
+            if (plan.steps().isEmpty() && plan.phase() == Phase.READY) {
+                return plan;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return plan;
+            }
+        }
+        return plan;
+    }
+
     @Test
     void aSwitchWithNoFreeA100IsRefusedBeforeTheRunningMachineIsStopped() {
         desired = DesiredMachine.running(spec.studioId(), "cpu-8");

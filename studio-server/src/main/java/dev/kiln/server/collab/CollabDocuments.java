@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * the last change (and when the last person leaves), crediting everyone who edited.
  */
 @Component
-public class CollabDocuments implements LiveDocuments {
+public class CollabDocuments implements LiveDocuments, dev.kiln.server.studio.StudioScoped {
 
     private static final Logger log = LoggerFactory.getLogger(CollabDocuments.class);
     static final long WRITE_BACK_DELAY_MS = 2000;
@@ -289,6 +289,16 @@ public class CollabDocuments implements LiveDocuments {
     }
 
     @Override
+    public java.util.Set<String> liveStudios() {
+        return open.values().stream().map(d -> d.studioId).collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Override
+    public void release(String studioId) {
+        closeStudio(studioId);
+    }
+
+    /** Closes every live document of a studio (it is being deleted). */
     public synchronized void closeStudio(String studioId) {
         for (var document : List.copyOf(open.values())) {
             if (document.studioId.equals(studioId)) {

@@ -31,7 +31,7 @@ import java.util.UUID;
  * only ever used here, on the server; they are never returned, logged or put in a page.
  */
 @Service
-public class DataConnections implements StudioData {
+public class DataConnections implements StudioData, dev.kiln.server.studio.StudioScoped {
     private static final JsonMapper JSON = JsonMapper.shared();
     private static final Map<String, Set<String>> SETTINGS = Map.of(
             "s3", Set.of("bucket", "region", "endpoint", "pathStyle", "prefix"),
@@ -288,6 +288,23 @@ public class DataConnections implements StudioData {
     }
 
     private final Map<String, String[]> exports = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        var studios = new java.util.HashSet<>(transfers.keySet());
+        exports.values().forEach(export -> studios.add(export[0]));
+        return studios;
+    }
+
+    /** A deleted studio's transfers and export links are forgotten (its machine, which ran them, is stopping). */
+    @Override
+    public void release(String studioId) {
+        var gone = transfers.remove(studioId);
+        if (gone != null) {
+            gone.keySet().forEach(transferEnded::remove);
+        }
+        exports.values().removeIf(export -> export[0].equals(studioId));
+    }
 
     /**
      * Exports a query's whole result onto the machine ({@code ~/data/<name>}), streamed: Parquet when the name ends in

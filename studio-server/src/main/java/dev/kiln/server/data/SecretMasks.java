@@ -26,7 +26,7 @@ import java.util.function.Function;
  * asterisks and protect nothing. A private key is masked line by line, as it appears when printed.
  */
 @Component
-public class SecretMasks {
+public class SecretMasks implements dev.kiln.server.studio.StudioScoped {
     public static final String MASK = "***";
     static final int MIN_LENGTH = 6;
     /** How long a terminal holds back text that may be the start of a secret, waiting for the rest. */
@@ -59,6 +59,21 @@ public class SecretMasks {
     void forget(String studioId) {
         stored.remove(studioId);
         snapshots.remove(studioId);
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        var studios = new java.util.HashSet<>(stored.keySet());
+        studios.addAll(issued.keySet());
+        studios.addAll(snapshots.keySet());
+        return studios;
+    }
+
+    /** A deleted studio's secrets leave memory (its machine, whose output was masked, is stopping). */
+    @Override
+    public void release(String studioId) {
+        forget(studioId);
+        issued.remove(studioId);
     }
 
     /** Values handed to a job of the studio (temporary keys), masked until {@code expiry}. */

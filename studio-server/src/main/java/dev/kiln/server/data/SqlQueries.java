@@ -47,7 +47,7 @@ import java.util.concurrent.TimeUnit;
  * editor closes their previous one, and a query nobody read for {@code idle-timeout} is closed.
  */
 @Component
-class SqlQueries {
+class SqlQueries implements dev.kiln.server.studio.StudioScoped {
     static final int PAGE = 100;
     /** How long a cancelled query gets to stop by itself before its sockets are closed under it. */
     private static final Duration CANCEL_GRACE = Duration.ofSeconds(3);
@@ -333,6 +333,22 @@ class SqlQueries {
             end(query, "Cancelled");
         }
         return result(query);
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        return queries.values().stream().map(q -> q.studioId).collect(java.util.stream.Collectors.toSet());
+    }
+
+    /** A deleted studio's queries stop (their connections close) and their pages are forgotten. */
+    @Override
+    public void release(String studioId) {
+        for (Running query : List.copyOf(queries.values())) {
+            if (query.studioId.equals(studioId)) {
+                end(query, "The studio was deleted");
+                queries.remove(query.id);
+            }
+        }
     }
 
     /** Forgets a query at once (a connection test), closing whatever it holds. */

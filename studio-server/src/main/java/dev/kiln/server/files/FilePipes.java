@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * machine's only credential for it, as for query exports.
  */
 @Component
-class FilePipes {
+class FilePipes implements dev.kiln.server.studio.StudioScoped {
     static final Duration CLAIM_WITHIN = Duration.ofMinutes(1);
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -116,6 +116,20 @@ class FilePipes {
     void close(Pipe pipe, Throwable why) {
         open.remove(pipe.token, pipe);
         pipe.abandon(why);
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        return open.values().stream().map(pipe -> pipe.studioId).collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Override
+    public void release(String studioId) {
+        for (var pipe : open.values()) {
+            if (pipe.studioId.equals(studioId)) {
+                close(pipe, new StudioException(StudioException.Kind.NOT_FOUND, "The studio was deleted."));
+            }
+        }
     }
 
     @Scheduled(fixedDelay = 30_000)

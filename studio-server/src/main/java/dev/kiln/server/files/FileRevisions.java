@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (a conflict kept as two files), which the trees show as they come; memory only, the commits keep them for good.
  */
 @Component
-class FileRevisions {
+class FileRevisions implements dev.kiln.server.studio.StudioScoped {
     static final int KEPT_NOTICES = 5;
 
     private final Map<String, AtomicLong> revisions = new ConcurrentHashMap<>();
@@ -54,6 +54,19 @@ class FileRevisions {
             }
         }
         changed(studioId);
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        var studios = new java.util.HashSet<>(revisions.keySet());
+        studios.addAll(notices.keySet());
+        return studios;
+    }
+
+    @Override
+    public void release(String studioId) {
+        revisions.remove(studioId);
+        notices.remove(studioId);
     }
 
     List<FileNotice> notices(String studioId) {

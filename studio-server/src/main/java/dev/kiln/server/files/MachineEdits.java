@@ -36,7 +36,7 @@ import java.util.concurrent.Executors;
  * A studio's reports are applied one at a time, in order; studios do not wait for each other.
  */
 @Component
-class MachineEdits {
+class MachineEdits implements dev.kiln.server.studio.StudioScoped {
     private static final Logger log = LoggerFactory.getLogger(MachineEdits.class);
     static final PersonIdent MACHINE = new PersonIdent("Studio machine", "machine@kiln.local");
 
@@ -63,6 +63,20 @@ class MachineEdits {
         machines.on(FromMachine.Synced.class, (studioId, synced) ->
                 machines.send(studioId, new ToMachine.FsWatch(workspaces.maxFileBytes())));
         machines.on(FromMachine.FsChanges.class, (studioId, changes) -> enqueue(studioId, changes.changes()));
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        var studios = new java.util.HashSet<>(queues.keySet());
+        lastTaken.keySet().forEach(key -> studios.add(key.substring(0, key.indexOf('\u0000'))));
+        return studios;
+    }
+
+    /** Edits already queued still run (into a trashed workspace, harmlessly); what was remembered goes. */
+    @Override
+    public void release(String studioId) {
+        queues.remove(studioId);
+        lastTaken.keySet().removeIf(key -> key.startsWith(studioId + "\u0000"));
     }
 
     private void enqueue(String studioId, List<FromMachine.FsChange> changes) {

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeoutException;
  * studio's open requests at once rather than letting them wait out their time.
  */
 @Component
-class MachineRequests {
+class MachineRequests implements dev.kiln.server.studio.StudioScoped {
     static final Duration ANSWER = Duration.ofSeconds(15);
 
     private final MachineChannel machines;
@@ -37,6 +37,17 @@ class MachineRequests {
         machines.on(FromMachine.MachineLost.class, (studioId, m) -> waiting.values().stream()
                 .filter(w -> w.studioId.equals(studioId))
                 .forEach(w -> w.answer.completeExceptionally(stopped())));
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        return waiting.values().stream().map(Waiting::studioId).collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Override
+    public void release(String studioId) {
+        waiting.values().stream().filter(w -> w.studioId.equals(studioId)).forEach(w -> w.answer
+                .completeExceptionally(new StudioException(StudioException.Kind.NOT_FOUND, "The studio was deleted.")));
     }
 
     boolean online(String studioId) {

@@ -264,6 +264,11 @@ public class MachineService implements MachineControl {
                 wait = wait.compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY : wait;
                 retries.put(studioId, new Retry(failures, clock.instant().plus(wait)));
                 // One studio's trouble (a full disk, a bad process, a throttling API server) stops nobody else.
+                if (e instanceof dev.kiln.machine.plan.TryAgainSoon && failures < 5) {
+                    log.debug("Reconciling the machine of {} meets a passing condition; next try in {} ms: {}",
+                            studioId, wait.toMillis(), LogText.clean(e.getMessage()));
+                    return;
+                }
                 log.warn("Reconciling the machine of {} {} failed ({} in a row; next try in {} ms): {}",
                         orphan ? "deleted studio" : "studio", studioId, failures, wait.toMillis(),
                         LogText.clean(e.getMessage()));

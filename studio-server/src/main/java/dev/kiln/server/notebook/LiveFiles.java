@@ -46,12 +46,6 @@ class LiveFiles implements LiveDocuments {
         texts.closeUnder(studioId, path, why);
     }
 
-    @Override
-    public void closeStudio(String studioId) {
-        notebooks.closeStudio(studioId);
-        texts.closeStudio(studioId);
-    }
-
     /**
      * A change made on the machine to a file someone has open: a notebook open as a notebook merges it cell by cell
      * (by cell id), so what people typed in its cells meanwhile stays; merging the JSON as text would not keep cells

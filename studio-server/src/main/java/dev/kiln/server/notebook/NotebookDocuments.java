@@ -53,7 +53,7 @@ import java.util.concurrent.TimeUnit;
  * "Commit now"; each commit credits everyone who edited.
  */
 @Component
-public class NotebookDocuments {
+public class NotebookDocuments implements dev.kiln.server.studio.StudioScoped {
     private static final Logger log = LoggerFactory.getLogger(NotebookDocuments.class);
     static final long WRITE_BACK_DELAY_MS = 2000;
     static final long MAX_WRITE_BACK_DELAY_MS = 30_000;
@@ -506,6 +506,17 @@ public class NotebookDocuments {
                 deleteTree(entry.dir);
             }
         }
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        return open.values().stream().map(entry -> entry.notebook.studioId)
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Override
+    public void release(String studioId) {
+        closeStudio(studioId);
     }
 
     synchronized void closeStudio(String studioId) {

@@ -23,9 +23,6 @@ public interface LiveDocuments {
     /** Writes back and closes every live document at or under {@code path} (it is about to move or go away). */
     void closeUnder(String studioId, String path, String why);
 
-    /** Closes every live document of a studio (it is being deleted). */
-    void closeStudio(String studioId);
-
     /**
      * If {@code path} is live: merges a change made outside the editors (on the studio's machine) into the live text
      * as one edit by {@code author}: what changed from {@code base} to {@code text} is applied over whatever the

@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * active from the moment its machine was started again.
  */
 @Component
-public class StudioActivity {
+public class StudioActivity implements StudioScoped {
     private final Clock clock;
     private final Map<String, Instant> last = new ConcurrentHashMap<>();
 
@@ -28,5 +28,15 @@ public class StudioActivity {
 
     public Optional<Instant> last(String studioId) {
         return Optional.ofNullable(last.get(studioId));
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        return java.util.Set.copyOf(last.keySet());
+    }
+
+    @Override
+    public void release(String studioId) {
+        last.remove(studioId);
     }
 }

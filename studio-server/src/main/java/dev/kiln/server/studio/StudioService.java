@@ -34,9 +34,12 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
     private final StudioActivity activity;
 
     private final org.springframework.context.ApplicationEventPublisher events;
+    private final LiveStudios liveStudios;
 
     StudioService(StudioRepository studios, Workspaces workspaces, StudioAccess access, LiveDocuments live, Clock clock,
-                  StudioActivity activity, org.springframework.context.ApplicationEventPublisher events) {
+                  StudioActivity activity, org.springframework.context.ApplicationEventPublisher events,
+                  LiveStudios liveStudios) {
+        this.liveStudios = liveStudios;
         this.activity = activity;
         this.events = events;
         this.studios = studios;
@@ -95,7 +98,8 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
     }
 
     private void remove(String studioId) {
-        live.closeStudio(studioId);
+        // Open documents are written back before the workspace goes to the trash, terminals and queries end.
+        liveStudios.release(studioId);
         studios.delete(studioId);
         workspaces.trash(studioId);
         events.publishEvent(new StudioDeleted(studioId));

@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * stops or switches, the terminal says so and the next keystroke or resize opens a new shell on the new machine.
  */
 @Component
-public class SharedTerminals {
+public class SharedTerminals implements dev.kiln.server.studio.StudioScoped {
     static final int SCROLLBACK = 256 * 1024;
     /** Terminals a studio may have at once: a name is a shell on the machine, so viewers cannot make up many. */
     static final int MAX_PER_STUDIO = 8;
@@ -174,6 +174,32 @@ public class SharedTerminals {
             if (terminal.studioId.equals(studioId) && terminal.typedBy.stream().anyMatch(userIds::contains)) {
                 machines.send(studioId, new ToMachine.PtyClose(terminal.name));
                 closed(terminal, "\r\n\u001b[2m[this shell was ended: " + why + "]\u001b[0m\r\n");
+            }
+        }
+    }
+
+    @Override
+    public java.util.Set<String> liveStudios() {
+        return studios();
+    }
+
+    /** A deleted studio's shells end, its terminals close for whoever watches, and their scrollback goes. */
+    @Override
+    public void release(String studioId) {
+        for (Terminal terminal : java.util.List.copyOf(terminals.values())) {
+            if (terminal.studioId.equals(studioId)) {
+                if (terminal.open) {
+                    machines.send(studioId, new ToMachine.PtyClose(terminal.name));
+                }
+                closed(terminal, "\r\n\u001b[2m[the studio was deleted]\u001b[0m\r\n");
+                for (WebSocketSession viewer : java.util.List.copyOf(terminal.viewers)) {
+                    try {
+                        viewer.close(new org.springframework.web.socket.CloseStatus(4403, "the studio was deleted"));
+                    } catch (java.io.IOException | RuntimeException e) {
+                        // closing anyway
+                    }
+                }
+                terminals.remove(key(terminal.studioId, terminal.name), terminal);
             }
         }
     }

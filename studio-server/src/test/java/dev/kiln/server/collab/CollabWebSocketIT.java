@@ -266,6 +266,27 @@ class CollabWebSocketIT {
         }
     }
 
+    @Autowired
+    dev.kiln.server.studio.LiveStudios liveStudios;
+    @Autowired
+    dev.kiln.server.studio.StudioActivity activity;
+
+    /** What the server holds live for a studio has owners, and deleting the studio releases it in all of them. */
+    @Test
+    void deletingAStudioReleasesWhatTheServerHeldLiveForIt() {
+        var ada = connect(owner, "README.md", "owner-tab");
+        ada.edit(doc -> ChangeSet.replace(doc.length(), 0, 0, "typed just before the studio went\n"));
+        ada.flush();
+        activity.touch(studioId);
+        assertThat(liveStudios.holding(studioId)).contains("CollabDocuments", "StudioActivity");
+
+        ServerTestSupport.signIn(owner);
+        studios.delete(studioId);
+        ada.awaitMessage(m -> m.path("type").asString().equals("closed")
+                && m.path("message").asString().contains("deleted"), Duration.ofSeconds(5));
+        assertThat(liveStudios.holding(studioId)).as("nothing of the deleted studio is held any more").isEmpty();
+    }
+
     @Test
     void theAutomergeTraceReplayedThroughTheWebSocketEndsWithItsText() {
         var file = EditingTrace.locate("automerge-paper.json.gz");

@@ -196,13 +196,13 @@ class LocalMachineIT {
         Files.writeString(home().resolve("workspace/.gitignore"), "*.csv\n");
         Files.writeString(home().resolve("workspace/output.csv"), "loss\n0.1\n");
         Files.writeString(readme, "changed on the machine\n");
-        await().atMost(Duration.ofSeconds(20)).until(() -> KilnHttp.JSON.readTree(session.get("/api/studios/"
+        await().atMost(Duration.ofSeconds(60)).until(() -> KilnHttp.JSON.readTree(session.get("/api/studios/"
                 + studioId + "/file?path=README.md").body()).path("text").asString().equals("changed on the machine\n"));
         JsonNode changed = KilnHttp.JSON.readTree(session.get("/api/studios/" + studioId + "/file?path=README.md").body());
         var saved = session.put("/api/studios/" + studioId + "/file?path=README.md", KilnHttp.JSON.createObjectNode()
                 .put("text", "# Saved in the studio\n").put("baseVersion", changed.path("version").asString()).toString());
         assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(readme).equals("# Saved in the studio\n"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(readme).equals("# Saved in the studio\n"));
         assertThat(home().resolve("workspace/output.csv")).hasContent("loss\n0.1\n");
         assertThat(session.get("/api/studios/" + studioId + "/file?path=output.csv").statusCode()).isEqualTo(404);
         try (var git = org.eclipse.jgit.api.Git.open(home().resolve("workspace").toFile())) {
