@@ -78,6 +78,14 @@ public class MachineChannel {
                 .map(identity -> OptionalLong.of(identity.generation())).orElse(OptionalLong.empty());
     }
 
+    /**
+     * Sends to the studio's machine of this generation, ready or not (state that lives on one machine: a notebook's
+     * kernel, which a newer machine of a switch does not have). False when that machine's connection is gone.
+     */
+    public boolean send(String studioId, long generation, ToMachine message) {
+        return send(new AgentRegistry.Identity(studioId, generation), message);
+    }
+
     /** True when the studio has a machine ready for work. */
     public boolean isReady(String studioId) {
         return current(studioId).isPresent();

@@ -160,7 +160,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         }
         synchronized (session) {
             if (session.kernelId != null) {
-                machines.send(notebook.studioId, new ToMachine.KernelShutdown(session.kernelId));
+                toKernel(session, new ToMachine.KernelShutdown(session.kernelId));
                 byKernel.remove(session.kernelId);
             }
             session.alive = false;
@@ -271,7 +271,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         synchronized (session) {
             abortQueue(session, "Not run: " + who.name() + " interrupted the kernel");
             if (session.current != null && session.kernelId != null) {
-                machines.send(notebook.studioId, new ToMachine.KernelInterrupt(session.kernelId));
+                toKernel(session, new ToMachine.KernelInterrupt(session.kernelId));
             }
         }
     }
@@ -296,7 +296,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             session.updateBusy();
             notebook.rebuildOffer(Map.of()); // a fresh state was asked for: the lost one is not rebuilt on top
             notebook.kernel(notebook.kernel().with("restarting", "Restarted by " + who.name()));
-            machines.send(notebook.studioId, new ToMachine.KernelRestart(session.kernelId));
+            toKernel(session, new ToMachine.KernelRestart(session.kernelId));
         }
     }
 
@@ -319,7 +319,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             }
             if (session.alive) {
                 abortQueue(session, "Not run: " + who.name() + " switched the kernel");
-                machines.send(notebook.studioId, new ToMachine.KernelShutdown(session.kernelId));
+                toKernel(session, new ToMachine.KernelShutdown(session.kernelId));
                 byKernel.remove(session.kernelId);
                 session.alive = false;
                 session.current = null;
@@ -341,7 +341,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         }
         String id = UUID.randomUUID().toString();
         completions.put(id, new Asking(notebook, asking, request));
-        machines.send(notebook.studioId, new ToMachine.KernelComplete(session.kernelId, id, code, cursor));
+        toKernel(session, new ToMachine.KernelComplete(session.kernelId, id, code, cursor));
     }
 
     @Override
@@ -355,7 +355,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         }
         String id = UUID.randomUUID().toString();
         completions.put(id, new Asking(notebook, asking, request));
-        if (!machines.send(notebook.studioId, new ToMachine.KernelInspect(session.kernelId, id, code, cursor))) {
+        if (!toKernel(session, new ToMachine.KernelInspect(session.kernelId, id, code, cursor))) {
             completions.remove(id);
             notebook.sendTo(asking, documentation(request, false, "The studio's machine is not running."));
         }
@@ -573,6 +573,11 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         }
     }
 
+    /** A message for a session's kernel goes to the machine it runs on, not to a newer one of a switch. */
+    private boolean toKernel(Session session, ToMachine message) {
+        return machines.send(session.notebook.studioId, session.generation, message);
+    }
+
     /** Sends the next queued cell to the kernel when it is ready and nothing runs. Under the session's lock. */
     private void pump(Session session) {
         var notebook = session.notebook;
@@ -586,7 +591,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             run.state = run.state.running(clock.instant(), null);
             session.current = run;
             notebook.runStarted(run.cellId, run.state);
-            if (!machines.send(notebook.studioId, new ToMachine.KernelExecute(session.kernelId, run.request, source))) {
+            if (!toKernel(session, new ToMachine.KernelExecute(session.kernelId, run.request, source))) {
                 died(session, "The studio's machine went away");
                 return;
             }
@@ -793,7 +798,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                 });
                 session.updateBusy();
                 if (session.current != null && event.userIds().contains(session.current.by.userId())) {
-                    machines.send(session.notebook.studioId, new ToMachine.KernelInterrupt(session.kernelId));
+                    toKernel(session, new ToMachine.KernelInterrupt(session.kernelId));
                 }
             }
         }
