@@ -9,7 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 
-import io.fabric8.kubernetes.api.model.Quantity;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -126,7 +125,7 @@ public final class MachineCatalog {
             throw new CatalogException(where + ": " + field + " is missing");
         }
         try {
-            if (Quantity.getAmountInBytes(new Quantity(value)).signum() <= 0) {
+            if (!ResourceQuantity.parse(value).positive()) {
                 throw new CatalogException(where + ": " + field + " must be positive, got '" + value + "'");
             }
         } catch (IllegalArgumentException e) {

@@ -18,11 +18,11 @@ import dev.kiln.machine.agent.MachineAgent;
 import dev.kiln.machine.catalog.CatalogException;
 import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.catalog.ResourceQuantity;
 import dev.kiln.machine.MachineBackend;
 import dev.kiln.machine.plan.MachineStep;
 import dev.kiln.machine.plan.ObservedMachine;
 import dev.kiln.machine.plan.ObservedMachine.State;
-import io.fabric8.kubernetes.api.model.Quantity;
 
 /**
  * The embedded default: a studio's machine is a local agent process on this host. Its "volume" is a home directory
@@ -206,7 +206,7 @@ public final class LocalProcessBackend implements MachineBackend {
         }
         writeGeneration(dir, generation);
         String token = agents.issue(studioId, generation);
-        int cpus = Math.max(1, new Quantity(type.cpu()).getNumericalAmount().intValue());
+        int cpus = Math.max(1, ResourceQuantity.parse(type.cpu()).amount().intValue());
         var agent = new ArrayList<String>();
         agent.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         agent.add("-XX:ActiveProcessorCount=" + cpus);
@@ -271,10 +271,10 @@ public final class LocalProcessBackend implements MachineBackend {
                     + hostGpus + " GPU" + (hostGpus == 1 ? "" : "s")) + "; " + type.displayName() + " needs "
                     + type.gpuCount() + ". Run Kiln on a cluster with GPU nodes, or pick a CPU machine.";
         }
-        if (new Quantity(type.cpu()).getNumericalAmount().doubleValue() > cores) {
+        if (ResourceQuantity.parse(type.cpu()).amount().doubleValue() > cores) {
             return "This computer has " + cores + " cores; " + type.displayName() + " needs " + type.cpu() + ".";
         }
-        if (Quantity.getAmountInBytes(new Quantity(type.memory())).longValue() > memory) {
+        if (ResourceQuantity.parse(type.memory()).amount().longValue() > memory) {
             return "This computer has " + (memory >> 30) + " GiB of memory; " + type.displayName() + " needs "
                     + type.memory() + ".";
         }

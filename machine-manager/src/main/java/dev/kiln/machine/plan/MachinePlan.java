@@ -14,28 +14,20 @@ public record MachinePlan(List<MachineStep> steps, Phase phase, String detail) {
     /**
      * The phases a user watches during a switch, in order, plus the end states. (Capacity is part of every
      * observation: a target that cannot be placed is refused before anything stops, so it has no phase of its own.)
+     * Their words and the order the machine dialog shows them in are studio-api's {@code MachinePhase}, which the
+     * server maps these onto.
      */
     public enum Phase {
-        SAVING("Saving work"),
-        STOPPING_OLD_MACHINE("Stopping the old machine"),
-        SCHEDULING("Scheduling"),
-        PULLING_IMAGE("Pulling the image"),
-        STARTING_AGENT("Starting the agent"),
-        SYNCING("Syncing files"),
-        READY("Ready"),
-        REVERTING("Going back"),
-        STOPPING("Stopping"),
-        STOPPED("Stopped"),
-        FAILED("Failed");
-
-        private final String label;
-
-        Phase(String label) {
-            this.label = label;
-        }
-
-        public String label() {
-            return label;
-        }
+        SAVING,
+        STOPPING_OLD_MACHINE,
+        SCHEDULING,
+        PULLING_IMAGE,
+        STARTING_AGENT,
+        SYNCING,
+        READY,
+        REVERTING,
+        STOPPING,
+        STOPPED,
+        FAILED
     }
 }

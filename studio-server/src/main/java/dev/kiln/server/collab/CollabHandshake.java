@@ -4,7 +4,7 @@ import dev.kiln.collab.CollabRoom;
 import dev.kiln.server.security.KilnPrincipal;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.workspace.WorkspacePaths;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.ServerHttpRequest;
 import org.springframework.http.server.ServerHttpResponse;

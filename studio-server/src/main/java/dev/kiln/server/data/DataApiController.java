@@ -1,6 +1,6 @@
 package dev.kiln.server.data;
 
-import dev.kiln.ui.data.StudioData;
+import dev.kiln.api.data.StudioData;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -90,7 +90,7 @@ class DataApiController {
     void upload(@PathVariable String id, @PathVariable String connection, @RequestParam String key,
                 jakarta.servlet.http.HttpServletRequest request) throws java.io.IOException {
         if (request.getContentLengthLong() < 0) {
-            throw new dev.kiln.ui.studio.StudioException(dev.kiln.ui.studio.StudioException.Kind.INVALID,
+            throw new dev.kiln.api.studio.StudioException(dev.kiln.api.studio.StudioException.Kind.INVALID,
                     "Send the upload with a Content-Length.");
         }
         connections.upload(id, connection, key, request.getInputStream(), request.getContentLengthLong());

@@ -1,5 +1,6 @@
 package dev.kiln.server.data;
 
+import dev.kiln.api.data.ConnectionKind;
 import dev.kiln.machine.protocol.FromMachine;
 import dev.kiln.machine.protocol.ToMachine;
 
@@ -8,8 +9,8 @@ import dev.kiln.server.machine.MachineChannel;
 import dev.kiln.server.security.Users;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioAccess.Need;
-import dev.kiln.ui.data.StudioData;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.data.StudioData;
+import dev.kiln.api.studio.StudioException;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -34,9 +35,9 @@ import java.util.UUID;
 public class DataConnections implements StudioData, dev.kiln.server.studio.StudioScoped {
     private static final JsonMapper JSON = JsonMapper.shared();
     private static final Map<String, Set<String>> SETTINGS = Map.of(
-            "s3", Set.of("bucket", "region", "endpoint", "pathStyle", "prefix"),
-            "snowflake", Set.of("account", "user", "warehouse", "database", "schema", "role"),
-            "postgresql", Set.of("url", "user"));
+            ConnectionKind.S3.id(), Set.of("bucket", "region", "endpoint", "pathStyle", "prefix"),
+            ConnectionKind.SNOWFLAKE.id(), Set.of("account", "user", "warehouse", "database", "schema", "role"),
+            ConnectionKind.POSTGRESQL.id(), Set.of("url", "user"));
 
     private final JdbcClient jdbc;
     private final StudioAccess access;
@@ -112,7 +113,7 @@ public class DataConnections implements StudioData, dev.kiln.server.studio.Studi
         Stored stored = stored(studioId, id);
         if (request == null || request.kind() == null || !request.kind().equals(stored.kind())) {
             throw new StudioException(StudioException.Kind.INVALID, "A connection keeps its kind ("
-                    + dev.kiln.ui.data.DataKinds.label(stored.kind()) + "); add a new connection for another kind.");
+                    + ConnectionKind.label(stored.kind()) + "); add a new connection for another kind.");
         }
         // What is typed replaces what is stored, field by field: a new secret key with the same key id rotates it.
         var secret = new LinkedHashMap<>(stored.secret());
@@ -159,7 +160,7 @@ public class DataConnections implements StudioData, dev.kiln.server.studio.Studi
         }
         var secret = id != null ? kept : request.secret() == null ? Map.<String, String>of() : request.secret();
         String what = "studio " + studioId + ", " + (id == null ? "new connection" : "connection") + " '" + name + "'";
-        if (request.kind().equals("s3")) {
+        if (ConnectionKind.S3.is(request.kind())) {
             if (!settings.getOrDefault("bucket", "").matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
                 throw new StudioException(StudioException.Kind.INVALID, "Give the bucket's name (3-63 lower-case "
                         + "letters, digits, dots and dashes).");
@@ -222,7 +223,7 @@ public class DataConnections implements StudioData, dev.kiln.server.studio.Studi
     @Override
     public String test(String studioId, String id) {
         var stored = stored(studioId, id);
-        if (!stored.kind().equals("s3")) {
+        if (!ConnectionKind.S3.is(stored.kind())) {
             var started = queries.start(studioId, Users.current().getUsername(), null, jdbcSettings(stored),
                     "select 1", stored.what());
             var result = awaitQuery(studioId, started);
@@ -262,7 +263,7 @@ public class DataConnections implements StudioData, dev.kiln.server.studio.Studi
     public QueryResult runQuery(String studioId, String id, String sql, String editor) {
         access.require(studioId, Need.EDIT);
         var stored = stored(studioId, id);
-        if (stored.kind().equals("s3")) {
+        if (ConnectionKind.S3.is(stored.kind())) {
             throw new DataException("This is an S3 connection: browse it instead.");
         }
         return queries.start(studioId, Users.current().getUsername(), editor == null || editor.isBlank() ? null
@@ -356,7 +357,7 @@ public class DataConnections implements StudioData, dev.kiln.server.studio.Studi
                     + "exports/train.parquet.");
         }
         var stored = stored(studioId, connectionId);
-        if (!stored.kind().equals("s3")) {
+        if (!ConnectionKind.S3.is(stored.kind())) {
             throw new DataException("Export to an S3 connection; this one is " + stored.kind() + ".");
         }
         String transferId = UUID.randomUUID().toString();
@@ -555,7 +556,7 @@ public class DataConnections implements StudioData, dev.kiln.server.studio.Studi
      */
     private S3Browser open(String studioId, String id) {
         var stored = stored(studioId, id);
-        if (!stored.kind().equals("s3")) {
+        if (!ConnectionKind.S3.is(stored.kind())) {
             throw new DataException("This is a " + stored.kind() + " connection: run SQL through it instead.");
         }
         return browser(stored);

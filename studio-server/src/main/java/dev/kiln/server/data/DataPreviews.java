@@ -1,6 +1,6 @@
 package dev.kiln.server.data;
 
-import dev.kiln.ui.data.StudioData;
+import dev.kiln.api.data.StudioData;
 
 import java.util.List;
 

@@ -11,7 +11,7 @@ import dev.hardwood.metadata.ColumnChunk;
 import dev.hardwood.metadata.RowGroup;
 import dev.hardwood.reader.ParquetFileReader;
 import dev.hardwood.schema.ColumnSchema;
-import dev.kiln.ui.data.StudioData.Preview;
+import dev.kiln.api.data.StudioData.Preview;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**

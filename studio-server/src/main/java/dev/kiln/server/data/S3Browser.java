@@ -2,9 +2,9 @@ package dev.kiln.server.data;
 
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
-import dev.kiln.ui.data.StudioData.Entry;
-import dev.kiln.ui.data.StudioData.Page;
-import dev.kiln.ui.data.StudioData.Preview;
+import dev.kiln.api.data.StudioData.Entry;
+import dev.kiln.api.data.StudioData.Page;
+import dev.kiln.api.data.StudioData.Preview;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;

@@ -1,7 +1,8 @@
 package dev.kiln.server.data;
 
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.data.StudioData.QueryResult;
+import dev.kiln.api.data.ConnectionKind;
+import dev.kiln.api.data.StudioData.QueryResult;
+import dev.kiln.api.studio.StudioException;
 import jakarta.annotation.PreDestroy;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
@@ -233,7 +234,7 @@ class SqlQueries implements dev.kiln.server.studio.StudioScoped {
         properties.putAll(settings.properties());
         long connectSeconds = Math.max(1, connectTimeout.toSeconds());
         long socketSeconds = queryTimeout.plus(Duration.ofSeconds(30)).toSeconds();
-        if (settings.kind().equals("postgresql")) {
+        if (ConnectionKind.POSTGRESQL.is(settings.kind())) {
             properties.put("socketFactory", CheckedSocketFactory.class.getName());
             properties.put("socketFactoryArg", token);
             properties.put("connectTimeout", String.valueOf(connectSeconds));

@@ -1,6 +1,6 @@
 package dev.kiln.server.data;
 
-import dev.kiln.ui.data.StudioData;
+import dev.kiln.api.data.StudioData;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;

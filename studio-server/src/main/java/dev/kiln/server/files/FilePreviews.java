@@ -2,8 +2,8 @@ package dev.kiln.server.files;
 
 import dev.kiln.server.data.DataPreviews;
 import dev.kiln.server.workspace.Workspace;
-import dev.kiln.ui.files.FileEntry;
-import dev.kiln.ui.files.FilePreview;
+import dev.kiln.api.files.FileEntry;
+import dev.kiln.api.files.FilePreview;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;

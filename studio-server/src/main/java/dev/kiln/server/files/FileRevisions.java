@@ -3,7 +3,7 @@ package dev.kiln.server.files;
 import dev.kiln.machine.protocol.FromMachine;
 import dev.kiln.server.machine.MachineChannel;
 import dev.kiln.server.studio.Workspaces;
-import dev.kiln.ui.files.FileNotice;
+import dev.kiln.api.files.FileNotice;
 import org.springframework.stereotype.Component;
 
 import java.time.Clock;

@@ -1,9 +1,9 @@
 package dev.kiln.server.files;
 
-import dev.kiln.ui.files.FileEntry;
-import dev.kiln.ui.files.FilePreview;
-import dev.kiln.ui.files.StudioFiles;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.files.FileEntry;
+import dev.kiln.api.files.FilePreview;
+import dev.kiln.api.files.StudioFiles;
+import dev.kiln.api.studio.StudioException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.ContentDisposition;

@@ -3,7 +3,7 @@ package dev.kiln.server.files;
 import dev.kiln.machine.protocol.FromMachine;
 import dev.kiln.machine.protocol.ToMachine;
 import dev.kiln.server.machine.MachineChannel;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 import org.springframework.stereotype.Component;
 
 import java.time.Duration;

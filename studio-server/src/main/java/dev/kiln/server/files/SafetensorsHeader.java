@@ -1,6 +1,6 @@
 package dev.kiln.server.files;
 
-import dev.kiln.ui.files.FilePreview;
+import dev.kiln.api.files.FilePreview;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;

@@ -12,12 +12,12 @@ import dev.kiln.server.studio.StudioAccess.Need;
 import dev.kiln.server.studio.StudioActivity;
 import dev.kiln.server.studio.Workspaces;
 import dev.kiln.server.workspace.Workspace;
-import dev.kiln.ui.files.FileEntry;
-import dev.kiln.ui.files.FileEntry.Where;
-import dev.kiln.ui.files.FilePreview;
-import dev.kiln.ui.files.StudioFiles;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioWorkspace;
+import dev.kiln.api.files.FileEntry;
+import dev.kiln.api.files.FileEntry.Where;
+import dev.kiln.api.files.FilePreview;
+import dev.kiln.api.files.StudioFiles;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.files.StudioWorkspace;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Service;
 import org.springframework.util.unit.DataSize;
@@ -279,7 +279,7 @@ public class StudioFilesService implements StudioFiles {
     }
 
     @Override
-    public List<dev.kiln.ui.files.FileNotice> notices(String studioId) {
+    public List<dev.kiln.api.files.FileNotice> notices(String studioId) {
         return revisions.notices(studioId);
     }
 

@@ -47,7 +47,7 @@ final class ClusterJobs {
     }
 
     /** {@code connections}: the studio's data connections as the job receives them (JSON), or null. */
-    void submit(String jobId, String studioId, MachineType type, dev.kiln.ui.job.JobRequest request,
+    void submit(String jobId, String studioId, MachineType type, dev.kiln.api.job.JobRequest request,
                 String connections) {
         var spec = new TrainingJobSpec(jobId, studioId, settings.namespace(), settings.image(), settings.serverUrl(),
                 type, request.entryPoint(), request.args(), request.nodes(), request.devices());

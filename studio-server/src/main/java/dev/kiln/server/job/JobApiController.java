@@ -1,8 +1,8 @@
 package dev.kiln.server.job;
 
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
-import dev.kiln.ui.job.StudioJobs;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.StudioJobs;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;

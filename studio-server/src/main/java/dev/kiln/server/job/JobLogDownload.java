@@ -1,7 +1,7 @@
 package dev.kiln.server.job;
 
 import dev.kiln.machine.protocol.FromMachine;
-import dev.kiln.ui.job.JobSummary;
+import dev.kiln.api.job.JobSummary;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 

@@ -1,6 +1,6 @@
 package dev.kiln.server.job;
 
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 
 /** Jobs' names: the default one (the entry point's class and a short id) and the rules for names people give. */
 final class JobNames {

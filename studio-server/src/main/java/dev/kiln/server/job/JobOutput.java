@@ -262,7 +262,7 @@ final class JobOutput {
      * For a job whose output is no longer in memory: up to {@code max} lines of its log file from line {@code from},
      * of one rank (and lines without a rank) or all, read without loading the whole file; the ranks seen so far.
      */
-    static dev.kiln.ui.job.StudioJobs.LogChunk readFile(Path file, Integer rank, int from, int max) {
+    static dev.kiln.api.job.StudioJobs.LogChunk readFile(Path file, Integer rank, int from, int max) {
         var chosen = new ArrayList<String>();
         int index = 0;
         int ranks = 1;
@@ -284,6 +284,6 @@ final class JobOutput {
                 throw new UncheckedIOException("Cannot read the job log " + file, e);
             }
         }
-        return new dev.kiln.ui.job.StudioJobs.LogChunk(chosen, Math.max(index, from), ranks);
+        return new dev.kiln.api.job.StudioJobs.LogChunk(chosen, Math.max(index, from), ranks);
     }
 }

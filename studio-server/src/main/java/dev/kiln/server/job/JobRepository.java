@@ -1,7 +1,7 @@
 package dev.kiln.server.job;
 
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 import tools.jackson.core.type.TypeReference;

@@ -1,7 +1,9 @@
 package dev.kiln.server.job;
 
+import dev.kiln.api.machine.MachinePhase;
 import dev.kiln.machine.catalog.MachineCatalog;
 import dev.kiln.machine.catalog.MachineType;
+import dev.kiln.machine.catalog.ResourceQuantity;
 import dev.kiln.server.config.KilnProperties;
 import dev.kiln.server.machine.MachineChannel;
 import dev.kiln.server.security.Users;
@@ -9,13 +11,12 @@ import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioAccess.Need;
 import dev.kiln.server.studio.StudioActivity;
 import dev.kiln.server.studio.Workspaces;
-import dev.kiln.ui.job.JobRequest;
-import dev.kiln.ui.job.JobSummary;
-import dev.kiln.ui.job.JobSummary.Status;
-import dev.kiln.ui.job.StudioJobs;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.JobSummary.Status;
+import dev.kiln.api.job.StudioJobs;
 import dev.kiln.server.machine.MachineService;
-import dev.kiln.ui.studio.StudioException;
-import io.fabric8.kubernetes.api.model.Quantity;
+import dev.kiln.api.studio.StudioException;
 import jakarta.annotation.PostConstruct;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -214,13 +215,13 @@ public class JobService implements StudioJobs {
             throw new StudioException(StudioException.Kind.INVALID, "Nodes and devices per node are 1 to 64.");
         }
         var state = machineControl.state(studioId);
-        if (!state.running() || !"READY".equals(state.phase()) || !machines.isReady(studioId)) {
+        if (!state.running() || state.phase() != MachinePhase.READY || !machines.isReady(studioId)) {
             throw new StudioException(StudioException.Kind.CONFLICT, "Start the studio's machine first (the machine "
                     + "button at the top), then run the job.");
         }
         MachineType type = catalog.require(state.machineType());
         int perNode = type.hasGpu() ? type.gpuCount()
-                : Math.max(1, new Quantity(type.cpu()).getNumericalAmount().intValue());
+                : Math.max(1, ResourceQuantity.parse(type.cpu()).amount().intValue());
         if (request.devices() > perNode) {
             throw new StudioException(StudioException.Kind.INVALID, "This job asks for " + request.devices()
                     + " devices per node, but the studio's machine (" + type.displayName() + ") has " + perNode

@@ -1,6 +1,6 @@
 package dev.kiln.server.machine;
 
-import dev.kiln.ui.machine.MachineState;
+import dev.kiln.api.machine.MachineState;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;

@@ -13,9 +13,10 @@ import dev.kiln.server.config.LogText;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioActivity;
 import dev.kiln.server.studio.StudioAccess.Need;
-import dev.kiln.ui.machine.MachineControl;
-import dev.kiln.ui.machine.MachineState;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.machine.MachineControl;
+import dev.kiln.api.machine.MachinePhase;
+import dev.kiln.api.machine.MachineState;
+import dev.kiln.api.studio.StudioException;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,26 +76,27 @@ public class MachineService implements MachineControl {
                 .map(t -> new MachineState.Option(t.id(), t.displayName(), t.pricePerHour(), t.cpu(), t.memory(),
                         t.gpuCount(), t.gpu() == null ? null : t.gpu().model())).toList();
         if (desired == null) {
-            return new MachineState(null, null, false, Phase.STOPPED.name(), "No machine yet", "Start a machine to run "
+            return new MachineState(null, null, false, MachinePhase.STOPPED, "No machine yet", "Start a machine to run "
                     + "code, a terminal or jobs", null, null, options, backend.unsandboxedReason());
         }
         var observed = latest.get(studioId);
-        Phase phase = observed == null ? (desired.running() ? Phase.SCHEDULING : Phase.STOPPED) : observed.plan().phase();
+        MachinePhase phase = MachinePhases.shown(observed == null ? (desired.running() ? Phase.SCHEDULING : Phase.STOPPED)
+                : observed.plan().phase());
         String detail = observed == null ? "" : observed.plan().detail();
         if (!desired.running() && stoppedBecause.containsKey(studioId)) {
             detail = stoppedBecause.get(studioId);
         }
         return new MachineState(desired.machineType(), catalog.find(desired.machineType()).map(MachineType::displayName)
-                .orElse(desired.machineType()), desired.running(), phase.name(), phase.label(), detail,
+                .orElse(desired.machineType()), desired.running(), phase, phase.label(), detail,
                 observed == null ? null : observed.since(), desired.switching() ? desired.fallbackType() : null, options,
                 backend.unsandboxedReason());
     }
 
-    private dev.kiln.server.terminal.SharedTerminals terminals;
+    private OpenTerminals terminals;
 
     /** Set after construction: the terminals follow the machine, not the other way round. */
     @org.springframework.beans.factory.annotation.Autowired
-    void terminals(@org.springframework.context.annotation.Lazy dev.kiln.server.terminal.SharedTerminals terminals) {
+    void terminals(@org.springframework.context.annotation.Lazy OpenTerminals terminals) {
         this.terminals = terminals;
     }
 

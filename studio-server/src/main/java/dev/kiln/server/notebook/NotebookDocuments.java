@@ -8,7 +8,7 @@ import dev.kiln.server.studio.AccessRevoked;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.Workspaces;
 import dev.kiln.server.workspace.Workspace;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 import jakarta.annotation.PreDestroy;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.slf4j.Logger;

@@ -5,7 +5,7 @@ import dev.kiln.server.security.KilnPrincipal;
 import dev.kiln.server.studio.StudioAccess;
 import dev.kiln.server.studio.StudioActivity;
 import dev.kiln.server.workspace.WorkspacePaths;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Configuration;

@@ -1,8 +1,7 @@
 package dev.kiln.server.security;
 
 import dev.kiln.server.config.LogText;
-import dev.kiln.server.studio.StudioService;
-import dev.kiln.ui.admin.UserDirectory;
+import dev.kiln.api.security.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
@@ -26,9 +25,9 @@ class AdminUserDirectory implements UserDirectory {
     private final UserAccounts accounts;
     private final JdbcClient jdbc;
     private final UserSessions sessions;
-    private final StudioService studios;
+    private final OwnedStudios studios;
 
-    AdminUserDirectory(UserAccounts accounts, JdbcClient jdbc, UserSessions sessions, StudioService studios) {
+    AdminUserDirectory(UserAccounts accounts, JdbcClient jdbc, UserSessions sessions, OwnedStudios studios) {
         this.accounts = accounts;
         this.jdbc = jdbc;
         this.sessions = sessions;

@@ -1,7 +1,7 @@
 package dev.kiln.server.security;
 
 import com.vaadin.flow.spring.security.AuthenticationContext;
-import dev.kiln.ui.security.CurrentUser;
+import dev.kiln.api.security.CurrentUser;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Component;
 

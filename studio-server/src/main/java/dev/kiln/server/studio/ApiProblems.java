@@ -2,7 +2,7 @@ package dev.kiln.server.studio;
 
 import dev.kiln.server.config.LogText;
 import dev.kiln.server.config.RequestTooLarge;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,14 +1,15 @@
 package dev.kiln.server.studio;
 
+import dev.kiln.api.studio.ShareInvitation;
+import dev.kiln.api.studio.ShareLink;
+import dev.kiln.api.studio.StudioException.Kind;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioMember;
+import dev.kiln.api.studio.StudioRole;
+import dev.kiln.api.studio.StudioSharing;
+import dev.kiln.api.studio.StudioSummary;
 import dev.kiln.server.security.Users;
 import dev.kiln.server.studio.StudioAccess.Need;
-import dev.kiln.ui.studio.ShareInvitation;
-import dev.kiln.ui.studio.ShareLink;
-import dev.kiln.ui.studio.StudioException.Kind;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioMember;
-import dev.kiln.ui.studio.StudioSharing;
-import dev.kiln.ui.studio.StudioSummary;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -30,7 +31,7 @@ import java.util.Set;
 @Service
 public class SharingService implements StudioSharing {
 
-    private static final Set<String> ROLES = Set.of("viewer", "editor");
+    private static final Set<String> ROLES = Set.of(StudioRole.VIEWER.id(), StudioRole.EDITOR.id());
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final JdbcClient jdbc;
@@ -95,7 +96,7 @@ public class SharingService implements StudioSharing {
         var people = new ArrayList<StudioMember>();
         jdbc.sql("select u.display_name from studio s join kiln_user u on u.id = s.owner_id where s.id = :studio")
                 .param("studio", studioId).query(String.class).optional()
-                .ifPresent(owner -> people.add(new StudioMember(owner, "owner")));
+                .ifPresent(owner -> people.add(new StudioMember(owner, StudioRole.OWNER.id())));
         var now = clock.instant();
         jdbc.sql("""
                 select u.display_name, l.role, l.expires_at from studio_member m join kiln_user u on u.id = m.user_id

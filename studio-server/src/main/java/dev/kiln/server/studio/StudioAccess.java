@@ -1,8 +1,9 @@
 package dev.kiln.server.studio;
 
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioRole;
+import dev.kiln.api.studio.StudioSummary;
 import dev.kiln.server.security.Users;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioSummary;
 import org.springframework.stereotype.Component;
 
 import java.time.Clock;
@@ -64,7 +65,7 @@ public class StudioAccess {
         return studios.find(studioId).flatMap(row -> {
             var s = row.summary();
             if (row.ownerId() == userId) {
-                return Optional.of(withRole(s, "owner"));
+                return Optional.of(withRole(s, StudioRole.OWNER.id()));
             }
             return studios.memberRole(studioId, userId, clock.instant()).map(role -> withRole(s, role));
         });

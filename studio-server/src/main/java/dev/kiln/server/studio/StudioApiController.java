@@ -1,11 +1,11 @@
 package dev.kiln.server.studio;
 
-import dev.kiln.ui.studio.FileContent;
-import dev.kiln.ui.studio.FileRevision;
-import dev.kiln.ui.studio.ShareLink;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioSummary;
-import dev.kiln.ui.studio.WorkspaceEntry;
+import dev.kiln.api.files.FileContent;
+import dev.kiln.api.files.FileRevision;
+import dev.kiln.api.studio.ShareLink;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioSummary;
+import dev.kiln.api.files.WorkspaceEntry;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;

@@ -1,6 +1,6 @@
 package dev.kiln.server.studio;
 
-import dev.kiln.ui.studio.StudioSummary;
+import dev.kiln.api.studio.StudioSummary;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 

@@ -1,16 +1,17 @@
 package dev.kiln.server.studio;
 
 import dev.kiln.server.studio.StudioAccess.Need;
+import dev.kiln.server.security.OwnedStudios;
 import dev.kiln.server.security.Users;
 import dev.kiln.server.workspace.Workspace;
 import dev.kiln.server.workspace.WorkspacePaths;
-import dev.kiln.ui.studio.FileContent;
-import dev.kiln.ui.studio.FileRevision;
-import dev.kiln.ui.studio.StudioCatalog;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioSummary;
-import dev.kiln.ui.studio.StudioWorkspace;
-import dev.kiln.ui.studio.WorkspaceEntry;
+import dev.kiln.api.files.FileContent;
+import dev.kiln.api.files.FileRevision;
+import dev.kiln.api.studio.StudioCatalog;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioSummary;
+import dev.kiln.api.files.StudioWorkspace;
+import dev.kiln.api.files.WorkspaceEntry;
 import org.springframework.stereotype.Service;
 
 import java.time.Clock;
@@ -22,7 +23,7 @@ import java.util.UUID;
  * whether the user may view, edit or own the studio.
  */
 @Service
-public class StudioService implements StudioCatalog, StudioWorkspace {
+public class StudioService implements StudioCatalog, StudioWorkspace, OwnedStudios {
 
     private static final int MAX_NAME = 100;
 
@@ -83,6 +84,7 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
     }
 
     /** The names of the studios {@code ownerId} owns, for an administrator about to delete that account. */
+    @Override
     public List<String> namesOwnedBy(long ownerId) {
         return studios.ownedBy(ownerId).stream().map(StudioRepository.StudioRow::summary).map(StudioSummary::name).toList();
     }
@@ -91,6 +93,7 @@ public class StudioService implements StudioCatalog, StudioWorkspace {
      * Deletes every studio {@code ownerId} owns, as {@link #delete(String)} deletes one (files to the trash). Only
      * for deleting an account: the caller has checked that an administrator asks.
      */
+    @Override
     public int deleteAllOwnedBy(long ownerId) {
         var owned = studios.ownedBy(ownerId);
         owned.forEach(row -> remove(row.summary().id()));

@@ -1,6 +1,7 @@
 package dev.kiln.server.terminal;
 
 import dev.kiln.server.machine.MachineChannel;
+import dev.kiln.server.machine.OpenTerminals;
 import dev.kiln.server.studio.StudioActivity;
 import org.springframework.stereotype.Component;
 import org.springframework.web.socket.TextMessage;
@@ -21,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * stops or switches, the terminal says so and the next keystroke or resize opens a new shell on the new machine.
  */
 @Component
-public class SharedTerminals implements dev.kiln.server.studio.StudioScoped {
+public class SharedTerminals implements OpenTerminals, dev.kiln.server.studio.StudioScoped {
     static final int SCROLLBACK = 256 * 1024;
     /** Terminals a studio may have at once: a name is a shell on the machine, so viewers cannot make up many. */
     static final int MAX_PER_STUDIO = 8;
@@ -67,6 +68,7 @@ public class SharedTerminals implements dev.kiln.server.studio.StudioScoped {
     }
 
     /** The studio's terminals by name, in a stable order ("1" first). */
+    @Override
     public java.util.List<String> names(String studioId) {
         return terminals.values().stream().filter(t -> t.studioId.equals(studioId)).map(t -> t.name).sorted(
                 java.util.Comparator.comparing((String n) -> !n.equals("1")).thenComparing(n -> n)).toList();

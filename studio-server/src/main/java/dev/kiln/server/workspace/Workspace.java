@@ -1,10 +1,10 @@
 package dev.kiln.server.workspace;
 
-import dev.kiln.ui.studio.FileContent;
-import dev.kiln.ui.studio.FileRevision;
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioException.Kind;
-import dev.kiln.ui.studio.WorkspaceEntry;
+import dev.kiln.api.files.FileContent;
+import dev.kiln.api.files.FileRevision;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioException.Kind;
+import dev.kiln.api.files.WorkspaceEntry;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.api.errors.NoHeadException;

@@ -1,7 +1,7 @@
 package dev.kiln.server.workspace;
 
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioException.Kind;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioException.Kind;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package dev.kiln.server.files;
 
-import dev.kiln.ui.files.FileEntry.Where;
+import dev.kiln.api.files.FileEntry.Where;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

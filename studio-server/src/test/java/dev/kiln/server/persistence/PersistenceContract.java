@@ -3,7 +3,7 @@ package dev.kiln.server.persistence;
 import dev.kiln.server.ServerTestSupport;
 import dev.kiln.server.security.UserAccounts;
 import dev.kiln.server.studio.StudioService;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;

@@ -4,7 +4,7 @@ import dev.kiln.server.KilnHttp;
 import dev.kiln.server.ServerTestSupport;
 import dev.kiln.server.studio.SharingService;
 import dev.kiln.server.studio.StudioService;
-import dev.kiln.ui.admin.UserDirectory;
+import dev.kiln.api.security.UserDirectory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;

@@ -233,7 +233,7 @@ class StudioAccessTest {
     }
 
     @Autowired
-    dev.kiln.ui.admin.UserDirectory directory;
+    dev.kiln.api.security.UserDirectory directory;
 
     @Test
     void onlyAdministratorsManageUsers() throws Exception {

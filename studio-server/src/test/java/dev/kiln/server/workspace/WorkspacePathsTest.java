@@ -1,6 +1,6 @@
 package dev.kiln.server.workspace;
 
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,8 +1,8 @@
 package dev.kiln.server.workspace;
 
-import dev.kiln.ui.studio.StudioException;
-import dev.kiln.ui.studio.StudioException.Kind;
-import dev.kiln.ui.studio.WorkspaceEntry;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioException.Kind;
+import dev.kiln.api.files.WorkspaceEntry;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.junit.jupiter.api.AfterEach;

@@ -15,9 +15,10 @@ import com.vaadin.flow.component.textfield.PasswordField;
 import com.vaadin.flow.component.textfield.TextField;
 import com.vaadin.flow.router.PageTitle;
 import com.vaadin.flow.router.Route;
+import dev.kiln.api.security.CurrentUser;
+import dev.kiln.api.security.UserDirectory;
 import dev.kiln.ui.component.Dialogs;
-import dev.kiln.ui.component.KilnHeader;
-import dev.kiln.ui.security.CurrentUser;
+import dev.kiln.ui.shell.KilnHeader;
 import jakarta.annotation.security.RolesAllowed;
 
 import java.time.ZoneId;

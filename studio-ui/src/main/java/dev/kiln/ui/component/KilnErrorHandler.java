@@ -3,7 +3,7 @@ package dev.kiln.ui.component;
 import com.vaadin.flow.component.UI;
 import com.vaadin.flow.server.DefaultErrorHandler;
 import com.vaadin.flow.server.ErrorEvent;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.studio.StudioException;
 
 /** Shows refusals (bad names, missing files) to the user where they act, instead of a stack trace. */
 public class KilnErrorHandler extends DefaultErrorHandler {

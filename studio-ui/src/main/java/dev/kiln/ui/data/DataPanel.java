@@ -14,7 +14,9 @@ import com.vaadin.flow.component.icon.VaadinIcon;
 import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.component.textfield.PasswordField;
 import com.vaadin.flow.component.textfield.TextField;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.data.ConnectionKind;
+import dev.kiln.api.data.StudioData;
+import dev.kiln.api.studio.StudioException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,13 +68,13 @@ public class DataPanel extends Div {
 
         connection.setId("data-connection");
         connection.setPlaceholder("No connection yet");
-        connection.setItemLabelGenerator(c -> c.name() + (c.kind().equals("s3") ? " · s3://"
-                + c.settings().getOrDefault("bucket", "") : " · " + DataKinds.label(c.kind())));
+        connection.setItemLabelGenerator(c -> c.name() + (ConnectionKind.S3.is(c.kind()) ? " · s3://"
+                + c.settings().getOrDefault("bucket", "") : " · " + ConnectionKind.label(c.kind())));
         connection.addValueChangeListener(e -> {
             verdict.setText("");
             showForJobs(e.getValue());
             prefix = "";
-            boolean sql = e.getValue() != null && !e.getValue().kind().equals("s3");
+            boolean sql = e.getValue() != null && !ConnectionKind.S3.is(e.getValue().kind());
             browserBody.setVisible(!sql);
             sqlPane.setVisible(sql);
             if (!sql) {
@@ -126,7 +128,7 @@ public class DataPanel extends Div {
         var edit = new Button("Edit", VaadinIcon.EDIT.create(), e -> {
             var current = connection.getValue();
             if (current != null) {
-                (current.kind().equals("s3") ? new AddS3Dialog(current) : new AddDatabaseDialog(current)).open();
+                (ConnectionKind.S3.is(current.kind()) ? new AddS3Dialog(current) : new AddDatabaseDialog(current)).open();
             }
         });
         edit.setId("data-edit");
@@ -138,7 +140,7 @@ public class DataPanel extends Div {
             if (current != null) {
                 dev.kiln.ui.component.Dialogs.confirm("Delete the connection '" + current.name() + "'?",
                         "Its settings and stored secret are deleted; jobs started later do not receive it. The data "
-                                + "in " + (current.kind().equals("s3") ? "the bucket" : "the database")
+                                + "in " + (ConnectionKind.S3.is(current.kind()) ? "the bucket" : "the database")
                                 + " is not touched.", "Delete", true, () -> {
                             try {
                                 data.delete(studioId, current.id());
@@ -459,7 +461,7 @@ public class DataPanel extends Div {
             var targets = new LinkedHashMap<String, StudioData.Connection>();
             targets.put(MACHINE, null);
             for (var c : data.connections(studioId)) {
-                if (c.kind().equals("s3")) {
+                if (ConnectionKind.S3.is(c.kind())) {
                     targets.put(c.name() + " · s3://" + c.settings().getOrDefault("bucket", ""), c);
                 }
             }
@@ -520,10 +522,10 @@ public class DataPanel extends Div {
         AddDatabaseDialog(StudioData.Connection existing) {
             setHeaderTitle(existing == null ? "Add a database" : "Edit the connection '" + existing.name() + "'");
             setId("db-dialog");
-            var kind = new Select<String>("Kind", e -> { }, "snowflake", "postgresql");
+            var kind = new Select<String>("Kind", e -> { }, ConnectionKind.SNOWFLAKE.id(), ConnectionKind.POSTGRESQL.id());
             kind.setId("db-kind");
-            kind.setItemLabelGenerator(DataKinds::label);
-            kind.setValue("snowflake");
+            kind.setItemLabelGenerator(ConnectionKind::label);
+            kind.setValue(ConnectionKind.SNOWFLAKE.id());
             var name = new TextField("Name");
             name.setId("db-name");
             var account = new TextField("Snowflake account (xy12345.eu-central-1)");
@@ -543,7 +545,7 @@ public class DataPanel extends Div {
             var passphrase = new PasswordField("Key passphrase");
             var snowflakeOnly = List.of(account, warehouse, database, schema, role, key, passphrase);
             kind.addValueChangeListener(e -> {
-                boolean snowflake = "snowflake".equals(e.getValue());
+                boolean snowflake = ConnectionKind.SNOWFLAKE.is(e.getValue());
                 snowflakeOnly.forEach(f -> f.setVisible(snowflake));
                 url.setVisible(!snowflake);
             });
@@ -579,7 +581,7 @@ public class DataPanel extends Div {
             var save = new Button("Save", e -> {
                 Map<String, String> settings = new LinkedHashMap<>();
                 settings.put("user", user.getValue());
-                if ("snowflake".equals(kind.getValue())) {
+                if (ConnectionKind.SNOWFLAKE.is(kind.getValue())) {
                     settings.put("account", account.getValue());
                     settings.put("warehouse", warehouse.getValue());
                     settings.put("database", database.getValue());
@@ -663,7 +665,7 @@ public class DataPanel extends Div {
                 settings.put("endpoint", endpoint.getValue());
                 settings.put("pathStyle", String.valueOf(pathStyle.getValue()));
                 try {
-                    var request = new StudioData.NewConnection(name.getValue(), "s3", settings,
+                    var request = new StudioData.NewConnection(name.getValue(), ConnectionKind.S3.id(), settings,
                             Map.of("accessKeyId", key.getValue(), "secretAccessKey", secret.getValue()),
                             giveJobs.getValue());
                     var saved = existing == null ? data.create(studioId, request)

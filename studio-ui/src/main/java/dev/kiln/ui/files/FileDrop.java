@@ -1,5 +1,6 @@
 package dev.kiln.ui.files;
 
+import dev.kiln.api.files.FileEntry;
 import com.vaadin.flow.component.Component;
 import com.vaadin.flow.component.ComponentEvent;
 import com.vaadin.flow.component.ComponentEventListener;

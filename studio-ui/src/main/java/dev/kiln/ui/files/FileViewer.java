@@ -10,8 +10,11 @@ import com.vaadin.flow.component.html.Paragraph;
 import com.vaadin.flow.component.html.Pre;
 import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.icon.VaadinIcon;
+import dev.kiln.api.files.FileEntry;
+import dev.kiln.api.files.FilePreview;
+import dev.kiln.api.files.StudioFiles;
+import dev.kiln.api.studio.StudioException;
 import dev.kiln.ui.component.CodeEditor;
-import dev.kiln.ui.studio.StudioException;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

@@ -6,6 +6,8 @@ import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.icon.VaadinIcon;
 import com.vaadin.flow.dom.Element;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.StudioJobs;
 import dev.kiln.ui.component.MetricCharts;
 
 import java.util.ArrayList;
@@ -102,7 +104,7 @@ class CompareRuns extends Div {
         rows.add(row("Nodes × devices", runs.stream().map(j -> j.request().nodes() + " × " + j.request().devices())
                 .toList()));
         rows.add(row("Machine", runs.stream().map(JobSummary::machineType).toList()));
-        rows.add(row("Status", runs.stream().map(j -> JobsPanel.label(j.status())).toList()));
+        rows.add(row("Status", runs.stream().map(j -> j.status().label()).toList()));
         var metricNames = new java.util.LinkedHashSet<String>();
         runs.forEach(j -> metricNames.addAll(series.getOrDefault(j.id(), Map.of()).keySet()));
         metricNames.remove("step");

@@ -12,10 +12,13 @@ import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.icon.VaadinIcon;
 import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.shared.Registration;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.StudioJobs;
+import dev.kiln.api.studio.StudioException;
 import dev.kiln.ui.component.Dialogs;
 import dev.kiln.ui.component.LogView;
 import dev.kiln.ui.component.MetricCharts;
-import dev.kiln.ui.studio.StudioException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -245,7 +248,7 @@ public class JobsPanel extends Div {
         title.setText(selected.name());
         title.getElement().setAttribute("title", "Job " + selected.number() + " · " + selected.name());
         status.getElement().setAttribute("data-status", selected.status().name());
-        status.setText(label(selected.status()));
+        status.setText(selected.status().label());
         status.addClassName("kiln-badge");
         detail.setText(selected.detail() == null ? "" : selected.detail());
         var request = selected.request();
@@ -393,20 +396,8 @@ public class JobsPanel extends Div {
         }
     }
 
-    static String label(JobSummary.Status status) {
-        return switch (status) {
-            case QUEUED -> "Queued";
-            case STARTING -> "Starting";
-            case RUNNING -> "Running";
-            case SUCCEEDED -> "Succeeded";
-            case FAILED -> "Failed";
-            case CANCELLING -> "Cancelling";
-            case CANCELLED -> "Cancelled";
-        };
-    }
-
     static Span badge(JobSummary.Status status) {
-        var badge = new Span(label(status));
+        var badge = new Span(status.label());
         badge.addClassName("kiln-badge");
         badge.getElement().setAttribute("data-status", status.name());
         return badge;

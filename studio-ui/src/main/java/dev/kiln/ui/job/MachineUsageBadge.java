@@ -1,5 +1,6 @@
 package dev.kiln.ui.job;
 
+import dev.kiln.api.job.StudioJobs;
 import com.vaadin.flow.component.AttachEvent;
 import com.vaadin.flow.component.DetachEvent;
 import com.vaadin.flow.component.html.Span;

@@ -8,7 +8,10 @@ import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Paragraph;
 import com.vaadin.flow.component.textfield.IntegerField;
 import com.vaadin.flow.component.textfield.TextField;
-import dev.kiln.ui.studio.StudioException;
+import dev.kiln.api.job.JobRequest;
+import dev.kiln.api.job.JobSummary;
+import dev.kiln.api.job.StudioJobs;
+import dev.kiln.api.studio.StudioException;
 
 import java.util.List;
 import java.util.function.Consumer;

@@ -1,5 +1,7 @@
 package dev.kiln.ui.machine;
 
+import dev.kiln.api.machine.MachineControl;
+import dev.kiln.api.machine.MachineState;
 import com.vaadin.flow.component.AttachEvent;
 import com.vaadin.flow.component.DetachEvent;
 import com.vaadin.flow.component.UI;
@@ -40,7 +42,7 @@ public class MachineButton extends Button {
     void show(MachineState next) {
         state = next;
         setText(next.machineType() == null ? "No machine" : next.displayName() + " · " + next.phaseLabel());
-        getElement().setAttribute("data-phase", next.phase());
+        getElement().setAttribute("data-phase", next.phase().name());
         getElement().setAttribute("title", next.detail() == null ? "" : next.detail());
         getUI().ifPresent(ui -> ui.setPollInterval(next.busy() ? 500 : 1000));
     }

@@ -9,8 +9,11 @@ import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.orderedlayout.VerticalLayout;
 import com.vaadin.flow.component.radiobutton.RadioButtonGroup;
 import com.vaadin.flow.shared.Registration;
+import dev.kiln.api.machine.MachineControl;
+import dev.kiln.api.machine.MachinePhase;
+import dev.kiln.api.machine.MachineState;
+import dev.kiln.api.studio.StudioException;
 import dev.kiln.ui.component.Dialogs;
-import dev.kiln.ui.studio.StudioException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -169,11 +172,12 @@ class MachineDialog extends Dialog {
 
         phases.removeAll();
         if (state.switchingFrom() != null || state.busy()) {
-            int current = MachineState.SWITCH_PHASES.indexOf(state.phase());
-            for (int i = 0; i < MachineState.SWITCH_PHASES.size(); i++) {
-                String phase = MachineState.SWITCH_PHASES.get(i);
-                var row = new Div(new Span(label(phase)));
-                row.getElement().setAttribute("data-phase", phase);
+            var steps = MachinePhase.switchSteps();
+            int current = steps.indexOf(state.phase());
+            for (int i = 0; i < steps.size(); i++) {
+                MachinePhase phase = steps.get(i);
+                var row = new Div(new Span(phase.step()));
+                row.getElement().setAttribute("data-phase", phase.name());
                 row.getElement().setAttribute("data-state", current < 0 ? "waiting" : i < current ? "done"
                         : i == current ? "current" : "waiting");
                 if (i == current && state.phaseSince() != null) {
@@ -183,7 +187,7 @@ class MachineDialog extends Dialog {
                 phases.add(row);
             }
         }
-        boolean trouble = state.phase().equals("REVERTING") || state.phase().equals("FAILED");
+        boolean trouble = state.phase().trouble();
         message.setText(state.detail() == null ? "" : state.phaseLabel() + ": " + state.detail());
         message.getElement().setAttribute("data-kind", trouble ? "error" : "info");
         ensurePolling(state.busy());
@@ -204,17 +208,5 @@ class MachineDialog extends Dialog {
     public void close() {
         stopPolling();
         super.close();
-    }
-
-    private static String label(String phase) {
-        return switch (phase) {
-            case "SAVING" -> "Saving work (running jobs checkpoint)";
-            case "STOPPING_OLD_MACHINE" -> "Stopping the old machine";
-            case "SCHEDULING" -> "Scheduling";
-            case "PULLING_IMAGE" -> "Pulling the image";
-            case "STARTING_AGENT" -> "Starting the agent";
-            case "SYNCING" -> "Syncing files";
-            default -> "Ready";
-        };
     }
 }

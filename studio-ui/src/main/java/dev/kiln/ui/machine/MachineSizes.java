@@ -1,5 +1,7 @@
 package dev.kiln.ui.machine;
 
+import dev.kiln.api.machine.MachineState;
+
 import java.util.Locale;
 
 /** A machine type's size in words: "2 cores · 8 GiB memory · 1 × A100", from the catalog's Kubernetes quantities. */

@@ -1,5 +1,9 @@
 package dev.kiln.ui.studio;
 
+import dev.kiln.api.files.FileContent;
+import dev.kiln.api.files.StudioWorkspace;
+import dev.kiln.api.studio.StudioException;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -13,12 +13,13 @@ import com.vaadin.flow.component.treegrid.TreeGrid;
 import com.vaadin.flow.data.provider.hierarchy.TreeData;
 import com.vaadin.flow.data.provider.hierarchy.TreeDataProvider;
 import com.vaadin.flow.shared.Registration;
+import dev.kiln.api.files.FileEntry.Where;
+import dev.kiln.api.files.FileEntry;
+import dev.kiln.api.files.StudioFiles;
+import dev.kiln.api.studio.StudioException;
 import dev.kiln.ui.component.Dialogs;
 import dev.kiln.ui.files.FileDrop;
-import dev.kiln.ui.files.FileEntry;
-import dev.kiln.ui.files.FileEntry.Where;
 import dev.kiln.ui.files.FileViewer;
-import dev.kiln.ui.files.StudioFiles;
 
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;

@@ -6,6 +6,9 @@ import com.vaadin.flow.component.dialog.Dialog;
 import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.icon.VaadinIcon;
+import dev.kiln.api.files.FileContent;
+import dev.kiln.api.files.FileRevision;
+import dev.kiln.api.files.StudioWorkspace;
 import dev.kiln.ui.component.CodeEditor;
 
 import java.time.Clock;

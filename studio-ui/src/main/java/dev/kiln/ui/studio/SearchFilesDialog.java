@@ -1,5 +1,6 @@
 package dev.kiln.ui.studio;
 
+import dev.kiln.api.files.StudioWorkspace;
 import com.vaadin.flow.component.Key;
 import com.vaadin.flow.component.button.Button;
 import com.vaadin.flow.component.button.ButtonVariant;

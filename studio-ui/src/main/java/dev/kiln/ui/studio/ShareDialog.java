@@ -11,6 +11,9 @@ import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.orderedlayout.HorizontalLayout;
 import com.vaadin.flow.component.select.Select;
 import com.vaadin.flow.component.textfield.TextField;
+import dev.kiln.api.studio.ShareLink;
+import dev.kiln.api.studio.StudioRole;
+import dev.kiln.api.studio.StudioSharing;
 import dev.kiln.ui.component.CopyButton;
 import dev.kiln.ui.component.Dialogs;
 
@@ -57,9 +60,9 @@ class ShareDialog extends Dialog {
 
         var role = new Select<String>();
         role.setLabel("They can");
-        role.setItems("editor", "viewer");
-        role.setItemLabelGenerator(r -> r.equals("editor") ? "Edit files" : "View only");
-        role.setValue("editor");
+        role.setItems(StudioRole.EDITOR.id(), StudioRole.VIEWER.id());
+        role.setItemLabelGenerator(r -> StudioRole.of(r) == StudioRole.EDITOR ? "Edit files" : "View only");
+        role.setValue(StudioRole.EDITOR.id());
         role.setId("share-role");
         var expiry = new Select<String>();
         expiry.setLabel("Link");
@@ -87,7 +90,7 @@ class ShareDialog extends Dialog {
 
         copyCreated.setId("share-copy");
         copyCreated.setVisible(false);
-        links.addColumn(l -> l.role().equals("editor") ? "Can edit" : "View only").setHeader("Role").setAutoWidth(true);
+        links.addColumn(l -> StudioRole.of(l.role()).label()).setHeader("Role").setAutoWidth(true);
         // The link again, to send it to someone else later.
         links.addComponentColumn(l -> {
             var url = new Span(origin + l.path());
@@ -113,7 +116,7 @@ class ShareDialog extends Dialog {
             }
             var revoke = new Button("Revoke", e -> Dialogs.confirm("Revoke this link?",
                     "People who joined through it lose access now, including open editors, and the shells and jobs "
-                    + "they started on the machine are stopped." + (l.role().equals("editor") ? " While they could "
+                    + "they started on the machine are stopped." + (StudioRole.of(l.role()) == StudioRole.EDITOR ? " While they could "
                     + "edit, they could change any file in the machine's home (including ~/.bashrc and "
                     + "~/.bash_profile, which run in every new shell): look there before you trust it again." : ""),
                     "Revoke", true, () -> {

@@ -11,8 +11,12 @@ import com.vaadin.flow.router.BeforeEvent;
 import com.vaadin.flow.router.HasUrlParameter;
 import com.vaadin.flow.router.PageTitle;
 import com.vaadin.flow.router.Route;
-import dev.kiln.ui.component.KilnHeader;
-import dev.kiln.ui.security.CurrentUser;
+import dev.kiln.api.security.CurrentUser;
+import dev.kiln.api.studio.ShareInvitation;
+import dev.kiln.api.studio.StudioException;
+import dev.kiln.api.studio.StudioRole;
+import dev.kiln.api.studio.StudioSharing;
+import dev.kiln.ui.shell.KilnHeader;
 import jakarta.annotation.security.PermitAll;
 
 import java.time.ZoneId;
@@ -107,12 +111,12 @@ public class ShareView extends Div implements HasUrlParameter<String> {
     }
 
     private static String roleText(String role) {
-        return "editor".equals(role)
+        return StudioRole.of(role) == StudioRole.EDITOR
                 ? "an editor: you can change its files as well as read them."
                 : "a viewer: you can read its files and follow its work, but not change them.";
     }
 
     private static String article(String role) {
-        return "editor".equals(role) ? "an editor" : "a viewer";
+        return StudioRole.of(role) == StudioRole.EDITOR ? "an editor" : "a viewer";
     }
 }

@@ -11,9 +11,11 @@ import com.vaadin.flow.component.icon.VaadinIcon;
 import com.vaadin.flow.component.orderedlayout.HorizontalLayout;
 import com.vaadin.flow.router.PageTitle;
 import com.vaadin.flow.router.Route;
+import dev.kiln.api.security.CurrentUser;
+import dev.kiln.api.studio.StudioCatalog;
+import dev.kiln.api.studio.StudioSummary;
 import dev.kiln.ui.component.Dialogs;
-import dev.kiln.ui.component.KilnHeader;
-import dev.kiln.ui.security.CurrentUser;
+import dev.kiln.ui.shell.KilnHeader;
 import jakarta.annotation.security.PermitAll;
 
 import java.time.ZoneId;
