@@ -40,14 +40,12 @@ class ArchitectureTest {
 
     /**
      * Where the server holds fabric8 types outside machine-manager's Kubernetes package: the one client bean and the
-     * beans built from it. {@code ClusterJobs} (Indexed Jobs' logs and pods) is the last piece of Kubernetes logic in
-     * the server; it belongs in machine-manager's Kubernetes package with the job backend seam, and leaves this list
-     * when it moves there.
+     * beans built from it. (The Indexed-Job backend, {@code ClusterJobs}, reaches the cluster through machine-manager's
+     * {@code IndexedJobs}.)
      */
     private static final Set<String> SERVER_KUBERNETES_WIRING = Set.of(
             "dev.kiln.server.machine.MachineConfiguration",
-            "dev.kiln.server.job.JobsOnKubernetes",
-            "dev.kiln.server.job.ClusterJobs");
+            "dev.kiln.server.job.JobsOnKubernetes");
 
     static JavaClasses kiln;
 

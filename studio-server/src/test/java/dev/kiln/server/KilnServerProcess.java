@@ -32,9 +32,14 @@ public final class KilnServerProcess implements AutoCloseable {
     private Process server;
 
     public KilnServerProcess(Path dataDir, Map<String, String> environment) {
+        this(dataDir, port -> environment);
+    }
+
+    /** {@code environment}: the server's variables, given its port (for settings that name the server's own URL). */
+    public KilnServerProcess(Path dataDir, java.util.function.IntFunction<Map<String, String>> environment) {
         this.dataDir = dataDir;
         this.port = freePort();
-        this.environment = Map.copyOf(environment);
+        this.environment = Map.copyOf(environment.apply(port));
     }
 
     public static Path freshDataDir(String prefix) {

@@ -32,6 +32,8 @@ final class CommandRunner implements AutoCloseable {
     private final Path home;
     private final Map<String, Process> running = new ConcurrentHashMap<>();
     private volatile boolean interrupted;
+    /** Hears every exit before it is sent (the job runner remembers its jobs' exits for the next hello). */
+    private volatile java.util.function.Consumer<FromMachine.Exit> exits = exit -> { };
 
     CommandRunner(Outbox outbox, Path home) {
         this.outbox = outbox;
@@ -100,6 +102,10 @@ final class CommandRunner implements AutoCloseable {
             ended.run();
             exit(id, -1, "cannot start " + command.getFirst() + ": " + e.getMessage());
         }
+    }
+
+    void onExit(java.util.function.Consumer<FromMachine.Exit> listener) {
+        this.exits = listener;
     }
 
     /** The machine is going away: exits from now on are marked as interruptions. */
@@ -174,8 +180,10 @@ final class CommandRunner implements AutoCloseable {
     }
 
     private void exit(String id, int code, String error, long droppedChars) {
-        outbox.offer(new FromMachine.Exit(id, code, error, droppedChars > 0 ? droppedChars : null,
-                interrupted ? true : null));
+        var exit = new FromMachine.Exit(id, code, error, droppedChars > 0 ? droppedChars : null,
+                interrupted ? true : null);
+        exits.accept(exit);
+        outbox.offer(exit);
     }
 
     /** Stops every command, waiting up to 8 s for them to exit (the backend kills the agent after 10). */

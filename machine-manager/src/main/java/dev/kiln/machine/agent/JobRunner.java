@@ -44,11 +44,48 @@ final class JobRunner {
     /** Running training jobs, by id, with the file that asks each to checkpoint now. */
     private final Map<String, Path> checkpointable = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * What this agent knows of its jobs, for the hello of every connection: preparing, running, or ended (with the
+     * exit, which the server may have missed while it was away). The ended ones are the last {@link #ENDED_KEPT}.
+     */
+    private final Map<String, FromMachine.JobReport> reports = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>());
+    static final int ENDED_KEPT = 50;
+
     JobRunner(Outbox outbox, Path home, CommandRunner commands, WorkspaceSync workspace) {
         this.outbox = outbox;
         this.home = home;
         this.commands = commands;
         this.workspace = workspace;
+        commands.onExit(exit -> {
+            if (reports.containsKey(exit.id())) {
+                ended(exit);
+            }
+        });
+    }
+
+    /** The jobs this agent knows, oldest first (see {@link #reports}). */
+    List<FromMachine.JobReport> reports() {
+        synchronized (reports) {
+            return List.copyOf(reports.values());
+        }
+    }
+
+    private void report(String id, String state) {
+        reports.put(id, new FromMachine.JobReport(id, state, null, null, null));
+    }
+
+    private void ended(FromMachine.Exit exit) {
+        synchronized (reports) {
+            reports.remove(exit.id());
+            reports.put(exit.id(), new FromMachine.JobReport(exit.id(), FromMachine.JobReport.ENDED, exit.code(),
+                    exit.error(), exit.interrupted()));
+            var ended = reports.values().stream().filter(r -> FromMachine.JobReport.ENDED.equals(r.state()))
+                    .map(FromMachine.JobReport::id).toList();
+            for (int i = 0; i < ended.size() - ENDED_KEPT; i++) {
+                reports.remove(ended.get(i));
+            }
+        }
     }
 
     /** What the server asks for. {@code devices} processes per node; local nodes are simply more processes. */
@@ -61,6 +98,13 @@ final class JobRunner {
     }
 
     void start(Request job) {
+        synchronized (reports) {
+            var known = reports.get(job.id());
+            if (known != null && !FromMachine.JobReport.ENDED.equals(known.state())) {
+                return; // a repeated request (a server that had not heard of it yet): it is under way already
+            }
+            report(job.id(), FromMachine.JobReport.PREPARING);
+        }
         Thread.ofPlatform().name("kiln-job-" + job.id()).daemon().start(() -> {
             try {
                 run(job);
@@ -94,6 +138,7 @@ final class JobRunner {
             Files.deleteIfExists(Path.of(request + ".done"));
             checkpointable.put(job.id(), Path.of(request));
         }
+        report(job.id(), FromMachine.JobReport.RUNNING);
         commands.start(job.id(), launch.command(), WorkspaceSync.DIRECTORY, env, launch.logFile(), () -> {
             checkpointable.remove(job.id());
             JobSecrets.delete(home, job.id());
@@ -288,6 +333,8 @@ final class JobRunner {
     }
 
     private void exit(String id, String error) {
-        outbox.offer(new FromMachine.Exit(id, -1, error, null, null));
+        var exit = new FromMachine.Exit(id, -1, error, null, null);
+        ended(exit);
+        outbox.offer(exit);
     }
 }

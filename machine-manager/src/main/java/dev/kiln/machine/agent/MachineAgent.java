@@ -176,7 +176,7 @@ public final class MachineAgent {
     private FromMachine.Hello hello() {
         return new FromMachine.Hello(env.get("KILN_STUDIO_ID"), env.get("KILN_MACHINE_TYPE"),
                 Long.parseLong(env.getOrDefault("KILN_MACHINE_GENERATION", "0")),
-                Runtime.getRuntime().availableProcessors(), ProcessHandle.current().pid());
+                Runtime.getRuntime().availableProcessors(), ProcessHandle.current().pid(), jobs.reports());
     }
 
     private FromMachine.Health health() {

@@ -43,8 +43,32 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 })
 public sealed interface FromMachine {
 
-    /** First message of every connection. */
-    record Hello(String studio, String machineType, long generation, int cpus, long pid) implements FromMachine {}
+    /**
+     * First message of every connection. {@code jobs}: the jobs this agent knows (running, still preparing, or ended
+     * since it started), so a server that restarted, or lost the connection for a while, follows them again and
+     * hears of exits it missed; null from agents before this field (they say nothing about their jobs).
+     */
+    record Hello(String studio, String machineType, long generation, int cpus, long pid, List<JobReport> jobs)
+            implements FromMachine {
+        public Hello {
+            jobs = jobs == null ? null : List.copyOf(jobs);
+        }
+
+        /** A hello that says nothing about jobs (an agent before the {@code jobs} field). */
+        public Hello(String studio, String machineType, long generation, int cpus, long pid) {
+            this(studio, machineType, generation, cpus, pid, null);
+        }
+    }
+
+    /**
+     * One job an agent knows: {@code state} {@code preparing} (syncing, compiling), {@code running}, or {@code ended}
+     * with its {@code code} and {@code error} (as its {@link Exit} said), so an exit the server missed is not lost.
+     */
+    record JobReport(String id, String state, Integer code, String error, Boolean interrupted) {
+        public static final String PREPARING = "preparing";
+        public static final String RUNNING = "running";
+        public static final String ENDED = "ended";
+    }
 
     /** Every second: the machine's use of its cores, memory, disk and GPUs; messages the outbox had to drop. */
     record Health(String time, int cpus, double load, Double cpu, Long memoryTotal, Long memoryUsed, Long diskTotal,

@@ -38,6 +38,13 @@ class MachineCodecTest {
     void theMachinesMessagesOnTheWire() {
         assertWire(new FromMachine.Hello("s1", "local-1", 3, 2, 7), "{\"type\":\"hello\",\"studio\":\"s1\","
                 + "\"machineType\":\"local-1\",\"generation\":3,\"cpus\":2,\"pid\":7}");
+        // The jobs an agent knows travel in its hello, so a restarted server follows them again.
+        assertWire(new FromMachine.Hello("s1", "cpu-2", 3, 2, 7, List.of(
+                        new FromMachine.JobReport("j1", FromMachine.JobReport.RUNNING, null, null, null),
+                        new FromMachine.JobReport("j2", FromMachine.JobReport.ENDED, 1, "rank 1 crashed", null))),
+                "{\"type\":\"hello\",\"studio\":\"s1\",\"machineType\":\"cpu-2\",\"generation\":3,\"cpus\":2,"
+                + "\"pid\":7,\"jobs\":[{\"id\":\"j1\",\"state\":\"running\"},{\"id\":\"j2\",\"state\":\"ended\","
+                + "\"code\":1,\"error\":\"rank 1 crashed\"}]}");
         assertWire(new FromMachine.Synced("abc", null, null, 12), "{\"type\":\"synced\",\"commit\":\"abc\",\"millis\":12}");
         assertWire(new FromMachine.Output("c1", "stderr", "oops\n"),
                 "{\"type\":\"output\",\"id\":\"c1\",\"stream\":\"stderr\",\"data\":\"oops\\n\"}");

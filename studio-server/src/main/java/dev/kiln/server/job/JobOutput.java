@@ -98,12 +98,43 @@ final class JobOutput {
             // the log was written as far as it could be
         }
         // The charts' points, beside the log: once the job has ended this output is dropped from memory.
+        saveSeries();
+    }
+
+    /**
+     * Writes the charts' points beside the log (at the end, and when the server stops while the job runs, so a
+     * server that restarts and finds the job again goes on from them).
+     */
+    synchronized void saveSeries() {
         try {
             Files.createDirectories(file.getParent());
             JSON.writeValue(seriesFile(file).toFile(), series);
         } catch (IOException | RuntimeException e) {
             // the log holds what matters; the chart of a finished job stays empty
         }
+    }
+
+    /**
+     * A job found again after a restart: what its log file holds comes back into memory (its last
+     * {@link #MEMORY_LINES} lines) and so do the points saved when the server stopped, so the live view and the
+     * charts go on from where they were; new lines go on being appended to the same file.
+     */
+    synchronized void reload() {
+        if (Files.exists(file)) {
+            try (var reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    Matcher matcher = RANK.matcher(line);
+                    int rank = matcher.find() ? Integer.parseInt(matcher.group(1)) : -1;
+                    rankCount = Math.max(rankCount, rank + 1);
+                    keep(line, rank);
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // what cannot be read stays in the file; the view starts from the new lines
+            }
+        }
+        readSeries(file, Long.MIN_VALUE).forEach((name, points) -> series.computeIfAbsent(name,
+                k -> new ArrayList<>()).addAll(0, points));
     }
 
     static Path seriesFile(Path logFile) {
@@ -154,6 +185,10 @@ final class JobOutput {
             rankCount = Math.max(rankCount, rank + 1);
         }
         write(line);
+        keep(line, rank);
+    }
+
+    private void keep(String line, int rank) {
         lines.add(line);
         ranks.add(rank);
         if (lines.size() > MEMORY_LINES) {

@@ -18,7 +18,7 @@ import java.util.Optional;
 
 /** Jobs and their outcomes, so the list (and what a job was run with) survives restarts. */
 @Repository
-class JobRepository {
+class JobRepository implements JobReconciler.Records {
     private static final JsonMapper JSON = JsonMapper.shared();
     private static final String COLUMNS = "id, number, name, entry_point, args, nodes, devices, machine_type, status, "
             + "detail, started_by, created_at, started_at, ended_at, diagnostics";
@@ -30,14 +30,14 @@ class JobRepository {
     }
 
     synchronized JobSummary create(String id, String studioId, JobRequest request, String machineType, String startedBy,
-                                   Instant now) {
+                                   long startedById, Instant now) {
         int number = jdbc.sql("select coalesce(max(number), 0) + 1 from studio_job where studio_id = ?").param(studioId)
                 .query(Integer.class).single();
         jdbc.sql("insert into studio_job (id, studio_id, number, name, entry_point, args, nodes, devices, machine_type, "
-                        + "status, started_by, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                        + "status, started_by, started_by_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 .params(id, studioId, number, request.name(), request.entryPoint(), JSON.writeValueAsString(request.args()),
                         request.nodes(), request.devices(), machineType, JobSummary.Status.QUEUED.name(), startedBy,
-                        time(now)).update();
+                        startedById, time(now)).update();
         return find(id).orElseThrow();
     }
 
@@ -60,17 +60,27 @@ class JobRepository {
                 .query(String.class).list();
     }
 
-    void status(String id, JobSummary.Status status, String detail) {
+    /** Who started the job, by user id; empty for jobs started before that was recorded. */
+    Optional<Long> starterOf(String id) {
+        var ids = jdbc.sql("select started_by_id from studio_job where id = ?").param(id)
+                .query((rs, n) -> rs.getObject(1) == null ? -1L : rs.getLong(1)).list();
+        return ids.isEmpty() || ids.getFirst() < 0 ? Optional.empty() : Optional.of(ids.getFirst());
+    }
+
+    @Override
+    public void status(String id, JobSummary.Status status, String detail) {
         jdbc.sql("update studio_job set status = ?, detail = ? where id = ?").params(status.name(), detail, id).update();
     }
 
-    void started(String id, Instant at) {
+    @Override
+    public void started(String id, Instant at) {
         jdbc.sql("update studio_job set status = 'RUNNING', detail = 'Running', started_at = coalesce(started_at, ?) "
                         + "where id = ?")
                 .params(time(at), id).update();
     }
 
-    void ended(String id, JobSummary.Status status, String detail, Instant at) {
+    @Override
+    public void ended(String id, JobSummary.Status status, String detail, Instant at) {
         jdbc.sql("update studio_job set status = ?, detail = ?, ended_at = ? where id = ?")
                 .params(status.name(), detail, time(at), id).update();
     }
@@ -80,7 +90,8 @@ class JobRepository {
     }
 
     /** Some of the job's output never reached the server: its log here is partial. */
-    void logPartial(String id) {
+    @Override
+    public void logPartial(String id) {
         jdbc.sql("update studio_job set log_partial = ? where id = ?").params(true, id).update();
     }
 
@@ -89,7 +100,8 @@ class JobRepository {
                 .orElse(false);
     }
 
-    void diagnostics(String id, List<JobSummary.Diagnostic> diagnostics) {
+    @Override
+    public void diagnostics(String id, List<JobSummary.Diagnostic> diagnostics) {
         jdbc.sql("update studio_job set diagnostics = ? where id = ?")
                 .params(JSON.writeValueAsString(diagnostics), id).update();
     }

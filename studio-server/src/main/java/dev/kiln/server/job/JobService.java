@@ -25,6 +25,7 @@ import dev.kiln.machine.protocol.FromMachine;
 import dev.kiln.machine.protocol.ToMachine;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,18 +36,23 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Runs studios' jobs on their machines and follows them: the request goes to the machine's agent (which syncs,
- * compiles and launches), and everything the agent reports comes back here: phases, compile diagnostics, output
- * (logs and metric lines, see {@link JobOutput}) and the exit. Status and parameters are persisted; logs are files
- * under {@code <data>/jobs}; metrics also go to Micrometer ({@link JobMetrics}).
+ * Runs studios' jobs and follows them: a job runs on a {@link JobBackend} (the agent of the studio's machine, or an
+ * Indexed Job on the cluster for a multi-node job on Kubernetes), and the {@link JobReconciler} follows it, planning
+ * each step with the {@link JobPlanner} from what the backend observes: phases, compile diagnostics, output (logs and
+ * metric lines, see {@link JobOutput}) and the exit. Status and parameters are persisted; logs are files under
+ * {@code <data>/jobs}; metrics also go to Micrometer ({@link JobMetrics}). After a restart the jobs the records say
+ * were under way are adopted: followed again where their machine or the cluster still runs them, ended with the
+ * reason where not.
  */
 @Service
-public class JobService implements StudioJobs {
-    private final dev.kiln.server.data.DataConnections data;
+public class JobService implements StudioJobs, dev.kiln.server.studio.StudioScoped {
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
+    private final dev.kiln.server.data.DataConnections data;
     private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.shared();
     private static final String JAVA_NAME = "([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)*[\\p{L}_$][\\p{L}\\p{N}_$]*";
     private static final int MAX_LINES_PER_READ = 20_000;
+    /** How long a job found after a restart waits for its machine to report it. */
+    static final Duration RESTART_PATIENCE = Duration.ofMinutes(5);
 
     private final JobRepository jobs;
     private final MachineJobLogs machineLogs;
@@ -59,36 +65,15 @@ public class JobService implements StudioJobs {
     private final JobMetrics metrics;
     private final Path logs;
     private final Clock clock;
-    private final Map<String, Run> running = new ConcurrentHashMap<>();
+    /** Jobs on the studio's machine, run by its agent. */
+    private final AgentJobs onMachines;
     /** Multi-node jobs on the Kubernetes backend; null on the local backend (nodes are local processes there). */
     private final ClusterJobs cluster;
-
-    /** A job this server is following. */
-    private static final class Run {
-        final String studioId;
-        final String jobId;
-        final JobOutput output;
-        volatile boolean cancelling;
-        volatile String cancelledBy;
-        /** The machine went away mid-run (a switch, a crash); the job restarts from its checkpoint on the next one. */
-        volatile boolean awaitingMachine;
-        /** A multi-node job running as a Kubernetes Indexed Job rather than on the studio's machine. */
-        volatile boolean onCluster;
-        volatile int resumes;
-        final JobRequest request;
-        /** Who started it: when their access to the studio's machine ends, so does the job. */
-        final long starterId;
-
-        Run(String studioId, String jobId, JobOutput output, JobRequest request, long starterId) {
-            this.studioId = studioId;
-            this.jobId = jobId;
-            this.output = output;
-            this.request = request;
-            this.starterId = starterId;
-        }
-    }
+    private final JobReconciler reconciler;
 
     private final Map<String, JobOutput> outputs = new ConcurrentHashMap<>();
+    /** The studio of each job in {@link #outputs}. */
+    private final Map<String, String> outputStudios = new ConcurrentHashMap<>();
     /** When each job in {@link #outputs} ended: a while later its output leaves memory (the files keep it). */
     private final Map<String, Long> ended = new ConcurrentHashMap<>();
     static final long OUTPUT_KEPT_AFTER_END_MS = 10 * 60_000;
@@ -111,16 +96,66 @@ public class JobService implements StudioJobs {
         this.metrics = metrics;
         this.logs = properties.dataDir().resolve("jobs");
         this.clock = clock;
-        follow();
+        this.onMachines = new AgentJobs(machines, machineControl::wantsMachine);
+        this.reconciler = new JobReconciler(jobs, new JobPlanner(RESTART_PATIENCE), clock, this::connections,
+                job -> ended.put(job.jobId, clock.millis()), activity::touch);
+        onMachines.listen(reconciler);
+        if (cluster != null) {
+            cluster.listen(reconciler);
+        }
     }
 
-    /** Jobs that were running when the server stopped cannot be followed any more: say so instead of "running". */
+    /** The one choice of backend: a multi-node job on a cluster runs as an Indexed Job, every other on the machine. */
+    private JobBackend backendFor(JobRequest request) {
+        return cluster != null && request.nodes() > 1 ? cluster : onMachines;
+    }
+
+    /**
+     * Jobs the records say were under way when the server stopped are followed again: their machine (a pod that
+     * outlived the server) or the cluster reports them, or the planner ends them with the reason (a local machine
+     * stops with the server). Indexed Jobs whose record has ended are removed.
+     */
     @PostConstruct
-    void markInterrupted() {
-        for (String id : jobs.unfinished()) {
-            jobs.ended(id, Status.FAILED, "Kiln restarted while this job ran; it was not followed after that",
-                    clock.instant());
+    void adoptUnfinished() {
+        var unfinished = jobs.unfinished();
+        if (cluster != null) {
+            try {
+                cluster.removeOrphans(java.util.Set.copyOf(unfinished));
+            } catch (RuntimeException e) {
+                log.warn("Cannot look for Kiln's Indexed Jobs on the cluster: {}",
+                        dev.kiln.server.config.LogText.clean(e.getMessage()));
+            }
         }
+        for (String id : unfinished) {
+            var job = jobs.find(id).orElseThrow();
+            String studioId = jobs.studioOf(id).orElseThrow();
+            MachineType type = catalog.types().stream().filter(t -> t.id().equals(job.machineType())).findFirst()
+                    .orElse(null);
+            var backend = backendFor(job.request());
+            backend.adopt(studioId, job, type);
+            var output = output(studioId, id);
+            output.reload();
+            var followed = new JobReconciler.Followed(studioId, id, job.request(), type, jobs.starterOf(id).orElse(null),
+                    output, backend, DesiredJob.submitted(id).foundAfterRestart(clock.instant()));
+            followed.shown = job.status();
+            log.info("Job {} of studio {} was {} when Kiln stopped; following it again", id, studioId, job.status());
+            reconciler.follow(followed);
+        }
+    }
+
+    /** The server stops: the charts' points of running jobs are saved, for the server that finds them again. */
+    @jakarta.annotation.PreDestroy
+    void saveRunningSeries() {
+        reconciler.followed().forEach(job -> job.output.saveSeries());
+    }
+
+    /** The studio's data connections for a launch, with short-lived credentials; their notes go to the job's log. */
+    private tools.jackson.databind.JsonNode connections(JobReconciler.Followed job) {
+        // The agent writes them to a file only this job can read (KILN_CONNECTIONS) and deletes it when the job
+        // ends; a cluster job gets them in its Secret. Never logged.
+        var connections = data.forJob(job.studioId);
+        connections.notes().forEach(job.output::note);
+        return JSON.valueToTree(connections.document());
     }
 
     @Override
@@ -140,70 +175,17 @@ public class JobService implements StudioJobs {
         MachineType type = checkRunnable(studioId, request);
         request = request.named(JobNames.checked(request.name()));
         String id = UUID.randomUUID().toString();
-        JobSummary job = jobs.create(id, studioId, request, type.id(), Users.current().displayName(), clock.instant());
-        var run = new Run(studioId, id, output(studioId, id), request, Users.current().id());
-        running.put(id, run);
-        run.output.note("job " + job.number() + ": " + request.entryPoint() + " " + String.join(" ", request.args())
+        var starter = Users.current();
+        JobSummary job = jobs.create(id, studioId, request, type.id(), starter.displayName(), starter.id(),
+                clock.instant());
+        var followed = new JobReconciler.Followed(studioId, id, request, type, starter.id(), output(studioId, id),
+                backendFor(request), DesiredJob.submitted(id));
+        followed.output.note("job " + job.number() + ": " + request.entryPoint() + " " + String.join(" ", request.args())
                 + " on " + type.displayName() + ", " + request.nodes() + " node(s) x " + request.devices()
                 + " device(s), started by " + job.startedBy());
-        if (cluster != null && request.nodes() > 1) {
-            run.onCluster = true;
-            jobs.status(id, Status.STARTING, "Waiting for all " + request.nodes() + " nodes to be scheduled");
-            try {
-                var connections = data.forJob(studioId);
-                connections.notes().forEach(run.output::note);
-                cluster.submit(id, studioId, type, request,
-                        tools.jackson.databind.json.JsonMapper.shared().writeValueAsString(connections.document()));
-            } catch (RuntimeException e) {
-                finish(run, Status.FAILED, "The cluster refused the job: " + e.getMessage());
-            }
-        } else if (!machines.send(studioId, startMessage(run, false))) {
-            finish(run, Status.FAILED, "The studio's machine went away before the job could start");
-        }
+        reconciler.follow(followed);
         activity.touch(studioId);
         return jobs.find(id).orElseThrow();
-    }
-
-    private ToMachine.JobStart startMessage(Run run, boolean resume) {
-        // The studio's data connections, with short-lived credentials: the agent writes them to a file only this
-        // job can read (KILN_CONNECTIONS) and deletes it when the job ends. Never logged.
-        var connections = data.forJob(run.studioId);
-        connections.notes().forEach(run.output::note);
-        return new ToMachine.JobStart(run.jobId, run.request.entryPoint(), run.request.args(), run.request.nodes(),
-                run.request.devices(), Map.of("KILN_STUDIO_ID", run.studioId), resume,
-                JSON.valueToTree(connections.document()));
-    }
-
-    /**
-     * The job's machine went away. If the studio still wants a machine (a switch, or a crashed machine being
-     * replaced), the job waits for the next one and resumes there from its last checkpoint; otherwise it ends.
-     */
-    private void interrupted(Run run, String why) {
-        if (run.cancelling) {
-            finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy);
-        } else if (machineControl.wantsMachine(run.studioId)) {
-            if (!run.awaitingMachine) {
-                run.awaitingMachine = true;
-                jobs.status(run.jobId, Status.STARTING, why + "; the job resumes from its last checkpoint on the "
-                        + "next machine");
-                run.output.note(why + "; waiting for the next machine to resume from the last checkpoint");
-            }
-        } else {
-            finish(run, Status.FAILED, why + " (the studio's machine was stopped)");
-        }
-    }
-
-    private void resumeWaiting(String studioId) {
-        for (Run run : running.values()) {
-            if (run.studioId.equals(studioId) && run.awaitingMachine) {
-                run.awaitingMachine = false;
-                run.resumes++;
-                run.output.note("resuming on the new machine (attempt " + (run.resumes + 1) + ")");
-                if (!machines.send(studioId, startMessage(run, true))) {
-                    run.awaitingMachine = true;
-                }
-            }
-        }
     }
 
     private MachineType checkRunnable(String studioId, JobRequest request) {
@@ -235,40 +217,31 @@ public class JobService implements StudioJobs {
     public JobSummary cancel(String studioId, String jobId) {
         access.require(studioId, Need.EDIT);
         JobSummary job = find(studioId, jobId);
-        Run run = running.get(jobId);
-        if (job.status().ended() || run == null) {
+        if (job.status().ended() || !reconciler.follows(jobId)) {
             return job;
         }
-        cancel(run, Users.current().displayName());
+        reconciler.cancel(jobId, Users.current().displayName());
         return jobs.find(jobId).orElseThrow();
-    }
-
-    private void cancel(Run run, String by) {
-        run.cancelling = true;
-        run.cancelledBy = by;
-        jobs.status(run.jobId, Status.CANCELLING, "Stopping every process (they get 10 s to save a checkpoint)");
-        run.output.note("cancel requested by " + run.cancelledBy);
-        if (run.onCluster) {
-            cluster.cancel(run.jobId, clusterListener, "Cancelled by " + run.cancelledBy);
-        } else if (!machines.send(run.studioId, new ToMachine.Cancel(run.jobId, 10_000L))) {
-            finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy + " (the machine was already gone)");
-        }
     }
 
     /** A share link was revoked: the jobs its people started stop now. */
     @org.springframework.context.event.EventListener
     void revoked(dev.kiln.server.studio.AccessRevoked event) {
-        running.values().stream().filter(r -> r.studioId.equals(event.studioId()) && !r.cancelling
-                && event.userIds().contains(r.starterId)).forEach(r -> cancel(r, "Kiln (the access of the person "
-                + "who started it was revoked)"));
+        reconciler.followed().stream().filter(r -> r.studioId.equals(event.studioId()) && !r.cancelling()
+                && r.starterId != null && event.userIds().contains(r.starterId)).toList()
+                .forEach(r -> reconciler.cancel(r.jobId, "Kiln (the access of the person who started it was revoked)"));
     }
 
-    /** Every few seconds: a job whose starter may no longer run code on the machine (expired, lowered) stops. */
+    /**
+     * Every few seconds: a job whose starter may no longer run code on the machine (expired, lowered) stops. (A job
+     * started before starters were recorded by id is left alone: nobody can tell who started it.)
+     */
     @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 5000)
     void sweepStarters() {
-        running.values().stream().filter(r -> !r.cancelling && access.lookup(r.studioId, r.starterId)
-                .map(access::mayRunCode).orElse(false) == false)
-                .forEach(r -> cancel(r, "Kiln (the person who started it may no longer use this studio's machine)"));
+        reconciler.followed().stream().filter(r -> !r.cancelling() && r.starterId != null
+                        && !access.lookup(r.studioId, r.starterId).map(access::mayRunCode).orElse(false)).toList()
+                .forEach(r -> reconciler.cancel(r.jobId, "Kiln (the person who started it may no longer use this "
+                        + "studio's machine)"));
     }
 
     @Override
@@ -290,7 +263,7 @@ public class JobService implements StudioJobs {
         JobSummary job = find(studioId, jobId);
         boolean partial = jobs.isLogPartial(jobId);
         // While the job runs its file on the machine is still growing: the server's copy is the one to give.
-        return new JobLogDownload(job, logs.resolve(jobId + ".log"), partial, partial && !running.containsKey(jobId)
+        return new JobLogDownload(job, logs.resolve(jobId + ".log"), partial, partial && !reconciler.follows(jobId)
                 ? machineLogs.open(studioId, jobId) : null, line -> data.masks().mask(studioId, line));
     }
 
@@ -361,123 +334,19 @@ public class JobService implements StudioJobs {
     }
 
     private JobOutput output(String studioId, String jobId) {
+        outputStudios.put(jobId, studioId);
         return outputs.computeIfAbsent(jobId, id -> new JobOutput(logs.resolve(id + ".log"),
                 json -> metrics.record(studioId, id, json), line -> data.masks().mask(studioId, line)));
     }
 
-    /** What machines say about the jobs they run, for every studio: registered once. */
-    private void follow() {
-        machines.on(FromMachine.MachineLost.class, (studioId, lost) -> running.values().stream()
-                .filter(r -> r.studioId.equals(studioId) && !r.onCluster).toList()
-                .forEach(run -> interrupted(run, "The machine stopped while the job ran")));
-        machines.on(FromMachine.Synced.class, (studioId, synced) -> resumeWaiting(studioId));
-        machines.on(FromMachine.JobPhase.class, (studioId, phase) -> ifRunning(phase.id(), run -> {
-            if (!run.cancelling) {
-                jobs.status(run.jobId, Status.STARTING, phase.detail());
-            }
-            run.output.note(phase.detail());
-        }));
-        machines.on(FromMachine.JobDiagnostics.class, (studioId, found) -> ifRunning(found.id(), run -> {
-            var diagnostics = found.items().stream().map(d -> new JobSummary.Diagnostic(d.severity(), d.path(),
-                    d.line(), d.column(), d.message())).toList();
-            jobs.diagnostics(run.jobId, diagnostics);
-            diagnostics.forEach(d -> run.output.note(d.path() + ":" + d.line() + ":" + d.column() + ": "
-                    + d.severity() + ": " + d.message()));
-        }));
-        machines.on(FromMachine.Started.class, (studioId, started) -> ifRunning(started.id(), run -> {
-            jobs.started(run.jobId, clock.instant());
-            if (run.cancelling) {
-                machines.send(studioId, new ToMachine.Cancel(run.jobId, 10_000L));
-            }
-        }));
-        machines.on(FromMachine.Output.class, (studioId, output) -> ifRunning(output.id(), run -> {
-            activity.touch(studioId); // a running job keeps its machine from being stopped as idle
-            run.output.append(output.data());
-        }));
-        machines.on(FromMachine.Exit.class, (studioId, exit) -> ifRunning(exit.id(), run -> ended(run, exit)));
-        machines.on(FromMachine.WorkSaved.class, (studioId, saved) -> {
-            saved.saved().forEach(job -> ifRunning(job.id(), run -> run.output.note("checkpointed at step " + job.step()
-                    + " before the machine stopped")));
-            saved.notSaved().forEach(id -> ifRunning(id, run -> run.output.note("did not checkpoint within 30 s of "
-                    + "being asked; it resumes from its last checkpoint")));
-        });
-    }
-
-    private void ifRunning(String jobId, java.util.function.Consumer<Run> action) {
-        Run run = jobId == null ? null : running.get(jobId);
-        if (run != null) {
-            action.accept(run);
-        }
-    }
-
-    private void ended(Run run, FromMachine.Exit exit) {
-        if (exit.droppedChars() != null && exit.droppedChars() > 0) {
-            jobs.logPartial(run.jobId);
-            run.output.note(String.format("%,d characters of output came faster than they could be streamed "
-                    + "and are missing here; the machine kept all of it in ~/jobs/%s/output.log",
-                    exit.droppedChars(), run.jobId));
-        }
-        if (run.awaitingMachine) {
-            return; // the old machine's processes, stopped by the move
-        }
-        if (exit.wasInterrupted() && !run.cancelling) {
-            interrupted(run, "The machine is being replaced");
-        } else if (run.cancelling) {
-            finish(run, Status.CANCELLED, "Cancelled by " + run.cancelledBy);
-        } else if (exit.code() == 0) {
-            finish(run, Status.SUCCEEDED, "Finished");
-        } else if (exit.error() != null) {
-            // Why it never ran, or why it failed in the words of whoever knew (the launcher, for a crashed rank).
-            finish(run, Status.FAILED, capitalize(exit.error()));
-        } else {
-            finish(run, Status.FAILED, "Exited with code " + exit.code() + describe(exit.code()));
-        }
-    }
-
-    private final ClusterJobs.Listener clusterListener = new ClusterJobs.Listener() {
-        @Override
-        public void running(String jobId) {
-            jobs.started(jobId, clock.instant());
-        }
-
-        @Override
-        public void ended(String jobId, boolean succeeded, String reason) {
-            Run run = running.get(jobId);
-            if (run != null) {
-                finish(run, run.cancelling ? Status.CANCELLED : succeeded ? Status.SUCCEEDED : Status.FAILED, reason);
-            }
-        }
-
-        @Override
-        public void output(String jobId, String text) {
-            Run run = running.get(jobId);
-            if (run != null) {
-                activity.touch(run.studioId);
-                run.output.append(text);
-            }
-        }
-    };
-
-    /** Follows multi-node jobs on the cluster (pod phases and logs). */
+    /**
+     * Every two seconds: backends that poll look again (the cluster's Jobs and pod logs), and every job is planned
+     * again. A running job is activity, even a quiet one: its machine must not be stopped as idle.
+     */
     @org.springframework.scheduling.annotation.Scheduled(fixedDelay = 2000)
-    public void followClusterJobs() {
-        // A running job is activity, even a quiet one: its machine must not be stopped as idle.
-        running.values().forEach(run -> activity.touch(run.studioId));
-        if (cluster != null) {
-            cluster.follow(clusterListener);
-        }
-    }
-
-    private void finish(Run run, Status status, String detail) {
-        if (running.remove(run.jobId) == null) {
-            return;
-        }
-        run.output.note(status.name().toLowerCase() + ": " + detail);
-        run.output.close();
-        ended.put(run.jobId, clock.millis());
-        jobs.ended(run.jobId, status, detail, clock.instant());
-        log.info("Job {} of studio {}: {} ({})", run.jobId, run.studioId, status,
-                dev.kiln.server.config.LogText.clean(detail)); // the detail may be the machine's words
+    public void followJobs() {
+        reconciler.followed().forEach(job -> activity.touch(job.studioId));
+        reconciler.poll(cluster);
     }
 
     /**
@@ -488,8 +357,31 @@ public class JobService implements StudioJobs {
     void pruneFinishedOutputs() {
         long before = clock.millis() - OUTPUT_KEPT_AFTER_END_MS;
         ended.entrySet().removeIf(e -> {
-            if (e.getValue() < before && !running.containsKey(e.getKey())) {
+            if (e.getValue() < before && !reconciler.follows(e.getKey())) {
                 outputs.remove(e.getKey());
+                outputStudios.remove(e.getKey());
+                return true;
+            }
+            return false;
+        });
+    }
+
+    /** The studios whose jobs are followed, or whose finished jobs' outputs are still in memory. */
+    @Override
+    public java.util.Set<String> liveStudios() {
+        var studios = new java.util.HashSet<>(outputStudios.values());
+        reconciler.followed().forEach(job -> studios.add(job.studioId));
+        return studios;
+    }
+
+    /** A deleted studio: its jobs are no longer followed (what a cluster holds for them goes) and outputs leave. */
+    @Override
+    public void release(String studioId) {
+        reconciler.release(studioId);
+        outputStudios.entrySet().removeIf(e -> {
+            if (e.getValue().equals(studioId)) {
+                outputs.remove(e.getKey());
+                ended.remove(e.getKey());
                 return true;
             }
             return false;
@@ -500,16 +392,4 @@ public class JobService implements StudioJobs {
         return outputs.size();
     }
 
-    private static String describe(int code) {
-        return switch (code) {
-            case 137 -> " (killed: often the out-of-memory killer)";
-            case 143 -> " (terminated)";
-            case 139 -> " (a crash in native code)";
-            default -> "";
-        };
-    }
-
-    private static String capitalize(String text) {
-        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
-    }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.server.job;
 
 import dev.kiln.machine.agent.AgentRegistry;
+import dev.kiln.machine.kubernetes.IndexedJobs;
 import dev.kiln.machine.kubernetes.KubernetesStudioMachines;
 import dev.kiln.machine.kubernetes.KubernetesTrainingJobs;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,6 +21,7 @@ class JobsOnKubernetes {
     @Bean
     ClusterJobs clusterJobs(KubernetesClient client, AgentRegistry agents, KubernetesStudioMachines.Settings settings,
                             Clock clock, @Value("${kiln.jobs.gang-timeout:10m}") Duration gangTimeout) {
-        return new ClusterJobs(client, new KubernetesTrainingJobs(client, agents, clock, gangTimeout), settings);
+        return new ClusterJobs(new IndexedJobs(client, new KubernetesTrainingJobs(client, agents, clock, gangTimeout),
+                agents, settings.namespace()), settings, clock);
     }
 }

@@ -64,4 +64,19 @@ class JobOutputTest {
                 "[rank 0] key=*** end", "[rank 0] saved \"***\"", "last ***");
         assertThat(Files.readString(dir.resolve("masked.log"))).doesNotContain(secret).hasLineCount(4);
     }
+
+    @Test
+    void aJobFoundAgainAfterARestartGoesOnFromItsLogAndItsSavedPoints() throws Exception {
+        var before = new JobOutput(dir.resolve("job.log"), json -> { });
+        before.append("[rank 1] epoch 1\n{\"type\":\"kiln.metrics\",\"rank\":0,\"step\":10,\"metrics\":{\"loss\":0.5}}\n");
+        before.saveSeries(); // the server stops while the job runs
+
+        var after = new JobOutput(dir.resolve("job.log"), json -> { });
+        after.reload();
+        after.append("[rank 1] epoch 2\n{\"type\":\"kiln.metrics\",\"rank\":0,\"step\":20,\"metrics\":{\"loss\":0.25}}\n");
+        assertThat(after.lines(null, 0, 100).lines()).containsExactly("[rank 1] epoch 1", "[rank 1] epoch 2");
+        assertThat(after.ranks()).isEqualTo(2);
+        assertThat(after.series(-1).get("loss")).extracting(p -> p[0]).containsExactly(10.0, 20.0);
+        assertThat(Files.readAllLines(dir.resolve("job.log"))).containsExactly("[rank 1] epoch 1", "[rank 1] epoch 2");
+    }
 }

@@ -350,6 +350,9 @@ public class DataPanel extends Div {
 
     private void page(String token) {
         if (connection.getValue() == null) {
+            // The last connection was deleted: its objects go too (a stale row would be clicked with no connection).
+            objects.setItems(shown);
+            more.setVisible(false);
             return;
         }
         var c = connection.getValue();

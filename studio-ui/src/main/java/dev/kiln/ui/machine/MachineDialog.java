@@ -171,8 +171,10 @@ class MachineDialog extends Dialog {
         stop.setEnabled(state.running() && !state.busy());
 
         phases.removeAll();
-        if (state.switchingFrom() != null || state.busy()) {
-            var steps = MachinePhase.switchSteps();
+        // A start has no old machine to save or stop; stopping and going back are not steps of the list at all.
+        var steps = state.switchingFrom() != null ? MachinePhase.switchSteps() : MachinePhase.switchSteps()
+                .subList(MachinePhase.switchSteps().indexOf(MachinePhase.SCHEDULING), MachinePhase.switchSteps().size());
+        if (state.switchingFrom() != null || (state.busy() && steps.contains(state.phase()))) {
             int current = steps.indexOf(state.phase());
             for (int i = 0; i < steps.size(); i++) {
                 MachinePhase phase = steps.get(i);
