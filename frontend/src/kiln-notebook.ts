@@ -14,6 +14,7 @@ import { markdown } from '@codemirror/lang-markdown';
 import { CellState, ConnectionStatus, KernelInfo, NotebookSession, Presence } from './notebook-session';
 import { CellType } from './notebook-structure';
 import { markdownHtml, renderOutput, updateOutput } from './notebook-outputs';
+import { documentation, showDocumentation } from './notebook-docs';
 
 const STYLE = `
 kiln-notebook { display: flex; flex-direction: column; flex: 1; min-height: 0; font: 14px/1.45 sans-serif; }
@@ -163,6 +164,7 @@ export class KilnNotebook extends LitElement {
   private nodes = new Map<string, CellNode>();
   private ticker?: number;
   private completions = new Map<string, (result: { matches: string[]; from: number; to: number } | null) => void>();
+  private inspections = new Map<string, (result: { found: boolean; text: string } | null) => void>();
   private readonly onBeforeUnload = (e: BeforeUnloadEvent) => {
     if (this.session && this.session.unsent() > 0) { e.preventDefault(); e.returnValue = ''; }
   };
@@ -239,6 +241,10 @@ export class KilnNotebook extends LitElement {
       completion: (request, matches, from, to) => {
         this.completions.get(request)?.({ matches, from, to });
         this.completions.delete(request);
+      },
+      documentation: (request, found, text) => {
+        this.inspections.get(request)?.({ found, text });
+        this.inspections.delete(request);
       },
       refused: (code, message) => { element.refusal = message; console.warn('Kiln notebook:', code, message); },
     });
@@ -361,6 +367,7 @@ export class KilnNotebook extends LitElement {
         highlightSpecialChars(), history(), drawSelection(), indentOnInput(), bracketMatching(),
         highlightActiveLine(), syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         autocompletion({ override: [ctx => element.complete(cell.id, ctx)], activateOnTyping: false }),
+        documentation((view, pos) => { void element.inspect(cell.id, view, pos); }),
         keymap.of([
           { key: 'Shift-Enter', preventDefault: true, run: () => { element.runCell(cell.id, 'next'); return true; } },
           { key: 'Mod-Enter', preventDefault: true, run: () => { element.runCell(cell.id, 'stay'); return true; } },
@@ -451,6 +458,22 @@ export class KilnNotebook extends LitElement {
     const result = await answer;
     if (!result || !result.matches.length) return null;
     return { from: result.from, to: result.to, options: result.matches.map(label => ({ label })) };
+  }
+
+  /** Shift+Tab: the kernel's documentation of what is at the cursor, under it (dropped if the cell changed since). */
+  private async inspect(id: string, view: EditorView, pos: number) {
+    if (!this.session?.mayRun || this.typeOf(id) != 'code') return;
+    const request = Math.random().toString(36).slice(2);
+    const doc = view.state.doc;
+    const answer = new Promise<{ found: boolean; text: string } | null>(resolve => {
+      this.inspections.set(request, resolve);
+      window.setTimeout(() => { this.inspections.delete(request); resolve(null); }, 4000);
+    });
+    this.session.inspect(request, doc.toString(), pos);
+    const result = await answer;
+    if (!result || view.state.doc != doc) return;
+    showDocumentation(view, { pos, found: result.found, text: result.found || result.text ? result.text
+      : 'No documentation for what is at the cursor.' });
   }
 
   // ---- running ----

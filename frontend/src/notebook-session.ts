@@ -58,6 +58,8 @@ export interface NotebookHost {
   statusChanged(status: ConnectionStatus, message: string): void;
   presenceChanged(cell: CellState | null): void;
   completion(request: string, matches: string[], from: number, to: number): void;
+  /** The answer to {@link NotebookSession.inspect}: the kernel's documentation, as plain text. */
+  documentation(request: string, found: boolean, text: string): void;
   refused(code: string, message: string): void;
 }
 
@@ -205,6 +207,11 @@ export class NotebookSession {
     this.send({ type: 'complete', request, code, cursor });
   }
 
+  /** Asks for the documentation of what is at {@code cursor}; answered through the host's documentation. */
+  inspect(request: string, code: string, cursor: number) {
+    this.send({ type: 'inspect', request, code, cursor });
+  }
+
   /** Called by a cell's editor after every change: sends what was typed (one push in flight per cell). */
   flush(cell: CellState) {
     const view = cell.view;
@@ -330,6 +337,9 @@ export class NotebookSession {
       }
       case 'completion':
         this.host.completion(message.request, message.matches, message.from, message.to);
+        return;
+      case 'documentation':
+        this.host.documentation(String(message.request), message.found === true, String(message.text ?? ''));
         return;
       case 'revoked':
       case 'closed':

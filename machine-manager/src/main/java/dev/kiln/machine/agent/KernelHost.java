@@ -130,6 +130,23 @@ final class KernelHost implements AutoCloseable {
         }
     }
 
+    void inspect(String id, String request, String code, int cursor) {
+        var kernel = kernels.get(id);
+        if (kernel != null) {
+            kernel.inspect(request, code, cursor);
+        }
+    }
+
+    /**
+     * An inspect_reply's documentation as plain text: ipykernel colours its text/plain with ANSI escapes (for a
+     * terminal), which a browser would show as noise; at most 64 KiB of it (the docs of a whole module can be long).
+     */
+    static String documentation(tools.jackson.databind.JsonNode content) {
+        String text = content.path("data").path("text/plain").asString("");
+        text = text.replaceAll("\u001B\\[[0-9;?]*[ -/]*[@-~]", "");
+        return text.length() > 64 * 1024 ? text.substring(0, 64 * 1024) + "\n..." : text;
+    }
+
     /** The machine is going away: every kernel ends now. */
     @Override
     public void close() {
@@ -319,6 +336,18 @@ final class KernelHost implements AutoCloseable {
             client.request("shell", request, "complete_request", content);
         }
 
+        void inspect(String request, String code, int cursor) {
+            var client = this.client;
+            if (client == null) {
+                return;
+            }
+            var content = JSON.createObjectNode();
+            content.put("code", code);
+            content.put("cursor_pos", cursor);
+            content.put("detail_level", 0);
+            client.request("shell", request, "inspect_request", content);
+        }
+
         void restart() {
             status("restarting", "Restarting the kernel");
             end(true);
@@ -502,6 +531,11 @@ final class KernelHost implements AutoCloseable {
                         outbox.offer(new FromMachine.KernelCompletion(id, message.parentId(), matches.size() > 500
                                 ? matches.subList(0, 500) : matches, content.path("cursor_start").asInt(),
                                 content.path("cursor_end").asInt()));
+                    }
+                    case "inspect_reply" -> {
+                        var content = message.content();
+                        outbox.offer(new FromMachine.KernelInspection(id, message.parentId(),
+                                content.path("found").asBoolean(false), documentation(content)));
                     }
                     default -> { }
                 }

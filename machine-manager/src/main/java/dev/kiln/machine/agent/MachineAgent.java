@@ -241,6 +241,8 @@ public final class MachineAgent {
             case ToMachine.KernelShutdown shutdown -> kernels.shutdown(shutdown.kernel());
             case ToMachine.KernelComplete complete -> kernels.complete(complete.kernel(), complete.request(),
                     complete.code(), complete.cursor());
+            case ToMachine.KernelInspect inspect -> kernels.inspect(inspect.kernel(), inspect.request(), inspect.code(),
+                    inspect.cursor());
         }
     }
 

@@ -316,12 +316,24 @@ final class JShellInterpreter implements KernelServer.Interpreter {
     @Override
     public ObjectNode inspect(String code, int cursor) {
         var reply = JupyterMessage.JSON.createObjectNode();
-        var docs = analysis.documentation(code, Math.min(cursor, code.length()), true);
+        int at = Math.min(cursor, code.length());
+        var docs = analysis.documentation(code, at, true);
+        if (docs.isEmpty()) {
+            // JShell documents a method only inside its call ("Math.max(|"), not at its name ("Math.max|"), where
+            // people ask: read the name to its end and ask as if its call had begun.
+            int end = at;
+            while (end < code.length() && Character.isJavaIdentifierPart(code.charAt(end))) {
+                end++;
+            }
+            if (end > 0 && Character.isJavaIdentifierPart(code.charAt(end - 1))) {
+                docs = analysis.documentation(code.substring(0, end) + "(", end + 1, true);
+            }
+        }
         var text = new StringBuilder();
         for (var doc : docs) {
             text.append(doc.signature()).append('\n');
             if (doc.javadoc() != null && !doc.javadoc().isBlank()) {
-                text.append(doc.javadoc().strip()).append("\n\n");
+                text.append(JavadocText.plain(doc.javadoc())).append("\n\n");
             }
         }
         reply.put("found", !docs.isEmpty());

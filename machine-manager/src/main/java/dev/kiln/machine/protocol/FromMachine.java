@@ -39,6 +39,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = FromMachine.KernelOutput.class, name = "kernel.output"),
         @JsonSubTypes.Type(value = FromMachine.KernelExecuted.class, name = "kernel.executed"),
         @JsonSubTypes.Type(value = FromMachine.KernelCompletion.class, name = "kernel.completion"),
+        @JsonSubTypes.Type(value = FromMachine.KernelInspection.class, name = "kernel.inspection"),
 })
 public sealed interface FromMachine {
 
@@ -230,6 +231,13 @@ public sealed interface FromMachine {
             implements FromMachine {
         public KernelCompletion {
             matches = matches == null ? List.of() : List.copyOf(matches);
+        }
+    }
+
+    /** The answer to a kernel.inspect: whether the kernel knows what is there, and its documentation as plain text. */
+    record KernelInspection(String kernel, String request, boolean found, String text) implements FromMachine {
+        public KernelInspection {
+            text = text == null ? "" : text;
         }
     }
 }

@@ -42,6 +42,7 @@ import tools.jackson.databind.JsonNode;
         @JsonSubTypes.Type(value = ToMachine.KernelRestart.class, name = "kernel.restart"),
         @JsonSubTypes.Type(value = ToMachine.KernelShutdown.class, name = "kernel.shutdown"),
         @JsonSubTypes.Type(value = ToMachine.KernelComplete.class, name = "kernel.complete"),
+        @JsonSubTypes.Type(value = ToMachine.KernelInspect.class, name = "kernel.inspect"),
 })
 public sealed interface ToMachine {
 
@@ -200,4 +201,10 @@ public sealed interface ToMachine {
 
     /** Completions at {@code cursor} in {@code code}; answered by {@link FromMachine.KernelCompletion}. */
     record KernelComplete(String kernel, String request, String code, int cursor) implements ToMachine {}
+
+    /**
+     * The documentation of what is at {@code cursor} in {@code code} (JShell's source analysis for Java, the kernel's
+     * {@code inspect_request} for a Jupyter kernel); answered by {@link FromMachine.KernelInspection}.
+     */
+    record KernelInspect(String kernel, String request, String code, int cursor) implements ToMachine {}
 }

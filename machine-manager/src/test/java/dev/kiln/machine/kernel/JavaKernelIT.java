@@ -131,6 +131,17 @@ class JavaKernelIT {
     }
 
     @Test
+    void documentationComesFromJShellsSourceAnalysis() throws Exception {
+        var content = JupyterMessage.JSON.createObjectNode();
+        content.put("code", "Math.max");
+        content.put("cursor_pos", 8);
+        var reply = kernel.client().request("shell", "inspect_request", content).get(60, TimeUnit.SECONDS).content();
+        assertThat(reply.path("found").asBoolean()).as(reply.toString()).isTrue();
+        assertThat(reply.path("data").path("text/plain").asString()).contains("int Math.max(int a, int b)")
+                .contains("double Math.max(double a, double b)");
+    }
+
+    @Test
     void aWronglySignedMessageIsIgnored() throws Exception {
         var stranger = new ConnectionInfo(kernel.client().info().ip(), kernel.client().info().shellPort(),
                 kernel.client().info().iopubPort(), kernel.client().info().stdinPort(), kernel.client().info().controlPort(),

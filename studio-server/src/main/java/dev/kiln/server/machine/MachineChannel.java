@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
@@ -65,6 +66,24 @@ public class MachineChannel {
      */
     public boolean send(String studioId, ToMachine message) {
         return current(studioId).map(identity -> send(identity, message)).orElse(false);
+    }
+
+    /**
+     * Sends like {@link #send(String, ToMachine)} and says which machine got it: the generation of the studio's ready
+     * machine, or empty when none has. For state that lives on one machine (a notebook's kernel), so that the end of
+     * another generation (the old machine of a switch) is not taken for its own.
+     */
+    public OptionalLong sendSaying(String studioId, ToMachine message) {
+        return current(studioId).filter(identity -> send(identity, message))
+                .map(identity -> OptionalLong.of(identity.generation())).orElse(OptionalLong.empty());
+    }
+
+    /**
+     * Sends to the studio's machine of this generation, ready or not (state that lives on one machine: a notebook's
+     * kernel, which a newer machine of a switch does not have). False when that machine's connection is gone.
+     */
+    public boolean send(String studioId, long generation, ToMachine message) {
+        return send(new AgentRegistry.Identity(studioId, generation), message);
     }
 
     /** True when the studio has a machine ready for work. */

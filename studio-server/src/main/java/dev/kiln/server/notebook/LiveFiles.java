@@ -47,20 +47,24 @@ class LiveFiles implements LiveDocuments {
     }
 
     /**
-     * A change made on the machine to a file someone has open: a notebook open as a notebook takes the machine's
-     * text whole (its cells are rebuilt from it; merging the JSON text as text would not keep cells intact).
+     * A change made on the machine to a file someone has open: a notebook open as a notebook merges it cell by cell
+     * (by cell id), so what people typed in its cells meanwhile stays; merging the JSON as text would not keep cells
+     * intact.
      */
     @Override
     public Optional<String> mergeIfLive(String studioId, String path, String base, String text, PersonIdent author) {
         if (notebooks.isLive(studioId, path)) {
-            return notebooks.replaceIfLive(studioId, path, text, null, author);
+            return notebooks.mergeIfLive(studioId, path, base, text, author);
         }
         return texts.mergeIfLive(studioId, path, base, text, author);
     }
 
-    /** The live version of a text document; a notebook open as a notebook has none (its cells each have one). */
+    /** The live version: of a text document, or of a notebook, the file it would be written as now. */
     @Override
     public Optional<String> liveVersion(String studioId, String path) {
-        return notebooks.isLive(studioId, path) ? Optional.empty() : texts.liveVersion(studioId, path);
+        if (notebooks.isLive(studioId, path)) {
+            return Optional.ofNullable(notebooks.currentVersion(studioId, path));
+        }
+        return texts.liveVersion(studioId, path);
     }
 }

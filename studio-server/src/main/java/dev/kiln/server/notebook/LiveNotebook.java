@@ -59,6 +59,9 @@ final class LiveNotebook {
 
         void complete(LiveNotebook notebook, NotebookConnection asking, String request, String code, int cursor);
 
+        /** The documentation of what is at {@code cursor}; answered to {@code asking} alone, as documentation. */
+        void inspect(LiveNotebook notebook, NotebookConnection asking, String request, String code, int cursor);
+
         /** Re-runs the cells a lost kernel had run, in order (or, {@code dismiss}, drops that offer). */
         void rebuild(LiveNotebook notebook, CollabRoom.Participant who, boolean dismiss);
 
@@ -72,6 +75,8 @@ final class LiveNotebook {
             public void select(LiveNotebook n, String s, CollabRoom.Participant w) {}
 
             public void complete(LiveNotebook n, NotebookConnection a, String r, String c, int p) {}
+
+            public void inspect(LiveNotebook n, NotebookConnection a, String r, String c, int p) {}
 
             public void rebuild(LiveNotebook n, CollabRoom.Participant w, boolean d) {}
         };
@@ -113,8 +118,11 @@ final class LiveNotebook {
     private final Map<String, LiveCell> live = new LinkedHashMap<>();
     private ObjectNode metadata;
     private KernelView kernel = KernelView.none(List.of());
-    /** The cells a lost kernel had run, offered to run again in that order on the next machine (empty: no offer). */
-    private List<String> rebuild = List.of();
+    /**
+     * The cells a lost kernel had run and who ran each, offered to run again in that order on the next machine (empty:
+     * no offer). Saved with the notebook's state, so it outlives the notebook closing and the server restarting.
+     */
+    private Map<String, CollabRoom.Participant> rebuild = Map.of();
     private final Set<NotebookConnection> connections = new CopyOnWriteArraySet<>();
     /** Which cell each connected person is in (their cursor shows there), by client id. */
     private final Map<String, ObjectNode> focus = new LinkedHashMap<>();
@@ -220,7 +228,7 @@ final class LiveNotebook {
         }
         welcome.set("kernel", kernel.toJson());
         var offered = welcome.putArray("rebuild");
-        rebuild.forEach(offered::add);
+        rebuild.keySet().forEach(offered::add);
         welcome.set("metadata", metadata.deepCopy());
         var people = welcome.putArray("focus");
         focus.values().forEach(people::add);
@@ -574,17 +582,26 @@ final class LiveNotebook {
         return kernel;
     }
 
-    /** Offers everyone to re-run these cells, in order (an empty list withdraws the offer). */
-    synchronized void rebuildOffer(List<String> cellIds) {
-        rebuild = List.copyOf(cellIds);
+    /** Offers everyone to re-run these cells, in order, each for who ran it (empty withdraws the offer); saved at once. */
+    synchronized void rebuildOffer(Map<String, CollabRoom.Participant> cells) {
+        if (cells.equals(rebuild)) {
+            return;
+        }
+        rebuild = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cells));
         var message = Notebook.JSON.createObjectNode();
         message.put("type", "rebuild");
         var list = message.putArray("cells");
-        rebuild.forEach(list::add);
+        rebuild.keySet().forEach(list::add);
         broadcast(message);
+        changes.changed(this, true);
     }
 
-    synchronized List<String> rebuildOffer() {
+    /** The offer saved with the notebook's state, put back as it opens (before anyone is connected). */
+    synchronized void restoreRebuildOffer(Map<String, CollabRoom.Participant> cells) {
+        rebuild = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cells));
+    }
+
+    synchronized Map<String, CollabRoom.Participant> rebuildOffer() {
         return rebuild;
     }
 
@@ -660,6 +677,103 @@ final class LiveNotebook {
         }
         metadata = replacement.metadata().deepCopy();
         changes.changed(this, true);
+    }
+
+    /**
+     * A change made outside Kiln's editors (on the machine: {@code git pull}, {@code sed}, a script) merged into the live
+     * notebook cell by cell, by cell id: what the machine changed from {@code base} to {@code theirs} (cells added,
+     * deleted, moved or retyped, a source's lines, a cell's outputs) is applied over what people did meanwhile, as
+     * changes everyone connected sees, so typing not yet written back stays, and so do cells nobody on the machine
+     * touched, with their outputs and runs. {@code base} null (unknown): the machine's version of every cell wins where
+     * it differs, as a save of the whole file would.
+     */
+    synchronized void mergeFrom(Notebook base, Notebook theirs, String by) {
+        var before = new LinkedHashMap<String, Cell>();
+        if (base != null) {
+            base.cells().forEach(c -> before.put(c.id(), c));
+        }
+        var wanted = new LinkedHashMap<String, Cell>();
+        theirs.cells().forEach(c -> wanted.put(c.id(), c));
+        for (var entry : cells.visible()) {
+            // Deleted on the machine; a cell someone added here since (not in base) stays, unless base is unknown.
+            if (!wanted.containsKey(entry.id()) && (base == null || before.containsKey(entry.id()))) {
+                structureByServer(new StructureOp.Delete(entry.id()));
+            }
+        }
+        var basePrevious = previousAmong(base == null ? List.of() : base.cells(), wanted.keySet());
+        var theirPrevious = previousAmong(theirs.cells(), before.keySet());
+        String after = null;
+        for (Cell cell : theirs.cells()) {
+            Cell was = before.get(cell.id());
+            String id = cell.id();
+            if (!cells.isLive(id)) {
+                if (was != null) {
+                    continue; // deleted here since the machine's version: that delete stands
+                }
+                if (cells.typeOf(id) != null) {
+                    id = Nbformat.newCellId(); // the id of a cell deleted earlier in this session
+                }
+                structureByServer(new StructureOp.Insert(id, cell.type(), after, cell.source()));
+                takeOutputs(live.get(id), cell);
+                after = id;
+                continue;
+            }
+            boolean moved = was == null || !java.util.Objects.equals(basePrevious.get(id), theirPrevious.get(id));
+            if (moved && !java.util.Objects.equals(previousVisible(id), after)) {
+                structureByServer(new StructureOp.Move(id, after));
+            }
+            if (was == null ? cells.typeOf(id) != cell.type() : was.type() != cell.type()) {
+                structureByServer(new StructureOp.SetType(id, cell.type()));
+            }
+            var state = live.get(id);
+            var authority = state.room.authority();
+            synchronized (authority) {
+                String now = authority.text();
+                String from = was == null ? now : dev.kiln.collab.ChangeSet.normalizeLineBreaks(was.source());
+                // The machine's lines, rebased over what people typed since the version the machine started from.
+                var change = dev.kiln.collab.LineDiff.between(from,
+                        dev.kiln.collab.ChangeSet.normalizeLineBreaks(cell.source()))
+                        .map(dev.kiln.collab.LineDiff.between(from, now));
+                if (!change.isEmpty()) {
+                    authority.push(authority.version(), List.of(new dev.kiln.collab.Update(change, "kiln-machine")));
+                }
+            }
+            if (was == null ? !state.outputs.equals(cell.outputs()) : !was.outputs().equals(cell.outputs())) {
+                takeOutputs(state, cell);
+            }
+            after = id;
+        }
+        changes.changed(this, true);
+    }
+
+    /** For each cell, the cell before it in {@code order} counting only cells in {@code among} (null: first). */
+    private static Map<String, String> previousAmong(List<Cell> order, java.util.Set<String> among) {
+        var previous = new java.util.HashMap<String, String>();
+        String last = null;
+        for (Cell cell : order) {
+            if (among.contains(cell.id())) {
+                previous.put(cell.id(), last);
+                last = cell.id();
+            }
+        }
+        return previous;
+    }
+
+    private String previousVisible(String id) {
+        String last = null;
+        for (var entry : cells.visible()) {
+            if (entry.id().equals(id)) {
+                return last;
+            }
+            last = entry.id();
+        }
+        return last;
+    }
+
+    private void takeOutputs(LiveCell state, Cell cell) {
+        state.outputs = new ArrayList<>(cell.outputs());
+        state.executionCount = cell.executionCount();
+        sendOutputs(state);
     }
 
     // ---- the file ----

@@ -39,6 +39,24 @@ public final class Nbformat {
         return HexFormat.of().formatHex(bytes);
     }
 
+    /**
+     * Whether every cell of this notebook text has its own valid id (nbformat 4.5): only then can two versions be
+     * matched cell by cell; {@link #read} gives id-less cells new random ids each time.
+     */
+    static boolean namesEveryCell(String text) {
+        try {
+            var ids = new HashSet<String>();
+            for (JsonNode node : Notebook.JSON.readTree(text).path("cells")) {
+                if (!CELL_ID.matcher(node.path("id").asString("")).matches() || !ids.add(node.path("id").asString())) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (JacksonException e) {
+            return false;
+        }
+    }
+
     public static Notebook read(String text) {
         JsonNode root;
         try {

@@ -118,16 +118,20 @@ final class NotebookConnection {
                         notebook.clearOutputs(cellIds(message));
                     }
                 }
-                case "complete" -> {
+                case "complete", "inspect" -> {
                     String request = message.path("request").asString("");
                     String code = message.path("code").asString("");
                     int cursor = message.path("cursor").asInt(-1);
                     if (request.isEmpty() || request.length() > 64 || cursor < 0 || cursor > code.length()
                             || code.length() > StructureOp.MAX_SOURCE) {
-                        throw new IllegalArgumentException("complete needs \"request\", \"code\" and a \"cursor\" in it.");
+                        throw new IllegalArgumentException(type + " needs \"request\", \"code\" and a \"cursor\" in it.");
                     }
                     if (requireRun()) {
-                        notebook.kernelControl().complete(notebook, this, request, code, cursor);
+                        if (type.equals("complete")) {
+                            notebook.kernelControl().complete(notebook, this, request, code, cursor);
+                        } else {
+                            notebook.kernelControl().inspect(notebook, this, request, code, cursor);
+                        }
                     }
                 }
                 case "focus" -> {

@@ -221,6 +221,7 @@ public class NotebookDocuments implements dev.kiln.server.studio.StudioScoped {
         Notebook notebook;
         int version = 0;
         Map<String, Long> accepted = Map.of();
+        Map<String, CollabRoom.Participant> rebuild = Map.of();
         if (state != null && file.version().equals(state.path("blob").asString(null))) {
             // The file is as Kiln last wrote it: what happened since (outputs, unsaved structure) is in the state.
             notebook = Nbformat.read(state.path("notebook").asString());
@@ -228,23 +229,16 @@ public class NotebookDocuments implements dev.kiln.server.studio.StudioScoped {
             var map = new LinkedHashMap<String, Long>();
             state.path("accepted").properties().forEach(e -> map.put(e.getKey(), e.getValue().asLong()));
             accepted = map;
+            rebuild = readRebuild(state.path("rebuild"));
+            // Who lost their access while it was closed is not offered (an automatic re-run would run it for them).
+            rebuild.values().removeIf(p -> p.role() != CollabRoom.Role.OWNER && p.userId() >= 0
+                    && access.lookup(studioId, p.userId()).isEmpty());
         } else {
             // New, or changed outside Kiln while closed: the file is the truth.
             deleteTree(dir);
             notebook = fromFile;
         }
-        Path root = workspace.root();
-        Path folder = root.resolve(dev.kiln.server.workspace.WorkspacePaths.check(OutputFiles.folder(path)));
-        notebook = OutputFiles.restore(notebook, name -> {
-            try {
-                Path stored = folder.resolve(name).normalize();
-                // Only files inside the workspace (a symbolic link out of it is not followed).
-                return stored.startsWith(folder) && Files.isRegularFile(stored)
-                        && stored.toRealPath().startsWith(root) ? Files.readAllBytes(stored) : null;
-            } catch (IOException e) {
-                return null;
-            }
-        });
+        notebook = restoreOutputs(workspace, path, notebook);
         Path cellsDir = dir.resolve("cells");
         var stores = new LiveNotebook.Stores() {
             @Override
@@ -261,9 +255,26 @@ public class NotebookDocuments implements dev.kiln.server.studio.StudioScoped {
         var live = LiveNotebook.open(studioId, path, notebook, version, accepted, clock, stores,
                 (nb, structure) -> changed(holder[0], structure));
         live.control(control);
+        live.restoreRebuildOffer(rebuild);
         holder[0] = new Open(live, dir, file.version());
         saveState(holder[0]);
         return holder[0];
+    }
+
+    /** Puts back the large outputs stored beside the file ({@code <notebook>.outputs/}). */
+    private static Notebook restoreOutputs(Workspace workspace, String path, Notebook notebook) {
+        Path root = workspace.root();
+        Path folder = root.resolve(dev.kiln.server.workspace.WorkspacePaths.check(OutputFiles.folder(path)));
+        return OutputFiles.restore(notebook, name -> {
+            try {
+                Path stored = folder.resolve(name).normalize();
+                // Only files inside the workspace (a symbolic link out of it is not followed).
+                return stored.startsWith(folder) && Files.isRegularFile(stored)
+                        && stored.toRealPath().startsWith(root) ? Files.readAllBytes(stored) : null;
+            } catch (IOException e) {
+                return null;
+            }
+        });
     }
 
     // ---- durability and write-back ----
@@ -339,6 +350,7 @@ public class NotebookDocuments implements dev.kiln.server.studio.StudioScoped {
         var accepted = state.putObject("accepted");
         notebook.acceptedOps().forEach(accepted::put);
         state.put("notebook", Nbformat.write(notebook.snapshot()));
+        state.set("rebuild", rebuildJson(notebook.rebuildOffer()));
         try {
             Files.createDirectories(entry.dir);
             Path tmp = entry.dir.resolve("state.json.tmp");
@@ -356,6 +368,38 @@ public class NotebookDocuments implements dev.kiln.server.studio.StudioScoped {
         } catch (IOException e) {
             log.error("Could not save the state of notebook {}", notebook.path, e);
         }
+    }
+
+    /** The re-run offer as saved: the cells in order, each with who ran it (an automatic re-run runs it for them). */
+    static tools.jackson.databind.node.ArrayNode rebuildJson(Map<String, CollabRoom.Participant> offer) {
+        var list = Notebook.JSON.createArrayNode();
+        offer.forEach((cell, by) -> {
+            var entry = list.addObject();
+            entry.put("cell", cell);
+            var who = entry.putObject("by");
+            who.put("userId", by.userId());
+            who.put("name", by.name());
+            who.put("email", by.email());
+            who.put("colour", by.colour());
+            who.put("role", by.role().name());
+        });
+        return list;
+    }
+
+    static Map<String, CollabRoom.Participant> readRebuild(tools.jackson.databind.JsonNode saved) {
+        var offer = new LinkedHashMap<String, CollabRoom.Participant>();
+        for (var entry : saved) {
+            var by = entry.path("by");
+            try {
+                offer.put(entry.path("cell").asString(), new CollabRoom.Participant(by.path("userId").asLong(),
+                        by.path("name").asString(""), by.path("email").asString(""), by.path("colour").asString(""),
+                        CollabRoom.Role.valueOf(by.path("role").asString("EDITOR"))));
+            } catch (RuntimeException e) {
+                log.warn("Ignoring an unreadable entry of a notebook's re-run offer: {}",
+                        dev.kiln.server.config.LogText.clean(entry.toString()));
+            }
+        }
+        return offer;
     }
 
     private static ObjectNode readState(Path dir) {
@@ -401,6 +445,44 @@ public class NotebookDocuments implements dev.kiln.server.studio.StudioScoped {
                     + "as a notebook). Reload it to see the newer version, or save yours over it.");
         }
         entry.notebook.replaceWith(replacement, editor.getName());
+        writeBack(entry);
+        return Optional.of(entry.writtenBackBlob);
+    }
+
+    /**
+     * The file was changed on the machine while the notebook is live: the change is merged into it cell by cell (see
+     * {@link LiveNotebook#mergeFrom}), then written back. {@code base}: the file as the machine had it before (null:
+     * unknown). A text that is not a notebook is refused, and the live notebook stays as it was.
+     */
+    Optional<String> mergeIfLive(String studioId, String path, String base, String text, PersonIdent author) {
+        var entry = open.get(key(studioId, path));
+        if (entry == null) {
+            return Optional.empty();
+        }
+        Notebook theirs;
+        try {
+            theirs = Nbformat.read(text);
+        } catch (NotebookFormatException e) {
+            throw new StudioException(StudioException.Kind.INVALID, "The machine's change of " + path + " is not a "
+                    + "notebook (" + e.getMessage() + "); the notebook open in Kiln was kept as it was.");
+        }
+        var workspace = workspaces.get(studioId);
+        if (!Nbformat.namesEveryCell(text)) {
+            // Cells without ids (an nbformat 4.4 file pulled in) cannot be matched to the live ones: taken whole.
+            entry.notebook.replaceWith(restoreOutputs(workspace, path, theirs), author.getName());
+            writeBack(entry);
+            return Optional.of(entry.writtenBackBlob);
+        }
+        Notebook before = null;
+        if (base != null && Nbformat.namesEveryCell(base)) {
+            try {
+                before = Nbformat.read(base);
+            } catch (NotebookFormatException e) {
+                before = null; // the machine's earlier version was not a notebook: as if unknown
+            }
+        }
+        entry.notebook.mergeFrom(before == null ? null : restoreOutputs(workspace, path, before),
+                restoreOutputs(workspace, path, theirs), author.getName());
         writeBack(entry);
         return Optional.of(entry.writtenBackBlob);
     }

@@ -53,7 +53,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     private final Map<LiveNotebook, Session> sessions = new ConcurrentHashMap<>();
     private final Map<String, Session> byKernel = new ConcurrentHashMap<>();
     private final Map<String, List<KernelView.Spec>> specs = new ConcurrentHashMap<>();
-    /** Completion requests waiting for their answer: request id to who asked. */
+    /** Completion and documentation requests waiting for their answer: request id to who asked. */
     private final Map<String, Asking> completions = new ConcurrentHashMap<>();
 
     /** What happens to the state of a kernel that ended with its machine, once the next machine is ready. */
@@ -94,6 +94,8 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         final LiveNotebook notebook;
         String kernelId;
         String spec;
+        /** The generation of the machine the kernel was started on: only that machine's end ends it (-1: none yet). */
+        long generation = -1;
         /** Started and not yet dead or stopped: the notebook stays open for it. Read without the lock. */
         volatile boolean alive;
         /** A cell runs or waits: write-backs wait for it. Read without the lock. */
@@ -104,8 +106,6 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         final StringBuilder chunks = new StringBuilder();
         /** The cells that ran to the end in this kernel, in the order they first did, and who ran them: its state. */
         final Map<String, CollabRoom.Participant> ranHere = new LinkedHashMap<>();
-        /** What a kernel lost with its machine had run (the notebook offers to run it again); empty: no offer. */
-        final Map<String, CollabRoom.Participant> lost = new LinkedHashMap<>();
         /** A re-run of a lost kernel's cells in progress: the cells still to end, and how many there were. */
         final Set<String> rebuilding = new LinkedHashSet<>();
         int rebuildTotal;
@@ -133,7 +133,8 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         machines.on(FromMachine.KernelOutput.class, this::output);
         machines.on(FromMachine.KernelExecuted.class, this::executed);
         machines.on(FromMachine.KernelCompletion.class, this::completed);
-        machines.on(FromMachine.MachineLost.class, (studioId, lost) -> machineGone(studioId));
+        machines.on(FromMachine.KernelInspection.class, this::inspected);
+        machines.on(FromMachine.MachineLost.class, this::machineGone);
         machines.on(FromMachine.Synced.class, (studioId, synced) -> machineReady(studioId));
     }
 
@@ -159,7 +160,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         }
         synchronized (session) {
             if (session.kernelId != null) {
-                machines.send(notebook.studioId, new ToMachine.KernelShutdown(session.kernelId));
+                toKernel(session, new ToMachine.KernelShutdown(session.kernelId));
                 byKernel.remove(session.kernelId);
             }
             session.alive = false;
@@ -174,7 +175,11 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         sessions.remove(notebook);
     }
 
-    /** A notebook was opened: it shows the kernels its machine offers. */
+    /**
+     * A notebook was opened: it shows the kernels its machine offers, and, when it was closed (or the server
+     * restarted) with a re-run offer standing, says so again. A saved offer is not run by itself, even with
+     * {@code auto}: the machine it waited for may have been ready long since; an editor takes it.
+     */
     @Override
     public void opened(LiveNotebook notebook) {
         var list = specs.get(notebook.studioId);
@@ -182,6 +187,12 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             notebook.kernel(notebook.kernel().withSpecs(list));
         }
         askForSpecs(notebook.studioId);
+        int offered = notebook.rebuildOffer().size();
+        if (offered > 0) {
+            notebook.kernel(notebook.kernel().with("none", (machines.isReady(notebook.studioId) ? ""
+                    : "Start the studio's machine first. ") + "The kernel's state went with the last machine: re-run the "
+                    + count(offered) + " that ran there, in order, to get it back."));
+        }
     }
 
     private void askForSpecs(String studioId) {
@@ -260,7 +271,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         synchronized (session) {
             abortQueue(session, "Not run: " + who.name() + " interrupted the kernel");
             if (session.current != null && session.kernelId != null) {
-                machines.send(notebook.studioId, new ToMachine.KernelInterrupt(session.kernelId));
+                toKernel(session, new ToMachine.KernelInterrupt(session.kernelId));
             }
         }
     }
@@ -283,8 +294,9 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             session.ready = false;
             session.ranHere.clear();
             session.updateBusy();
+            notebook.rebuildOffer(Map.of()); // a fresh state was asked for: the lost one is not rebuilt on top
             notebook.kernel(notebook.kernel().with("restarting", "Restarted by " + who.name()));
-            machines.send(notebook.studioId, new ToMachine.KernelRestart(session.kernelId));
+            toKernel(session, new ToMachine.KernelRestart(session.kernelId));
         }
     }
 
@@ -302,9 +314,12 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             if (session.alive && spec.equals(session.spec)) {
                 return;
             }
+            if (session.spec != null && !spec.equals(session.spec)) {
+                notebook.rebuildOffer(Map.of()); // another language: the cells that ran were not written for it
+            }
             if (session.alive) {
                 abortQueue(session, "Not run: " + who.name() + " switched the kernel");
-                machines.send(notebook.studioId, new ToMachine.KernelShutdown(session.kernelId));
+                toKernel(session, new ToMachine.KernelShutdown(session.kernelId));
                 byKernel.remove(session.kernelId);
                 session.alive = false;
                 session.current = null;
@@ -326,20 +341,38 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         }
         String id = UUID.randomUUID().toString();
         completions.put(id, new Asking(notebook, asking, request));
-        machines.send(notebook.studioId, new ToMachine.KernelComplete(session.kernelId, id, code, cursor));
+        toKernel(session, new ToMachine.KernelComplete(session.kernelId, id, code, cursor));
+    }
+
+    @Override
+    public void inspect(LiveNotebook notebook, NotebookConnection asking, String request, String code, int cursor) {
+        var session = sessions.get(notebook);
+        if (session == null || !session.alive || session.kernelId == null) {
+            // Documentation comes from the kernel's own analysis (what is imported and defined so far): say so.
+            notebook.sendTo(asking, documentation(request, false, "No kernel is running: run a cell (or pick a kernel) "
+                    + "to see documentation."));
+            return;
+        }
+        String id = UUID.randomUUID().toString();
+        completions.put(id, new Asking(notebook, asking, request));
+        if (!toKernel(session, new ToMachine.KernelInspect(session.kernelId, id, code, cursor))) {
+            completions.remove(id);
+            notebook.sendTo(asking, documentation(request, false, "The studio's machine is not running."));
+        }
     }
 
     @Override
     public void rebuild(LiveNotebook notebook, CollabRoom.Participant who, boolean dismiss) {
-        var session = sessions.get(notebook);
-        if (session == null) {
-            notebook.rebuildOffer(List.of());
+        if (dismiss || notebook.rebuildOffer().isEmpty()) {
+            notebook.rebuildOffer(Map.of());
             return;
         }
+        // A session may not exist yet: the offer can have been saved before the notebook closed.
+        var session = sessions.computeIfAbsent(notebook, Session::new);
         synchronized (session) {
-            if (dismiss || session.lost.isEmpty()) {
-                session.lost.clear();
-                notebook.rebuildOffer(List.of());
+            var offer = notebook.rebuildOffer();
+            if (offer.isEmpty()) {
+                notebook.rebuildOffer(Map.of());
                 return;
             }
             if (!machines.isReady(notebook.studioId)) {
@@ -348,7 +381,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                 return;
             }
             var runs = new LinkedHashMap<String, CollabRoom.Participant>();
-            session.lost.keySet().forEach(id -> runs.put(id, who));
+            offer.keySet().forEach(id -> runs.put(id, who));
             startRebuild(session, runs);
         }
     }
@@ -356,8 +389,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     /** Runs a lost kernel's cells again, in the order they first ran, and withdraws the offer. Under the lock. */
     private void startRebuild(Session session, Map<String, CollabRoom.Participant> runs) {
         var notebook = session.notebook;
-        session.lost.clear();
-        notebook.rebuildOffer(List.of());
+        notebook.rebuildOffer(Map.of());
         runs.keySet().removeIf(id -> !notebook.isCode(id)); // deleted, or no longer code, since
         if (runs.isEmpty()) {
             return;
@@ -405,20 +437,21 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     /** A machine is ready (started, or switched to): kernels lost with the last one offer their cells again. */
     private void machineReady(String studioId) {
         askForSpecs(studioId);
-        for (var session : List.copyOf(sessions.values())) {
-            if (!session.notebook.studioId.equals(studioId)) {
+        for (var notebook : openNotebooks(studioId)) {
+            var offer = notebook.rebuildOffer();
+            if (offer.isEmpty()) {
                 continue;
             }
+            var session = sessions.computeIfAbsent(notebook, Session::new);
             synchronized (session) {
-                if (session.lost.isEmpty() || session.alive) {
+                if (session.alive) {
                     continue;
                 }
                 if (rebuildAfterSwitch == Rebuild.AUTO) {
-                    startRebuild(session, new LinkedHashMap<>(session.lost));
+                    startRebuild(session, new LinkedHashMap<>(offer));
                 } else {
-                    var notebook = session.notebook;
                     notebook.kernel(notebook.kernel().with("none", "The new machine is ready. The kernel's state went "
-                            + "with the last machine: re-run the " + count(session.lost.size()) + " that ran there, in "
+                            + "with the last machine: re-run the " + count(offer.size()) + " that ran there, in "
                             + "order, to get it back."));
                 }
             }
@@ -457,8 +490,12 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             log.warn("Notebook kernel of studio {} starts without data connections", notebook.studioId, e);
             connections = null;
         }
-        if (!machines.send(notebook.studioId, new ToMachine.KernelStart(session.kernelId, spec.name(), connections))) {
+        var generation = machines.sendSaying(notebook.studioId, new ToMachine.KernelStart(session.kernelId, spec.name(),
+                connections));
+        if (generation.isEmpty()) {
             died(session, "The studio's machine went away before the kernel could start");
+        } else {
+            session.generation = generation.getAsLong();
         }
     }
 
@@ -513,11 +550,15 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         java.util.concurrent.CompletableFuture.runAsync(() -> documents.closeIfUnused(notebook));
     }
 
-    private void machineGone(String studioId) {
+    /**
+     * A machine's connection ended: the kernels started on that machine are gone. During a switch the old machine ends
+     * after the new one is up, and a kernel may already run on the new one; the old machine's end must not end it.
+     */
+    void machineGone(String studioId, FromMachine.MachineLost lost) {
         for (var session : List.copyOf(sessions.values())) {
             if (session.notebook.studioId.equals(studioId)) {
                 synchronized (session) {
-                    if (session.alive) {
+                    if (session.alive && session.generation == lost.generation()) {
                         var ran = new LinkedHashMap<>(session.ranHere);
                         if (session.current != null) {
                             ran.putIfAbsent(session.current.cellId, session.current.by); // it had begun to change state
@@ -525,13 +566,16 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                         died(session, ran.isEmpty() ? "The machine stopped, and the kernel with it; the outputs stay."
                                 : "The machine stopped, and the kernel with it; the outputs stay. On the next machine, "
                                 + "re-run the " + count(ran.size()) + " that ran, in order, to get the state back.");
-                        session.lost.clear();
-                        session.lost.putAll(ran);
-                        session.notebook.rebuildOffer(List.copyOf(ran.keySet()));
+                        session.notebook.rebuildOffer(ran);
                     }
                 }
             }
         }
+    }
+
+    /** A message for a session's kernel goes to the machine it runs on, not to a newer one of a switch. */
+    private boolean toKernel(Session session, ToMachine message) {
+        return machines.send(session.notebook.studioId, session.generation, message);
     }
 
     /** Sends the next queued cell to the kernel when it is ready and nothing runs. Under the session's lock. */
@@ -547,7 +591,7 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
             run.state = run.state.running(clock.instant(), null);
             session.current = run;
             notebook.runStarted(run.cellId, run.state);
-            if (!machines.send(notebook.studioId, new ToMachine.KernelExecute(session.kernelId, run.request, source))) {
+            if (!toKernel(session, new ToMachine.KernelExecute(session.kernelId, run.request, source))) {
                 died(session, "The studio's machine went away");
                 return;
             }
@@ -692,6 +736,25 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
         asking.notebook().sendTo(asking.connection(), message);
     }
 
+    private void inspected(String studioId, FromMachine.KernelInspection inspection) {
+        var asking = completions.remove(inspection.request());
+        if (asking == null) {
+            return;
+        }
+        String text = mask(studioId, inspection.text()); // a docstring could quote a value the kernel holds
+        asking.notebook().sendTo(asking.connection(), documentation(asking.request(), inspection.found() && !text.isBlank(),
+                text));
+    }
+
+    private static ObjectNode documentation(String request, boolean found, String text) {
+        var message = Notebook.JSON.createObjectNode();
+        message.put("type", "documentation");
+        message.put("request", request);
+        message.put("found", found);
+        message.put("text", text);
+        return message;
+    }
+
     /** Every queued cell is marked as not run, with why. Under the session's lock. */
     private void abortQueue(Session session, String why) {
         for (var run : session.queue) {
@@ -712,6 +775,13 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     /** A share link was revoked: a cell its people started is interrupted, and what they queued is not run. */
     @EventListener
     void revoked(AccessRevoked event) {
+        // An automatic re-run would run their cells for them later: it may not.
+        for (var notebook : openNotebooks(event.studioId())) {
+            var offer = new LinkedHashMap<>(notebook.rebuildOffer());
+            if (offer.values().removeIf(by -> event.userIds().contains(by.userId()))) {
+                notebook.rebuildOffer(offer);
+            }
+        }
         for (var session : List.copyOf(sessions.values())) {
             if (!session.notebook.studioId.equals(event.studioId())) {
                 continue;
@@ -727,10 +797,8 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
                     return false;
                 });
                 session.updateBusy();
-                // An automatic re-run would run their cells for them later: it may not.
-                session.lost.values().removeIf(by -> event.userIds().contains(by.userId()));
                 if (session.current != null && event.userIds().contains(session.current.by.userId())) {
-                    machines.send(session.notebook.studioId, new ToMachine.KernelInterrupt(session.kernelId));
+                    toKernel(session, new ToMachine.KernelInterrupt(session.kernelId));
                 }
             }
         }
@@ -740,6 +808,12 @@ class NotebookKernels implements LiveNotebook.KernelControl, NotebookDocuments.K
     @Scheduled(fixedDelay = 2000)
     void keepBusyMachinesAwake() {
         sessions.values().stream().filter(s -> s.busy).forEach(s -> activity.touch(s.notebook.studioId));
+    }
+
+    /** For tests: the generation of the machine a notebook's kernel was started on, or -1. */
+    long generationOf(LiveNotebook notebook) {
+        var session = sessions.get(notebook);
+        return session == null ? -1 : session.generation;
     }
 
     /** For tests: the kernel id of a notebook's kernel, or null. */

@@ -79,6 +79,18 @@ class NotebookBrowserIT extends BrowserTestBase {
                 assertThat(cell(page, 0).locator(".nb-run-info")).containsText("Administrator");
                 assertThat(page.locator("#nb-kernel-state")).hasAttribute("data-state", "idle");
 
+                // Shift+Enter made a new cell, focused. Shift+Tab shows what JShell's source analysis knows there.
+                page.keyboard().type("Math.max");
+                page.keyboard().press("Shift+Tab");
+                var docs = cell(page, 1).locator(".nb-docs");
+                assertThat(docs).containsText("int Math.max(int a, int b)");
+                assertThat(docs).containsText("double Math.max(double a, double b)");
+                shot(page, "notebook-documentation.png");
+                page.keyboard().press("Escape");
+                assertThat(docs).hasCount(0);
+                page.keyboard().press("Control+a");
+                page.keyboard().press("Backspace");
+
                 // Shift+Enter on the last cell made a new one, focused: a table, a chart, a progress bar and an image.
                 page.keyboard().type("var rows = table(List.of(\"name\", \"value\"), List.of(List.of(\"<b>a</b>\", 1), List.of(\"b\", 2)));\n"
                         + "display(rows);\n"
@@ -230,6 +242,13 @@ class NotebookBrowserIT extends BrowserTestBase {
             assertThat(first.locator(".nb-stderr")).hasText("careful");
             assertThat(first.locator(".nb-error")).containsText("ZeroDivisionError");
             shot(page, "notebook-python.png");
+
+            // ipykernel's documentation (its inspect_reply), without the terminal colours it comes with.
+            page.keyboard().type("len");
+            page.keyboard().press("Shift+Tab");
+            var docs = cell(page, 1).locator(".nb-docs");
+            assertThat(docs).containsText("Return the number of items in a container");
+            assertThat((String) docs.evaluate("e => e.textContent")).doesNotContain("\u001b");
         }
     }
 

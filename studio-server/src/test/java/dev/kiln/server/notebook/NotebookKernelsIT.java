@@ -51,6 +51,12 @@ class NotebookKernelsIT {
     UserAccounts accounts;
     @Autowired
     KilnProperties properties;
+    @Autowired
+    NotebookDocuments documents;
+    @Autowired
+    NotebookKernels kernels;
+    @Autowired
+    dev.kiln.server.machine.MachineChannel channel;
 
     KilnHttp owner;
     String studioId;
@@ -258,6 +264,13 @@ class NotebookKernelsIT {
         try (var later = NotebookSocketClient.open(owner, studioId, PATH)) {
             assertThat(later.rebuild).as("a browser that opens now sees the offer").containsExactly("base", "sum", "show");
         }
+        // Everyone leaves, and the notebook (its kernel gone with the machine) closes on the server: the offer is kept
+        // with its saved state, which is also what a restarted server opens it from.
+        client.close();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !documents.isLive(studioId, PATH));
+        client = NotebookSocketClient.open(owner, studioId, PATH);
+        assertThat(client.rebuild).as("the offer outlived the closed notebook").containsExactly("base", "sum", "show");
+        assertThat(client.kernel.path("detail").asString()).contains("re-run the 3 cells that ran there");
 
         client.send("{\"type\":\"rebuild\"}");
         await().atMost(Duration.ofSeconds(10)).until(() -> client.rebuild.isEmpty());
@@ -268,6 +281,17 @@ class NotebookKernelsIT {
         assertThat(client.runs.get("show").path("executionCount").asInt()).isEqualTo(3);
         assertThat(client.runState("unrun")).isEmpty();
         assertThat(client.kernel.path("detail").asString()).contains("re-ran the 3 cells");
+
+        // The old machine's end, told late (its connection closing after the new one was up), is not this kernel's.
+        var live = documents.openOf(studioId).stream().filter(n -> n.path.equals(PATH)).findFirst().orElseThrow();
+        long generation = kernels.generationOf(live);
+        assertThat(generation).isPositive();
+        kernels.machineGone(studioId, new dev.kiln.machine.protocol.FromMachine.MachineLost(generation - 1));
+        assertThat(client.kernel.path("state").asString()).isNotEqualTo("dead");
+        client.run("show");
+        assertThat(client.awaitEnded("show", RUN).path("state").asString()).as("the new machine's kernel still runs")
+                .isEqualTo("done");
+        assertThat(client.runs.get("show").path("executionCount").asInt()).isEqualTo(4);
         client.close();
     }
 
@@ -376,6 +400,45 @@ class NotebookKernelsIT {
             huge.send("{\"type\":\"ping\",\"pad\":\"" + "y".repeat(NotebookSocket.MAX_FRAME) + "\"}");
             await().atMost(Duration.ofSeconds(30)).until(() -> huge.closeCode >= 0);
             assertThat(huge.closeCode).isEqualTo(1009);
+        }
+    }
+
+    @Test
+    @Order(15)
+    void aMachineEditOfAnOpenNotebookIsMergedCellByCellAndKeepsWhatWasTypedMeanwhile() {
+        String path = "merged.ipynb";
+        assertThat(owner.put("/api/studios/" + studioId + "/file?path=" + path, "{\"text\":\"\",\"baseVersion\":\"\"}")
+                .statusCode()).isEqualTo(200);
+        try (var open = NotebookSocketClient.open(owner, studioId, path); var shell = new dev.kiln.server.files.MachineShell(channel, studioId)) {
+            open.insert("kept", "code", null, "int kept = 7;\nkept * 6");
+            open.insert("edited", "code", "kept", "int edited = 1;\nint other = 2;\n");
+            open.run("kept");
+            assertThat(open.awaitEnded("kept", RUN).path("state").asString()).isEqualTo("done");
+            await().atMost(Duration.ofSeconds(60)).until(() -> shell.sh("cat workspace/" + path).contains("int other = 2;")
+                    && shell.sh("cat workspace/" + path).contains("\"42\""));
+            var live = documents.openOf(studioId).stream().filter(n -> n.path.equals(path)).findFirst().orElseThrow();
+            int version = open.structure.version();
+
+            // Someone types at the end of the cell (not yet written back) as the terminal's sed changes its first line.
+            var authority = live.room("edited").authority();
+            synchronized (authority) {
+                int length = authority.text().length();
+                authority.push(authority.version(), List.of(new dev.kiln.collab.Update(
+                        dev.kiln.collab.ChangeSet.replace(length, length, length, "// typed meanwhile\n"), "typist")));
+            }
+            shell.sh("sed -i 's/int edited = 1;/int edited = 42;/' workspace/" + path);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> live.source("edited").startsWith("int edited = 42;"));
+            assertThat(live.source("edited")).isEqualTo("int edited = 42;\nint other = 2;\n// typed meanwhile\n");
+            assertThat(open.structure.version()).as("no cell was replaced: the list did not change")
+                    .isEqualTo(version);
+            assertThat(open.structure.shown().visible()).extracting(CellList.Entry::id).containsExactly("kept", "edited");
+            assertThat(open.outputsOf("kept", "execute_result")).as("the untouched cell keeps its output").hasSize(1);
+            // Both changes reach the machine's file.
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                String file = shell.sh("cat workspace/" + path);
+                return file.contains("int edited = 42;") && file.contains("// typed meanwhile");
+            });
         }
     }
 

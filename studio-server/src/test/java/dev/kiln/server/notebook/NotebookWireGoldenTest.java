@@ -84,7 +84,8 @@ class NotebookWireGoldenTest {
         notebook.runState("c0", run.running(at, 1).ended(RunState.State.ERROR, at, 1, "ValueError: no"));
         notebook.kernel(new KernelView("idle", "python3", "Python 3", "python", null,
                 List.of(new KernelView.Spec("python3", "Python 3", "python"))));
-        notebook.rebuildOffer(List.of("c0"));
+        notebook.rebuildOffer(java.util.Map.of("c0", new CollabRoom.Participant(1, "Ada", "ada@x", "#c62828",
+                CollabRoom.Role.EDITOR)));
         notebook.clear("c0", false);
         connection.onMessage("{\"type\":\"ping\"}");
         connection.onMessage("{\"type\":\"teleport\"}");

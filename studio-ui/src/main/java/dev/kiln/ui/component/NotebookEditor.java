@@ -19,6 +19,7 @@ import com.vaadin.flow.component.dependency.NpmPackage;
 @JsModule("./kiln/kiln-chart.ts")
 @JsModule("./kiln/protocol/notebook.ts")
 @JsModule("./kiln/terminal-text.ts")
+@JsModule("./kiln/notebook-docs.ts")
 @NpmPackage(value = "dompurify", version = "3.4.18")
 @NpmPackage(value = "marked", version = "18.2.1")
 @NpmPackage(value = "@codemirror/autocomplete", version = "6.20.4")
