@@ -68,6 +68,10 @@ final class WorkspaceSync {
     private final Map<String, String> pending = new HashMap<>();
     /** Per path: the shadow before its first unanswered report, to report again from if the answer never comes. */
     private final Map<String, Optional<String>> pendingBase = new HashMap<>();
+    /** Paths a sync left alone because their report was out: once answered, they follow the server again. */
+    private final Set<String> heldBack = new HashSet<>();
+    /** Answered paths a sync left alone: the next sync brings them to the server's latest version. */
+    private final Set<String> reconsider = new HashSet<>();
     private boolean known;
     private volatile Runnable fetchSoon = () -> { };
 
@@ -128,7 +132,7 @@ final class WorkspaceSync {
                     .setRefSpecs("+refs/heads/" + BRANCH + ":refs/remotes/origin/" + BRANCH).call();
         }
         ObjectId after = repository.resolve("refs/remotes/origin/" + BRANCH);
-        if (after == null || after.equals(before)) {
+        if (after == null || (after.equals(before) && reconsider.isEmpty())) {
             return new Result(before == null ? null : before.name());
         }
         Map<String, Entry> old = before == null ? Map.of() : tree(before);
@@ -136,14 +140,20 @@ final class WorkspaceSync {
         var paths = new TreeSet<String>();
         paths.addAll(old.keySet());
         paths.addAll(next.keySet());
+        paths.addAll(reconsider);
+        reconsider.clear();
         for (String path : paths) {
             Entry was = old.get(path);
             Entry now = next.get(path);
             if (Objects.equals(was, now) && Objects.equals(shadow.get(path), now == null ? null : now.blob())) {
                 continue;
             }
-            if (pending.containsKey(path) || !Objects.equals(blobOf(path), shadow.get(path))) {
+            if (pending.containsKey(path)) {
+                heldBack.add(path);
                 continue; // changed here: the server takes that change first, then its result comes back
+            }
+            if (!Objects.equals(blobOf(path), shadow.get(path))) {
+                continue; // changed here and not reported yet: the report goes first
             }
             if (now == null) {
                 delete(path);
@@ -228,6 +238,12 @@ final class WorkspaceSync {
         }
         pending.remove(path);
         pendingBase.remove(path);
+        if (heldBack.remove(path)) {
+            // A commit came while the report was out and left the file alone; it may be newer than this answer
+            // (someone saved the file after the server took the machine's edit): the next sync brings it.
+            reconsider.add(path);
+            fetchSoon.run();
+        }
         if (error != null || Objects.equals(result, blob)) {
             return; // refused (it stays on the machine only), or the server has exactly this file
         }

@@ -88,6 +88,29 @@ class WorkspaceSyncTest {
         assertNoSideBranch();
     }
 
+    /**
+     * The server takes the machine's edit as it is, then someone saves the file again, and that save's commit arrives
+     * before the answer to the edit: once answered, the file follows the save instead of staying at the machine's
+     * edit for good (LocalMachineIT found it under load).
+     */
+    @Test
+    void aSaveWhoseCommitArrivesBeforeTheAnswerToTheMachinesEditReachesTheFile() throws Exception {
+        write("README.md", "changed on the machine\n");
+        var reported = changes("README.md");
+        server.commit("Machine's edit", "README.md", "changed on the machine\n");
+        server.commit("Saved in the studio", "README.md", "# Saved in the studio\n");
+        sync.sync();
+        assertThat(workspace.resolve("README.md")).as("held while the report is out")
+                .hasContent("changed on the machine");
+        var fetches = new java.util.concurrent.atomic.AtomicInteger();
+        sync.onFetchNeeded(fetches::incrementAndGet);
+        sync.applied("README.md", reported.getFirst().blob(), reported.getFirst().blob(), null);
+        assertThat(fetches).as("a sync is asked for").hasPositiveValue();
+        sync.sync();
+        assertThat(workspace.resolve("README.md")).hasContent("# Saved in the studio");
+        assertThat(changes("README.md")).as("nothing to report").isEmpty();
+    }
+
     @Test
     void anAnswerBeforeItsCommitTakesTheResultWithTheNextSync() throws Exception {
         write("README.md", "machine\n");
