@@ -2,11 +2,8 @@ package dev.kiln.server.job;
 
 import dev.kiln.server.KilnHttp;
 import dev.kiln.server.KilnServerProcess;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
+import dev.kiln.server.machine.MockClusterKubelet;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -15,17 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,23 +31,16 @@ import static org.awaitility.Awaitility.await;
 class JobRestartOnKubernetesIT {
     static KubernetesClient client;
     static KubernetesMockServer server;
-    static final Map<String, Process> kubelet = new ConcurrentHashMap<>();
-    static final Map<String, Path> homes = new ConcurrentHashMap<>();
-    static ScheduledExecutorService kubeletLoop;
+    static MockClusterKubelet kubelet;
 
     @BeforeAll
     static void cluster() {
-        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("cpu-1").endMetadata().withNewSpec()
-                .endSpec().withNewStatus().addToAllocatable("cpu", new Quantity("32"))
-                .addToAllocatable("memory", new Quantity("128Gi")).endStatus().build()).create();
-        kubeletLoop = Executors.newSingleThreadScheduledExecutor();
-        kubeletLoop.scheduleWithFixedDelay(JobRestartOnKubernetesIT::kubeletTick, 200, 200, TimeUnit.MILLISECONDS);
+        kubelet = new MockClusterKubelet(client, "kiln");
     }
 
     @AfterAll
     static void stopKubelet() {
-        kubeletLoop.shutdownNow();
-        kubelet.values().forEach(Process::destroyForcibly);
+        kubelet.close();
     }
 
     static Map<String, String> environment(int port) {
@@ -83,7 +66,7 @@ class JobRestartOnKubernetesIT {
                     + "System.out.println(\\\"tick \\\" + i); Thread.sleep(200); } } }\\n\",\"baseVersion\":\"\"}");
             assertThat(slow.statusCode()).as(slow.body()).isEqualTo(200);
             session.startMachine(studioId, "cpu-2");
-            Path home = homes.get("kiln-studio-" + studioId + "-g1");
+            Path home = kubelet.home("kiln-studio-" + studioId + "-g1");
 
             String onMachine = session.postJson(jobs(studioId), "{\"entryPoint\":\"example.Ticks\",\"nodes\":1,"
                     + "\"devices\":1}").path("id").asString();
@@ -95,7 +78,7 @@ class JobRestartOnKubernetesIT {
             await().atMost(Duration.ofSeconds(30)).until(() -> status(session, studioId, gang).equals("RUNNING"));
 
             kiln.stop();
-            assertThat(kubelet.get("kiln-studio-" + studioId + "-g1").isAlive()).as("the pod outlives the server")
+            assertThat(kubelet.agent("kiln-studio-" + studioId + "-g1").isAlive()).as("the pod outlives the server")
                     .isTrue();
             kiln.start();
 
@@ -158,75 +141,5 @@ class JobRestartOnKubernetesIT {
 
     static int count(String text, String word) {
         return text.split(word, -1).length - 1;
-    }
-
-    /** Runs new studio pods (a real agent process each) and stops the processes of deleted ones. */
-    static void kubeletTick() {
-        try {
-            var pods = client.pods().inNamespace("kiln").withLabel("app.kubernetes.io/name", "kiln-machine").list()
-                    .getItems();
-            var names = pods.stream().map(p -> p.getMetadata().getName()).toList();
-            kubelet.entrySet().removeIf(e -> {
-                if (!names.contains(e.getKey())) {
-                    e.getValue().destroy();
-                    return true;
-                }
-                return false;
-            });
-            for (Pod pod : pods) {
-                if (!kubelet.containsKey(pod.getMetadata().getName())) {
-                    kubelet.put(pod.getMetadata().getName(), startAgent(pod));
-                    client.pods().inNamespace("kiln").resource(new PodBuilder(pod).editOrNewSpec().withNodeName("cpu-1")
-                            .endSpec().editOrNewStatus().withPhase("Running").withConditions().addNewCondition()
-                            .withType("Ready").withStatus("True").endCondition().endStatus().build()).updateStatus();
-                }
-            }
-        } catch (Exception e) {
-            System.err.println("test kubelet: " + e);
-        }
-    }
-
-    /** A pod's agent: a real agent process with the pod's environment, its Secret volumes as files. */
-    static Process startAgent(Pod pod) throws IOException {
-        var command = List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), "dev.kiln.machine.agent.MachineAgent");
-        Path home = Files.createTempDirectory("kiln-test-pod-");
-        var builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(home.resolve("agent.log").toFile());
-        builder.environment().clear();
-        var mounts = new java.util.LinkedHashMap<String, Path>();
-        var container = pod.getSpec().getContainers().getFirst();
-        for (var mount : container.getVolumeMounts()) {
-            var volume = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName()))
-                    .findFirst().orElseThrow();
-            if (volume.getSecret() != null) {
-                Path dir = Files.createDirectories(home.resolveSibling(home.getFileName() + "-" + mount.getName()));
-                var secret = client.secrets().inNamespace("kiln").withName(volume.getSecret().getSecretName()).get();
-                for (var item : volume.getSecret().getItems()) {
-                    Files.writeString(dir.resolve(item.getPath()), secretValue(secret, item.getKey()));
-                }
-                mounts.put(mount.getMountPath(), dir);
-            }
-        }
-        for (EnvVar env : container.getEnv()) {
-            if (env.getValue() != null) {
-                String value = env.getValue();
-                for (var mount : mounts.entrySet()) {
-                    if (value.startsWith(mount.getKey() + "/")) {
-                        value = mount.getValue() + value.substring(mount.getKey().length());
-                    }
-                }
-                builder.environment().put(env.getName(), value);
-            }
-        }
-        builder.environment().put("HOME", home.toString());
-        homes.put(pod.getMetadata().getName(), home);
-        return builder.start();
-    }
-
-    static String secretValue(io.fabric8.kubernetes.api.model.Secret secret, String key) {
-        return secret.getData() != null && secret.getData().containsKey(key)
-                ? new String(Base64.getDecoder().decode(secret.getData().get(key)))
-                : secret.getStringData().get(key);
     }
 }

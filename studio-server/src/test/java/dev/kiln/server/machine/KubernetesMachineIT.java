@@ -4,11 +4,7 @@ import dev.kiln.server.KilnHttp;
 import dev.kiln.server.ServerTestSupport;
 import dev.kiln.server.security.KilnPrincipal;
 import dev.kiln.server.security.UserAccounts;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -29,11 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -50,8 +41,7 @@ class KubernetesMachineIT {
     static KubernetesClient client;
     static KubernetesMockServer server;
     static final int PORT = freePort();
-    static final Map<String, Process> kubelet = new ConcurrentHashMap<>();
-    static ScheduledExecutorService kubeletLoop;
+    static MockClusterKubelet kubelet;
 
     @DynamicPropertySource
     static void kubernetesBackend(DynamicPropertyRegistry registry) {
@@ -69,95 +59,15 @@ class KubernetesMachineIT {
         System.setProperty("kubernetes.trust.certificates", "true");
         System.setProperty("kubernetes.auth.tryKubeConfig", "false");
         System.setProperty("kubernetes.auth.tryServiceAccount", "false");
-        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("cpu-1").endMetadata().withNewSpec()
-                .endSpec().withNewStatus().addToAllocatable("cpu", new Quantity("32"))
-                .addToAllocatable("memory", new Quantity("128Gi")).endStatus().build()).create();
-        kubeletLoop = Executors.newSingleThreadScheduledExecutor();
-        kubeletLoop.scheduleWithFixedDelay(KubernetesMachineIT::kubeletTick, 200, 200, TimeUnit.MILLISECONDS);
+        kubelet = new MockClusterKubelet(client, "kiln");
     }
 
     @AfterAll
     static void stopKubelet() {
-        kubeletLoop.shutdownNow();
-        kubelet.values().forEach(Process::destroyForcibly);
+        kubelet.close();
         System.clearProperty("kubernetes.master");
     }
 
-    /** Runs new pods (a real agent process each) and stops the processes of deleted ones. */
-    static void kubeletTick() {
-        try {
-            var pods = client.pods().inNamespace("kiln").withLabel("app.kubernetes.io/name", "kiln-machine").list()
-                    .getItems();
-            var names = pods.stream().map(p -> p.getMetadata().getName()).toList();
-            kubelet.entrySet().removeIf(e -> {
-                if (!names.contains(e.getKey())) {
-                    e.getValue().destroy();
-                    return true;
-                }
-                return false;
-            });
-            for (Pod pod : pods) {
-                if (!kubelet.containsKey(pod.getMetadata().getName())) {
-                    kubelet.put(pod.getMetadata().getName(), startAgent(pod));
-                    client.pods().inNamespace("kiln").resource(new PodBuilder(pod).editOrNewSpec().withNodeName("cpu-1")
-                            .endSpec().editOrNewStatus().withPhase("Running").withConditions().addNewCondition()
-                            .withType("Ready").withStatus("True").endCondition().endStatus().build()).updateStatus();
-                }
-            }
-        } catch (Exception e) {
-            System.err.println("test kubelet: " + e);
-        }
-    }
-
-    static Process startAgent(Pod pod) throws IOException {
-        var command = List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), "dev.kiln.machine.agent.MachineAgent");
-        Path home = Files.createTempDirectory("kiln-pod-");
-        var builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(home.resolve("agent.log").toFile());
-        builder.environment().clear();
-        // Secret volumes, as a kubelet mounts them: each item a file under the mount path (here a temporary one).
-        var mounts = new java.util.LinkedHashMap<String, Path>();
-        var container = pod.getSpec().getContainers().getFirst();
-        for (var mount : container.getVolumeMounts()) {
-            var volume = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName()))
-                    .findFirst().orElseThrow();
-            if (volume.getSecret() != null) {
-                Path dir = Files.createDirectories(home.resolveSibling(home.getFileName() + "-" + mount.getName()));
-                var secret = client.secrets().inNamespace("kiln").withName(volume.getSecret().getSecretName()).get();
-                for (var item : volume.getSecret().getItems()) {
-                    Files.writeString(dir.resolve(item.getPath()), secretValue(secret, item.getKey()));
-                }
-                mounts.put(mount.getMountPath(), dir);
-            }
-        }
-        for (EnvVar env : container.getEnv()) {
-            if (env.getValue() != null) {
-                String value = env.getValue();
-                for (var mount : mounts.entrySet()) {
-                    if (value.startsWith(mount.getKey() + "/")) {
-                        value = mount.getValue() + value.substring(mount.getKey().length());
-                    }
-                }
-                builder.environment().put(env.getName(), value);
-            } else if (env.getValueFrom() != null && env.getValueFrom().getSecretKeyRef() != null) {
-                var ref = env.getValueFrom().getSecretKeyRef();
-                builder.environment().put(env.getName(), secretValue(
-                        client.secrets().inNamespace("kiln").withName(ref.getName()).get(), ref.getKey()));
-            }
-        }
-        builder.environment().put("HOME", home.toString()); // the pod's volume mount, here a temporary directory
-        homes.put(pod.getMetadata().getName(), home);
-        return builder.start();
-    }
-
-    static String secretValue(io.fabric8.kubernetes.api.model.Secret secret, String key) {
-        return secret.getData() != null && secret.getData().containsKey(key)
-                ? new String(Base64.getDecoder().decode(secret.getData().get(key)))
-                : secret.getStringData().get(key);
-    }
-
-    static final Map<String, Path> homes = new ConcurrentHashMap<>();
 
     @Autowired
     UserAccounts accounts;
@@ -180,11 +90,11 @@ class KubernetesMachineIT {
         assertThat(phases).contains("READY");
         String firstPod = "kiln-studio-" + studioId + "-g1";
         assertThat(client.pods().inNamespace("kiln").withName(firstPod).get()).isNotNull();
-        assertThat(homes.get(firstPod).resolve("workspace/README.md")).exists();
+        assertThat(kubelet.home(firstPod).resolve("workspace/README.md")).exists();
         String volumeUid = client.persistentVolumeClaims().inNamespace("kiln").withName("kiln-studio-" + studioId
                 + "-home").get().getMetadata().getUid();
 
-        theFileTreeIsThePodsHome(session, studioId, homes.get(firstPod));
+        theFileTreeIsThePodsHome(session, studioId, kubelet.home(firstPod));
         multiNodeJobRunsAsAnIndexedJobAndIsCleanedUp(session, studioId);
 
         session.postJson("/api/studios/" + studioId + "/machine", "{\"machineType\":\"cpu-8\"}");
