@@ -147,6 +147,11 @@ public class MachineChannel {
     }
 
     void received(AgentRegistry.Identity identity, FromMachine message) {
+        if (message instanceof FromMachine.Hello hello) {
+            // The token says which machine this is: code on the machine cannot claim another studio or generation.
+            message = new FromMachine.Hello(identity.studioId(), hello.machineType(), identity.generation(),
+                    hello.cpus(), hello.pid(), hello.jobs());
+        }
         switch (message) {
             case FromMachine.Health report -> health.put(identity.studioId(), report);
             case FromMachine.Synced ignored -> registry.synced(identity);
