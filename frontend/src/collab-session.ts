@@ -43,15 +43,17 @@ interface PresenceChange { full: boolean; participants: ParticipantJson[]; left:
 
 const setRemoteCursors = StateEffect.define<PresenceChange>();
 
-class CaretWidget extends WidgetType {
-  constructor(readonly name: string, readonly colour: string) { super(); }
+/** Someone else's cursor: a coloured bar with their name; the class names are the styling host's. */
+export class CaretWidget extends WidgetType {
+  constructor(readonly name: string, readonly colour: string,
+              readonly classes = { caret: 'kiln-remote-caret', label: 'kiln-remote-name' }) { super(); }
   eq(other: CaretWidget) { return other.name == this.name && other.colour == this.colour; }
   toDOM() {
     const caret = document.createElement('span');
-    caret.className = 'kiln-remote-caret';
+    caret.className = this.classes.caret;
     caret.style.borderLeftColor = this.colour;
     const label = document.createElement('span');
-    label.className = 'kiln-remote-name';
+    label.className = this.classes.label;
     label.style.background = this.colour;
     label.textContent = this.name;
     caret.appendChild(label);

@@ -2,7 +2,7 @@ import { LitElement, html, nothing, PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { Compartment, EditorState, Extension, RangeSetBuilder, StateEffect, StateField } from '@codemirror/state';
 import {
-  Decoration, DecorationSet, EditorView, WidgetType, drawSelection, highlightActiveLine, highlightSpecialChars, keymap,
+  Decoration, DecorationSet, EditorView, drawSelection, highlightActiveLine, highlightSpecialChars, keymap,
 } from '@codemirror/view';
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
@@ -15,6 +15,7 @@ import { CellState, ConnectionStatus, KernelInfo, NotebookSession, Presence } fr
 import { CellType } from './notebook-structure';
 import { markdownHtml, renderOutput, updateOutput } from './notebook-outputs';
 import { documentation, showDocumentation } from './notebook-docs';
+import { CaretWidget } from './collab-session';
 
 const STYLE = `
 kiln-notebook { display: flex; flex-direction: column; flex: 1; min-height: 0; font: 14px/1.45 sans-serif; }
@@ -85,22 +86,7 @@ function injectStyle() {
 
 const setCarets = StateEffect.define<Presence[]>();
 
-class CaretWidget extends WidgetType {
-  constructor(readonly name: string, readonly colour: string) { super(); }
-  eq(other: CaretWidget) { return other.name == this.name && other.colour == this.colour; }
-  toDOM() {
-    const caret = document.createElement('span');
-    caret.className = 'kiln-nb-caret';
-    caret.style.borderLeftColor = this.colour;
-    const label = document.createElement('span');
-    label.className = 'kiln-nb-caret-name';
-    label.style.background = this.colour;
-    label.textContent = this.name;
-    caret.append(label);
-    return caret;
-  }
-  ignoreEvent() { return true; }
-}
+const NOTEBOOK_CARET = { caret: 'kiln-nb-caret', label: 'kiln-nb-caret-name' };
 
 const carets = StateField.define<DecorationSet>({
   create: () => Decoration.none,
@@ -113,7 +99,7 @@ const carets = StateField.define<DecorationSet>({
         const sorted = [...effect.value].sort((a, b) => Math.min(a.head, length) - Math.min(b.head, length));
         for (const p of sorted) {
           const head = Math.min(p.head, length);
-          builder.add(head, head, Decoration.widget({ widget: new CaretWidget(p.name, p.colour), side: 1 }));
+          builder.add(head, head, Decoration.widget({ widget: new CaretWidget(p.name, p.colour, NOTEBOOK_CARET), side: 1 }));
         }
         decorations = builder.finish();
       }
